@@ -1,0 +1,126 @@
+"""Settings from the environment, `.env` and CLI flags, validated once with one-line messages."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ConfigError(Exception):
+    """Invalid configuration: the message is one line meant for stderr."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    waha_base_url: str | None = Field(default=None, alias="WAHA_BASE_URL")
+    waha_api_key: SecretStr | None = Field(default=None, alias="WAHA_API_KEY")
+    waha_session: str | None = Field(default=None, alias="WAHA_SESSION")
+    waha_timeout: float = Field(default=60.0, alias="WAHA_TIMEOUT", ge=1, le=600)
+    waha_toolsets: list[str] | None = Field(default=None, alias="WAHA_TOOLSETS")
+    waha_tools: list[str] | None = Field(default=None, alias="WAHA_TOOLS")
+    waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
+    files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
+    max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
+    # HTTP transport
+    http_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_HOST")
+    http_port: int = Field(default=8000, alias="WAHA_MCP_PORT", ge=0, le=65535)
+    http_stateless: bool = Field(default=False, alias="WAHA_MCP_STATELESS")
+    auth_token: SecretStr | None = Field(default=None, alias="WAHA_MCP_AUTH_TOKEN")
+    allowed_origins: list[str] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_ORIGINS")
+    # Built-in WAHA emulator instead of a real server.
+    sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
+    log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
+
+    @field_validator("waha_toolsets", "waha_tools", "allowed_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("waha_base_url", "waha_session", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("waha_base_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as http://localhost:3000")
+        return value.rstrip("/")
+
+    @field_validator("waha_session")
+    @classmethod
+    def _check_session(cls, value: str | None) -> str | None:
+        if value is not None and not SESSION_NAME_RE.match(value):
+            raise ValueError("session names use only letters, digits, '_' and '-'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _need_base_url(self) -> Settings:
+        if self.waha_base_url is None and not self.sandbox:
+            raise ValueError(
+                "WAHA_BASE_URL is required (e.g. http://localhost:3000), or pass --sandbox to try the emulator"
+            )
+        return self
+
+    @property
+    def api_key(self) -> str | None:
+        return self.waha_api_key.get_secret_value() if self.waha_api_key else None
+
+    @property
+    def base_url_is_loopback(self) -> bool:
+        return is_loopback(urlsplit(self.waha_base_url or "").hostname or "")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; CLI overrides (by env-var alias) win over env and `.env`."""
+    cleaned = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**cleaned)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        field = Settings.model_fields.get(loc)
+        name = (field.alias if field and field.alias else loc) or "configuration"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{name}: {msg}" if loc else msg)
+    return "invalid configuration: " + "; ".join(parts)
