@@ -1,0 +1,15 @@
+"""The WAHA HTTP client: one class composed of one mixin per WAHA area; no session is held."""
+
+from __future__ import annotations
+
+from waha_mcp.client._http import Binary, segment
+from waha_mcp.client.errors import WAHAError
+from waha_mcp.client.server import ServerAPI
+from waha_mcp.client.sessions import SessionsAPI
+
+
+class WAHAClient(SessionsAPI, ServerAPI):
+    """`WAHAClient(base_url, api_key)`; every session-scoped method takes `session` first."""
+
+
+__all__ = ["Binary", "WAHAClient", "WAHAError", "segment"]

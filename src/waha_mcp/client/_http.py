@@ -1,0 +1,181 @@
+"""The one place that builds WAHA URLs, sends requests, retries reads and maps failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx2
+
+from waha_mcp.client.errors import WAHAError, message_from_body, parse_error_body
+
+log = logging.getLogger("waha_mcp.client")
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+READ_RETRIES = 2
+BACKOFF = 0.25
+USER_AGENT = "waha-mcp"
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A non-JSON response body (QR PNG, screenshot, converted media)."""
+
+    data: bytes
+    mimetype: str
+
+
+def segment(value: str) -> str:
+    """Percent-encode one path segment: chat ids carry '@', session names are user input."""
+    return quote(str(value), safe="")
+
+
+class HTTPCore:
+    """Owns the pooled `httpx2.AsyncClient`; holds no session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._timeout = timeout
+        self._transport = transport
+        self._http: httpx2.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        # Created lazily so constructing a client (and the server) costs no I/O.
+        if self._http is None or self._http.is_closed:
+            headers = {"User-Agent": USER_AGENT}
+            if self._api_key:
+                headers["X-Api-Key"] = self._api_key
+            self._http = httpx2.AsyncClient(
+                base_url=self.base_url,
+                headers=headers,
+                timeout=httpx2.Timeout(self._timeout, connect=min(10.0, self._timeout)),
+                transport=self._transport,
+                limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16),
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def path(self, template: str, **params: str) -> str:
+        return template.format(**{key: segment(value) for key, value in params.items()})
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        session: str | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        accept: str = "application/json",
+        retry: bool | None = None,
+    ) -> Any:
+        """Send one request; JSON (or None for an empty body), or `Binary` for non-JSON media."""
+        query = _clean_params(params)
+        retry = method == "GET" if retry is None else retry
+        attempts = 1 + (READ_RETRIES if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self.http.request(
+                    method,
+                    path,
+                    params=query,
+                    json=json_body,
+                    headers={"Accept": accept},
+                )
+            except httpx2.TimeoutException:
+                raise self._error(
+                    method,
+                    path,
+                    session,
+                    "timeout",
+                    f"WAHA did not answer within {self._timeout:g} s (WAHA_TIMEOUT)",
+                ) from None
+            except (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
+                if retry and not last:
+                    await anyio.sleep(BACKOFF * 2**attempt)
+                    continue
+                raise self._connection_error(method, path, session, exc) from None
+            except httpx2.HTTPError as exc:
+                raise self._error(
+                    method, path, session, "protocol", f"HTTP error: {type(exc).__name__}"
+                ) from None
+            if response.status_code in RETRY_STATUSES and retry and not last:
+                await anyio.sleep(BACKOFF * 2**attempt)
+                continue
+            return self._result(method, path, session, response)
+        raise AssertionError("unreachable")
+
+    def _result(self, method: str, path: str, session: str | None, response: httpx2.Response) -> Any:
+        raw = response.content
+        if response.status_code >= 400:
+            body = parse_error_body(raw)
+            reason = response.reason_phrase or "error"
+            message = message_from_body(body, f"HTTP {response.status_code} {reason}")
+            if response.status_code == 401:
+                message = "WAHA rejected the API key (401): check WAHA_API_KEY"
+            raise WAHAError(
+                message, status=response.status_code, method=method, path=path, session=session, body=body
+            )
+        if not raw.strip():
+            return None
+        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype and "json" not in ctype and not ctype.startswith("text/"):
+            return Binary(raw, ctype)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            if ctype.startswith("text/"):
+                return raw.decode("utf-8", "replace")
+            # A 2xx with a garbled body still succeeded on WAHA's side; say so rather than fail the send.
+            log.warning("non-JSON 2xx body from %s %s", method, path)
+            return {"ok": True, "note": "WAHA answered 2xx with a body that is not JSON"}
+
+    def _error(self, method: str, path: str, session: str | None, kind: str, message: str) -> WAHAError:
+        return WAHAError(message, method=method, path=path, session=session, kind=kind)
+
+    def _connection_error(self, method: str, path: str, session: str | None, exc: Exception) -> WAHAError:
+        if isinstance(exc, httpx2.ConnectError):
+            text = str(exc).lower()
+            if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+                message = f"cannot resolve the WAHA host in {self.base_url} (DNS): check WAHA_BASE_URL"
+            else:
+                message = f"cannot connect to WAHA at {self.base_url}: is it running? (check WAHA_BASE_URL)"
+            return self._error(method, path, session, "connect", message)
+        message = f"WAHA at {self.base_url} closed the connection before answering"
+        return self._error(method, path, session, "connect", message)
+
+
+def _clean_params(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Drop unset values and spell booleans the way WAHA's query parser expects."""
+    if not params:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            if value:
+                out[key] = [str(v).lower() if isinstance(v, bool) else v for v in value]
+        else:
+            out[key] = value
+    return out or None

@@ -1,0 +1,84 @@
+"""Turning failures into the one-line messages an agent can act on (the only place that does)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from waha_mcp.client.errors import WAHAError
+
+if TYPE_CHECKING:
+    from waha_mcp.client import WAHAClient
+
+
+class ToolInputError(Exception):
+    """Bad input caught before any HTTP call; the message is shown to the agent as is."""
+
+
+NEXT_STEP = {
+    "STOPPED": "start it with waha_start_session",
+    "STARTING": "it is starting: wait a few seconds and retry (waha_get_session shows progress)",
+    "SCAN_QR_CODE": "it is not paired yet: show the QR with waha_get_qr_code "
+    "or get a code with waha_request_pairing_code",
+    "FAILED": "restart it with waha_restart_session (re-pair with waha_get_qr_code if asked)",
+}
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+async def explain(error: WAHAError, client: WAHAClient) -> str:
+    """WAHA's failure plus which session, its status and the next step."""
+    session = error.session
+    tag = f"session '{session}'" if session else "WAHA"
+    where = f"{error.method} {error.path}".strip()
+    if error.kind in ("connect", "timeout", "protocol"):
+        return one_line(f"{tag}: {error.message}")
+    if error.status == 401:
+        return one_line(f"{tag}: {error.message}")
+    if error.status == 429:
+        return one_line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
+    if error.status >= 500:
+        hint = " (the session may have crashed: check waha_get_session)" if session else ""
+        return one_line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
+    plus = (
+        " This needs WAHA Plus."
+        if "plus" in error.message.lower() and "waha" in error.message.lower()
+        else ""
+    )
+    if session and error.status in (404, 422):
+        status = error.session_status
+        if status:
+            step = NEXT_STEP.get(status, "check it with waha_get_session")
+            return one_line(f"{tag} is {status}, not ready for {where}: {step}")
+        if _is_about_session(error, session):
+            return one_line(await _session_state(client, session, error) + plus)
+    return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}")
+
+
+def _is_about_session(error: WAHAError, session: str) -> bool:
+    text = error.message.lower()
+    return (error.status == 404 and ("session" in text or session.lower() in text)) or (
+        error.status == 422 and "session" in text and "already" not in text
+    )
+
+
+async def _session_state(client: WAHAClient, session: str, error: WAHAError) -> str:
+    from waha_mcp.sessions import describe_sessions
+
+    try:
+        sessions = await client.list_sessions(all=True)
+    except WAHAError:
+        return f"session '{session}': {error.message}"
+    known = {s.get("name"): s.get("status") for s in sessions if isinstance(s, dict)}
+    if session not in known:
+        return (
+            f"session '{session}' does not exist; existing: {await describe_sessions(client)}. "
+            "Pick one, or create it with waha_create_session"
+        )
+    status = str(known[session])
+    step = NEXT_STEP.get(status)
+    if step:
+        return f"session '{session}' is {status}: {step}"
+    return f"session '{session}' ({status}): WAHA {error.status}: {error.message}"

@@ -1,0 +1,45 @@
+"""Session-name validation and resolution: explicit `session` → `WAHA_SESSION` → a listing error."""
+
+from __future__ import annotations
+
+from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.config import SESSION_NAME_RE
+from waha_mcp.errors import ToolInputError
+
+
+def validate_session_name(name: str) -> str:
+    if not isinstance(name, str) or not SESSION_NAME_RE.match(name):
+        shown = repr(name)[:70]
+        raise ToolInputError(
+            f"invalid session name {shown}: use 1-64 letters, digits, '_' or '-' (see waha_list_sessions)"
+        )
+    return name
+
+
+async def describe_sessions(client: WAHAClient) -> str:
+    """`a (WORKING), b (STOPPED)` for error messages; never raises."""
+    try:
+        sessions = await client.list_sessions(all=True)
+    except WAHAError as exc:
+        return f"(could not list sessions: {exc.message})"
+    if not sessions:
+        return "none yet (create one with waha_create_session)"
+    return ", ".join(f"{s.get('name')} ({s.get('status')})" for s in sessions if isinstance(s, dict))
+
+
+async def resolve_session(
+    client: WAHAClient, explicit: str | None, default: str | None, *, tool: str, allow_default: bool = True
+) -> str:
+    if explicit is not None and explicit != "":
+        return validate_session_name(explicit)
+    if not allow_default:
+        raise ToolInputError(
+            f"{tool} needs an explicit `session` (destructive session actions never use WAHA_SESSION); "
+            f"sessions: {await describe_sessions(client)}"
+        )
+    if default:
+        return default
+    raise ToolInputError(
+        f"no session given and WAHA_SESSION is not set: pass `session`; "
+        f"sessions: {await describe_sessions(client)}"
+    )

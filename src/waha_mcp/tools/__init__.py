@@ -1,0 +1,3 @@
+"""Tool modules, one per toolset; importing this package registers every tool."""
+
+from waha_mcp.tools import sessions  # noqa: F401

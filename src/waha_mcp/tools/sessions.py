@@ -1,0 +1,326 @@
+"""Toolsets `sessions` (sessions and pairing) and `server` (server info)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from waha_mcp import projections as view
+from waha_mcp.client import Binary, WAHAError
+from waha_mcp.errors import NEXT_STEP, ToolInputError
+from waha_mcp.sessions import validate_session_name
+from waha_mcp.tools._common import Deps, Session, image_result
+from waha_mcp.tools.registry import tool
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Proxy(_Model):
+    server: str = Field(description="host:port")
+    username: str | None = None
+    password: str | None = None
+
+
+class Webhook(_Model):
+    url: str
+    events: list[str] = Field(min_length=1, description="WAHA event names, e.g. message, session.status")
+    hmac_key: str | None = Field(default=None, description="Signs deliveries with HMAC-SHA512")
+
+
+class SessionConfig(_Model):
+    metadata: dict[str, str] | None = None
+    proxy: Proxy | None = None
+    webhooks: list[Webhook] | None = None
+    debug: bool | None = None
+
+
+# Typed in the code, loose in the schema: a nested schema would cost ~500 bytes on every turn.
+ConfigArg = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="{metadata:{k:v}, proxy:{server,username,password}, webhooks:[{url,events,hmac_key}], debug}"
+    ),
+]
+
+
+def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        config = SessionConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ToolInputError(f"invalid config: {problems}") from None
+    out: dict[str, Any] = {}
+    if config.metadata is not None:
+        out["metadata"] = config.metadata
+    if config.proxy is not None:
+        out["proxy"] = config.proxy.model_dump(exclude_none=True)
+    if config.webhooks is not None:
+        out["webhooks"] = [
+            {"url": hook.url, "events": hook.events}
+            | ({"hmac": {"key": hook.hmac_key}} if hook.hmac_key else {})
+            for hook in config.webhooks
+        ]
+    if config.debug is not None:
+        out["debug"] = config.debug
+    return out
+
+
+@tool(
+    "waha_list_sessions",
+    "sessions",
+    "List WAHA sessions (accounts) with status and phone.",
+    read_only=True,
+    session="none",
+    operations=("SessionsController_list",),
+)
+async def list_sessions(
+    w: Deps,
+    session: Session = None,
+    all: Annotated[bool, Field(description="Include stopped sessions.")] = True,
+) -> dict[str, Any]:
+    sessions = await w.client.list_sessions(all=all)
+    items = [view.session(s) for s in sessions if isinstance(s, dict)]
+    if session:
+        items = [s for s in items if s["name"] == session]
+    return {"sessions": items, "default": w.settings.waha_session}
+
+
+@tool(
+    "waha_get_session",
+    "sessions",
+    "Get one session's status, account and (redacted) config.",
+    read_only=True,
+    operations=("SessionsController_get",),
+)
+async def get_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    info = await w.client.get_session(session)
+    out = view.session(info, with_config=True)
+    step = NEXT_STEP.get(str(info.get("status")))
+    return out | ({"next": step} if step else {})
+
+
+@tool(
+    "waha_create_session",
+    "sessions",
+    "Create a session (named by `name`, else `session`); start it to pair by QR or code.",
+    read_only=False,
+    session="none",
+    operations=("SessionsController_create",),
+)
+async def create_session(
+    w: Deps,
+    session: Session = None,
+    name: Annotated[str | None, Field(description="New session name.")] = None,
+    start: bool = True,
+    config: ConfigArg = None,
+) -> dict[str, Any]:
+    if name and session and name != session:
+        raise ToolInputError(f"`name` ({name}) and `session` ({session}) differ: give one")
+    new = name or session
+    if new is not None:
+        validate_session_name(new)
+    created = await w.client.create_session(new, start=start, config=_waha_config(config) if config else None)
+    out = view.session(created or {"name": new, "status": "STOPPED"})
+    out["next"] = (
+        "pair it: waha_get_qr_code or waha_request_pairing_code"
+        if start
+        else "start it with waha_start_session"
+    )
+    return out
+
+
+@tool(
+    "waha_update_session_config",
+    "sessions",
+    "Change a session's config (given parts only, the rest kept); WAHA restarts the session.",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    operations=("SessionsController_get", "SessionsController_update"),
+)
+async def update_session_config(
+    w: Deps, config: Annotated[dict[str, Any], ConfigArg.__metadata__[0]], session: Session = None
+) -> dict[str, Any]:
+    current = (await w.client.get_session(session)).get("config") or {}
+    # WAHA's PUT replaces the whole config: merge so unspecified parts (proxy, webhooks...) survive.
+    merged = {**current, **_waha_config(config)}
+    updated = await w.client.update_session(session, merged)
+    return view.session(updated or {"name": session}, with_config=True) | {"restarted": True}
+
+
+async def _action(w: Deps, session: str, action: str) -> dict[str, Any]:
+    method = getattr(w.client, f"{action}_session")
+    info = await method(session)
+    out = view.session(info) if isinstance(info, dict) and info.get("name") else {"name": session}
+    return out | {"done": action}
+
+
+@tool(
+    "waha_start_session",
+    "sessions",
+    "Start a stopped session.",
+    read_only=False,
+    idempotent=True,
+    operations=("SessionsController_start",),
+)
+async def start_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    return await _action(w, session, "start")
+
+
+@tool(
+    "waha_stop_session",
+    "sessions",
+    "Stop a session (needs an explicit session).",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    session="explicit",
+    operations=("SessionsController_stop",),
+)
+async def stop_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    return await _action(w, session, "stop")
+
+
+@tool(
+    "waha_restart_session",
+    "sessions",
+    "Restart a session.",
+    read_only=False,
+    operations=("SessionsController_restart",),
+)
+async def restart_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    return await _action(w, session, "restart")
+
+
+@tool(
+    "waha_logout_session",
+    "sessions",
+    "Log a session out of WhatsApp; it must be paired again.",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    session="explicit",
+    operations=("SessionsController_logout",),
+)
+async def logout_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    return await _action(w, session, "logout")
+
+
+@tool(
+    "waha_delete_session",
+    "sessions",
+    "Delete a session and its data (needs an explicit session).",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    session="explicit",
+    operations=("SessionsController_delete",),
+)
+async def delete_session(w: Deps, session: Session = None) -> dict[str, Any]:
+    await w.client.delete_session(session)
+    return {"name": session, "deleted": True}
+
+
+@tool(
+    "waha_get_session_me",
+    "sessions",
+    "Get the WhatsApp account a session is logged in as.",
+    read_only=True,
+    operations=("SessionsController_getMe",),
+)
+async def get_session_me(w: Deps, session: Session = None) -> dict[str, Any]:
+    info = view.me(await w.client.get_me(session))
+    if info is None:
+        return {"session": session, "me": None, "next": "not logged in: pair with waha_get_qr_code"}
+    return {"session": session, "me": info}
+
+
+@tool(
+    "waha_get_qr_code",
+    "sessions",
+    "Get the pairing QR code as an image (raw value on request).",
+    read_only=True,
+    idempotent=False,
+    operations=("AuthController_getQR",),
+)
+async def get_qr_code(
+    w: Deps,
+    session: Session = None,
+    raw: Annotated[bool, Field(description="Also return the QR's text value.")] = False,
+) -> Any:
+    image = await w.client.get_qr(session, "image")
+    info: dict[str, Any] = {"session": session, "next": "scan in WhatsApp > Linked devices; expires in ~20 s"}
+    if raw:
+        value = await w.client.get_qr(session, "raw")
+        info["value"] = value.get("value") if isinstance(value, dict) else None
+    if not isinstance(image, Binary):
+        raise WAHAError(
+            "WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session
+        )
+    return image_result(image, info)
+
+
+@tool(
+    "waha_request_pairing_code",
+    "sessions",
+    "Get a code to pair by phone number instead of QR.",
+    read_only=False,
+    operations=("AuthController_requestCode",),
+)
+async def request_pairing_code(
+    w: Deps,
+    phone_number: Annotated[str, Field(description="International number, digits only.")],
+    session: Session = None,
+    method: Literal["sms", "voice"] | None = None,
+) -> dict[str, Any]:
+    digits = re.sub(r"[\s+\-()]", "", phone_number)
+    if not re.fullmatch(r"\d{7,15}", digits):
+        raise ToolInputError(f"phone_number {phone_number!r} must be 7-15 digits in international format")
+    answer = await w.client.request_pairing_code(session, digits, method)
+    code = answer.get("code") if isinstance(answer, dict) else None
+    return {
+        "session": session,
+        "code": code,
+        "next": "enter it in WhatsApp > Linked devices > Link with phone number",
+    }
+
+
+@tool(
+    "waha_get_screenshot",
+    "sessions",
+    "Screenshot of the session's WhatsApp Web (WEBJS engine only).",
+    read_only=True,
+    idempotent=False,
+    operations=("ScreenshotController_screenshot",),
+)
+async def get_screenshot(w: Deps, session: Session = None) -> Any:
+    shot = await w.client.get_screenshot(session)
+    if not isinstance(shot, Binary):
+        raise WAHAError("WAHA returned no screenshot", method="GET", path="/api/screenshot", session=session)
+    return image_result(shot, {"session": session, "bytes": len(shot.data)})
+
+
+@tool(
+    "waha_get_server_info",
+    "server",
+    "WAHA version, engine, tier and uptime.",
+    read_only=True,
+    session="none",
+    operations=("ServerController_get", "ServerController_status"),
+)
+async def get_server_info(w: Deps, session: Session = None) -> dict[str, Any]:
+    version = await w.client.get_version()
+    out = view.drop_empty({k: version.get(k) for k in ("version", "engine", "tier", "browser")})
+    try:
+        status = await w.client.get_server_status()
+        out["started"] = view.iso(status.get("startTimestamp"))
+        out["uptime_s"] = round(float(status.get("uptime", 0)) / 1000)
+    except WAHAError:
+        pass  # older or restricted servers lack /api/server/status; version alone still answers
+    if session:
+        out["session"] = view.session(await w.client.get_session(session))
+    return out
