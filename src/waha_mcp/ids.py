@@ -1,0 +1,55 @@
+"""WhatsApp id validation and normalisation, before any HTTP call."""
+
+from __future__ import annotations
+
+import re
+
+from waha_mcp.errors import ToolInputError
+
+SUFFIXES = ("@c.us", "@g.us", "@lid", "@newsletter", "@s.whatsapp.net")
+_PHONE = re.compile(r"^\+?[\d\s\-().]{5,25}$")
+_LOCAL = re.compile(r"^[0-9A-Za-z._:\-]{1,80}$")
+_MESSAGE = re.compile(r"^(true|false)_[^\s/?#]{3,250}$")
+_BARE_MESSAGE = re.compile(r"^[0-9A-Za-z_\-:@.]{6,250}$")
+
+
+def chat_id(value: str, *, field: str = "chatId") -> str:
+    """`<digits>@c.us` for a phone number; known suffixes kept; anything else is refused."""
+    raw = (value or "").strip()
+    if raw == "status@broadcast":
+        return raw
+    if _PHONE.match(raw):
+        digits = re.sub(r"\D", "", raw)
+        if 5 <= len(digits) <= 15:
+            return f"{digits}@c.us"
+    for suffix in SUFFIXES:
+        if raw.endswith(suffix) and _LOCAL.match(raw[: -len(suffix)]):
+            local = raw[: -len(suffix)]
+            if suffix == "@s.whatsapp.net":
+                return f"{local.split(':')[0]}@c.us"
+            return raw
+    shown = repr(value)[:60]
+    raise ToolInputError(
+        f"{field} {shown} is not a WhatsApp id: use a phone number (digits) or <id>@c.us, @g.us, @lid, "
+        "@newsletter, status@broadcast"
+    )
+
+
+def chat_ids(values: list[str], *, field: str = "chatIds") -> list[str]:
+    return [chat_id(v, field=field) for v in values]
+
+
+def message_id(value: str, *, field: str = "messageId") -> str:
+    """WAHA message ids look like `true_<chatId>_<hex>`; engines also use bare ids, so accept those too."""
+    raw = (value or "").strip()
+    if _MESSAGE.match(raw) or _BARE_MESSAGE.match(raw):
+        return raw
+    shown = repr(value)[:60]
+    raise ToolInputError(f"{field} {shown} is not a WAHA message id (like true_123@c.us_3EB0ABC...)")
+
+
+def phone_number(value: str, *, field: str = "phone") -> str:
+    digits = re.sub(r"[\s+\-().]", "", value or "")
+    if not re.fullmatch(r"\d{5,15}", digits):
+        raise ToolInputError(f"{field} {value!r} must be an international number, digits only (no +)")
+    return digits
