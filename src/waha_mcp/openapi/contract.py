@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 
 from waha_mcp.openapi.spec import Operation, Spec, load_spec
 
-__all__ = ["ERRATA", "check_request", "check_response", "json_schema_document"]
+__all__ = ["ERRATA", "check_request", "check_response", "check_schema", "check_webhook", "json_schema_document"]
 
 # The preprocessed document is registered under this URI so `#/components/schemas/X` refs resolve.
 _REQUEST_URI = "urn:waha-openapi:request"
@@ -43,6 +43,7 @@ def _to_json_schema(node: Any, *, close_objects: bool) -> Any:
 
     - `nullable: true` and `default: null` both mean "null is allowed too".
     - `required: true` inside a property schema (NestJS output) is not JSON Schema: dropped.
+    - A string `enum` typed `object` (NestJS output) is typed `string`.
     - With `close_objects`, object schemas that list `properties` reject unknown ones, so an
       invented request field is caught. Responses stay open: real WAHA sends more than documented.
     """
@@ -53,6 +54,10 @@ def _to_json_schema(node: Any, *, close_objects: bool) -> Any:
     out = {key: _to_json_schema(value, close_objects=close_objects) for key, value in node.items()}
     if "required" in out and not isinstance(out["required"], list):
         del out["required"]
+    enum, kind = out.get("enum"), out.get("type")
+    if isinstance(enum, list) and kind == "object" and enum and all(isinstance(v, str) for v in enum):
+        # NestJS emits `type: object` for string enums (every webhook envelope's `event`).
+        out["type"] = "string"
     if (
         close_objects
         and isinstance(out.get("properties"), dict)
@@ -65,9 +70,7 @@ def _to_json_schema(node: Any, *, close_objects: bool) -> Any:
     if not nullable:
         return out
     if any(key in out for key in _COMPOSITION) or "type" not in out:
-        meta = {
-            key: out.pop(key) for key in ("description", "default", "example", "deprecated") if key in out
-        }
+        meta = {key: out.pop(key) for key in ("description", "default", "example", "deprecated") if key in out}
         return {**meta, "anyOf": [{"type": "null"}, out]}
     types = out["type"] if isinstance(out["type"], list) else [out["type"]]
     out["type"] = [*types, "null"] if "null" not in types else types
@@ -87,8 +90,7 @@ def _convert_document(document: dict[str, Any], *, close_objects: bool) -> dict[
                     node[key] = _to_json_schema(value, close_objects=close_objects)
                 elif key == "schemas" and isinstance(value, dict):
                     node[key] = {
-                        name: _to_json_schema(schema, close_objects=close_objects)
-                        for name, schema in value.items()
+                        name: _to_json_schema(schema, close_objects=close_objects) for name, schema in value.items()
                     }
                 else:
                     visit(value)
@@ -190,7 +192,9 @@ def _message(error: ValidationError) -> str:
 def _describe(error: ValidationError, prefix: str) -> str:
     where = _location(prefix, error.absolute_path)
     message = _message(error)
-    closest = best_match(error.context) if error.context else None
+    # The `{"type": "null"}` branch added for nullable fields is never the interesting one.
+    context = [e for e in error.context if e.schema != {"type": "null"}] or error.context
+    closest = best_match(context) if context else None
     if closest is not None:
         inner = _location(where, closest.relative_path)
         message = f"{_short(error.instance)} matches none of the alternatives; closest: {inner}: "
@@ -460,3 +464,33 @@ def check_response(operation: Operation, status: int, content_type: str | None, 
         pointer = _pointer("paths", operation.path, operation.method.lower(), "responses", code)
         pointer += _pointer("content", key, "schema")
     return [f"{label}: {p}" for p in _schema_errors(_validator("response", pointer), instance, "body")]
+
+
+# --------------------------------------------------------------------------- schemas and webhooks
+
+
+def check_schema(name: str, instance: Any, *, kind: str = "response") -> list[str]:
+    """Problems with `instance` as a `#/components/schemas/<name>` value.
+
+    `kind='request'` rejects properties the document does not list; 'response' allows them.
+    """
+    if name not in load_spec().document["components"]["schemas"]:
+        raise KeyError(f"no schema {name!r} in the WAHA document")
+    pointer = _pointer("components", "schemas", name)
+    return [f"{name}: {p}" for p in _schema_errors(_validator(kind, pointer), instance, "value")]
+
+
+def check_webhook(event: str, envelope: Any) -> list[str]:
+    """Problems with a webhook envelope (`{id, timestamp, session, event, payload, ...}`) for `event`."""
+    webhooks = load_spec().document.get("webhooks", {})
+    label = f"webhook {event}"
+    if event not in webhooks:
+        return [f"{label}: not an event of the WAHA document"]
+    content = webhooks[event]["post"]["requestBody"]["content"]
+    media = "application/json" if "application/json" in content else next(iter(content))
+    pointer = _pointer("webhooks", event, "post", "requestBody", "content", media, "schema")
+    problems = _schema_errors(_validator("response", pointer), envelope, "body")
+    # The document's `event` allows every event name; the envelope must carry its own.
+    if isinstance(envelope, dict) and "event" in envelope and envelope["event"] != event:
+        problems.append(f"body.event: {envelope['event']!r} sent for the {event!r} webhook")
+    return [f"{label}: {p}" for p in problems]

@@ -123,9 +123,7 @@ def coverage_report(tool_operations: Mapping[str, Iterable[str]], spec: Spec | N
             else:
                 unknown.setdefault(op_id, []).append(tool)
     if unknown:
-        listed = "; ".join(
-            f"{op_id} (claimed by {', '.join(sorted(t))})" for op_id, t in sorted(unknown.items())
-        )
+        listed = "; ".join(f"{op_id} (claimed by {', '.join(sorted(t))})" for op_id, t in sorted(unknown.items()))
         raise ValueError(f"operationIds not in the WAHA document: {listed}")
 
     by_tag: dict[str, list[CoverageRow]] = {tag: [] for tag in _tag_order(spec)}
