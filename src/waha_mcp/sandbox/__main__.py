@@ -1,0 +1,24 @@
+"""`python -m waha_mcp.sandbox`: run the WAHA emulator (not WhatsApp) under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .runner import serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m waha_mcp.sandbox", description="WAHA HTTP API emulator for trying waha-mcp without WhatsApp."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--api-key", default=os.environ.get("WAHA_SANDBOX_API_KEY"))
+    parser.add_argument("--sessions", type=int, default=2, help="paired sessions to seed (default 2)")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.api_key, args.sessions)
+
+
+if __name__ == "__main__":
+    main()

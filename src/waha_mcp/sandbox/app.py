@@ -1,0 +1,417 @@
+"""The `Sandbox`: world state, fault rules, request log, and the ASGI app that serves WAHA's API.
+
+Every request is routed through the vendored OpenAPI document (`Spec.match`) to the handler
+registered for its operationId (see `registry.py`). `/__sandbox/...` control endpoints are handled
+here; they are never recorded and are not WAHA routes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import anyio
+from starlette.datastructures import State
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ..openapi.spec import Operation, load_spec
+from . import control, errors
+from .faults import DropConnection, FaultRule, Faults
+from .registry import Ctx, load_routes
+from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, STOPPED, WORKING, SandboxSession, now_ms
+
+log = logging.getLogger("waha_mcp.sandbox")
+SEED_SESSION_NAMES = ("default", "business")
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # raw, percent-encoded
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    json: Any | None
+
+
+class SandboxStateError(ValueError):
+    """A control action that does not fit the session's current state (e.g. scan a WORKING session)."""
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+
+
+class Sandbox:
+    """A WAHA 2026.x emulator. Not WhatsApp: nothing leaves the process."""
+
+    def __init__(self, api_key: str | None = None, sessions: int = 2, status_wait: float = 0.0, seed: int = 0) -> None:
+        self.api_key = api_key
+        self.seed = seed
+        self.status_wait = status_wait
+        self.initial_sessions = sessions
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self.on_request: list[Callable[[RecordedRequest], None]] = []
+        self.sessions: dict[str, SandboxSession] = {}
+        self.started_ms = now_ms()
+        self.seq = 0  # request counter; drives STARTING → next status
+        self.spec = load_spec()
+        self.handlers = load_routes()
+        self.app = SandboxApp(self)
+        self._seed_sessions()
+
+    # --- sessions -----------------------------------------------------------------------------------
+    def _seed_sessions(self) -> None:
+        self.sessions.clear()
+        for i in range(self.initial_sessions):
+            name = SEED_SESSION_NAMES[i] if i < len(SEED_SESSION_NAMES) else f"sandbox{i + 1}"
+            session = SandboxSession(name=name, seed=self.seed, config=_default_config())
+            session.pair()
+            self.sessions[name] = session
+
+    def get_session(self, name: str) -> SandboxSession | None:
+        session = self.sessions.get(name)
+        if session is not None:
+            session.tick(self.seq)
+        return session
+
+    def new_session(
+        self, name: str, config: dict[str, Any] | None, apps: list[Any] | None, start: bool
+    ) -> SandboxSession:
+        session = SandboxSession(name=name, seed=self.seed, config=config or {}, apps=apps)
+        self.sessions[name] = session
+        if start:
+            session.start(self.seq)
+        return session
+
+    def _require(self, name: str) -> SandboxSession:
+        session = self.sessions.get(name)
+        if session is None:
+            raise KeyError(f"no sandbox session {name!r}")
+        session.tick(self.seq + 1)  # a control action counts as a later look at the session
+        return session
+
+    def scan(self, name: str, phone: str | None = None) -> dict[str, Any]:
+        """Pair a session waiting for its QR code (SCAN_QR_CODE → WORKING), as a phone scanning it would."""
+        session = self._require(name)
+        if session.status != SCAN_QR_CODE:
+            raise SandboxStateError(f"session {name!r} is {session.status}, not SCAN_QR_CODE: nothing to scan")
+        session.pair(phone)
+        return session.info()
+
+    def set_status(self, name: str, status: str) -> dict[str, Any]:
+        """Force a status (for tests); it is held until a lifecycle call changes it."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+        session = self._require(name)
+        if status == WORKING and session.me is None:
+            session.pair()
+        session.status = status
+        session.held = status == STARTING
+        session.touch()
+        return session.info()
+
+    def inject_inbound(self, session: str, chat_id: str, text: str, sender: str | None = None) -> dict[str, Any]:
+        """A message received from someone else; returns it as WAHA's WAMessage."""
+        target = self._require(session)
+        if target.world is None or target.status != WORKING:
+            raise SandboxStateError(f"session {session!r} is {target.status}: it cannot receive messages")
+        message = target.world.receive_text(chat_id, text, sender)
+        return message.to_waha(target.world.me_id, session=session)
+
+    def reset(self) -> None:
+        """Back to the initial world: seeded sessions, no faults, empty request log."""
+        self.faults.clear()
+        self.requests.clear()
+        self._seed_sessions()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sandbox": "waha-mcp sandbox (a WAHA emulator, not WhatsApp)",
+            "sessions": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "me": s.me,
+                    "chats": len(s.world.chats) if s.world else 0,
+                    "contacts": len(s.world.contacts) if s.world else 0,
+                    "groups": len(s.world.groups) if s.world else 0,
+                    "pairingCode": s.pairing_code,
+                }
+                for s in (self.get_session(n) for n in list(self.sessions))
+                if s is not None
+            ],
+            "faults": [r.to_dict() for r in self.faults.rules],
+            "requests": len(self.requests),
+        }
+
+    def valid_name(self, name: str) -> bool:
+        return bool(SESSION_NAME.match(name))
+
+
+def _default_config() -> dict[str, Any]:
+    return {
+        "metadata": {"sandbox": "true"},
+        "debug": False,
+        "noweb": {"store": {"enabled": True, "fullSync": False}},
+        "webhooks": [],
+    }
+
+
+class SandboxApp:
+    """The ASGI application of one `Sandbox` (`app.state.sandbox`)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.state = State()
+        self.state.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response | None:
+        sb = self.sandbox
+        sb.seq += 1
+        raw_path = _raw_path(request.scope)
+        body = await request.body()
+        if raw_path == "/__sandbox" or raw_path.startswith("/__sandbox/"):
+            if sb.api_key and request.headers.get("x-api-key") != sb.api_key:
+                return _error(errors.unauthorized())
+            return await control.handle(sb, request, raw_path, body)
+        self._record(request, raw_path, body)
+
+        op = sb.spec.match(request.method, raw_path)
+        rules = sb.faults.take(op.operation_id if op else None, op.key if op else None)
+        terminal: FaultRule | None = None
+        for rule in rules:
+            if rule.kind == "latency":
+                await anyio.sleep(rule.delay)
+            else:
+                terminal = rule
+        if terminal is not None and terminal.delay and terminal.kind != "latency":
+            await anyio.sleep(terminal.delay)
+        if terminal is not None and terminal.kind == "drop":
+            return await _drop(terminal)
+        if terminal is not None and terminal.kind == "status":
+            payload = terminal.body if terminal.body is not None else _fault_body(terminal.status)
+            return json_response(payload, terminal.status)
+
+        response = await self._dispatch(request, op, raw_path, body)
+        if terminal is not None and terminal.kind == "malformed":
+            return _malformed(response, terminal)
+        if terminal is not None and terminal.kind == "empty":
+            status = terminal.status if 200 <= terminal.status < 300 else 200
+            return Response(b"", status_code=status, media_type="application/json")
+        return response
+
+    def _record(self, request: Request, raw_path: str, body: bytes) -> None:
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        record = RecordedRequest(
+            method=request.method,
+            path=raw_path,
+            query=parse_qs(request.url.query, keep_blank_values=True),
+            headers=dict(request.headers),
+            body=body,
+            json=parsed,
+        )
+        self.sandbox.requests.append(record)
+        for hook in list(self.sandbox.on_request):
+            hook(record)  # a failing hook (e.g. a test's schema check) propagates on purpose
+
+    async def _dispatch(self, request: Request, op: Operation | None, raw_path: str, body: bytes) -> Response:
+        sb = self.sandbox
+        try:
+            if op is None:
+                url = raw_path + (f"?{request.url.query}" if request.url.query else "")
+                raise errors.route_not_found(request.method, url)
+            if sb.api_key and op.operation_id != "PingController_ping":
+                if request.headers.get("x-api-key") != sb.api_key:
+                    raise errors.unauthorized()
+            handler = sb.handlers.get(op.operation_id)
+            if handler is None:
+                raise errors.not_emulated(op.operation_id)
+            parsed = _validate_body(op, body)
+            params = op.path_params(raw_path) or {}
+            ctx = Ctx(
+                sandbox=sb,
+                op=op,
+                request=request,
+                params=params,
+                query=parse_qs(request.url.query, keep_blank_values=True),
+                body=parsed,
+            )
+            result = await handler(ctx)
+        except errors.WahaError as exc:
+            return _error(exc)
+        except Exception as exc:  # WAHA answers unhandled exceptions with its 500 shape
+            log.exception("sandbox handler failed")
+            return json_response(_exception_body(exc, request, raw_path), 500)
+        if isinstance(result, Response):
+            return result
+        status = _success_status(op)
+        if result is None:
+            return Response(b"", status_code=status)
+        return json_response(result, status)
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    if raw:
+        return raw.split(b"?")[0].decode("latin-1")
+    return quote(scope["path"])
+
+
+def _success_status(op: Operation) -> int:
+    codes = sorted(int(c) for c in op.responses if c.isdigit() and c.startswith("2"))
+    return codes[0] if codes else (201 if op.method == "POST" else 200)
+
+
+def _error(exc: errors.WahaError) -> Response:
+    return json_response(exc.body, exc.status)
+
+
+def _fault_body(status: int) -> dict[str, Any]:
+    if status == 429:
+        return {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+    try:
+        return errors.nest_body(status, "Injected fault (waha-mcp sandbox)")
+    except ValueError:  # not a standard HTTP status
+        return {"statusCode": status, "message": "Injected fault (waha-mcp sandbox)"}
+
+
+def _malformed(response: Response, rule: FaultRule) -> Response:
+    if isinstance(rule.body, str):
+        cut = rule.body.encode()
+    else:
+        full = bytes(response.body) if response.body else b'{"id":"true_1@c.us_AAAA","body":"hel'
+        cut = full[: max(1, len(full) // 2)]
+        if cut.endswith(b"}") or cut.endswith(b"]"):
+            cut = cut[:-1]
+    status = response.status_code if 200 <= response.status_code < 300 else 200
+    return Response(cut, status_code=status, media_type="application/json")
+
+
+async def _drop(rule: FaultRule) -> None:
+    from .runner import current_transport
+
+    transport = current_transport()
+    if transport is None:  # in-process: sandbox_transport turns this into httpx2.ReadError
+        raise DropConnection("connect" if rule.body == "connect" else "read")
+    _reset(transport)
+    await anyio.sleep(0.01)  # let the server notice the closed connection before we return
+    return None
+
+
+def _reset(transport: Any) -> None:
+    """Close with RST (SO_LINGER 0) so the client sees 'connection reset', as with a crashed peer."""
+    import socket
+    import struct
+
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+
+
+def _exception_body(exc: Exception, request: Request, raw_path: str) -> dict[str, Any]:
+    return {
+        "statusCode": 500,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "exception": {
+            "message": str(exc),
+            "name": type(exc).__name__,
+            "stack": "".join(traceback.format_exception(exc))[-2000:],
+        },
+        "request": {"path": raw_path, "method": request.method, "query": dict(request.query_params)},
+        "version": {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
+    }
+
+
+def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    checks: dict[str, Callable[[Any], bool]] = {
+        "string": lambda v: isinstance(v, str),
+        "boolean": lambda v: isinstance(v, bool),
+        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+    }
+    return kind not in checks or value is None or checks[kind](value)
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "boolean": "a boolean value",
+    "number": "a number conforming to the specified constraints",
+    "integer": "an integer number",
+    "array": "an array",
+    "object": "an object",
+}
+
+
+def _validate_body(op: Operation, body: bytes) -> Any:
+    """Parse the JSON body and check it like NestJS's ValidationPipe would (required fields, types)."""
+    parsed: Any = None
+    if body.strip():
+        try:
+            parsed = json.loads(body)
+        except ValueError as exc:
+            raise errors.nest(400, f"Unexpected token in JSON: {exc.msg} at position {exc.pos}") from None
+    schema = op.request_schema
+    if not schema:
+        return parsed
+    if parsed is None:
+        parsed = {}
+    if not isinstance(parsed, dict):
+        raise errors.bad_request(["request body must be a JSON object"])
+    spec = load_spec()
+    problems: list[str] = []
+    props = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if parsed.get(name) is None:
+            problems.append(f"{name} should not be empty")
+    for name, value in parsed.items():
+        prop = spec.resolve(props.get(name, {}))
+        if prop and not _type_ok(value, prop):
+            problems.append(f"{name} must be {_TYPE_WORDS[prop['type']]}")
+    if problems:
+        raise errors.bad_request(problems)
+    return parsed
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+__all__ = ["STOPPED", "RecordedRequest", "Sandbox", "SandboxApp", "SandboxStateError", "json_response"]

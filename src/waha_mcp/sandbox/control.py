@@ -1,0 +1,75 @@
+"""`/__sandbox/...` control endpoints: not WAHA routes, never recorded.
+
+POST   /__sandbox/faults              {route?, kind, status?, delay?, times?, body?}
+DELETE /__sandbox/faults
+POST   /__sandbox/{session}/scan      {phone?}            SCAN_QR_CODE → WORKING
+POST   /__sandbox/{session}/status    {status}            force a status (held)
+POST   /__sandbox/{session}/inbound   {chatId, text, from?}
+GET    /__sandbox/state
+POST   /__sandbox/reset
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import errors
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> Response:
+    from .app import SandboxStateError, json_response
+
+    parts = [unquote(p) for p in raw_path.split("/")[2:]]
+    method = request.method
+    try:
+        data: dict[str, Any] = json.loads(body) if body.strip() else {}
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+        if parts == ["faults"] and method == "POST":
+            kind = data.get("kind")
+            if not isinstance(kind, str):
+                raise ValueError("kind is required")
+            rule = sb.faults.add(
+                data.get("route"),
+                kind=kind,  # type: ignore[arg-type]
+                status=int(data.get("status", 500)),
+                delay=float(data.get("delay", 0.0)),
+                times=data.get("times"),
+                body=data.get("body"),
+            )
+            return json_response(rule.to_dict(), 201)
+        if parts == ["faults"] and method == "DELETE":
+            count = len(sb.faults.rules)
+            sb.faults.clear()
+            return json_response({"cleared": count})
+        if parts == ["state"] and method == "GET":
+            return json_response(sb.summary())
+        if parts == ["reset"] and method == "POST":
+            sb.reset()
+            return json_response(sb.summary(), 201)
+        if len(parts) == 2 and method == "POST":
+            name, action = parts
+            if action == "scan":
+                return json_response(sb.scan(name, data.get("phone")), 201)
+            if action == "status":
+                return json_response(sb.set_status(name, str(data.get("status"))), 201)
+            if action == "inbound":
+                if not data.get("chatId") or not isinstance(data.get("text"), str):
+                    raise ValueError("chatId and text are required")
+                message = sb.inject_inbound(name, data["chatId"], data["text"], data.get("from"))
+                return json_response(message, 201)
+    except KeyError as exc:
+        return json_response(errors.nest_body(404, str(exc.args[0])), 404)
+    except SandboxStateError as exc:
+        return json_response(errors.nest_body(409, str(exc)), 409)
+    except (ValueError, TypeError) as exc:
+        return json_response(errors.nest_body(400, str(exc)), 400)
+    return json_response(errors.nest_body(404, f"Cannot {method} {raw_path}"), 404)

@@ -1,0 +1,98 @@
+"""🖥️ Sessions: list, create, get, update, delete, me, start, stop, logout, restart."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from .. import errors
+from ..registry import Ctx, route
+from ..state import RUNNING, STOPPED, WORKING
+
+
+@route("SessionsController_list")
+async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
+    show_all = ctx.q_bool("all", False)
+    expand = "apps" in ctx.q_list("expand")
+    out = []
+    for name in list(ctx.sandbox.sessions):
+        session = ctx.sandbox.get_session(name)
+        if session is not None and (show_all or session.status != STOPPED):
+            out.append(session.info(expand))
+    return out
+
+
+@route("SessionsController_create")
+async def create(ctx: Ctx) -> dict[str, Any]:
+    body = ctx.body or {}
+    name = body.get("name") or f"session_{secrets.token_hex(8)}"
+    if not ctx.sandbox.valid_name(name):
+        raise errors.bad_request(["name must be 1-54 characters: letters, digits, hyphens and underscores only"])
+    if name in ctx.sandbox.sessions:
+        raise errors.nest(422, f"Session '{name}' already exists. Use PUT to update it.")
+    start = body.get("start", True)
+    session = ctx.sandbox.new_session(name, body.get("config"), body.get("apps"), start is not False)
+    return session.dto()
+
+
+@route("SessionsController_get")
+async def get(ctx: Ctx) -> dict[str, Any]:
+    return ctx.known_session().info("apps" in ctx.q_list("expand"))
+
+
+@route("SessionsController_update")
+async def update(ctx: Ctx) -> dict[str, Any]:
+    session = ctx.known_session()
+    body = ctx.body or {}
+    # WAHA replaces the whole config (fields left out are gone) and restarts a running session.
+    session.config = body.get("config") or {}
+    if "apps" in body:
+        session.apps = body.get("apps")
+    if session.status in RUNNING:
+        session.start(ctx.sandbox.seq)
+    return session.dto()
+
+
+@route("SessionsController_delete")
+async def delete(ctx: Ctx) -> None:
+    session = ctx.known_session()
+    del ctx.sandbox.sessions[session.name]
+
+
+@route("SessionsController_getMe")
+async def me(ctx: Ctx) -> dict[str, Any] | None:
+    session = await ctx.running_session()
+    # Not logged in yet: WAHA answers 200 with an empty body.
+    return session.me if session.status == WORKING else None
+
+
+@route("SessionsController_start")
+async def start(ctx: Ctx) -> dict[str, Any]:
+    session = ctx.known_session()
+    if session.status != STOPPED:
+        raise errors.nest(422, f"Session '{session.name}' is already started.")
+    session.start(ctx.sandbox.seq)
+    return session.dto()
+
+
+@route("SessionsController_stop")
+async def stop(ctx: Ctx) -> dict[str, Any] | None:
+    session = ctx.sandbox.get_session(ctx.session_name)
+    if session is None:
+        return None  # stopping a removed session succeeds with an empty body
+    session.stop()
+    return session.dto()
+
+
+@route("SessionsController_logout")
+async def logout(ctx: Ctx) -> dict[str, Any]:
+    session = ctx.known_session()
+    session.logout(ctx.sandbox.seq)
+    return session.dto()
+
+
+@route("SessionsController_restart")
+async def restart(ctx: Ctx) -> dict[str, Any]:
+    session = ctx.known_session()
+    session.start(ctx.sandbox.seq)
+    return session.dto()

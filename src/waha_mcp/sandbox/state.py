@@ -1,0 +1,120 @@
+"""Sandbox sessions and their lifecycle: STOPPED → STARTING → SCAN_QR_CODE → WORKING, or FAILED.
+
+A started session stays STARTING for the request that started it and moves on at the next request
+(to WORKING when it is already paired, else SCAN_QR_CODE), so clients really see the transition.
+A status forced by a test (`Sandbox.set_status`) is held: it does not move on by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .world import World
+
+STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED = "STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"
+STATUSES = (STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED)
+RUNNING = (STARTING, SCAN_QR_CODE, WORKING, FAILED)
+PUSH_NAME = "Sandbox Bot (not WhatsApp)"
+# WAHA (WEBJS) rejects other characters; we apply the rule to every engine.
+SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,54}$")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class SandboxSession:
+    name: str
+    seed: int
+    config: dict[str, Any] = field(default_factory=dict)
+    apps: list[Any] | None = None
+    status: str = STOPPED
+    me: dict[str, Any] | None = None
+    world: World | None = None
+    held: bool = False
+    start_seq: int = 0
+    pairing_phone: str | None = None
+    pairing_code: str | None = None
+    qr_count: int = 0
+    activity_ms: int | None = None
+
+    # --- identity -------------------------------------------------------------------------------
+    def _digest(self, salt: str) -> bytes:
+        return hashlib.sha256(f"{self.seed}:{self.name}:{salt}".encode()).digest()
+
+    def default_phone(self) -> str:
+        n = int.from_bytes(self._digest("phone")[:4], "big")
+        return f"1{['202', '303', '415', '617'][n % 4]}5550{100 + n % 900:03d}"
+
+    def qr_value(self) -> str:
+        """What a WhatsApp pairing QR encodes: `2@ref,noise key,identity key,adv secret` (shortened)."""
+        import base64
+
+        ref = base64.b64encode(self._digest(f"ref{self.qr_count}")[:18]).decode()
+        return f"2@{ref},waha-mcp-sandbox-not-WhatsApp,{self.name[:12]}"
+
+    # --- transitions ------------------------------------------------------------------------------
+    def touch(self) -> None:
+        self.activity_ms = now_ms()
+
+    def tick(self, seq: int) -> None:
+        """Finish starting once a later request looks at the session."""
+        if self.status == STARTING and not self.held and seq > self.start_seq:
+            self.status = WORKING if self.me else SCAN_QR_CODE
+
+    def start(self, seq: int) -> None:
+        self.status, self.held, self.start_seq = STARTING, False, seq
+        self.qr_count += 1
+        self.touch()
+
+    def stop(self) -> None:
+        self.status, self.held = STOPPED, False
+        self.pairing_phone = self.pairing_code = None
+        self.touch()
+
+    def logout(self, seq: int) -> None:
+        self.me = None
+        self.world = None
+        if self.status == STOPPED:
+            self.touch()
+        else:
+            self.start(seq)
+
+    def pair(self, phone: str | None = None) -> None:
+        phone = phone or self.pairing_phone or self.default_phone()
+        self.me = {
+            "id": f"{phone}@c.us",
+            "lid": f"{int.from_bytes(self._digest('lid')[:6], 'big')}@lid",
+            "jid": f"{phone}:12@s.whatsapp.net",
+            "pushName": PUSH_NAME,
+        }
+        if self.world is None or self.world.me_id != self.me["id"]:
+            self.world = World.seeded(self.me["id"], PUSH_NAME, f"{self.seed}:{self.name}")
+        self.status, self.held = WORKING, False
+        self.pairing_phone = self.pairing_code = None
+        self.touch()
+
+    # --- JSON -------------------------------------------------------------------------------------
+    def dto(self) -> dict[str, Any]:
+        """SessionDTO: what create/start/stop/logout/restart/update return."""
+        return {"name": self.name, "status": self.status, "config": self.config}
+
+    def info(self, expand_apps: bool = False) -> dict[str, Any]:
+        """SessionInfo: what GET /api/sessions[/{session}] return."""
+        info: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status,
+            "config": self.config,
+            "me": self.me if self.status == WORKING else None,
+            "presence": {},
+            "timestamps": {"activity": self.activity_ms},
+            "assignedWorker": "waha-mcp-sandbox",
+        }
+        if expand_apps:
+            info["apps"] = self.apps or []
+        return info

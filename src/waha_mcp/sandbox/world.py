@@ -1,0 +1,549 @@
+"""The in-memory WhatsApp world of one paired sandbox session.
+
+Shape (all ids in WAHA's `@c.us` / `@g.us` form):
+
+- `World.me_id`, `World.me_name`: the paired account.
+- `World.contacts: dict[id, Contact]` - address book (`Contact.to_waha()` is WAHA's contact JSON).
+- `World.chats: dict[id, Chat]` - every conversation, direct or group; `Chat.messages` is a list of
+  `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
+- `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
+  has a `Chat` with the same id.
+- `Message.to_waha(me_id, base_url=...)` renders a `WAMessage` with a bulky NOWEB-like `_data`.
+  Ids: `true_<chatId>_<20 hex>` for sent, `false_<chatId>_<20 hex>` for received and, in groups,
+  `false_<groupId>_<20 hex>_<participant>`.
+
+Writes go through `World` methods (`send_text`, `receive_text`, `create_group`, `ensure_chat`,
+`find_message`) so that what one route writes another reads. Seed data is deterministic for a
+given (seed, session name).
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+ACK_NAMES = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
+# Fixed seed epoch (2026-02-01 00:00 UTC) so seeded timestamps do not depend on the clock.
+SEED_EPOCH = 1769904000
+
+_NAMES = [
+    "Ana Souza",
+    "Ben Carter",
+    "Chloé Martin",
+    "Dmitri Ivanov",
+    "Emma Schulz",
+    "Farah Haddad",
+    "Gabriel Rossi",
+    "Hana Sato",
+    "Isaac Mensah",
+    "Julia Nowak",
+    "Kofi Boateng",
+    "Lena Berg",
+]
+_GROUP_NAMES = ["Family 🏡", "Project Falcon", "Book club", "Weekend football", "Neighbours"]
+_LINES = [
+    "Hi! How are you?",
+    "All good here, thanks 🙂",
+    "Are we still on for tomorrow?",
+    "Yes, 10am works for me.",
+    "Can you send me the document?",
+    "Sent it by email just now.",
+    "Great, thanks a lot!",
+    "Running 5 minutes late, sorry",
+    "No problem, see you soon",
+    "Did you see the news?",
+    "Haha that's hilarious 😂",
+    "Let me check and get back to you.",
+    "Meeting moved to 3pm",
+    "👍",
+    "Happy birthday!! 🎉",
+    "Where should we meet?",
+    "The usual café?",
+    "Perfect.",
+    "Call me when you're free",
+    "On my way",
+]
+
+
+def _hex20(rng: random.Random, prefix: str = "") -> str:
+    return prefix + f"{rng.getrandbits(80):020X}"[: 20 - len(prefix)]
+
+
+def _b64(rng: random.Random, n: int) -> str:
+    return base64.b64encode(rng.randbytes(n)).decode()
+
+
+def jid(chat_id: str) -> str:
+    """NOWEB's raw form of a WAHA id: persons use @s.whatsapp.net inside `_data`."""
+    return chat_id.replace("@c.us", "@s.whatsapp.net")
+
+
+def is_group(chat_id: str) -> bool:
+    return chat_id.endswith("@g.us")
+
+
+@dataclass
+class Contact:
+    id: str
+    name: str | None
+    pushname: str | None = None
+    is_my_contact: bool = True
+    blocked: bool = False
+
+    def to_waha(self) -> dict[str, Any]:
+        name = self.name or self.pushname
+        return {
+            "id": self.id,
+            "number": self.id.split("@")[0],
+            "name": self.name,
+            "pushname": self.pushname,
+            "shortName": name.split()[0] if name else None,
+            "isMe": False,
+            "isUser": True,
+            "isGroup": False,
+            "isWAContact": True,
+            "isMyContact": self.is_my_contact,
+            "isBlocked": self.blocked,
+        }
+
+
+@dataclass
+class Media:
+    mimetype: str
+    filename: str | None
+    size: int
+    width: int = 0
+    height: int = 0
+
+
+@dataclass
+class Message:
+    id: str
+    chat_id: str
+    raw_id: str  # the 20-hex WhatsApp id inside `id`
+    timestamp: int
+    from_me: bool
+    sender: str  # who wrote it (me for fromMe)
+    body: str
+    ack: int
+    source: str = "app"
+    push_name: str | None = None
+    media: Media | None = None
+    reply_to: Message | None = None
+    stub: str | None = None  # system message (e.g. GROUP_CREATE): WhatsApp's messageStubType
+    secret: str = ""  # opaque bulk for `_data`, fixed at creation so renders are stable
+
+    def _key(self) -> dict[str, Any]:
+        key: dict[str, Any] = {"remoteJid": jid(self.chat_id), "fromMe": self.from_me, "id": self.raw_id}
+        if is_group(self.chat_id):
+            key["participant"] = jid(self.sender)
+        return key
+
+    def _content(self) -> dict[str, Any]:
+        context = {"expiration": 0, "ephemeralSettingTimestamp": str(self.timestamp - 86400 * 30)}
+        if self.reply_to is not None:
+            context.update(
+                stanzaId=self.reply_to.raw_id,
+                participant=jid(self.reply_to.sender),
+                quotedMessage={"conversation": self.reply_to.body},
+            )
+        content: dict[str, Any]
+        if self.media is not None:
+            content = {
+                "imageMessage": {
+                    "url": f"https://mmg.whatsapp.net/v/t62.7118-24/{self.raw_id}.enc",
+                    "mimetype": self.media.mimetype,
+                    "caption": self.body,
+                    "fileSha256": self.secret[:44],
+                    "fileLength": str(self.media.size),
+                    "height": self.media.height,
+                    "width": self.media.width,
+                    "mediaKey": self.secret[44:88],
+                    "fileEncSha256": self.secret[88:132],
+                    "directPath": f"/v/t62.7118-24/{self.raw_id}.enc?ccb=11-4",
+                    "mediaKeyTimestamp": str(self.timestamp),
+                    "jpegThumbnail": self.secret * 3,
+                    "contextInfo": context,
+                }
+            }
+        else:
+            content = {
+                "extendedTextMessage": {
+                    "text": self.body,
+                    "previewType": "NONE",
+                    "contextInfo": context,
+                    "inviteLinkGroupTypeV2": "DEFAULT",
+                }
+            }
+        content["messageContextInfo"] = {
+            "deviceListMetadata": {
+                "senderKeyHash": self.secret[:28],
+                "senderTimestamp": str(self.timestamp - 3600),
+                "recipientKeyHash": self.secret[28:56],
+                "recipientTimestamp": str(self.timestamp - 7200),
+            },
+            "deviceListMetadataVersion": 2,
+            "messageSecret": self.secret[56:100],
+        }
+        return content
+
+    def raw(self) -> dict[str, Any]:
+        """The NOWEB (Baileys WebMessageInfo) record WAHA passes through as `_data`."""
+        data: dict[str, Any] = {
+            "key": self._key(),
+            "messageTimestamp": self.timestamp,
+            "pushName": self.push_name,
+            "broadcast": False,
+            "status": min(self.ack + 1, 4) if self.ack >= 0 else 0,
+            "message": None if self.stub else self._content(),
+            "userReceipt": [],
+            "reactions": [],
+            "pollUpdates": [],
+            "labels": [],
+            "messageC2STimestamp": str(self.timestamp) if self.from_me else None,
+        }
+        if self.stub:
+            data["messageStubType"] = self.stub
+            data["messageStubParameters"] = [self.body]
+        if self.from_me and self.ack >= 3:
+            data["userReceipt"] = [
+                {
+                    "userJid": jid(self.chat_id),
+                    "receiptTimestamp": str(self.timestamp + 2),
+                    "readTimestamp": str(self.timestamp + 40),
+                }
+            ]
+        return data
+
+    def to_waha(
+        self,
+        me_id: str,
+        *,
+        base_url: str = "http://localhost:3000",
+        download_media: bool = True,
+        session: str = "default",
+    ) -> dict[str, Any]:
+        body = "" if self.stub else self.body
+        msg: dict[str, Any] = {
+            "id": self.id,
+            "timestamp": self.timestamp,
+            "from": me_id if self.from_me else self.chat_id,
+            "fromMe": self.from_me,
+            "source": self.source,
+            "to": self.chat_id if self.from_me else me_id,
+            # WAHA sets participant for groups; the schema requires a string, so direct chats
+            # carry the sender too.
+            "participant": self.sender,
+            "body": body,
+            "hasMedia": self.media is not None,
+            "mediaUrl": "",
+            "ack": self.ack,
+            "ackName": ACK_NAMES[self.ack],
+            "vCards": [],
+            "_data": self.raw(),
+        }
+        if is_group(self.chat_id):
+            msg["author"] = self.sender
+        if self.media is not None:
+            ext = self.media.mimetype.split("/")[-1]
+            url = f"{base_url.rstrip('/')}/api/files/{session}/{self.id}.{ext}"
+            msg["mediaUrl"] = url
+            if download_media:
+                media: dict[str, Any] = {"url": url, "mimetype": self.media.mimetype}
+                if self.media.filename:
+                    media["filename"] = self.media.filename
+                msg["media"] = media
+        if self.reply_to is not None:
+            msg["replyTo"] = {
+                "id": self.reply_to.raw_id,
+                "participant": self.reply_to.sender,
+                "body": self.reply_to.body,
+                "_data": {"conversation": self.reply_to.body},
+            }
+        return msg
+
+
+@dataclass
+class Participant:
+    id: str
+    role: str = "participant"  # participant | admin | superadmin
+
+    def to_waha(self) -> dict[str, Any]:
+        admin = None if self.role == "participant" else self.role
+        return {"id": self.id, "admin": admin}
+
+
+@dataclass
+class Group:
+    id: str
+    subject: str
+    owner: str
+    creation: int
+    participants: list[Participant]
+    description: str = ""
+    announce: bool = False  # only admins send messages
+    restrict: bool = False  # only admins edit info
+    invite_code: str = ""
+
+    def to_waha(self) -> dict[str, Any]:
+        """NOWEB GroupMetadata, as WAHA returns it for NOWEB sessions."""
+        return {
+            "id": self.id,
+            "addressingMode": "pn",
+            "subject": self.subject,
+            "subjectOwner": self.owner,
+            "subjectTime": self.creation,
+            "size": len(self.participants),
+            "creation": self.creation,
+            "owner": self.owner,
+            "desc": self.description or None,
+            "descId": f"{self.creation:X}" if self.description else None,
+            "restrict": self.restrict,
+            "announce": self.announce,
+            "isCommunity": False,
+            "isCommunityAnnounce": False,
+            "joinApprovalMode": False,
+            "memberAddMode": False,
+            "participants": [p.to_waha() for p in self.participants],
+        }
+
+
+@dataclass
+class Chat:
+    id: str
+    name: str | None
+    messages: list[Message] = field(default_factory=list)
+    unread_count: int = 0
+    archived: bool = False
+    pinned: bool = False
+
+    @property
+    def last_message(self) -> Message | None:
+        return max(self.messages, key=lambda m: m.timestamp) if self.messages else None
+
+    @property
+    def timestamp(self) -> int:
+        last = self.last_message
+        return last.timestamp if last else 0
+
+    def raw(self) -> dict[str, Any]:
+        """The NOWEB chat record (`_chat` in the overview)."""
+        return {
+            "id": jid(self.id),
+            "name": self.name,
+            "conversationTimestamp": self.timestamp,
+            "unreadCount": self.unread_count,
+            "archived": self.archived,
+            "pinned": 1 if self.pinned else 0,
+            "readOnly": False,
+            "endOfHistoryTransferType": 0,
+            "ephemeralExpiration": 0,
+            "notSpam": True,
+            "tcToken": None,
+        }
+
+    def to_waha(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "conversationTimestamp": self.timestamp,
+            "unreadCount": self.unread_count,
+            "archived": self.archived,
+            "pinned": self.pinned,
+            "isGroup": is_group(self.id),
+        }
+
+
+@dataclass
+class World:
+    me_id: str
+    me_name: str
+    rng: random.Random
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    chats: dict[str, Chat] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    # --- ids and time -------------------------------------------------------------------------
+    def message_id(self, chat_id: str, from_me: bool, sender: str, prefix: str = "") -> tuple[str, str]:
+        raw = _hex20(self.rng, prefix)
+        mid = f"{'true' if from_me else 'false'}_{chat_id}_{raw}"
+        if is_group(chat_id) and not from_me:
+            mid += f"_{sender}"
+        return mid, raw
+
+    def now(self) -> int:
+        """Wall clock, but never before the newest message (seed data may be 'in the future')."""
+        newest = max((c.timestamp for c in self.chats.values()), default=0)
+        return max(int(time.time()), newest + 1)
+
+    def name_of(self, chat_id: str) -> str | None:
+        if chat_id in self.groups:
+            return self.groups[chat_id].subject
+        contact = self.contacts.get(chat_id)
+        return (contact.name or contact.pushname) if contact else None
+
+    # --- writes ---------------------------------------------------------------------------------
+    def ensure_chat(self, chat_id: str) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            chat = self.chats[chat_id] = Chat(id=chat_id, name=self.name_of(chat_id))
+        return chat
+
+    def add_message(
+        self,
+        chat_id: str,
+        *,
+        from_me: bool,
+        sender: str,
+        body: str,
+        timestamp: int,
+        ack: int,
+        source: str = "app",
+        media: Media | None = None,
+        reply_to: Message | None = None,
+        stub: str | None = None,
+        prefix: str = "",
+    ) -> Message:
+        chat = self.ensure_chat(chat_id)
+        mid, raw = self.message_id(chat_id, from_me, sender, prefix)
+        push = self.me_name if from_me else self.name_of(sender)
+        msg = Message(
+            id=mid,
+            chat_id=chat_id,
+            raw_id=raw,
+            timestamp=timestamp,
+            from_me=from_me,
+            sender=sender,
+            body=body,
+            ack=ack,
+            source=source,
+            push_name=push,
+            media=media,
+            reply_to=reply_to,
+            stub=stub,
+            secret=_b64(self.rng, 99),
+        )
+        chat.messages.append(msg)
+        if not from_me and not stub:
+            chat.unread_count += 1
+        return msg
+
+    def send_text(self, chat_id: str, text: str, reply_to: str | None = None) -> Message:
+        quoted = self.find_message(chat_id, reply_to) if reply_to else None
+        return self.add_message(
+            chat_id,
+            from_me=True,
+            sender=self.me_id,
+            body=text,
+            timestamp=self.now(),
+            ack=1,
+            source="api",
+            reply_to=quoted,
+            prefix="BAE5",
+        )
+
+    def receive_text(self, chat_id: str, text: str, sender: str | None = None) -> Message:
+        if sender is None:
+            sender = self._default_sender(chat_id)
+        return self.add_message(
+            chat_id, from_me=False, sender=sender, body=text, timestamp=self.now(), ack=2, source="app"
+        )
+
+    def _default_sender(self, chat_id: str) -> str:
+        group = self.groups.get(chat_id)
+        if group is None:
+            return chat_id
+        others = [p.id for p in group.participants if p.id != self.me_id]
+        return others[0] if others else chat_id
+
+    def create_group(self, subject: str, participant_ids: list[str]) -> Group:
+        gid = f"120363{self.rng.randrange(10**11, 10**12)}@g.us"
+        created = self.now()
+        members = [Participant(self.me_id, "superadmin")]
+        members += [Participant(p) for p in participant_ids if p != self.me_id]
+        group = Group(
+            id=gid,
+            subject=subject,
+            owner=self.me_id,
+            creation=created,
+            participants=members,
+            invite_code=_b64(self.rng, 16).rstrip("=").replace("/", "x").replace("+", "y")[:22],
+        )
+        self.groups[gid] = group
+        self.ensure_chat(gid).name = subject
+        # WhatsApp records a system message when a group is created.
+        self.add_message(
+            gid, from_me=True, sender=self.me_id, body=subject, timestamp=created, ack=1, stub="GROUP_CREATE"
+        )
+        return group
+
+    def find_message(self, chat_id: str, message_id: str | None) -> Message | None:
+        chat = self.chats.get(chat_id)
+        if chat is None or not message_id:
+            return None
+        for msg in chat.messages:
+            if message_id in (msg.id, msg.raw_id):
+                return msg
+        return None
+
+    # --- seed -------------------------------------------------------------------------------------
+    @classmethod
+    def seeded(cls, me_id: str, me_name: str, seed_key: str) -> World:
+        rng = random.Random(seed_key)
+        world = cls(me_id=me_id, me_name=me_name, rng=rng)
+        people = rng.sample(_NAMES, 6)
+        area = rng.choice(["202", "303", "415", "617"])
+        for i, name in enumerate(people):
+            cid = f"1{area}55501{10 + i * 7 + rng.randrange(7):02d}@c.us"
+            # One contact is not in the address book: WhatsApp only knows their push name.
+            if i == 5:
+                world.contacts[cid] = Contact(cid, None, pushname=name.split()[0], is_my_contact=False)
+            else:
+                world.contacts[cid] = Contact(cid, name, pushname=name.split()[0])
+        ids = list(world.contacts)
+        t = SEED_EPOCH - 86400 * 6
+        for cid in ids[:4]:
+            t = world._seed_chat(cid, [cid], t + rng.randrange(3600, 30000))
+        for subject in rng.sample(_GROUP_NAMES, 2):
+            members = rng.sample(ids, 3)
+            group = Group(
+                id=f"120363{rng.randrange(10**11, 10**12)}@g.us",
+                subject=subject,
+                owner=members[0],
+                creation=t - 86400 * 90,
+                participants=[Participant(members[0], "superadmin"), Participant(me_id, "admin")]
+                + [Participant(m) for m in members[1:]],
+                description=f"Sandbox group '{subject}' (not WhatsApp)",
+                invite_code=_b64(rng, 16).rstrip("=").replace("/", "x").replace("+", "y")[:22],
+            )
+            world.groups[group.id] = group
+            world.ensure_chat(group.id).name = subject
+            t = world._seed_chat(group.id, members, t + rng.randrange(3600, 30000))
+        return world
+
+    def _seed_chat(self, chat_id: str, others: list[str], t: int) -> int:
+        rng = self.rng
+        count = rng.randrange(5, 11)
+        for n in range(count):
+            from_me = rng.random() < 0.4
+            sender = self.me_id if from_me else rng.choice(others)
+            media = None
+            if n == 2 and rng.random() < 0.5:
+                media = Media("image/jpeg", None, rng.randrange(40_000, 300_000), 1280, 960)
+            self.add_message(
+                chat_id,
+                from_me=from_me,
+                sender=sender,
+                body=rng.choice(_LINES),
+                timestamp=t,
+                ack=3 if from_me else 2,
+                media=media,
+                prefix="3EB0" if from_me else "",
+            )
+            t += rng.randrange(20, 1800)
+        chat = self.chats[chat_id]
+        chat.unread_count = rng.choice([0, 0, 1, 2])
+        return t
