@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -18,16 +18,14 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     waha_base_url: str | None = Field(default=None, alias="WAHA_BASE_URL")
     waha_api_key: SecretStr | None = Field(default=None, alias="WAHA_API_KEY")
     waha_session: str | None = Field(default=None, alias="WAHA_SESSION")
     waha_timeout: float = Field(default=60.0, alias="WAHA_TIMEOUT", ge=1, le=600)
-    waha_toolsets: list[str] | None = Field(default=None, alias="WAHA_TOOLSETS")
-    waha_tools: list[str] | None = Field(default=None, alias="WAHA_TOOLS")
+    waha_toolsets: Annotated[list[str] | None, NoDecode] = Field(default=None, alias="WAHA_TOOLSETS")
+    waha_tools: Annotated[list[str] | None, NoDecode] = Field(default=None, alias="WAHA_TOOLS")
     waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
     files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
     max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
@@ -36,12 +34,13 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, alias="WAHA_MCP_PORT", ge=0, le=65535)
     http_stateless: bool = Field(default=False, alias="WAHA_MCP_STATELESS")
     auth_token: SecretStr | None = Field(default=None, alias="WAHA_MCP_AUTH_TOKEN")
-    allowed_origins: list[str] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_ORIGINS")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_ORIGINS")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_HOSTS")
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
 
-    @field_validator("waha_toolsets", "waha_tools", "allowed_origins", mode="before")
+    @field_validator("waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -84,7 +83,7 @@ class Settings(BaseSettings):
     def _need_base_url(self) -> Settings:
         if self.waha_base_url is None and not self.sandbox:
             raise ValueError(
-                "WAHA_BASE_URL is required (e.g. http://localhost:3000), or pass --sandbox to try the emulator"
+                "WAHA_BASE_URL is required (e.g. http://localhost:3000); or pass --sandbox to try the emulator"
             )
         return self
 

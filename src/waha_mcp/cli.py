@@ -1,0 +1,233 @@
+"""`waha-mcp` entry points: serve (stdio / HTTP), tools, call, doctor, sandbox, coverage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from waha_mcp import __version__
+from waha_mcp.config import ConfigError, Settings, load_settings
+
+SANDBOX_BANNER = "waha-mcp: SANDBOX mode: the built-in WAHA emulator answers, not WhatsApp; nothing is sent."
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a flag given before the subcommand is not reset by the subcommand's own default.
+    parser.argument_default = argparse.SUPPRESS
+    parser.add_argument("--base-url", dest="WAHA_BASE_URL", help="WAHA URL (env WAHA_BASE_URL)")
+    parser.add_argument("--session", dest="WAHA_SESSION", help="default session (env WAHA_SESSION)")
+    parser.add_argument("--timeout", dest="WAHA_TIMEOUT", type=float, help="WAHA timeout, seconds")
+    parser.add_argument("--toolsets", dest="WAHA_TOOLSETS", help="comma-separated toolsets, or 'all'")
+    parser.add_argument("--tools", dest="WAHA_TOOLS", help="comma-separated tool names")
+    parser.add_argument("--read-only", dest="WAHA_READ_ONLY", action="store_const", const=True)
+    parser.add_argument(
+        "--sandbox",
+        dest="WAHA_MCP_SANDBOX",
+        action="store_const",
+        const=True,
+        help="use the built-in WAHA emulator instead of a real WAHA",
+    )
+    parser.add_argument("--log-level", dest="WAHA_MCP_LOG_LEVEL")
+    parser.argument_default = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="waha-mcp", description="MCP server for the WAHA WhatsApp HTTP API")
+    parser.add_argument("--version", action="version", version=f"waha-mcp {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    _common(serve)
+    serve.add_argument("--http", action="store_true", help="Streamable HTTP instead of stdio")
+    serve.add_argument("--host", dest="WAHA_MCP_HOST", default=argparse.SUPPRESS)
+    serve.add_argument("--port", dest="WAHA_MCP_PORT", type=int, default=argparse.SUPPRESS)
+    serve.add_argument(
+        "--stateless", dest="WAHA_MCP_STATELESS", action="store_const", const=True, default=argparse.SUPPRESS
+    )
+
+    tools = sub.add_parser("tools", help="list the tools the model would see")
+    _common(tools)
+    tools.add_argument("--markdown", action="store_true", help="the tool reference in Markdown")
+    tools.add_argument("--json", action="store_true", help="the tools/list JSON")
+
+    call = sub.add_parser("call", help="call one tool: waha-mcp call TOOL '{json}'")
+    _common(call)
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}")
+
+    doctor = sub.add_parser("doctor", help="check WAHA: reachable, key, version, sessions")
+    _common(doctor)
+
+    box = sub.add_parser("sandbox", help="run the WAHA emulator as a standalone server")
+    box.add_argument("--host", default="127.0.0.1")
+    box.add_argument("--port", type=int, default=3000)
+    box.add_argument("--api-key", default=None)
+    box.add_argument("--sessions", type=int, default=2)
+
+    cov = sub.add_parser("coverage", help="which WAHA operations the tools reach")
+    cov.add_argument("--markdown", action="store_true")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: value for key, value in vars(args).items() if key.isupper() and value is not None}
+
+
+def _settings(args: argparse.Namespace, *, need_url: bool = True) -> Settings:
+    overrides = _overrides(args)
+    if not need_url:
+        overrides.setdefault("WAHA_BASE_URL", "http://127.0.0.1:3000")
+    return load_settings(**overrides)
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(stream=sys.stderr, level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _transport(settings: Settings) -> Any:
+    """The embedded emulator's transport in sandbox mode, else None (real WAHA over the network)."""
+    if not settings.sandbox:
+        return None
+    from waha_mcp.sandbox import Sandbox, sandbox_transport
+
+    print(SANDBOX_BANNER, file=sys.stderr)
+    return sandbox_transport(Sandbox(api_key=settings.api_key, sessions=2))
+
+
+def _warn_insecure(settings: Settings) -> None:
+    if not settings.sandbox and not settings.base_url_is_loopback and not settings.api_key:
+        print(
+            f"waha-mcp: warning: WAHA at {settings.waha_base_url} is not on this machine and WAHA_API_KEY is unset",
+            file=sys.stderr,
+        )
+
+
+def _sandbox_defaults(settings: Settings) -> Settings:
+    if settings.sandbox and settings.waha_session is None:
+        return settings.model_copy(update={"waha_session": "default"})
+    return settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from waha_mcp.server import build_server
+
+    settings = _sandbox_defaults(_settings(args))
+    _setup_logging(settings)
+    _warn_insecure(settings)
+    if getattr(args, "http", False):
+        from waha_mcp.http_app import build_http_app, check_http_settings
+
+        check_http_settings(settings)
+        server = build_server(settings, transport=_transport(settings))
+        app = build_http_app(server, settings)
+        import uvicorn
+
+        print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{settings.http_port}/mcp", file=sys.stderr)
+        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+        return 0
+    server = build_server(settings, transport=_transport(settings))
+    # SIGTERM ends the process like stdin EOF does: cleanly, exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        anyio.run(server.run_stdio_async)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from waha_mcp.docs import tools_json, tools_markdown, tools_text
+    from waha_mcp.tools.registry import select_for
+
+    settings = _settings(args, need_url=False)
+    specs = select_for(settings)
+    if args.markdown:
+        print(tools_markdown(specs))
+    elif args.json:
+        print(json.dumps(tools_json(settings, specs), separators=(",", ":")))
+    else:
+        print(tools_text(settings, specs))
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    try:
+        arguments = json.loads(args.arguments)
+    except ValueError as exc:
+        raise ConfigError(f"arguments must be a JSON object: {exc}") from None
+    if not isinstance(arguments, dict):
+        raise ConfigError("arguments must be a JSON object")
+    settings = _sandbox_defaults(_settings(args))
+    _setup_logging(settings)
+    from mcp import Client
+
+    from waha_mcp.server import build_server
+
+    server = build_server(settings, transport=_transport(settings))
+
+    async def run() -> bool:
+        async with Client(server, mode="legacy") as client:
+            result = await client.call_tool(args.tool, arguments)
+        for block in result.content:
+            if block.type == "text":
+                print(block.text)
+            else:
+                print(json.dumps({"content": block.type, "mimeType": getattr(block, "mime_type", None)}))
+        return bool(result.is_error)
+
+    return 1 if anyio.run(run) else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from waha_mcp.doctor import run_doctor
+
+    settings = _sandbox_defaults(_settings(args))
+    return anyio.run(run_doctor, settings, _transport(settings))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from waha_mcp.sandbox import serve
+
+    serve(host=args.host, port=args.port, api_key=args.api_key, sessions=args.sessions)
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from waha_mcp.openapi.coverage import coverage_report
+    from waha_mcp.tools.registry import all_tools
+
+    report = coverage_report({spec.name: spec.operations for spec in all_tools()})
+    print(report.markdown() if args.markdown else report.text())
+    return 0
+
+
+COMMANDS = {
+    None: cmd_serve,
+    "serve": cmd_serve,
+    "tools": cmd_tools,
+    "call": cmd_call,
+    "doctor": cmd_doctor,
+    "sandbox": cmd_sandbox,
+    "coverage": cmd_coverage,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"waha-mcp: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""`waha-mcp doctor`: a verdict per line on the WAHA this configuration points at."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.config import Settings
+
+
+async def run_doctor(settings: Settings, transport: Any = None) -> int:
+    client = WAHAClient(
+        settings.waha_base_url or "http://sandbox", settings.api_key, timeout=settings.waha_timeout, transport=transport
+    )
+    failures = 0
+
+    def line(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal failures
+        mark = {True: "ok  ", False: "FAIL", None: "warn"}[ok]
+        failures += ok is False
+        print(f"{mark} {what:10} {detail}")
+
+    where = "built-in sandbox (emulator, not WhatsApp)" if settings.sandbox else settings.waha_base_url
+    line(None if settings.sandbox else True, "target", str(where))
+    if settings.api_key:
+        line(True, "api key", "set (not shown)")
+    else:
+        line(True if settings.base_url_is_loopback or settings.sandbox else None, "api key", "not set")
+    try:
+        try:
+            await client.ping()
+            line(True, "reachable", "GET /ping answered")
+        except WAHAError as exc:
+            line(False, "reachable", exc.message)
+            return 1
+        try:
+            sessions = await client.list_sessions(all=True)
+            line(True, "key", "accepted" if settings.api_key else "not required")
+        except WAHAError as exc:
+            line(False, "key", exc.message)
+            return 1
+        try:
+            version = await client.get_version()
+            line(
+                True,
+                "version",
+                f"{version.get('version')} tier={version.get('tier')} engine={version.get('engine')}"
+                + (f" ({version.get('browser')})" if settings.sandbox else ""),
+            )
+        except WAHAError as exc:
+            line(None, "version", exc.message)
+        if not sessions:
+            line(None, "sessions", "none: create one with waha_create_session")
+        for info in sessions:
+            status = info.get("status")
+            me = (info.get("me") or {}).get("id") or "not paired"
+            line(True if status == "WORKING" else None, "session", f"{info.get('name')}: {status} ({me})")
+        default = settings.waha_session
+        if default:
+            names = {info.get("name") for info in sessions}
+            line(
+                default in names, "default", f"WAHA_SESSION={default}" + ("" if default in names else " does not exist")
+            )
+        else:
+            line(None, "default", "WAHA_SESSION unset: every tool call must name its session")
+    finally:
+        await client.aclose()
+        sys.stdout.flush()
+    return 1 if failures else 0

@@ -1,0 +1,67 @@
+"""Streamable HTTP transport: bearer-token auth in front of the SDK app, Host/Origin checks kept on."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from waha_mcp.config import ConfigError, Settings, is_loopback
+from waha_mcp.server import WahaMCP
+
+
+class BearerAuth:
+    """Rejects HTTP requests without `Authorization: Bearer <token>` (constant-time compare)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"authorization", b"")
+            scheme, _, given = header.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
+                await _reply(send, 401, b'{"error":"unauthorized: send Authorization: Bearer <WAHA_MCP_AUTH_TOKEN>"}')
+                return
+        await self.app(scope, receive, send)
+
+
+async def _reply(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def check_http_settings(settings: Settings) -> None:
+    """A non-loopback bind without a token is refused before anything listens."""
+    if not is_loopback(settings.http_host) and settings.auth_token is None:
+        raise ConfigError(
+            f"refusing to listen on {settings.http_host} without WAHA_MCP_AUTH_TOKEN: set a token or bind 127.0.0.1"
+        )
+
+
+def security_settings(settings: Settings) -> TransportSecuritySettings:
+    host = settings.http_host
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        hosts.append(f"{host}:*")
+        origins += [f"http://{host}:*", f"https://{host}:*"]
+    hosts += settings.allowed_hosts
+    origins += settings.allowed_origins
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def build_http_app(server: WahaMCP, settings: Settings) -> Any:
+    check_http_settings(settings)
+    app: ASGIApp = server.streamable_http_app(
+        stateless_http=settings.http_stateless,
+        transport_security=security_settings(settings),
+        host=settings.http_host,
+    )
+    if settings.auth_token is not None:
+        app = BearerAuth(app, settings.auth_token.get_secret_value())
+    return app
