@@ -53,7 +53,6 @@ class ContractRecorder:
         raw: bytes = recorded.body or b""
         has_body = bool(raw.strip())
         body: Any = None
-        problems: list[str]
         if has_body:
             try:
                 body = json.loads(raw)
@@ -62,6 +61,12 @@ class ContractRecorder:
                 self._add([f"{label}: body is not valid JSON ({exc})"])
                 return
         problems = check_request(recorded.method, recorded.path, dict(recorded.query), body, has_body=has_body)
+        headers = {key.lower(): value for key, value in (getattr(recorded, "headers", None) or {}).items()}
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if has_body and headers and media != "application/json":
+            # Every requestBody in the document is application/json.
+            label = f"{recorded.method.upper()} {recorded.path}"
+            problems.append(f"{label}: body sent with Content-Type {media or 'missing'!r}, expected 'application/json'")
         self._add(problems)
 
     def record_response(self, method: str, raw_path: str, status: int, content_type: str | None, body: bytes) -> None:

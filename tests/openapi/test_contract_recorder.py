@@ -17,6 +17,7 @@ class Recorded:
     path: str
     query: dict[str, list[str]] = field(default_factory=dict)
     body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def json(self) -> Any:
@@ -69,3 +70,14 @@ def test_responses_can_be_checked_too() -> None:
     assert recorder.problems
     recorder.reset()
     assert (recorder.problems, recorder.checked) == ([], 0)
+
+
+def test_body_content_type_must_be_json_when_headers_are_recorded() -> None:
+    recorder = ContractRecorder()
+    body = json.dumps({"session": "default", "chatId": "1@c.us", "text": "hi"}).encode()
+    recorder.hook(Recorded("POST", "/api/sendText", body=body, headers={"Content-Type": "application/json"}))
+    assert recorder.problems == []
+    recorder.hook(Recorded("POST", "/api/sendText", body=body, headers={"content-type": "text/plain"}))
+    assert recorder.problems == [
+        "POST /api/sendText: body sent with Content-Type 'text/plain', expected 'application/json'"
+    ]
