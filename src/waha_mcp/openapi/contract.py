@@ -138,7 +138,10 @@ def _apply_errata(document: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def json_schema_document(kind: str) -> dict[str, Any]:
-    """The document as JSON Schema 2020-12, for `kind` 'request' (closed objects) or 'response'."""
+    """The document as JSON Schema 2020-12, for `kind` 'request' (closed objects) or 'response'.
+
+    Cached and shared by every validator: read it, do not mutate it.
+    """
     if kind not in ("request", "response"):
         raise ValueError(f"kind must be 'request' or 'response', not {kind!r}")
     return _convert_document(_apply_errata(load_spec().document), close_objects=kind == "request")
