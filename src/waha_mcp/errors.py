@@ -39,14 +39,12 @@ async def explain(error: WAHAError, client: WAHAClient) -> str:
         return one_line(f"{tag}: {error.message}")
     if error.status == 429:
         return one_line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
+    if error.status == 501:
+        return one_line(f"{tag}: this WAHA does not support {where} (501): {error.message}")
     if error.status >= 500:
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
         return one_line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
-    plus = (
-        " This needs WAHA Plus."
-        if "plus" in error.message.lower() and "waha" in error.message.lower()
-        else ""
-    )
+    plus = " This needs WAHA Plus." if "plus" in error.message.lower() and "waha" in error.message.lower() else ""
     if session and error.status in (404, 422):
         status = error.session_status
         if status:

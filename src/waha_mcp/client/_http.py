@@ -93,14 +93,16 @@ class HTTPCore:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self.http.request(
-                    method,
-                    path,
-                    params=query,
-                    json=json_body,
-                    headers={"Accept": accept},
-                )
-            except httpx2.TimeoutException:
+                # A total deadline as well: httpx's timeouts are per read, and a slow drip never trips them.
+                with anyio.fail_after(self._timeout):
+                    response = await self.http.request(
+                        method,
+                        path,
+                        params=query,
+                        json=json_body,
+                        headers={"Accept": accept},
+                    )
+            except (httpx2.TimeoutException, TimeoutError):
                 raise self._error(
                     method,
                     path,
@@ -114,9 +116,7 @@ class HTTPCore:
                     continue
                 raise self._connection_error(method, path, session, exc) from None
             except httpx2.HTTPError as exc:
-                raise self._error(
-                    method, path, session, "protocol", f"HTTP error: {type(exc).__name__}"
-                ) from None
+                raise self._error(method, path, session, "protocol", f"HTTP error: {type(exc).__name__}") from None
             if response.status_code in RETRY_STATUSES and retry and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
@@ -131,9 +131,7 @@ class HTTPCore:
             message = message_from_body(body, f"HTTP {response.status_code} {reason}")
             if response.status_code == 401:
                 message = "WAHA rejected the API key (401): check WAHA_API_KEY"
-            raise WAHAError(
-                message, status=response.status_code, method=method, path=path, session=session, body=body
-            )
+            raise WAHAError(message, status=response.status_code, method=method, path=path, session=session, body=body)
         if not raw.strip():
             return None
         ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -1,0 +1,70 @@
+"""The multi-session guide's architecture validation, as real assertions."""
+
+from __future__ import annotations
+
+import inspect
+
+import anyio
+
+from waha_mcp.client import WAHAClient
+from waha_mcp.config import Settings, load_settings
+from waha_mcp.server import build_server
+from waha_mcp.tools._common import SESSION_DESCRIPTION
+from waha_mcp.tools.registry import all_tools
+
+NOT_SESSION_SCOPED = {
+    "list_sessions",
+    "create_session",
+    "ping",
+    "get_version",
+    "get_server_status",
+    "get_environment",
+    "request",
+    "path",
+    "aclose",
+}
+
+
+def test_config_has_base_url_api_key_and_optional_default_session() -> None:
+    fields = Settings.model_fields
+    assert fields["waha_base_url"].alias == "WAHA_BASE_URL"
+    assert fields["waha_api_key"].alias == "WAHA_API_KEY"
+    assert fields["waha_session"].alias == "WAHA_SESSION"
+    assert load_settings(WAHA_BASE_URL="http://x").waha_session is None
+
+
+def test_client_constructor_takes_no_session() -> None:
+    params = list(inspect.signature(WAHAClient.__init__).parameters)
+    assert params[:3] == ["self", "base_url", "api_key"]
+    assert "session" not in params
+
+
+def test_every_session_scoped_client_method_takes_session_first() -> None:
+    methods = [
+        (name, fn)
+        for name, fn in inspect.getmembers(WAHAClient, inspect.iscoroutinefunction)
+        if not name.startswith("_") and name not in NOT_SESSION_SCOPED
+    ]
+    assert len(methods) >= 10
+    for name, fn in methods:
+        first = list(inspect.signature(fn).parameters)[1]
+        assert first == "session", f"WAHAClient.{name} takes {first!r} first"
+
+
+def test_every_tool_has_an_optional_identically_described_session() -> None:
+    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
+    tools = anyio.run(server.list_tools)
+    assert len(tools) == len(all_tools())
+    for tool in tools:
+        schema = tool.input_schema
+        assert schema["properties"]["session"] == {"type": "string", "description": SESSION_DESCRIPTION}, tool.name
+        assert "session" not in schema.get("required", []), tool.name
+
+
+def test_every_tool_sets_all_four_annotations() -> None:
+    server = build_server(load_settings(WAHA_BASE_URL="http://x"))
+    for tool in anyio.run(server.list_tools):
+        notes = tool.annotations
+        assert notes is not None
+        values = (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint)
+        assert None not in values, tool.name
