@@ -44,18 +44,18 @@ class SandboxSession:
     activity_ms: int | None = None
 
     # --- identity -------------------------------------------------------------------------------
-    def _digest(self, salt: str) -> bytes:
+    def digest(self, salt: str) -> bytes:
         return hashlib.sha256(f"{self.seed}:{self.name}:{salt}".encode()).digest()
 
     def default_phone(self) -> str:
-        n = int.from_bytes(self._digest("phone")[:4], "big")
+        n = int.from_bytes(self.digest("phone")[:4], "big")
         return f"1{['202', '303', '415', '617'][n % 4]}5550{100 + n % 900:03d}"
 
     def qr_value(self) -> str:
         """What a WhatsApp pairing QR encodes: `2@ref,noise key,identity key,adv secret` (shortened)."""
         import base64
 
-        ref = base64.b64encode(self._digest(f"ref{self.qr_count}")[:18]).decode()
+        ref = base64.b64encode(self.digest(f"ref{self.qr_count}")[:18]).decode()
         return f"2@{ref},waha-mcp-sandbox-not-WhatsApp,{self.name[:12]}"
 
     # --- transitions ------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class SandboxSession:
         phone = phone or self.pairing_phone or self.default_phone()
         self.me = {
             "id": f"{phone}@c.us",
-            "lid": f"{int.from_bytes(self._digest('lid')[:6], 'big')}@lid",
+            "lid": f"{int.from_bytes(self.digest('lid')[:6], 'big')}@lid",
             "jid": f"{phone}:12@s.whatsapp.net",
             "pushName": PUSH_NAME,
         }

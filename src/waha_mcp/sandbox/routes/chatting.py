@@ -1,0 +1,20 @@
+"""📤 Chatting: sending messages (session in the JSON body)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+from ..registry import Ctx, route
+from ..world import is_group
+from ._common import normalize_chat_id, world_of
+
+
+@route("ChattingController_sendText")
+async def send_text(ctx: Ctx) -> dict[str, Any]:
+    world = world_of(await ctx.working_session())
+    chat_id = normalize_chat_id(ctx.body["chatId"])
+    if is_group(chat_id) and chat_id not in world.groups:
+        raise errors.nest(404, f"Group '{chat_id}' not found: the account is not a participant")
+    msg = world.send_text(chat_id, ctx.body["text"], ctx.body.get("reply_to"))
+    return msg.to_waha(world.me_id, base_url=ctx.base_url, session=ctx.session_name)
