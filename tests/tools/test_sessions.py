@@ -1,0 +1,153 @@
+"""The sessions and server toolsets, through a real MCP client against the sandbox."""
+
+from __future__ import annotations
+
+from mcp import Client
+
+from tests.helpers import call, data, error
+from waha_mcp.sandbox import Sandbox
+
+
+async def test_list_sessions_shows_status_and_account(mcp: Client) -> None:
+    listed = data(await call(mcp, "waha_list_sessions"))
+    names = {s["name"]: s for s in listed["sessions"]}
+    assert set(names) == {"default", "business"}
+    assert names["default"]["status"] == "WORKING"
+    assert names["default"]["me"]["id"].endswith("@c.us")
+    assert listed["default"] == "default"
+
+
+async def test_list_sessions_can_be_narrowed_to_one(mcp: Client) -> None:
+    listed = data(await call(mcp, "waha_list_sessions", {"session": "business"}))
+    assert [s["name"] for s in listed["sessions"]] == ["business"]
+
+
+async def test_default_session_is_used_when_none_given(mcp: Client, sandbox: Sandbox) -> None:
+    got = data(await call(mcp, "waha_get_session"))
+    assert got["name"] == "default"
+    assert sandbox.requests[-1].path == "/api/sessions/default"
+
+
+async def test_explicit_session_wins_over_default(mcp: Client, sandbox: Sandbox) -> None:
+    got = data(await call(mcp, "waha_get_session", {"session": "business"}))
+    assert got["name"] == "business"
+    assert sandbox.requests[-1].path == "/api/sessions/business"
+
+
+async def test_invalid_session_names_fail_before_any_http_call(mcp: Client, sandbox: Sandbox) -> None:
+    for bad in ["../x", "a b", "x/y", "é", "a" * 65]:
+        message = error(await call(mcp, "waha_get_session", {"session": bad}))
+        assert "invalid session name" in message
+    assert sandbox.requests == []
+
+
+async def test_unknown_session_error_lists_the_existing_ones(mcp: Client) -> None:
+    message = error(await call(mcp, "waha_get_session", {"session": "ghost"}))
+    assert "'ghost' does not exist" in message
+    assert "default (WORKING)" in message and "business (WORKING)" in message
+    assert "waha_create_session" in message
+
+
+async def test_stopped_session_error_says_to_start_it(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.set_status("business", "STOPPED")
+    message = error(await call(mcp, "waha_get_session_me", {"session": "business"}))
+    assert "session 'business' is STOPPED" in message and "waha_start_session" in message
+
+
+async def test_starting_session_error_says_to_wait(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.set_status("business", "STARTING")
+    message = error(await call(mcp, "waha_get_qr_code", {"session": "business"}))
+    assert "'business' is STARTING" in message and "retry" in message
+
+
+async def test_destructive_actions_never_fall_back_to_the_default(mcp: Client, sandbox: Sandbox) -> None:
+    for name in ["waha_delete_session", "waha_logout_session", "waha_stop_session"]:
+        message = error(await call(mcp, name))
+        assert "needs an explicit `session`" in message and "default (WORKING)" in message
+    assert all(r.path == "/api/sessions" for r in sandbox.requests)  # only the listing for the message
+    assert sandbox.get_session("default").status == "WORKING"
+
+
+async def test_full_pairing_lifecycle(mcp: Client, sandbox: Sandbox) -> None:
+    created = data(await call(mcp, "waha_create_session", {"name": "support", "start": True}))
+    assert created["name"] == "support" and "waha_get_qr_code" in created["next"]
+    qr = await call(mcp, "waha_get_qr_code", {"session": "support", "raw": True})
+    assert not qr.is_error
+    image = next(block for block in qr.content if block.type == "image")
+    assert image.mime_type == "image/png"
+    assert data_of_text(qr)["value"].startswith("2@")
+    sandbox.scan("support")
+    me = data(await call(mcp, "waha_get_session_me", {"session": "support"}))
+    assert me["me"]["id"].endswith("@c.us")
+    stopped = data(await call(mcp, "waha_stop_session", {"session": "support"}))
+    assert stopped["done"] == "stop"
+    started = data(await call(mcp, "waha_start_session", {"session": "support"}))
+    assert started["done"] == "start"
+    data(await call(mcp, "waha_restart_session", {"session": "support"}))
+    data(await call(mcp, "waha_logout_session", {"session": "support"}))
+    assert data(await call(mcp, "waha_delete_session", {"session": "support"}))["deleted"] is True
+    names = [s["name"] for s in data(await call(mcp, "waha_list_sessions"))["sessions"]]
+    assert "support" not in names
+
+
+def data_of_text(result: object) -> dict[str, object]:
+    import json
+
+    texts = [block.text for block in result.content if block.type == "text"]  # type: ignore[attr-defined]
+    return json.loads(texts[0])
+
+
+async def test_create_with_config_then_get_hides_secrets(mcp: Client) -> None:
+    config = {
+        "metadata": {"team": "sales"},
+        "proxy": {"server": "proxy:3128", "username": "u", "password": "proxy-pass-1"},
+        "webhooks": [{"url": "https://hooks.example/w", "events": ["message"], "hmac_key": "hmac-secret-1"}],
+    }
+    data(await call(mcp, "waha_create_session", {"name": "sales", "start": False, "config": config}))
+    result = await call(mcp, "waha_get_session", {"session": "sales"})
+    got = data(result)
+    assert got["config"]["metadata"] == {"team": "sales"}
+    assert got["config"]["webhooks"][0]["hmac"]["key"] == "***"
+    assert got["config"]["proxy"]["password"] == "***"
+    assert "hmac-secret-1" not in str(result) and "proxy-pass-1" not in str(result)
+
+
+async def test_invalid_config_is_refused_before_any_http_call(mcp: Client, sandbox: Sandbox) -> None:
+    message = error(await call(mcp, "waha_create_session", {"name": "x", "config": {"webhooks": [{"url": "u"}]}}))
+    assert "invalid config" in message and "events" in message
+    assert sandbox.requests == []
+
+
+async def test_update_config_keeps_what_was_not_given(mcp: Client, sandbox: Sandbox) -> None:
+    hook = {"url": "https://hooks.example/w", "events": ["message"]}
+    data(await call(mcp, "waha_create_session", {"name": "ops", "start": False, "config": {"webhooks": [hook]}}))
+    data(await call(mcp, "waha_update_session_config", {"session": "ops", "config": {"metadata": {"a": "1"}}}))
+    config = sandbox.get_session("ops").config
+    assert config["metadata"] == {"a": "1"}
+    assert config["webhooks"][0]["url"] == "https://hooks.example/w"
+
+
+async def test_pairing_code_validates_the_phone_number(mcp: Client, sandbox: Sandbox) -> None:
+    message = error(await call(mcp, "waha_request_pairing_code", {"phone_number": "12ab"}))
+    assert "phone_number" in message
+    assert sandbox.requests == []
+    sandbox.set_status("business", "SCAN_QR_CODE")
+    got = data(await call(mcp, "waha_request_pairing_code", {"session": "business", "phone_number": "+1 213 555 0100"}))
+    assert got["code"]
+
+
+async def test_screenshot_is_image_content(mcp: Client) -> None:
+    result = await call(mcp, "waha_get_screenshot")
+    assert [block.type for block in result.content] == ["image", "text"]
+    assert result.content[0].mime_type == "image/jpeg"
+
+
+async def test_server_info_reports_the_sandbox(mcp: Client) -> None:
+    info = data(await call(mcp, "waha_get_server_info"))
+    assert info["version"] and info["tier"]
+    assert "sandbox" in str(info).lower()
+
+
+async def test_wrong_argument_types_give_one_line(mcp: Client) -> None:
+    message = error(await call(mcp, "waha_list_sessions", {"all": "maybe"}))
+    assert "invalid arguments" in message and "all" in message
