@@ -1,0 +1,47 @@
+"""Sandbox fixtures: an in-process client whose every 2xx response is checked against the document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+
+from waha_mcp.openapi.contract import check_response
+from waha_mcp.openapi.spec import load_spec
+from waha_mcp.sandbox import Sandbox, sandbox_transport
+
+# Real WAHA sends `me: null` for a session that is not paired; the document's SessionInfo says
+# MeInfo (not nullable). The sandbox follows WAHA here.
+KNOWN_DEVIATIONS = ("me: None is not of type 'object'",)
+
+
+class ResponseChecker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    async def __call__(self, response: httpx2.Response) -> None:
+        await response.aread()
+        if not 200 <= response.status_code < 300:
+            return
+        raw_path = response.request.url.raw_path.split(b"?")[0].decode()
+        op = load_spec().match(response.request.method, raw_path)
+        if op is None:
+            return
+        found = check_response(op, response.status_code, response.headers.get("content-type"), response.content)
+        self.problems += [p for p in found if not p.endswith(KNOWN_DEVIATIONS)]
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    return Sandbox(sessions=2, seed=0)
+
+
+@pytest.fixture
+async def client(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    checker = ResponseChecker()
+    async with httpx2.AsyncClient(
+        transport=sandbox_transport(sb), base_url="http://sandbox", event_hooks={"response": [checker]}
+    ) as c:
+        yield c
+    assert checker.problems == [], "sandbox responses break the OpenAPI document:\n" + "\n".join(checker.problems)
