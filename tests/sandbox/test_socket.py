@@ -1,0 +1,58 @@
+"""The sandbox over a real socket under uvicorn, including a real connection reset."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+import uvicorn
+
+from waha_mcp.sandbox import Sandbox
+from waha_mcp.sandbox.runner import make_config
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Sandbox, str]]:
+    sb = Sandbox(api_key="key")
+    server = uvicorn.Server(make_config(sb, "127.0.0.1", 0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield sb, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_real_socket_round_trip_and_reset(served: tuple[Sandbox, str]) -> None:
+    sb, url = served
+    async with httpx2.AsyncClient(base_url=url, headers={"X-Api-Key": "key"}) as c:
+        assert (await c.get("/ping")).json() == {"message": "pong"}
+        r = await c.post("/api/sendText", json={"session": "default", "chatId": "1@c.us", "text": "over tcp"})
+        assert r.status_code == 201
+        sb.faults.add("SessionsController_get", kind="drop", times=1)
+        with pytest.raises(httpx2.ReadError):
+            await c.get("/api/sessions/default")
+        assert (await c.get("/api/sessions/default")).json()["status"] == "WORKING"
+    assert [r.path for r in sb.requests] == ["/ping", "/api/sendText", "/api/sessions/default", "/api/sessions/default"]
+
+
+def test_cli_prints_that_it_is_not_whatsapp() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv=['x','--port','1']; "
+            "from waha_mcp.sandbox import runner; runner.uvicorn.Server.run=lambda self: None; "
+            "from waha_mcp.sandbox.__main__ import main; main()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NOT WhatsApp" in proc.stderr and "emulator" in proc.stderr and proc.stdout == ""
