@@ -72,3 +72,11 @@ async def test_faults_over_http_control(client: httpx2.AsyncClient, sb: Sandbox)
     assert (await client.delete("/__sandbox/faults")).json() == {"cleared": 1}
     assert (await client.get("/api/sessions/default")).status_code == 200
     assert sb.faults.rules == []
+
+
+async def test_drop_after_handling_loses_only_the_answer(client: httpx2.AsyncClient, sb: Sandbox) -> None:
+    sb.faults.add("ChattingController_sendText", kind="drop", times=1, body="after")
+    with pytest.raises(httpx2.ReadError):
+        await client.post("/api/sendText", json={"session": "default", "chatId": "15550009999@c.us", "text": "once"})
+    msgs = (await client.get("/api/default/chats/15550009999@c.us/messages")).json()
+    assert [m["body"] for m in msgs] == ["once"]  # the message was sent although the client saw an error

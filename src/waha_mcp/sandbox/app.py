@@ -26,7 +26,7 @@ from ..openapi.spec import Operation, load_spec
 from . import control, errors
 from .faults import DropConnection, FaultRule, Faults
 from .registry import Ctx, load_routes
-from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, STOPPED, WORKING, SandboxSession, now_ms
+from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, WORKING, SandboxSession, now_ms
 
 log = logging.getLogger("waha_mcp.sandbox")
 SEED_SESSION_NAMES = ("default", "business")
@@ -208,13 +208,15 @@ class SandboxApp:
                 terminal = rule
         if terminal is not None and terminal.delay and terminal.kind != "latency":
             await anyio.sleep(terminal.delay)
-        if terminal is not None and terminal.kind == "drop":
+        if terminal is not None and terminal.kind == "drop" and terminal.body != "after":
             return await _drop(terminal)
         if terminal is not None and terminal.kind == "status":
             payload = terminal.body if terminal.body is not None else _fault_body(terminal.status)
             return json_response(payload, terminal.status)
 
         response = await self._dispatch(request, op, raw_path, body)
+        if terminal is not None and terminal.kind == "drop":  # body="after": processed, answer lost
+            return await _drop(terminal)
         if terminal is not None and terminal.kind == "malformed":
             return _malformed(response, terminal)
         if terminal is not None and terminal.kind == "empty":
@@ -414,4 +416,4 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-__all__ = ["STOPPED", "RecordedRequest", "Sandbox", "SandboxApp", "SandboxStateError", "json_response"]
+__all__ = ["RecordedRequest", "Sandbox", "SandboxApp", "SandboxStateError", "json_response"]

@@ -2,6 +2,12 @@
 
 A rule targets an operationId, a "METHOD /path/template" key, or every request (route None).
 `times` limits how many matching requests it hits; None means until cleared.
+
+Kinds: latency (sleep `delay`, then answer normally; stacks with one other kind), status (answer
+`status` with a NestJS body, or `body` if given), drop (close the connection without a response:
+before the request is handled by default, after it was handled with body="after", as a refused
+connection with body="connect"), malformed (the real 2xx answer cut short, still
+`Content-Type: application/json`; a string `body` replaces it), empty (2xx with an empty body).
 """
 
 from __future__ import annotations
