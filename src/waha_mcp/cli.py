@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -134,13 +135,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
         return 0
     server = build_server(settings, transport=_transport(settings))
-    # SIGTERM ends the process like stdin EOF does: cleanly, exit 0.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
+    # thread would otherwise hold interpreter shutdown until stdin closes.
+    signal.signal(signal.SIGTERM, _exit_now)
     try:
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _exit_now(*_: object) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def cmd_tools(args: argparse.Namespace) -> int:

@@ -41,9 +41,7 @@ class SessionConfig(_Model):
 # Typed in the code, loose in the schema: a nested schema would cost ~500 bytes on every turn.
 ConfigArg = Annotated[
     dict[str, Any] | None,
-    Field(
-        description="{metadata:{k:v}, proxy:{server,username,password}, webhooks:[{url,events,hmac_key}], debug}"
-    ),
+    Field(description="{metadata,proxy:{server,username,password},webhooks:[{url,events,hmac_key}],debug}"),
 ]
 
 
@@ -60,8 +58,7 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
         out["proxy"] = config.proxy.model_dump(exclude_none=True)
     if config.webhooks is not None:
         out["webhooks"] = [
-            {"url": hook.url, "events": hook.events}
-            | ({"hmac": {"key": hook.hmac_key}} if hook.hmac_key else {})
+            {"url": hook.url, "events": hook.events} | ({"hmac": {"key": hook.hmac_key}} if hook.hmac_key else {})
             for hook in config.webhooks
         ]
     if config.debug is not None:
@@ -72,7 +69,7 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
 @tool(
     "waha_list_sessions",
     "sessions",
-    "List WAHA sessions (accounts) with status and phone.",
+    "List sessions (accounts) with status.",
     read_only=True,
     session="none",
     operations=("SessionsController_list",),
@@ -80,7 +77,7 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
 async def list_sessions(
     w: Deps,
     session: Session = None,
-    all: Annotated[bool, Field(description="Include stopped sessions.")] = True,
+    all: bool = True,
 ) -> dict[str, Any]:
     sessions = await w.client.list_sessions(all=all)
     items = [view.session(s) for s in sessions if isinstance(s, dict)]
@@ -92,7 +89,7 @@ async def list_sessions(
 @tool(
     "waha_get_session",
     "sessions",
-    "Get one session's status, account and (redacted) config.",
+    "Get a session's status, account and config.",
     read_only=True,
     operations=("SessionsController_get",),
 )
@@ -106,7 +103,7 @@ async def get_session(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_create_session",
     "sessions",
-    "Create a session (named by `name`, else `session`); start it to pair by QR or code.",
+    "Create a session named `name` (or `session`).",
     read_only=False,
     session="none",
     operations=("SessionsController_create",),
@@ -126,9 +123,7 @@ async def create_session(
     created = await w.client.create_session(new, start=start, config=_waha_config(config) if config else None)
     out = view.session(created or {"name": new, "status": "STOPPED"})
     out["next"] = (
-        "pair it: waha_get_qr_code or waha_request_pairing_code"
-        if start
-        else "start it with waha_start_session"
+        "pair it: waha_get_qr_code or waha_request_pairing_code" if start else "start it with waha_start_session"
     )
     return out
 
@@ -136,7 +131,7 @@ async def create_session(
 @tool(
     "waha_update_session_config",
     "sessions",
-    "Change a session's config (given parts only, the rest kept); WAHA restarts the session.",
+    "Change parts of a session's config; it restarts.",
     read_only=False,
     destructive=True,
     idempotent=True,
@@ -174,7 +169,7 @@ async def start_session(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_stop_session",
     "sessions",
-    "Stop a session (needs an explicit session).",
+    "Stop a session.",
     read_only=False,
     destructive=True,
     idempotent=True,
@@ -199,7 +194,7 @@ async def restart_session(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_logout_session",
     "sessions",
-    "Log a session out of WhatsApp; it must be paired again.",
+    "Log a session out; it must pair again.",
     read_only=False,
     destructive=True,
     idempotent=True,
@@ -213,7 +208,7 @@ async def logout_session(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_delete_session",
     "sessions",
-    "Delete a session and its data (needs an explicit session).",
+    "Delete a session and its data.",
     read_only=False,
     destructive=True,
     idempotent=True,
@@ -228,7 +223,7 @@ async def delete_session(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_get_session_me",
     "sessions",
-    "Get the WhatsApp account a session is logged in as.",
+    "The account a session is logged in as.",
     read_only=True,
     operations=("SessionsController_getMe",),
 )
@@ -242,7 +237,7 @@ async def get_session_me(w: Deps, session: Session = None) -> dict[str, Any]:
 @tool(
     "waha_get_qr_code",
     "sessions",
-    "Get the pairing QR code as an image (raw value on request).",
+    "Pairing QR code as an image.",
     read_only=True,
     idempotent=False,
     operations=("AuthController_getQR",),
@@ -250,7 +245,7 @@ async def get_session_me(w: Deps, session: Session = None) -> dict[str, Any]:
 async def get_qr_code(
     w: Deps,
     session: Session = None,
-    raw: Annotated[bool, Field(description="Also return the QR's text value.")] = False,
+    raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Any:
     image = await w.client.get_qr(session, "image")
     info: dict[str, Any] = {"session": session, "next": "scan in WhatsApp > Linked devices; expires in ~20 s"}
@@ -258,22 +253,20 @@ async def get_qr_code(
         value = await w.client.get_qr(session, "raw")
         info["value"] = value.get("value") if isinstance(value, dict) else None
     if not isinstance(image, Binary):
-        raise WAHAError(
-            "WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session
-        )
+        raise WAHAError("WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session)
     return image_result(image, info)
 
 
 @tool(
     "waha_request_pairing_code",
     "sessions",
-    "Get a code to pair by phone number instead of QR.",
+    "Pairing code for a phone number (instead of QR).",
     read_only=False,
     operations=("AuthController_requestCode",),
 )
 async def request_pairing_code(
     w: Deps,
-    phone_number: Annotated[str, Field(description="International number, digits only.")],
+    phone_number: Annotated[str, Field(description="International, digits only.")],
     session: Session = None,
     method: Literal["sms", "voice"] | None = None,
 ) -> dict[str, Any]:
@@ -292,7 +285,7 @@ async def request_pairing_code(
 @tool(
     "waha_get_screenshot",
     "sessions",
-    "Screenshot of the session's WhatsApp Web (WEBJS engine only).",
+    "Screenshot of WhatsApp Web (WEBJS only).",
     read_only=True,
     idempotent=False,
     operations=("ScreenshotController_screenshot",),
@@ -307,7 +300,7 @@ async def get_screenshot(w: Deps, session: Session = None) -> Any:
 @tool(
     "waha_get_server_info",
     "server",
-    "WAHA version, engine, tier and uptime.",
+    "WAHA version, engine, tier, uptime.",
     read_only=True,
     session="none",
     operations=("ServerController_get", "ServerController_status"),

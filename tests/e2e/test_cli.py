@@ -1,0 +1,61 @@
+"""The other CLI commands: call, tools, doctor, coverage, each as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.test_stdio import env_for
+
+EXE = str(Path(sys.executable).with_name("waha-mcp"))
+
+
+def run(*args: str, url: str = "http://127.0.0.1:9") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, env=env_for(url), timeout=60)
+
+
+def test_call_prints_the_result_and_exits_0() -> None:
+    proc = run("call", "waha_list_sessions", "{}", "--sandbox")
+    assert proc.returncode == 0, proc.stderr
+    assert {s["name"] for s in json.loads(proc.stdout)["sessions"]} == {"default", "business"}
+    assert "SANDBOX" in proc.stderr
+
+
+def test_call_exits_non_zero_on_an_error_result() -> None:
+    proc = run("call", "waha_get_session", '{"session": "ghost"}', "--sandbox")
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stdout
+
+
+def test_call_rejects_arguments_that_are_not_a_json_object() -> None:
+    proc = run("call", "waha_get_session", "[1]", "--sandbox")
+    assert proc.returncode == 2 and "JSON object" in proc.stderr
+
+
+def test_tools_lists_what_the_model_sees_with_its_size() -> None:
+    proc = run("tools", "--toolsets", "sessions", "--read-only")
+    assert proc.returncode == 0
+    assert "waha_get_session" in proc.stdout and "waha_delete_session" not in proc.stdout
+    assert "bytes in tools/list" in proc.stdout
+
+
+def test_doctor_on_the_sandbox_gives_a_verdict_per_line() -> None:
+    proc = run("doctor", "--sandbox")
+    assert proc.returncode == 0, proc.stdout
+    assert "sandbox" in proc.stdout and "not WhatsApp" in proc.stdout
+    assert "ok   reachable" in proc.stdout and "session" in proc.stdout
+
+
+def test_doctor_fails_clearly_when_waha_is_down() -> None:
+    proc = run("doctor")
+    assert proc.returncode == 1
+    assert "FAIL reachable" in proc.stdout and "cannot connect" in proc.stdout
+
+
+def test_coverage_lists_operations_and_totals() -> None:
+    proc = run("coverage")
+    assert proc.returncode == 0
+    assert "GET /api/sessions" in proc.stdout and "waha_list_sessions" in proc.stdout
+    assert "non-deprecated operations covered" in proc.stdout

@@ -1,0 +1,81 @@
+"""Streamable HTTP transport over a real socket: bearer token, Host/Origin checks, stateless mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.e2e.servers import serving
+from tests.helpers import data
+from waha_mcp.config import ConfigError, Settings, load_settings
+from waha_mcp.http_app import build_http_app
+from waha_mcp.sandbox import Sandbox, sandbox_transport
+from waha_mcp.server import build_server
+
+TOKEN = "test-token-4f1c"
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def http_settings(**extra: object) -> Settings:
+    return load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", **extra)
+
+
+@pytest.fixture
+def mcp_url(sandbox: Sandbox) -> Iterator[str]:
+    settings = http_settings(WAHA_MCP_AUTH_TOKEN=TOKEN)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    with serving(app) as url:
+        yield url + "/mcp"
+
+
+async def test_request_without_token_is_401(mcp_url: str) -> None:
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(mcp_url, json=INIT, headers=HEADERS)
+        assert response.status_code == 401
+        wrong = await http.post(mcp_url, json=INIT, headers=HEADERS | {"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+    assert TOKEN not in response.text
+
+
+async def test_bad_origin_is_403_even_with_the_token(mcp_url: str) -> None:
+    headers = HEADERS | {"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"}
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(mcp_url, json=INIT, headers=headers)
+    assert response.status_code == 403
+
+
+async def test_mcp_client_with_token_lists_and_calls_tools(mcp_url: str) -> None:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    async with http, Client(streamable_http_client(mcp_url, http_client=http), mode="legacy") as client:
+        assert "waha_get_session" in {tool.name for tool in (await client.list_tools()).tools}
+        assert data(await client.call_tool("waha_get_session", {}))["name"] == "default"
+
+
+async def test_stateless_mode_serves_calls(sandbox: Sandbox) -> None:
+    settings = http_settings(WAHA_MCP_STATELESS=True)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    with serving(app) as url:
+        http = httpx2.AsyncClient(timeout=30)
+        async with http, Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:
+            assert data(await client.call_tool("waha_list_sessions", {}))["sessions"]
+
+
+def test_non_loopback_bind_without_token_refuses_to_start() -> None:
+    settings = http_settings(WAHA_MCP_HOST="0.0.0.0")
+    with pytest.raises(ConfigError, match="without WAHA_MCP_AUTH_TOKEN"):
+        build_http_app(build_server(settings), settings)
+
+
+def test_non_loopback_bind_with_token_is_allowed() -> None:
+    settings = http_settings(WAHA_MCP_HOST="0.0.0.0", WAHA_MCP_AUTH_TOKEN=TOKEN)
+    assert build_http_app(build_server(settings), settings) is not None

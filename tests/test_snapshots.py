@@ -1,0 +1,46 @@
+"""What the model sees, reviewed: one snapshot per tool, and the generated tool reference in docs/."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import anyio
+
+from waha_mcp.config import Settings, load_settings
+from waha_mcp.docs import tools_markdown
+from waha_mcp.server import build_server
+from waha_mcp.tools.registry import all_tools
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOTS = ROOT / "tests" / "snapshots" / "tools"
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+
+def _settings() -> Settings:
+    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000")
+
+
+def test_tool_schemas_match_their_snapshots() -> None:
+    tools = anyio.run(build_server(_settings()).list_tools)
+    SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+    seen = set()
+    for tool in tools:
+        text = json.dumps(tool.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2) + "\n"
+        path = SNAPSHOTS / f"{tool.name}.json"
+        seen.add(path.name)
+        if UPDATE:
+            path.write_text(text)
+        assert path.exists(), f"no snapshot for {tool.name}: run UPDATE_SNAPSHOTS=1 pytest {__file__}"
+        assert path.read_text() == text, f"{tool.name} changed: review, then UPDATE_SNAPSHOTS=1"
+    stale = {path.name for path in SNAPSHOTS.glob("*.json")} - seen
+    assert not stale, f"snapshots of removed tools: {sorted(stale)}"
+
+
+def test_tool_reference_in_docs_is_current() -> None:
+    expected = tools_markdown(all_tools()) + "\n"
+    path = ROOT / "docs" / "tools.md"
+    if UPDATE:
+        path.write_text(expected)
+    assert path.read_text() == expected, "docs/tools.md is stale: waha-mcp tools --markdown > docs/tools.md"
