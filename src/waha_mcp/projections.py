@@ -59,3 +59,30 @@ def session(info: dict[str, Any], *, with_config: bool = False) -> dict[str, Any
             (info.get("engine") or {}).get("engine") if isinstance(info.get("engine"), dict) else None
         )
     return drop_empty(out) | {"status": info.get("status")}
+
+def _unix_time(value: Any) -> float | None:
+    """Unix time from a number, a digit string, or protobuf's `{low, high}` Long (NOWEB)."""
+    if isinstance(value, dict) and "low" in value:
+        value = (int(value.get("high") or 0) << 32) + (int(value["low"]) & 0xFFFFFFFF)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def sent(message: Any, chat_id: str) -> dict[str, Any]:
+    """A message WAHA just sent → `{id, chatId, time}`, whatever the engine's shape (WAMessage,
+    WEBJS `{id: {_serialized}}`, NOWEB proto `{key: {fromMe, id}, messageTimestamp}`)."""
+    out: dict[str, Any] = {"id": None, "chatId": chat_id, "time": None}
+    if not isinstance(message, dict):
+        return {"chatId": chat_id, "sent": True}
+    mid = message.get("id")
+    if isinstance(mid, dict):
+        mid = mid.get("_serialized") or mid.get("id")
+    key = message.get("key")
+    if not mid and isinstance(key, dict) and key.get("id"):
+        mid = f"{'true' if key.get('fromMe', True) else 'false'}_{chat_id}_{key['id']}"
+    out["id"] = mid if isinstance(mid, str) else None
+    stamp = _unix_time(message.get("timestamp", message.get("messageTimestamp")))
+    out["time"] = iso(stamp) if stamp else None
+    # An answer without an id still means WAHA accepted the message.
+    return drop_empty(out) if out["id"] else drop_empty(out) | {"sent": True}

@@ -115,6 +115,32 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         {"type": "string", "description": "Poll option you are voting for"},
         "votes is a list of option names; the document nests an array in each item",
     ),
+    *(
+        (
+            f"/components/schemas/{schema}/properties/{field}",
+            {"type": "string", "default": default},
+            f"{schema}.{field} is a string; NestJS documented the untyped default as an object",
+        )
+        for schema, field, default in (
+            ("VoiceRemoteFile", "mimetype", "audio/ogg; codecs=opus"),
+            ("VoiceBinaryFile", "mimetype", "audio/ogg; codecs=opus"),
+            ("VoiceBinaryFile", "filename", "voice-message.mp3"),
+            ("VideoRemoteFile", "mimetype", "video/mp4"),
+            ("VideoRemoteFile", "filename", "video.mp4"),
+            ("VideoBinaryFile", "mimetype", "video/mp4"),
+            ("VideoBinaryFile", "filename", "video.mp4"),
+        )
+    ),
+    (
+        "/components/schemas/MessagePoll/properties/multipleAnswers",
+        {"type": "boolean", "default": False},
+        "multipleAnswers is a boolean (its default is false); the document says object",
+    ),
+    (
+        "/components/schemas/SessionInfo/properties/me",
+        {"anyOf": [{"type": "null"}, {"$ref": "#/components/schemas/MeInfo"}]},
+        "real WAHA sends me: null for a session that is not paired yet",
+    ),
     (
         "/components/schemas/NowebConfig/required",
         [],

@@ -1,0 +1,257 @@
+"""Chatting and Events: the `/api/send*` family, reactions, stars, seen, typing, `/api/{session}/events`.
+
+The older Chatting routes take the session as the JSON body field `session`; events take it in the
+path. Sends are never retried: a timeout after WAHA accepted a message would send it twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from waha_mcp.client._http import HTTPCore
+
+
+def _body(session: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body: unset optional fields left out, `session` last as WAHA's examples have it."""
+    return {key: value for key, value in fields.items() if value is not None} | {"session": session}
+
+
+class ChattingAPI(HTTPCore):
+    async def _chatting(self, method: str, path: str, session: str, **fields: Any) -> Any:
+        return await self.request(method, path, session=session, json_body=_body(session, fields), retry=False)
+
+    async def send_text(
+        self,
+        session: str,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        link_preview: bool | None = None,
+        link_preview_high_quality: bool | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST",
+            "/api/sendText",
+            session,
+            chatId=chat_id,
+            text=text,
+            reply_to=reply_to,
+            linkPreview=link_preview,
+            linkPreviewHighQuality=link_preview_high_quality,
+        )
+
+    async def send_link_custom_preview(
+        self,
+        session: str,
+        chat_id: str,
+        text: str,
+        preview: dict[str, Any],
+        *,
+        reply_to: str | None = None,
+        high_quality: bool | None = None,
+    ) -> Any:
+        """`preview` is `{url, title, description, image?: {url} | {data}}`; `text` must contain `url`."""
+        return await self._chatting(
+            "POST",
+            "/api/send/link-custom-preview",
+            session,
+            chatId=chat_id,
+            text=text,
+            preview=preview,
+            reply_to=reply_to,
+            linkPreviewHighQuality=high_quality,
+        )
+
+    async def send_image(
+        self,
+        session: str,
+        chat_id: str,
+        file: dict[str, Any],
+        *,
+        caption: str | None = None,
+        reply_to: str | None = None,
+    ) -> Any:
+        """`file` is `{mimetype, filename?, url}` or `{mimetype, filename?, data}` (base64)."""
+        return await self._chatting(
+            "POST", "/api/sendImage", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
+        )
+
+    async def send_file(
+        self,
+        session: str,
+        chat_id: str,
+        file: dict[str, Any],
+        *,
+        caption: str | None = None,
+        reply_to: str | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST", "/api/sendFile", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
+        )
+
+    async def send_video(
+        self,
+        session: str,
+        chat_id: str,
+        file: dict[str, Any],
+        *,
+        convert: bool = False,
+        caption: str | None = None,
+        as_note: bool | None = None,
+        reply_to: str | None = None,
+    ) -> Any:
+        """`file` needs `filename` when it is a URL (VideoRemoteFile requires it)."""
+        return await self._chatting(
+            "POST",
+            "/api/sendVideo",
+            session,
+            chatId=chat_id,
+            file=file,
+            convert=convert,
+            caption=caption,
+            asNote=as_note,
+            reply_to=reply_to,
+        )
+
+    async def send_voice(
+        self, session: str, chat_id: str, file: dict[str, Any], *, convert: bool, reply_to: str | None = None
+    ) -> Any:
+        """A voice note; phones play only OGG/Opus, so pass `convert=True` for anything else."""
+        return await self._chatting(
+            "POST", "/api/sendVoice", session, chatId=chat_id, file=file, convert=convert, reply_to=reply_to
+        )
+
+    async def send_location(
+        self,
+        session: str,
+        chat_id: str,
+        latitude: float,
+        longitude: float,
+        title: str,
+        *,
+        reply_to: str | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST",
+            "/api/sendLocation",
+            session,
+            chatId=chat_id,
+            latitude=latitude,
+            longitude=longitude,
+            title=title,
+            reply_to=reply_to,
+        )
+
+    async def send_contact_vcard(
+        self, session: str, chat_id: str, contacts: list[dict[str, Any]], *, reply_to: str | None = None
+    ) -> Any:
+        """`contacts`: `[{vcard}]` or `[{fullName, phoneNumber, organization?, whatsappId?, vcard: None}]`."""
+        return await self._chatting(
+            "POST", "/api/sendContactVcard", session, chatId=chat_id, contacts=contacts, reply_to=reply_to
+        )
+
+    async def send_poll(
+        self,
+        session: str,
+        chat_id: str,
+        name: str,
+        options: list[str],
+        *,
+        multiple_answers: bool = False,
+        reply_to: str | None = None,
+    ) -> Any:
+        poll = {"name": name, "options": options, "multipleAnswers": multiple_answers}
+        return await self._chatting("POST", "/api/sendPoll", session, chatId=chat_id, poll=poll, reply_to=reply_to)
+
+    async def send_poll_vote(
+        self,
+        session: str,
+        chat_id: str,
+        poll_message_id: str,
+        votes: list[str],
+        *,
+        poll_server_id: int | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST",
+            "/api/sendPollVote",
+            session,
+            chatId=chat_id,
+            pollMessageId=poll_message_id,
+            votes=votes,
+            pollServerId=poll_server_id,
+        )
+
+    async def send_list(
+        self, session: str, chat_id: str, message: dict[str, Any], *, reply_to: str | None = None
+    ) -> Any:
+        """`message`: `{title, description?, footer?, button, sections: [{title, rows: [{title, rowId}]}]}`."""
+        return await self._chatting(
+            "POST", "/api/sendList", session, chatId=chat_id, message=message, reply_to=reply_to
+        )
+
+    async def send_buttons_reply(
+        self,
+        session: str,
+        chat_id: str,
+        selected_display_text: str,
+        selected_button_id: str,
+        *,
+        reply_to: str | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST",
+            "/api/send/buttons/reply",
+            session,
+            chatId=chat_id,
+            replyTo=reply_to,
+            selectedDisplayText=selected_display_text,
+            selectedButtonID=selected_button_id,
+        )
+
+    async def forward_message(self, session: str, chat_id: str, message_id: str) -> Any:
+        """Forward `message_id` (from any chat) to `chat_id`."""
+        return await self._chatting("POST", "/api/forwardMessage", session, chatId=chat_id, messageId=message_id)
+
+    async def send_seen(
+        self,
+        session: str,
+        chat_id: str,
+        *,
+        message_ids: list[str] | None = None,
+        participant: str | None = None,
+    ) -> Any:
+        return await self._chatting(
+            "POST",
+            "/api/sendSeen",
+            session,
+            chatId=chat_id,
+            messageIds=message_ids or None,
+            participant=participant,
+        )
+
+    async def start_typing(self, session: str, chat_id: str) -> Any:
+        return await self._chatting("POST", "/api/startTyping", session, chatId=chat_id)
+
+    async def stop_typing(self, session: str, chat_id: str) -> Any:
+        return await self._chatting("POST", "/api/stopTyping", session, chatId=chat_id)
+
+    async def set_reaction(self, session: str, message_id: str, reaction: str) -> Any:
+        """`reaction=""` removes this account's reaction."""
+        return await self._chatting("PUT", "/api/reaction", session, messageId=message_id, reaction=reaction)
+
+    async def set_star(self, session: str, chat_id: str, message_id: str, star: bool) -> Any:
+        return await self._chatting("PUT", "/api/star", session, messageId=message_id, chatId=chat_id, star=star)
+
+    async def send_event(
+        self, session: str, chat_id: str, event: dict[str, Any], *, reply_to: str | None = None
+    ) -> Any:
+        """`event`: `{name, startTime (unix s), endTime?, description?, location?: {name}, extraGuestsAllowed?}`."""
+        body = {
+            key: value
+            for key, value in {"chatId": chat_id, "event": event, "reply_to": reply_to}.items()
+            if value is not None
+        }
+        path = self.path("/api/{s}/events", s=session)
+        return await self.request("POST", path, session=session, json_body=body, retry=False)

@@ -1,0 +1,736 @@
+"""Toolset `messages`: WAHA's Chatting and Events tags (send anything, react, star, seen, typing).
+
+Every argument is checked before the first HTTP call, so a refused call costs WAHA nothing.
+Media comes from an http(s) URL (WAHA fetches it), base64 `data`, or a file inside
+WAHA_MCP_FILES_DIR (see `waha_mcp.files`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from waha_mcp import ids
+from waha_mcp import projections as view
+from waha_mcp.config import Settings
+from waha_mcp.errors import ToolInputError
+from waha_mcp.files import read_local_file
+from waha_mcp.tools._common import Deps, Session
+from waha_mcp.tools.registry import tool
+
+MAX_TEXT = 65536  # WhatsApp's limit for one text message
+POLL_OPTIONS = (2, 12)
+LIST_ROWS = 10  # WhatsApp shows at most 10 rows in a list message
+VOICE_MIME = "audio/ogg; codecs=opus"
+_IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp"}
+_OPUS_MIMES = {"audio/ogg", "audio/opus", "audio/oga"}
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
+# Magic numbers for base64 data that arrives without a name or mimetype.
+_SNIFF: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF8", "image/gif"),
+    (8, b"WEBP", "image/webp"),
+    (0, b"%PDF", "application/pdf"),
+    (0, b"OggS", "audio/ogg"),
+    (4, b"ftypM4A", "audio/mp4"),
+    (4, b"ftyp", "video/mp4"),
+    (0, b"ID3", "audio/mpeg"),
+    (0, b"\xff\xfb", "audio/mpeg"),
+    (0, b"PK\x03\x04", "application/zip"),
+)
+_EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
+
+# Names say enough for chat and message ids (phone numbers are accepted for chats): no descriptions,
+# since every schema is sent on every turn.
+ChatId = str
+MessageId = str
+ReplyTo = str | None
+FileArg = Annotated[str | None, Field(description="http(s) URL or path in WAHA_MCP_FILES_DIR")]
+DataArg = Annotated[str | None, Field(description="base64")]
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _chat(value: str) -> str:
+    return ids.chat_id(value)
+
+
+def _reply(value: str | None) -> str | None:
+    return ids.message_id(value, field="reply_to") if value else None
+
+
+def _text(value: str, field: str = "text") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ToolInputError(f"{field} is empty: WhatsApp does not send empty messages")
+    if len(value) > MAX_TEXT:
+        raise ToolInputError(f"{field} has {len(value)} characters, over WhatsApp's limit of {MAX_TEXT}")
+    return value
+
+
+def _chat_of(message_id: str) -> str | None:
+    """`true_<chatId>_<hex>` carries its chat; bare engine ids do not."""
+    match = _CHAT_OF_MESSAGE.match(message_id)
+    return match.group(1) if match else None
+
+
+def _chat_for(chat: str | None, message_id: str, field: str = "messageId") -> str:
+    if chat:
+        return _chat(chat)
+    derived = _chat_of(message_id)
+    if derived is None:
+        raise ToolInputError(f"give chatId: it cannot be read from {field} {message_id!r}")
+    return derived
+
+
+# --------------------------------------------------------------------------- media
+
+
+@dataclass
+class _Media:
+    mimetype: str
+    filename: str
+    url: str | None = None
+    data: bytes | None = None
+
+    def waha(self, *, with_filename: bool = True, mimetype: str | None = None) -> dict[str, Any]:
+        """WAHA's RemoteFile `{mimetype, filename?, url}` or BinaryFile `{mimetype, filename?, data}`."""
+        out: dict[str, Any] = {"mimetype": mimetype or self.mimetype}
+        if with_filename:
+            out["filename"] = self.filename
+        if self.url is not None:
+            out["url"] = self.url
+        else:
+            out["data"] = base64.b64encode(self.data or b"").decode()
+        return out
+
+    @property
+    def base_type(self) -> str:
+        return self.mimetype.split(";")[0].strip().lower()
+
+
+def _guess(name: str | None) -> str | None:
+    if not name:
+        return None
+    lower = name.lower()
+    if lower.endswith((".opus", ".oga", ".ogg")):
+        return "audio/ogg"
+    guessed, _ = mimetypes.guess_type(lower, strict=False)
+    return guessed
+
+
+def _sniff(data: bytes) -> str | None:
+    for offset, magic, mime in _SNIFF:
+        if data[offset : offset + len(magic)] == magic:
+            return mime
+    return None
+
+
+def _decode(data: str, limit: int) -> tuple[bytes, str | None]:
+    """Base64 (optionally a `data:<mime>;base64,` URL) → bytes, refused above `limit` before decoding."""
+    raw, mime = data.strip(), None
+    if raw.startswith("data:") and "," in raw:
+        header, raw = raw.split(",", 1)
+        mime = header[5:].split(";")[0] or None
+    raw = "".join(raw.split())
+    if len(raw) * 3 // 4 > limit + 3:
+        raise ToolInputError(
+            f"data is about {len(raw) * 3 // 4} bytes, over the {limit}-byte limit (WAHA_MCP_MAX_MEDIA_BYTES)"
+        )
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ToolInputError("data is not valid base64") from None
+    if not decoded:
+        raise ToolInputError("data is empty")
+    if len(decoded) > limit:
+        raise ToolInputError(f"data is {len(decoded)} bytes, over the {limit}-byte limit (WAHA_MCP_MAX_MEDIA_BYTES)")
+    return decoded, mime
+
+
+def _media(
+    settings: Settings,
+    file: str | None,
+    data: str | None,
+    filename: str | None,
+    mimetype: str | None,
+    *,
+    default_mime: str,
+    default_name: str,
+) -> _Media:
+    """One attachment from exactly one of `file` (URL or local path) and `data` (base64)."""
+    if bool(file) == bool(data):
+        raise ToolInputError("give exactly one of `file` (http(s) URL or local path) and `data` (base64)")
+    url: str | None = None
+    content: bytes | None = None
+    hint: str | None = None
+    sniffed: str | None = None
+    if file:
+        scheme = urlsplit(file).scheme.lower()
+        if scheme in ("http", "https"):
+            url = file
+            hint = PurePosixPath(unquote(urlsplit(file).path)).name or None
+        elif len(scheme) > 1:  # a drive letter is not a scheme
+            raise ToolInputError(
+                f"file {file[:60]!r}: only http(s) URLs or paths inside WAHA_MCP_FILES_DIR are accepted"
+            )
+        else:
+            path, content = read_local_file(settings, file)
+            hint = path.name
+            sniffed = _sniff(content)
+    else:
+        content, sniffed_from_url = _decode(data or "", settings.max_media_bytes)
+        sniffed = sniffed_from_url or _sniff(content)
+    name = PurePosixPath((filename or "").replace("\\", "/")).name or None
+    mime = (mimetype or "").strip() or _guess(name) or _guess(hint) or sniffed or default_mime
+    if "/" not in mime:
+        raise ToolInputError(f"mimetype {mimetype!r} is not a MIME type like image/jpeg")
+    if not name:
+        base = mime.split(";")[0].strip().lower()
+        ext = _EXT.get(base) or mimetypes.guess_extension(base, strict=False) or ""
+        name = hint or f"{default_name}{ext}"
+    return _Media(mimetype=mime, filename=name, url=url, data=content)
+
+
+# --------------------------------------------------------------------------- text
+
+
+@tool(
+    "waha_send_message",
+    "messages",
+    "Send a text message; optional reply, link preview card, button answer.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=(
+        "ChattingController_sendText",
+        "ChattingController_sendLinkCustomPreview",
+        "ChattingController_sendButtonsReply",
+    ),
+)
+async def send_message(
+    w: Deps,
+    chatId: ChatId,
+    text: str,
+    reply_to: ReplyTo = None,
+    link_preview: bool = True,
+    preview_title: Annotated[str | None, Field(description="Custom card for the URL in text")] = None,
+    preview_description: str | None = None,
+    preview_image_url: str | None = None,
+    button_id: Annotated[str | None, Field(description="Answer a buttons message")] = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, body, quoted = _chat(chatId), _text(text), _reply(reply_to)
+    custom = preview_title is not None or preview_description is not None or preview_image_url is not None
+    if button_id is not None:
+        if custom:
+            raise ToolInputError("button_id and a custom preview cannot be combined")
+        sent = await w.client.send_buttons_reply(session, chat, body, button_id, reply_to=quoted)
+    elif custom:
+        if not link_preview:
+            raise ToolInputError("link_preview=false contradicts a custom preview")
+        if not (preview_title or "").strip():
+            raise ToolInputError("a custom preview needs preview_title")
+        found = _URL_IN_TEXT.search(body)
+        if found is None:
+            raise ToolInputError("a custom preview needs an http(s) URL in text: the card describes it")
+        preview: dict[str, Any] = {
+            "url": found.group(0).rstrip(".,;:!?)"),
+            "title": preview_title,
+            "description": preview_description or "",
+        }
+        if preview_image_url:
+            if urlsplit(preview_image_url).scheme.lower() not in ("http", "https"):
+                raise ToolInputError("preview_image_url must be an http(s) URL")
+            preview["image"] = {"url": preview_image_url}
+        sent = await w.client.send_link_custom_preview(session, chat, body, preview, reply_to=quoted)
+    else:
+        sent = await w.client.send_text(session, chat, body, reply_to=quoted, link_preview=link_preview)
+    return view.sent(sent, chat)
+
+
+# --------------------------------------------------------------------------- media
+
+
+@tool(
+    "waha_send_media",
+    "messages",
+    "Send an image, video or document (WAHA Plus).",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=(
+        "ChattingController_sendImage",
+        "ChattingController_sendVideo",
+        "ChattingController_sendFile",
+    ),
+)
+async def send_media(
+    w: Deps,
+    chatId: ChatId,
+    file: FileArg = None,
+    data: DataArg = None,
+    caption: str | None = None,
+    filename: str | None = None,
+    mimetype: str | None = None,
+    type: Literal["image", "video", "file"] | None = None,
+    convert: Annotated[bool | None, Field(description="video: re-encode")] = None,
+    video_note: bool | None = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    if caption is not None and len(caption) > MAX_TEXT:
+        raise ToolInputError(f"caption has {len(caption)} characters, over WhatsApp's limit of {MAX_TEXT}")
+    media = _media(
+        w.settings, file, data, filename, mimetype, default_mime="application/octet-stream", default_name="file"
+    )
+    kind = type or (
+        "image" if media.base_type in _IMAGE_MIMES else "video" if media.base_type.startswith("video/") else "file"
+    )
+    if (convert or video_note) and kind != "video":
+        raise ToolInputError("convert and video_note apply to videos only")
+    if kind == "image":
+        sent = await w.client.send_image(session, chat, media.waha(), caption=caption, reply_to=quoted)
+    elif kind == "video":
+        sent = await w.client.send_video(
+            session,
+            chat,
+            media.waha(),
+            convert=bool(convert),
+            caption=caption,
+            as_note=video_note or None,
+            reply_to=quoted,
+        )
+    else:
+        sent = await w.client.send_file(session, chat, media.waha(), caption=caption, reply_to=quoted)
+    return view.sent(sent, chat) | {"type": kind}
+
+
+@tool(
+    "waha_send_audio",
+    "messages",
+    "Send a voice note (converted to OGG/Opus unless it is one; WAHA Plus).",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_sendVoice",),
+)
+async def send_audio(
+    w: Deps,
+    chatId: ChatId,
+    file: FileArg = None,
+    data: DataArg = None,
+    mimetype: str | None = None,
+    convert: Annotated[bool | None, Field(description="Default: unless OGG/Opus")] = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
+    is_opus = media.base_type in _OPUS_MIMES or "opus" in media.mimetype.lower()
+    if convert is None:
+        convert = not is_opus
+    # VoiceRemoteFile has no filename; an unconverted note must be declared as OGG/Opus.
+    mime = VOICE_MIME if is_opus and not convert else media.mimetype
+    payload = media.waha(with_filename=media.url is None, mimetype=mime)
+    sent = await w.client.send_voice(session, chat, payload, convert=convert, reply_to=quoted)
+    return view.sent(sent, chat) | {"converted": convert}
+
+
+# --------------------------------------------------------------------------- location, contact
+
+
+@tool(
+    "waha_send_location",
+    "messages",
+    "Send a location pin.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_sendLocation",),
+)
+async def send_location(
+    w: Deps,
+    chatId: ChatId,
+    latitude: float,
+    longitude: float,
+    title: str = "",
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    if not -90 <= latitude <= 90:
+        raise ToolInputError(f"latitude {latitude} is outside -90..90")
+    if not -180 <= longitude <= 180:
+        raise ToolInputError(f"longitude {longitude} is outside -180..180")
+    sent = await w.client.send_location(session, chat, latitude, longitude, title, reply_to=quoted)
+    return view.sent(sent, chat)
+
+
+def _vcard_text(value: str) -> str:
+    """RFC 2426 escaping of a text value: backslash, comma, semicolon, newline."""
+    return (
+        value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def build_vcard(name: str, phone: str, organization: str | None = None) -> str:
+    """A vCard 3.0 WhatsApp shows as a contact with a 'Message' button (`waid` = the WhatsApp number)."""
+    digits = ids.phone_number(phone, field="phone")
+    full = " ".join(name.split())
+    first, _, last = full.rpartition(" ")
+    if not first:
+        first, last = full, ""
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"N:{_vcard_text(last)};{_vcard_text(first)};;;",
+        f"FN:{_vcard_text(full)}",
+    ]
+    if organization and organization.strip():
+        lines.append(f"ORG:{_vcard_text(organization.strip())};")
+    lines += [f"TEL;type=CELL;type=VOICE;waid={digits}:+{digits}", "END:VCARD"]
+    return "\r\n".join(lines)
+
+
+@tool(
+    "waha_send_contact",
+    "messages",
+    "Send a contact card from name + phone, or from a raw vCard.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_sendContactVcard",),
+)
+async def send_contact(
+    w: Deps,
+    chatId: ChatId,
+    name: str | None = None,
+    phone: str | None = None,
+    organization: str | None = None,
+    vcard: str | None = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    if vcard is not None:
+        if name or phone or organization:
+            raise ToolInputError("give either vcard or name/phone/organization, not both")
+        card = vcard.strip()
+        if not (card.upper().startswith("BEGIN:VCARD") and card.upper().endswith("END:VCARD")):
+            raise ToolInputError("vcard must start with BEGIN:VCARD and end with END:VCARD")
+    else:
+        if not (name or "").strip() or not (phone or "").strip():
+            raise ToolInputError("a contact needs name and phone (or a raw vcard)")
+        card = build_vcard(name or "", phone or "", organization)
+    sent = await w.client.send_contact_vcard(session, chat, [{"vcard": card}], reply_to=quoted)
+    return view.sent(sent, chat)
+
+
+# --------------------------------------------------------------------------- poll, list, event
+
+
+@tool(
+    "waha_send_poll",
+    "messages",
+    "Send a poll with 2-12 options.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_sendPoll",),
+)
+async def send_poll(
+    w: Deps,
+    chatId: ChatId,
+    question: str,
+    options: list[str],
+    multiple_answers: bool | None = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    _text(question, "question")
+    cleaned = [option.strip() for option in options]
+    low, high = POLL_OPTIONS
+    if not low <= len(cleaned) <= high:
+        raise ToolInputError(f"a poll needs {low} to {high} options, got {len(cleaned)}")
+    if any(not option for option in cleaned):
+        raise ToolInputError("poll options must not be empty")
+    if len(set(cleaned)) != len(cleaned):
+        raise ToolInputError("poll options must be different from each other")
+    sent = await w.client.send_poll(
+        session, chat, question, cleaned, multiple_answers=bool(multiple_answers), reply_to=quoted
+    )
+    return view.sent(sent, chat) | {"options": len(cleaned)}
+
+
+@tool(
+    "waha_send_poll_vote",
+    "messages",
+    "Vote on a poll by option names ([] retracts the vote).",
+    read_only=False,
+    open_world=True,
+    idempotent=True,
+    operations=("ChattingController_sendPollVote",),
+)
+async def send_poll_vote(
+    w: Deps,
+    pollMessageId: MessageId,
+    votes: list[str],
+    chatId: str | None = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    poll_id = ids.message_id(pollMessageId, field="pollMessageId")
+    chat = _chat_for(chatId, poll_id, "pollMessageId")
+    if any(not isinstance(v, str) or not v.strip() for v in votes):
+        raise ToolInputError("votes must be option names, not empty strings")
+    await w.client.send_poll_vote(session, chat, poll_id, votes)
+    return {"pollMessageId": poll_id, "chatId": chat, "votes": votes}
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    id: str | None = None
+    description: str | None = None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1)
+    rows: list[_Row] = Field(min_length=1)
+
+
+@tool(
+    "waha_send_list",
+    "messages",
+    "Send a list message: a button that opens rows to pick from.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_sendList",),
+)
+async def send_list(
+    w: Deps,
+    chatId: ChatId,
+    title: str,
+    button: Annotated[str, Field(description="Label of the button opening the list")],
+    sections: Annotated[list[dict[str, Any]], Field(description="[{title, rows: [{title, id?, description?}]}]")],
+    description: str | None = None,
+    footer: str | None = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    _text(title, "title")
+    _text(button, "button")
+    try:
+        parsed = [_Section.model_validate(section) for section in sections]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ToolInputError(f"invalid sections: {problems}") from None
+    if not parsed:
+        raise ToolInputError("a list needs at least one section with rows")
+    count = sum(len(section.rows) for section in parsed)
+    if count > LIST_ROWS:
+        raise ToolInputError(f"a list shows at most {LIST_ROWS} rows, got {count}")
+    n = 0
+    waha_sections = []
+    for section in parsed:
+        rows = []
+        for row in section.rows:
+            n += 1
+            item: dict[str, Any] = {"title": row.title, "rowId": row.id or f"row{n}"}
+            if row.description:
+                item["description"] = row.description
+            rows.append(item)
+        waha_sections.append({"title": section.title, "rows": rows})
+    row_ids = [row["rowId"] for section in waha_sections for row in section["rows"]]
+    if len(set(row_ids)) != len(row_ids):
+        raise ToolInputError("row ids must be unique")
+    message: dict[str, Any] = {"title": title, "button": button, "sections": waha_sections}
+    if description:
+        message["description"] = description
+    if footer:
+        message["footer"] = footer
+    sent = await w.client.send_list(session, chat, message, reply_to=quoted)
+    return view.sent(sent, chat) | {"rows": row_ids}
+
+
+def _unix(value: str, field: str) -> int:
+    """ISO 8601 with an offset (or Unix seconds) → Unix seconds; a time without offset is ambiguous."""
+    raw = str(value).strip()
+    if raw.isdigit():
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ToolInputError(f"{field} {raw!r} is not ISO 8601 like 2026-03-01T18:00:00+01:00") from None
+    if moment.tzinfo is None:
+        raise ToolInputError(f"{field} {raw!r} has no UTC offset: add one, e.g. +01:00 or Z")
+    return int(moment.timestamp())
+
+
+@tool(
+    "waha_send_event",
+    "messages",
+    "Send an event invitation (name, start, end, place).",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("EventsController_sendEvent",),
+)
+async def send_event(
+    w: Deps,
+    chatId: ChatId,
+    name: str,
+    start: Annotated[str, Field(description="ISO 8601 with offset")],
+    end: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    reply_to: ReplyTo = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, quoted = _chat(chatId), _reply(reply_to)
+    _text(name, "name")
+    event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
+    if end:
+        event["endTime"] = _unix(end, "end")
+        if event["endTime"] <= event["startTime"]:
+            raise ToolInputError("end must be after start")
+    if description:
+        event["description"] = description
+    if location:
+        event["location"] = {"name": location}
+    sent = await w.client.send_event(session, chat, event, reply_to=quoted)
+    return view.sent(sent, chat) | {"start": view.iso(event["startTime"])}
+
+
+# --------------------------------------------------------------------------- acting on messages
+
+
+@tool(
+    "waha_forward_message",
+    "messages",
+    "Forward a message to another chat.",
+    read_only=False,
+    open_world=True,
+    idempotent=False,
+    operations=("ChattingController_forwardMessage",),
+)
+async def forward_message(
+    w: Deps,
+    chatId: Annotated[str, Field(description="Target chat")],
+    messageId: MessageId,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat, mid = _chat(chatId), ids.message_id(messageId)
+    sent = await w.client.forward_message(session, chat, mid)
+    return view.sent(sent, chat) | {"forwarded": mid}
+
+
+@tool(
+    "waha_react_to_message",
+    "messages",
+    'React to a message with an emoji; "" removes the reaction.',
+    read_only=False,
+    open_world=True,
+    idempotent=True,
+    operations=("ChattingController_setReaction",),
+)
+async def react_to_message(
+    w: Deps,
+    messageId: MessageId,
+    reaction: str,
+    session: Session = None,
+) -> dict[str, Any]:
+    mid = ids.message_id(messageId)
+    emoji = reaction.strip()
+    if emoji and (len(emoji) > 32 or re.search(r"[A-Za-z\s]", emoji)):
+        raise ToolInputError(f'reaction {reaction[:40]!r} must be one emoji, or "" to remove the reaction')
+    await w.client.set_reaction(session, mid, emoji)
+    return {"messageId": mid, "reaction": emoji or None, "removed": not emoji}
+
+
+@tool(
+    "waha_star_message",
+    "messages",
+    "Star or unstar a message.",
+    read_only=False,
+    open_world=True,
+    idempotent=True,
+    operations=("ChattingController_setStar",),
+)
+async def star_message(
+    w: Deps,
+    messageId: MessageId,
+    star: bool = True,
+    chatId: str | None = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    mid = ids.message_id(messageId)
+    chat = _chat_for(chatId, mid)
+    await w.client.set_star(session, chat, mid, star)
+    return {"messageId": mid, "chatId": chat, "starred": star}
+
+
+@tool(
+    "waha_mark_seen",
+    "messages",
+    "Mark a chat's messages (or the given ones) as seen: blue ticks.",
+    read_only=False,
+    open_world=True,
+    idempotent=True,
+    operations=("ChattingController_sendSeen",),
+)
+async def mark_seen(
+    w: Deps,
+    chatId: ChatId,
+    messageIds: list[str] | None = None,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat = _chat(chatId)
+    given = [ids.message_id(mid, field="messageIds") for mid in messageIds or []]
+    participant = None
+    if given and chat.endswith("@g.us"):
+        # NOWEB wants the sender of group messages; received group ids end with it.
+        senders = {mid.split("_")[3] for mid in given if mid.startswith("false_") and mid.count("_") >= 3}
+        if len(senders) == 1:
+            participant = senders.pop()
+    await w.client.send_seen(session, chat, message_ids=given or None, participant=participant)
+    return {"chatId": chat, "seen": len(given) if given else "all"}
+
+
+@tool(
+    "waha_set_typing",
+    "messages",
+    "Show or stop the 'typing…' indicator in a chat.",
+    read_only=False,
+    open_world=True,
+    idempotent=True,
+    operations=("ChattingController_startTyping", "ChattingController_stopTyping"),
+)
+async def set_typing(
+    w: Deps,
+    chatId: ChatId,
+    typing: bool = True,
+    session: Session = None,
+) -> dict[str, Any]:
+    chat = _chat(chatId)
+    if typing:
+        await w.client.start_typing(session, chat)
+    else:
+        await w.client.stop_typing(session, chat)
+    return {"chatId": chat, "typing": typing}
