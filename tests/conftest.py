@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 
+import httpx2
 import pytest
 from mcp import Client
 
@@ -38,6 +39,29 @@ def contract() -> Iterator[ContractRecorder]:
     recorder.assert_clean()
 
 
+class CheckedTransport(httpx2.AsyncBaseTransport):
+    """The sandbox transport, with every response checked against the document's response schemas."""
+
+    def __init__(self, sandbox: Sandbox, recorder: ContractRecorder) -> None:
+        self._inner = sandbox_transport(sandbox)
+        self._recorder = recorder
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        body = await response.aread()
+        if "x-sandbox-fault" in response.headers:
+            return response  # an injected fault is wrong on purpose
+        path = request.url.raw_path.split(b"?")[0].decode()
+        ctype = response.headers.get("content-type")
+        self._recorder.record_response(request.method, path, response.status_code, ctype, body)
+        return response
+
+
+@pytest.fixture
+def transport(sandbox: Sandbox, contract: ContractRecorder) -> httpx2.AsyncBaseTransport:
+    return CheckedTransport(sandbox, contract)
+
+
 @pytest.fixture
 def sandbox(contract: ContractRecorder) -> Sandbox:
     sb = Sandbox(sessions=2)
@@ -46,8 +70,8 @@ def sandbox(contract: ContractRecorder) -> Sandbox:
 
 
 @pytest.fixture
-async def waha(sandbox: Sandbox) -> AsyncIterator[WAHAClient]:
-    client = WAHAClient(BASE, transport=sandbox_transport(sandbox))
+async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient]:
+    client = WAHAClient(BASE, transport=transport)
     yield client
     await client.aclose()
 
@@ -58,8 +82,8 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def server(sandbox: Sandbox, settings: Settings) -> WahaMCP:
-    return build_server(settings, transport=sandbox_transport(sandbox))
+def server(transport: httpx2.AsyncBaseTransport, settings: Settings) -> WahaMCP:
+    return build_server(settings, transport=transport)
 
 
 @pytest.fixture(params=["legacy", "auto"])

@@ -212,16 +212,16 @@ class SandboxApp:
             return await _drop(terminal)
         if terminal is not None and terminal.kind == "status":
             payload = terminal.body if terminal.body is not None else _fault_body(terminal.status)
-            return json_response(payload, terminal.status)
+            return _mark(json_response(payload, terminal.status), terminal)
 
         response = await self._dispatch(request, op, raw_path, body)
         if terminal is not None and terminal.kind == "drop":  # body="after": processed, answer lost
             return await _drop(terminal)
         if terminal is not None and terminal.kind == "malformed":
-            return _malformed(response, terminal)
+            return _mark(_malformed(response, terminal), terminal)
         if terminal is not None and terminal.kind == "empty":
             status = terminal.status if 200 <= terminal.status < 300 else 200
-            return Response(b"", status_code=status, media_type="application/json")
+            return _mark(Response(b"", status_code=status, media_type="application/json"), terminal)
         return response
 
     def _record(self, request: Request, raw_path: str, body: bytes) -> None:
@@ -417,3 +417,9 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 __all__ = ["RecordedRequest", "Sandbox", "SandboxApp", "SandboxStateError", "json_response"]
+
+
+def _mark(response: Response, rule: FaultRule) -> Response:
+    """Tag an injected fault so contract checks can tell it from a real answer."""
+    response.headers["x-sandbox-fault"] = rule.kind
+    return response
