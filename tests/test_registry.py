@@ -48,7 +48,7 @@ def test_read_only_overrides_everything() -> None:
 
 
 def test_unknown_names_fail_with_the_valid_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown toolset.*valid: all, sessions"):
+    with pytest.raises(ConfigError, match=r"unknown toolset.*valid: all, sessions"):
         select_tools(toolsets=["nope"])
     with pytest.raises(ConfigError, match="unknown tool"):
         select_tools(tools=["waha_nope"])
