@@ -45,9 +45,10 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             line(
                 True,
                 "version",
-                f"{version.get('version')} tier={version.get('tier')} engine={version.get('engine')}"
-                + (f" ({version.get('browser')})" if settings.sandbox else ""),
+                f"{version.get('version')} tier={version.get('tier')} engine={version.get('engine')}",
             )
+            if "sandbox" in str(version).lower():
+                line(None, "sandbox", "this WAHA is the waha-mcp emulator: nothing reaches WhatsApp")
         except WAHAError as exc:
             line(None, "version", exc.message)
         if not sessions:

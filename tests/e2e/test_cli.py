@@ -44,7 +44,7 @@ def test_tools_lists_what_the_model_sees_with_its_size() -> None:
 def test_doctor_on_the_sandbox_gives_a_verdict_per_line() -> None:
     proc = run("doctor", "--sandbox")
     assert proc.returncode == 0, proc.stdout
-    assert "sandbox" in proc.stdout and "not WhatsApp" in proc.stdout
+    assert "warn sandbox" in proc.stdout and "nothing reaches WhatsApp" in proc.stdout
     assert "ok   reachable" in proc.stdout and "session" in proc.stdout
 
 
