@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -44,7 +43,7 @@ class RichMessage(Message):
     # --- NOWEB proto (`_data.message`) -----------------------------------------------------------
     def _content(self) -> dict[str, Any]:
         base = super()._content()
-        main_key = "imageMessage" if "imageMessage" in base else "extendedTextMessage"
+        main_key = next(key for key in base if key != "messageContextInfo")
         main = base.pop(main_key)
         context = dict(main.get("contextInfo") or {})
         if self.forwarded:
@@ -132,14 +131,6 @@ class RichMessage(Message):
         session: str = "default",
     ) -> dict[str, Any]:
         msg = super().to_waha(me_id, base_url=base_url, download_media=download_media, session=session)
-        if self.media is not None:
-            # The base builds the extension from the subtype; `audio/ogg; codecs=opus` needs care.
-            base_type = self.media.mimetype.split(";")[0].strip()
-            ext = (mimetypes.guess_extension(base_type, strict=False) or ".bin").lstrip(".")
-            url = f"{base_url.rstrip('/')}/api/files/{session}/{self.id}.{ext}"
-            msg["mediaUrl"] = url
-            if "media" in msg:
-                msg["media"]["url"] = url
         if self.location:
             msg["location"] = {
                 "latitude": str(self.location["latitude"]),

@@ -1,0 +1,520 @@
+"""Toolset `messages` end to end: an MCP client calls a tool, then the sandbox (or another route) is read."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+
+from tests.helpers import call, data, error
+from waha_mcp.client import WAHAClient
+from waha_mcp.config import Settings, load_settings
+from waha_mcp.sandbox import Sandbox
+from waha_mcp.sandbox.world import World
+from waha_mcp.server import build_server
+from waha_mcp.tools.messages import build_vcard
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+PLUS_ONLY = "Media attachment's available only in WAHA Plus version"
+
+
+@pytest.fixture
+def files_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "pic.png").write_bytes(PNG)
+    (root / "note.opus").write_bytes(b"OggS" + b"\x00" * 60)
+    (root / "big.pdf").write_bytes(b"%PDF" + b"0" * 5000)
+    (tmp_path / "secret.txt").write_text("private")
+    return root
+
+
+@pytest.fixture
+def settings(files_dir: Path) -> Settings:
+    return load_settings(
+        WAHA_BASE_URL="http://sandbox",
+        WAHA_SESSION="default",
+        WAHA_MCP_FILES_DIR=str(files_dir),
+        WAHA_MCP_MAX_MEDIA_BYTES=4096,
+    )
+
+
+def world(sandbox: Sandbox, session: str = "default") -> World:
+    found = sandbox.sessions[session].world
+    assert found is not None
+    return found
+
+
+def person(sandbox: Sandbox, n: int = 0) -> str:
+    return list(world(sandbox).contacts)[n]
+
+
+def sent_bodies(sandbox: Sandbox, path: str) -> list[Any]:
+    return [r.json for r in sandbox.requests if r.path == path]
+
+
+async def chat_messages(waha: WAHAClient, chat: str, session: str = "default") -> list[dict[str, Any]]:
+    """Read back through the sandbox's chats route, as `waha_get_messages` would."""
+    path = waha.path("/api/{s}/chats/{c}/messages", s=session, c=chat)
+    return await waha.request("GET", path, session=session, params={"limit": 5})
+
+
+# --------------------------------------------------------------------------- text
+
+
+async def test_send_message_is_read_back_in_the_chat(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    phone = chat.removesuffix("@c.us")
+    out = data(await call(mcp, "waha_send_message", {"chatId": f"+{phone}", "text": "Hello from the agent"}))
+    assert set(out) == {"id", "chatId", "time"}
+    assert out["chatId"] == chat and out["id"].startswith(f"true_{chat}_") and out["time"].endswith("+00:00")
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"] and latest["body"] == "Hello from the agent" and latest["fromMe"] is True
+    assert sent_bodies(sandbox, "/api/sendText")[-1] == {
+        "chatId": chat,
+        "text": "Hello from the agent",
+        "linkPreview": True,
+        "session": "default",
+    }
+
+
+async def test_reply_and_link_preview_off_and_explicit_session(mcp: Client, sandbox: Sandbox) -> None:
+    chat = next(iter(world(sandbox, "business").contacts))
+    quoted = world(sandbox, "business").chats[chat].messages[-1].id
+    args = {"chatId": chat, "text": "see https://x.org", "reply_to": quoted, "link_preview": False}
+    out = data(await call(mcp, "waha_send_message", {**args, "session": "business"}))
+    body = sent_bodies(sandbox, "/api/sendText")[-1]
+    assert body["session"] == "business" and body["reply_to"] == quoted and body["linkPreview"] is False
+    stored = world(sandbox, "business").find_message(chat, out["id"])
+    assert stored is not None and stored.reply_to is not None and stored.reply_to.id == quoted
+
+
+async def test_custom_link_preview_uses_the_url_in_the_text(mcp: Client, sandbox: Sandbox) -> None:
+    chat = person(sandbox)
+    args = {
+        "chatId": chat,
+        "text": "Our launch: https://example.com/launch.",
+        "preview_title": "Launch",
+        "preview_description": "All the news",
+        "preview_image_url": "https://example.com/og.jpg",
+    }
+    out = data(await call(mcp, "waha_send_message", args))
+    body = sent_bodies(sandbox, "/api/send/link-custom-preview")[-1]
+    assert body["preview"] == {
+        "url": "https://example.com/launch",
+        "title": "Launch",
+        "description": "All the news",
+        "image": {"url": "https://example.com/og.jpg"},
+    }
+    stored = world(sandbox).find_message(chat, out["id"])
+    assert stored is not None and stored.preview["title"] == "Launch"
+
+
+async def test_button_reply(mcp: Client, sandbox: Sandbox) -> None:
+    chat = person(sandbox)
+    out = data(await call(mcp, "waha_send_message", {"chatId": chat, "text": "Yes please", "button_id": "yes"}))
+    body = sent_bodies(sandbox, "/api/send/buttons/reply")[-1]
+    assert body["selectedButtonID"] == "yes" and body["selectedDisplayText"] == "Yes please"
+    assert world(sandbox).find_message(chat, out["id"]).button == {"id": "yes", "text": "Yes please"}
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"chatId": "123", "text": "hi"}, "not a WhatsApp id"),
+        ({"chatId": "hello@example.com", "text": "hi"}, "not a WhatsApp id"),
+        ({"chatId": "12025550100", "text": "   "}, "text is empty"),
+        ({"chatId": "12025550100", "text": "x" * 65537}, "over WhatsApp's limit of 65536"),
+        ({"chatId": "12025550100", "text": "hi", "reply_to": "not an id"}, "reply_to"),
+        ({"chatId": "12025550100", "text": "no url", "preview_title": "T"}, "needs an http(s) URL in text"),
+        (
+            {"chatId": "12025550100", "text": "https://a.b", "preview_title": "T", "link_preview": False},
+            "contradicts",
+        ),
+        ({"chatId": "12025550100", "text": "https://a.b", "preview_description": "d"}, "needs preview_title"),
+    ],
+)
+async def test_bad_text_arguments_are_refused_before_any_request(
+    mcp: Client, sandbox: Sandbox, args: dict[str, Any], reason: str
+) -> None:
+    message = error(await call(mcp, "waha_send_message", args))
+    assert reason in message and message.startswith("waha_send_message: ")
+    assert sandbox.requests == []
+
+
+async def test_a_failed_send_is_not_retried(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.faults.add("ChattingController_sendText", kind="status", status=503)
+    message = error(await call(mcp, "waha_send_message", {"chatId": person(sandbox), "text": "once"}))
+    assert "503" in message
+    assert [r.path for r in sandbox.requests] == ["/api/sendText"]
+    sandbox.faults.clear()
+    sandbox.faults.add("ChattingController_sendText", kind="drop")
+    error(await call(mcp, "waha_send_message", {"chatId": person(sandbox), "text": "once"}))
+    assert [r.path for r in sandbox.requests] == ["/api/sendText", "/api/sendText"]
+
+
+# --------------------------------------------------------------------------- media
+
+
+async def test_image_from_url_shows_as_media_in_the_chat(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    args = {"chatId": chat, "file": "https://example.com/photos/cat.jpg", "caption": "Our cat"}
+    out = data(await call(mcp, "waha_send_media", args))
+    assert out["type"] == "image"
+    assert sent_bodies(sandbox, "/api/sendImage")[-1]["file"] == {
+        "mimetype": "image/jpeg",
+        "filename": "cat.jpg",
+        "url": "https://example.com/photos/cat.jpg",
+    }
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"] and latest["hasMedia"] is True and latest["body"] == "Our cat"
+    assert latest["media"]["mimetype"] == "image/jpeg" and latest["media"]["filename"] == "cat.jpg"
+    assert latest["media"]["url"]
+
+
+async def test_local_file_inside_the_directory_is_sent_as_base64(mcp: Client, sandbox: Sandbox) -> None:
+    out = data(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "file": "pic.png"}))
+    file = sent_bodies(sandbox, "/api/sendImage")[-1]["file"]
+    assert file == {"mimetype": "image/png", "filename": "pic.png", "data": base64.b64encode(PNG).decode()}
+    assert world(sandbox).find_message(person(sandbox), out["id"]).content == PNG
+
+
+async def test_base64_document_and_forced_type(mcp: Client, sandbox: Sandbox) -> None:
+    pdf = base64.b64encode(b"%PDF-1.4 tiny").decode()
+    out = data(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "data": pdf, "caption": "Q3"}))
+    assert out["type"] == "file"
+    file = sent_bodies(sandbox, "/api/sendFile")[-1]["file"]
+    assert file["mimetype"] == "application/pdf" and file["filename"] == "file.pdf"
+    # An image can be sent as a document (no compression) on request.
+    data(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "file": "pic.png", "type": "file"}))
+    assert sent_bodies(sandbox, "/api/sendFile")[-1]["file"]["mimetype"] == "image/png"
+
+
+async def test_video_with_convert_and_note(mcp: Client, sandbox: Sandbox) -> None:
+    args = {"chatId": person(sandbox), "file": "https://example.com/clip.mov", "convert": True, "video_note": True}
+    assert data(await call(mcp, "waha_send_media", args))["type"] == "video"
+    body = sent_bodies(sandbox, "/api/sendVideo")[-1]
+    assert body["convert"] is True and body["asNote"] is True
+    assert body["file"] == {
+        "mimetype": "video/quicktime",
+        "filename": "clip.mov",
+        "url": "https://example.com/clip.mov",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"file": "../secret.txt"}, "outside WAHA_MCP_FILES_DIR"),
+        ({"file": "/etc/passwd"}, "outside WAHA_MCP_FILES_DIR"),
+        ({"file": "missing.png"}, "does not exist"),
+        ({"file": "big.pdf"}, "over the 4096-byte limit (WAHA_MCP_MAX_MEDIA_BYTES)"),
+        ({"data": base64.b64encode(b"0" * 5000).decode()}, "over the 4096-byte limit"),
+        ({"data": "***not base64***"}, "not valid base64"),
+        ({"file": "ftp://example.com/a.png"}, "only http(s) URLs"),
+        ({}, "exactly one of `file`"),
+        ({"file": "pic.png", "data": "AAAA"}, "exactly one of `file`"),
+        ({"file": "pic.png", "convert": True}, "videos only"),
+    ],
+)
+async def test_bad_media_is_refused_before_any_request(
+    mcp: Client, sandbox: Sandbox, args: dict[str, Any], reason: str
+) -> None:
+    message = error(await call(mcp, "waha_send_media", {"chatId": person(sandbox), **args}))
+    assert reason in message
+    assert sandbox.requests == []
+
+
+async def test_local_files_are_refused_when_no_directory_is_configured(
+    sandbox: Sandbox, transport: httpx2.AsyncBaseTransport, files_dir: Path
+) -> None:
+    server = build_server(load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default"), transport=transport)
+    async with Client(server) as client:
+        message = error(
+            await call(client, "waha_send_media", {"chatId": "12025550100", "file": str(files_dir / "pic.png")})
+        )
+    assert "local files are disabled: set WAHA_MCP_FILES_DIR" in message
+    assert sandbox.requests == []
+
+
+async def test_plus_only_media_error_says_so(mcp: Client, sandbox: Sandbox) -> None:
+    body = {"statusCode": 422, "message": PLUS_ONLY, "error": "Unprocessable Entity"}
+    sandbox.faults.add("ChattingController_sendImage", kind="status", status=422, body=body)
+    message = error(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "file": "pic.png"}))
+    assert PLUS_ONLY in message and "This needs WAHA Plus." in message and "/api/sendImage" in message
+
+
+async def test_voice_is_converted_unless_already_opus(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    out = data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "https://example.com/memo.mp3"}))
+    assert out["converted"] is True
+    body = sent_bodies(sandbox, "/api/sendVoice")[-1]
+    assert body["convert"] is True
+    assert body["file"] == {"mimetype": "audio/mpeg", "url": "https://example.com/memo.mp3"}  # no filename for URLs
+    out = data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "note.opus"}))
+    assert out["converted"] is False
+    file = sent_bodies(sandbox, "/api/sendVoice")[-1]["file"]
+    assert file["mimetype"] == "audio/ogg; codecs=opus" and file["filename"] == "note.opus" and file["data"]
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"] and latest["hasMedia"] is True
+    assert latest["media"]["mimetype"].startswith("audio/ogg")
+    data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "note.opus", "convert": True}))
+    assert sent_bodies(sandbox, "/api/sendVoice")[-1]["convert"] is True
+
+
+# --------------------------------------------------------------------------- location, contact
+
+
+async def test_location_is_read_back(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    args = {"chatId": chat, "latitude": 48.8584, "longitude": 2.2945, "title": "Eiffel Tower"}
+    out = data(await call(mcp, "waha_send_location", args))
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"]
+    assert latest["location"] == {"latitude": "48.8584", "longitude": "2.2945", "live": False, "name": "Eiffel Tower"}
+    message = error(await call(mcp, "waha_send_location", {**args, "latitude": 91}))
+    assert "latitude 91" in message and len(sandbox.requests) == 2
+
+
+def test_vcard_is_version_3_with_waid() -> None:
+    card = build_vcard("Jane  Q. Doe", "+1 (202) 555-0100", "ACME, Inc.")
+    assert card.split("\r\n") == [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "N:Doe;Jane Q.;;;",
+        "FN:Jane Q. Doe",
+        "ORG:ACME\\, Inc.;",
+        "TEL;type=CELL;type=VOICE;waid=12025550100:+12025550100",
+        "END:VCARD",
+    ]
+    assert build_vcard("Cher", "33612345678").split("\r\n")[2:4] == ["N:;Cher;;;", "FN:Cher"]
+
+
+async def test_contact_card_from_fields_or_raw(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    args = {"chatId": chat, "name": "Jane Doe", "phone": "+44 7700 900123", "organization": "ACME"}
+    out = data(await call(mcp, "waha_send_contact", args))
+    card = sent_bodies(sandbox, "/api/sendContactVcard")[-1]["contacts"][0]["vcard"]
+    assert "TEL;type=CELL;type=VOICE;waid=447700900123:+447700900123" in card
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"] and latest["vCards"] == [card] and latest["body"] == "Jane Doe"
+    raw = "BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nTEL;waid=15550001111:+15550001111\nEND:VCARD"
+    data(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": raw}))
+    assert sent_bodies(sandbox, "/api/sendContactVcard")[-1]["contacts"] == [{"vcard": raw}]
+    before = len(sandbox.requests)
+    assert "needs name and phone" in error(await call(mcp, "waha_send_contact", {"chatId": chat, "name": "X"}))
+    assert "not both" in error(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": raw, "name": "X"}))
+    assert "BEGIN:VCARD" in error(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": "hello"}))
+    bad_phone = {"chatId": chat, "name": "X", "phone": "call me"}
+    assert "digits only" in error(await call(mcp, "waha_send_contact", bad_phone))
+    assert len(sandbox.requests) == before
+
+
+# --------------------------------------------------------------------------- polls, lists, events
+
+
+async def test_poll_and_vote(mcp: Client, sandbox: Sandbox) -> None:
+    chat = person(sandbox)
+    args = {"chatId": chat, "question": "Lunch?", "options": ["Pizza", "Sushi", "Salad"], "multiple_answers": True}
+    poll = data(await call(mcp, "waha_send_poll", args))
+    assert sent_bodies(sandbox, "/api/sendPoll")[-1]["poll"] == {
+        "name": "Lunch?",
+        "options": ["Pizza", "Sushi", "Salad"],
+        "multipleAnswers": True,
+    }
+    vote = data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": ["Sushi", "Salad"]}))
+    assert vote["chatId"] == chat  # read from the poll's id
+    stored = world(sandbox).find_message(chat, poll["id"])
+    assert stored is not None and stored.votes == {world(sandbox).me_id: ["Sushi", "Salad"]}
+    data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": []}))
+    assert stored.votes == {}
+    message = error(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": ["Tacos"]}))
+    assert "Not options of the poll: Tacos" in message
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["only one"], "2 to 12 options, got 1"),
+        ([f"o{i}" for i in range(13)], "2 to 12 options, got 13"),
+        (["same", "same "], "different from each other"),
+        (["a", ""], "must not be empty"),
+    ],
+)
+async def test_bad_polls_are_refused_before_any_request(
+    mcp: Client, sandbox: Sandbox, options: list[str], reason: str
+) -> None:
+    message = error(await call(mcp, "waha_send_poll", {"chatId": "12025550100", "question": "Q", "options": options}))
+    assert reason in message
+    assert sandbox.requests == []
+
+
+async def test_list_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    sections = [
+        {"title": "Drinks", "rows": [{"title": "Coffee", "id": "coffee"}, {"title": "Tea", "description": "Green"}]}
+    ]
+    args = {"chatId": chat, "title": "Menu", "button": "Choose", "sections": sections, "footer": "Thanks"}
+    out = data(await call(mcp, "waha_send_list", args))
+    assert out["rows"] == ["coffee", "row2"]
+    assert sent_bodies(sandbox, "/api/sendList")[-1]["message"] == {
+        "title": "Menu",
+        "button": "Choose",
+        "sections": [
+            {
+                "title": "Drinks",
+                "rows": [
+                    {"title": "Coffee", "rowId": "coffee"},
+                    {"title": "Tea", "rowId": "row2", "description": "Green"},
+                ],
+            }
+        ],
+        "footer": "Thanks",
+    }
+    assert (await chat_messages(waha, chat))[0]["body"] == "Menu"
+    before = len(sandbox.requests)
+    too_many = [{"title": "S", "rows": [{"title": f"r{i}"} for i in range(11)]}]
+    assert "at most 10 rows" in error(await call(mcp, "waha_send_list", {**args, "sections": too_many}))
+    no_rows = [{"title": "S", "rows": []}]
+    assert "invalid sections" in error(await call(mcp, "waha_send_list", {**args, "sections": no_rows}))
+    assert len(sandbox.requests) == before
+
+
+async def test_event_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    args = {
+        "chatId": chat,
+        "name": "Team dinner",
+        "start": "2026-03-01T19:00:00+01:00",
+        "end": "2026-03-01T22:00:00+01:00",
+        "location": "Luigi's",
+    }
+    out = data(await call(mcp, "waha_send_event", args))
+    assert out["start"] == "2026-03-01T18:00:00+00:00"
+    request = sandbox.requests[-1]
+    assert request.path == "/api/default/events" and "session" not in request.json
+    assert request.json["event"] == {
+        "name": "Team dinner",
+        "startTime": 1772388000,
+        "endTime": 1772398800,
+        "location": {"name": "Luigi's"},
+    }
+    latest = (await chat_messages(waha, chat))[0]
+    assert latest["id"] == out["id"] and latest["body"] == "Team dinner"
+    before = len(sandbox.requests)
+    naive = {**args, "start": "2026-03-01T19:00:00", "end": None}
+    assert "no UTC offset" in error(await call(mcp, "waha_send_event", naive))
+    backwards = {**args, "end": "2026-03-01T18:00:00+01:00"}
+    assert "end must be after start" in error(await call(mcp, "waha_send_event", backwards))
+    assert len(sandbox.requests) == before
+
+
+# --------------------------------------------------------------------------- acting on messages
+
+
+async def test_forward_copies_the_message_to_another_chat(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    src, dst = person(sandbox, 0), person(sandbox, 1)
+    original = data(await call(mcp, "waha_send_location", {"chatId": src, "latitude": 1.0, "longitude": 2.0}))
+    out = data(await call(mcp, "waha_forward_message", {"chatId": dst, "messageId": original["id"]}))
+    assert out["chatId"] == dst and out["forwarded"] == original["id"]
+    latest = (await chat_messages(waha, dst))[0]
+    assert latest["id"] == out["id"] and latest["location"]["latitude"] == "1.0"
+    assert latest["_data"]["message"]["locationMessage"]["contextInfo"]["isForwarded"] is True
+
+
+async def test_reactions_are_stored_and_removed(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
+    chat = person(sandbox)
+    received = world(sandbox).chats[chat].messages[0]  # a seeded message
+    data(await call(mcp, "waha_react_to_message", {"messageId": received.id, "reaction": "❤️"}))
+    assert sent_bodies(sandbox, "/api/reaction")[-1] == {
+        "messageId": received.id,
+        "reaction": "❤️",
+        "session": "default",
+    }
+    stored = world(sandbox).find_message(chat, received.id)
+    assert stored is not None and stored.reactions == {world(sandbox).me_id: "❤️"}
+    removed = data(await call(mcp, "waha_react_to_message", {"messageId": received.id, "reaction": ""}))
+    assert removed["removed"] is True and stored.reactions == {}
+    assert sent_bodies(sandbox, "/api/reaction")[-1]["reaction"] == ""
+    before = len(sandbox.requests)
+    assert "one emoji" in error(await call(mcp, "waha_react_to_message", {"messageId": received.id, "reaction": "ok"}))
+    assert len(sandbox.requests) == before
+
+
+async def test_star_reads_the_chat_from_the_message_id(mcp: Client, sandbox: Sandbox) -> None:
+    chat = person(sandbox)
+    target = world(sandbox).chats[chat].messages[-1]
+    out = data(await call(mcp, "waha_star_message", {"messageId": target.id}))
+    assert out == {"messageId": target.id, "chatId": chat, "starred": True}
+    request = sandbox.requests[-1]
+    assert (request.method, request.path) == ("PUT", "/api/star")
+    assert request.json == {"messageId": target.id, "chatId": chat, "star": True, "session": "default"}
+    assert world(sandbox).find_message(chat, target.id).starred is True
+    data(await call(mcp, "waha_star_message", {"messageId": target.id, "star": False}))
+    assert world(sandbox).find_message(chat, target.id).starred is False
+    before = len(sandbox.requests)
+    assert "give chatId" in error(await call(mcp, "waha_star_message", {"messageId": "3EB0ABCDEF012345"}))
+    assert len(sandbox.requests) == before
+
+
+async def test_mark_seen_clears_unread_and_marks_received_as_read(mcp: Client, sandbox: Sandbox) -> None:
+    chat = person(sandbox)
+    incoming = sandbox.inject_inbound("default", chat, "are you there?")
+    assert world(sandbox).chats[chat].unread_count >= 1
+    assert data(await call(mcp, "waha_mark_seen", {"chatId": chat})) == {"chatId": chat, "seen": "all"}
+    assert world(sandbox).chats[chat].unread_count == 0
+    assert world(sandbox).find_message(chat, incoming["id"]).ack == 3
+    out = data(await call(mcp, "waha_mark_seen", {"chatId": chat, "messageIds": [incoming["id"]]}))
+    assert out["seen"] == 1 and sent_bodies(sandbox, "/api/sendSeen")[-1]["messageIds"] == [incoming["id"]]
+
+
+async def test_mark_seen_in_a_group_passes_the_sender(mcp: Client, sandbox: Sandbox) -> None:
+    group = next(iter(world(sandbox).groups))
+    incoming = sandbox.inject_inbound("default", group, "hello group")
+    data(await call(mcp, "waha_mark_seen", {"chatId": group, "messageIds": [incoming["id"]]}))
+    body = sent_bodies(sandbox, "/api/sendSeen")[-1]
+    assert body["participant"] == incoming["id"].split("_")[3] and body["participant"].endswith("@c.us")
+
+
+async def test_typing_starts_and_stops(mcp: Client, sandbox: Sandbox) -> None:
+    from waha_mcp.sandbox.routes.messaging import typing_chats
+
+    chat = person(sandbox)
+    assert data(await call(mcp, "waha_set_typing", {"chatId": chat})) == {"chatId": chat, "typing": True}
+    assert chat in typing_chats(world(sandbox))
+    data(await call(mcp, "waha_set_typing", {"chatId": chat, "typing": False}))
+    assert chat not in typing_chats(world(sandbox))
+    assert [r.path for r in sandbox.requests] == ["/api/startTyping", "/api/stopTyping"]
+
+
+async def test_messages_tools_are_annotated_as_sends(mcp: Client) -> None:
+    tools = {t.name: t for t in (await mcp.list_tools()).tools}
+    idempotent = {"waha_react_to_message", "waha_star_message", "waha_mark_seen", "waha_set_typing"}
+    names = [
+        "waha_send_message",
+        "waha_send_media",
+        "waha_send_audio",
+        "waha_send_location",
+        "waha_send_contact",
+        "waha_send_poll",
+        "waha_send_poll_vote",
+        "waha_send_list",
+        "waha_send_event",
+        "waha_forward_message",
+        *sorted(idempotent),
+    ]
+    for name in names:
+        notes = tools[name].annotations
+        assert notes is not None, name
+        assert notes.read_only_hint is False and notes.destructive_hint is False and notes.open_world_hint is True
+        if name in idempotent:
+            assert notes.idempotent_hint is True, name
+        elif name != "waha_send_poll_vote":
+            assert notes.idempotent_hint is False, name
+        assert len(tools[name].description or "") <= 70, name
