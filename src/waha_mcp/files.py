@@ -37,19 +37,23 @@ def resolve_local_path(settings: Settings, path: str | os.PathLike[str]) -> Path
     raw = os.fspath(path).strip()
     if not raw or "\x00" in raw:
         raise ToolInputError(f"file path {raw!r} is not a valid path")
-    candidate = Path(raw).expanduser()
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    real = candidate.resolve()  # follows symlinks and `..` before the check
-    if not real.is_relative_to(root):
-        raise ToolInputError(
-            f"file {raw!r} resolves to {real}, outside WAHA_MCP_FILES_DIR ({root}): only files in that "
-            "directory can be sent"
-        )
-    if not real.exists():
-        raise ToolInputError(f"file {raw!r} does not exist in WAHA_MCP_FILES_DIR ({root})")
-    if not real.is_file():
-        raise ToolInputError(f"{raw!r} is not a regular file")
+    try:
+        candidate = Path(raw).expanduser()
+        if not candidate.is_absolute():
+            candidate = root / candidate
+        real = candidate.resolve()  # follows symlinks and `..` before the check
+        if not real.is_relative_to(root):
+            raise ToolInputError(
+                f"file {raw!r} resolves to {real}, outside WAHA_MCP_FILES_DIR ({root}): only files in that "
+                "directory can be sent"
+            )
+        if not real.exists():
+            raise ToolInputError(f"file {raw!r} does not exist in WAHA_MCP_FILES_DIR ({root})")
+        if not real.is_file():
+            raise ToolInputError(f"{raw!r} is not a regular file")
+    except (OSError, RuntimeError) as exc:  # name too long, symlink loop, `~user` unknown...
+        shown = repr(raw)[:80]
+        raise ToolInputError(f"file path {shown} cannot be used: {getattr(exc, 'strerror', None) or exc}") from None
     return real
 
 
