@@ -44,7 +44,10 @@ async def explain(error: WAHAError, client: WAHAClient) -> str:
     if error.status >= 500:
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
         return one_line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
-    plus = " This needs WAHA Plus." if "plus" in error.message.lower() and "waha" in error.message.lower() else ""
+    plus = ""
+    if "plus" in error.message.lower() and "waha" in error.message.lower():
+        # WAHA's own text often lacks a final period ("...only in WAHA Plus version").
+        plus = (" " if error.message.rstrip().endswith(".") else ". ") + "This needs WAHA Plus."
     if session and error.status in (404, 422):
         status = error.session_status
         if status:

@@ -21,6 +21,7 @@ from waha_mcp.tools.messages import build_vcard
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
+OPUS = b"OggS" + b"\x00" * 24 + b"OpusHead" + b"\x01\x01" + b"\x00" * 30
 PLUS_ONLY = "Media attachment's available only in WAHA Plus version"
 
 
@@ -29,7 +30,8 @@ def files_dir(tmp_path: Path) -> Path:
     root = tmp_path / "files"
     root.mkdir()
     (root / "pic.png").write_bytes(PNG)
-    (root / "note.opus").write_bytes(b"OggS" + b"\x00" * 60)
+    (root / "note.opus").write_bytes(OPUS)
+    (root / "vorbis.ogg").write_bytes(b"OggS" + b"\x00" * 24 + b"\x01vorbis" + b"\x00" * 30)
     (root / "big.pdf").write_bytes(b"%PDF" + b"0" * 5000)
     (tmp_path / "secret.txt").write_text("private")
     return root
@@ -247,7 +249,7 @@ async def test_plus_only_media_error_says_so(mcp: Client, sandbox: Sandbox) -> N
     body = {"statusCode": 422, "message": PLUS_ONLY, "error": "Unprocessable Entity"}
     sandbox.faults.add("ChattingController_sendImage", kind="status", status=422, body=body)
     message = error(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "file": "pic.png"}))
-    assert PLUS_ONLY in message and "This needs WAHA Plus." in message and "/api/sendImage" in message
+    assert f"{PLUS_ONLY}. This needs WAHA Plus." in message and "POST /api/sendImage" in message
 
 
 async def test_voice_is_converted_unless_already_opus(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
@@ -266,6 +268,12 @@ async def test_voice_is_converted_unless_already_opus(mcp: Client, sandbox: Sand
     assert latest["media"]["mimetype"].startswith("audio/ogg")
     data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "note.opus", "convert": True}))
     assert sent_bodies(sandbox, "/api/sendVoice")[-1]["convert"] is True
+    # Ogg that is not Opus (Vorbis) does not play as a voice note: converted by default.
+    assert data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "vorbis.ogg"}))["converted"] is True
+    assert sent_bodies(sandbox, "/api/sendVoice")[-1]["file"]["mimetype"] == "audio/ogg"
+    opus_b64 = base64.b64encode(OPUS).decode()
+    assert data(await call(mcp, "waha_send_audio", {"chatId": chat, "data": opus_b64}))["converted"] is False
+    assert sent_bodies(sandbox, "/api/sendVoice")[-1]["file"]["filename"] == "voice.ogg"
 
 
 # --------------------------------------------------------------------------- location, contact

@@ -190,8 +190,8 @@ def _media(
             hint = path.name
             sniffed = _sniff(content)
     else:
-        content, sniffed_from_url = _decode(data or "", settings.max_media_bytes)
-        sniffed = sniffed_from_url or _sniff(content)
+        content, declared = _decode(data or "", settings.max_media_bytes)
+        sniffed = declared or _sniff(content)
     name = PurePosixPath((filename or "").replace("\\", "/")).name or None
     mime = (mimetype or "").strip() or _guess(name) or _guess(hint) or sniffed or default_mime
     if "/" not in mime:
@@ -339,7 +339,10 @@ async def send_audio(
 ) -> dict[str, Any]:
     chat, quoted = _chat(chatId), _reply(reply_to)
     media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
-    is_opus = media.base_type in _OPUS_MIMES or "opus" in media.mimetype.lower()
+    if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
+        is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
+    else:
+        is_opus = media.base_type in _OPUS_MIMES or "opus" in media.mimetype.lower()
     if convert is None:
         convert = not is_opus
     # VoiceRemoteFile has no filename; an unconverted note must be declared as OGG/Opus.
