@@ -101,9 +101,9 @@ async def test_unknown_route_and_not_emulated_route(client: httpx2.AsyncClient) 
     r = await client.get("/api/nothing/here/at/all")
     assert r.status_code == 404
     assert r.json() == {"statusCode": 404, "message": "Cannot GET /api/nothing/here/at/all", "error": "Not Found"}
-    r = await client.post("/api/default/calls/reject", json={"from": "1@c.us", "id": "x"})
+    r = await client.get("/api/server/debug/cpu")
     assert r.status_code == 501
-    assert "CallsController_rejectCall" in r.json()["message"] and r.json()["statusCode"] == 501
+    assert "ServerDebugController_cpuProfile" in r.json()["message"] and r.json()["statusCode"] == 501
 
 
 async def test_api_key_required_except_ping() -> None:

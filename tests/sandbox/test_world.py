@@ -134,7 +134,7 @@ async def test_media_messages_and_download_flag(client: httpx2.AsyncClient, sb: 
     chat, msg = next((c, m) for c in world.chats.values() for m in c.messages if m.media)
     with_media = (await client.get(f"/api/default/chats/{chat.id}/messages/{msg.id}")).json()
     assert with_media["hasMedia"] is True and with_media["media"]["mimetype"] == "image/jpeg"
-    assert with_media["media"]["url"].startswith("http://sandbox/api/files/default/")
+    assert with_media["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
     without = (
         await client.get(f"/api/default/chats/{chat.id}/messages/{msg.id}", params={"downloadMedia": "false"})
     ).json()

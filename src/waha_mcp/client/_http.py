@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import anyio
 import httpx2
@@ -122,6 +122,71 @@ class HTTPCore:
                 continue
             return self._result(method, path, session, response)
         raise AssertionError("unreachable")
+
+    def local_path(self, url: str) -> str | None:
+        """The path (and query) of `url` on the configured WAHA host, or None when it points elsewhere.
+
+        WAHA announces its file server under its own `WAHA_BASE_URL`, which may name the same server
+        differently (a Docker host name): an `/api/files/...` path is therefore fetched from the
+        configured host. Nothing else is ever fetched from another host.
+        """
+        parts = urlsplit(url.strip())
+        base = urlsplit(self.base_url)
+        if parts.scheme and parts.scheme not in ("http", "https"):
+            return None
+        if parts.username or parts.password or "\\" in url:
+            return None
+        path = parts.path
+        if not path.startswith("/") or any(seg in (".", "..") for seg in unquote(path).split("/")):
+            return None
+        prefix = base.path.rstrip("/")
+        if not parts.netloc or (parts.scheme, parts.netloc.lower()) == (base.scheme, base.netloc.lower()):
+            if prefix and parts.netloc:
+                if not path.startswith(prefix + "/"):
+                    return None
+                path = path[len(prefix) :]
+        elif "/api/files/" in path:
+            path = path[path.index("/api/files/") :]
+        else:
+            return None
+        return path + (f"?{parts.query}" if parts.query else "")
+
+    async def fetch_file(self, session: str | None, url: str, *, max_bytes: int) -> Binary:
+        """GET a file from WAHA's host (its file server, same API key); at most `max_bytes` are read."""
+        path = self.local_path(url)
+        if path is None:
+            raise ValueError(f"{url!r} is not on the WAHA host {self.base_url}")
+        try:
+            with anyio.fail_after(self._timeout):
+                async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        self._result("GET", path, session, response)
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise self._too_large(path, session, max_bytes, int(declared))
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise self._too_large(path, session, max_bytes, None)
+                        chunks.append(chunk)
+                    ctype = response.headers.get("content-type", "application/octet-stream")
+        except (httpx2.TimeoutException, TimeoutError):
+            raise self._error(
+                "GET", path, session, "timeout", f"WAHA did not answer within {self._timeout:g} s (WAHA_TIMEOUT)"
+            ) from None
+        except (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
+            raise self._connection_error("GET", path, session, exc) from None
+        except httpx2.HTTPError as exc:
+            raise self._error("GET", path, session, "protocol", f"HTTP error: {type(exc).__name__}") from None
+        return Binary(b"".join(chunks), ctype.split(";")[0].strip().lower() or "application/octet-stream")
+
+    def _too_large(self, path: str, session: str | None, limit: int, size: int | None) -> WAHAError:
+        told = f"{size} bytes" if size is not None else "more"
+        message = f"the file is {told}, over the WAHA_MCP_MAX_MEDIA_BYTES limit of {limit} bytes"
+        return WAHAError(message, method="GET", path=path, session=session, kind="too_large")
 
     def _result(self, method: str, path: str, session: str | None, response: httpx2.Response) -> Any:
         raw = response.content

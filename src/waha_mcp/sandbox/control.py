@@ -5,6 +5,9 @@ DELETE /__sandbox/faults
 POST   /__sandbox/{session}/scan      {phone?}            SCAN_QR_CODE → WORKING
 POST   /__sandbox/{session}/status    {status}            force a status (held)
 POST   /__sandbox/{session}/inbound   {chatId, text, from?}
+POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
+POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
+GET    /__sandbox/files/{session}/{name}                 downloaded media (WAHA's /api/files/...)
 GET    /__sandbox/state
 POST   /__sandbox/reset
 """
@@ -33,6 +36,10 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
         data: dict[str, Any] = json.loads(body) if body.strip() else {}
         if not isinstance(data, dict):
             raise ValueError("body must be a JSON object")
+        if parts[:1] == ["files"] and method == "GET":
+            from .routes.media import serve_file
+
+            return serve_file(sb, parts[1:], raw_path)
         if parts == ["faults"] and method == "POST":
             kind = data.get("kind")
             if not isinstance(kind, str):
@@ -61,6 +68,16 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 return json_response(sb.scan(name, data.get("phone")), 201)
             if action == "status":
                 return json_response(sb.set_status(name, str(data.get("status"))), 201)
+            if action == "call":
+                from .routes.calls import ring
+
+                return json_response(ring(sb, name, str(data.get("from") or "")), 201)
+            if action == "expire-files":
+                from .routes.media import expire_files, set_files_lifetime
+
+                if "lifetime" in data:
+                    set_files_lifetime(sb, None if data["lifetime"] is None else float(data["lifetime"]))
+                return json_response({"expired": expire_files(sb, name)}, 201)
             if action == "inbound":
                 if not data.get("chatId") or not isinstance(data.get("text"), str):
                     raise ValueError("chatId and text are required")

@@ -117,6 +117,7 @@ class Media:
     size: int
     width: int = 0
     height: int = 0
+    downloaded_at: float | None = None  # when WAHA last downloaded it to its file server (downloadMedia)
 
 
 @dataclass
@@ -135,6 +136,8 @@ class Message:
     reply_to: Message | None = None
     stub: str | None = None  # system message (e.g. GROUP_CREATE): WhatsApp's messageStubType
     secret: str = ""  # opaque bulk for `_data`, fixed at creation so renders are stable
+    edited_at: int | None = None  # set by an edit: `_data.message` becomes NOWEB's `editedMessage`
+    pinned_until: int | None = None
 
     def _key(self) -> dict[str, Any]:
         key: dict[str, Any] = {"remoteJid": jid(self.chat_id), "fromMe": self.from_me, "id": self.raw_id}
@@ -152,9 +155,12 @@ class Message:
             )
         content: dict[str, Any]
         if self.media is not None:
+            major = self.media.mimetype.split("/")[0]
+            kind = {"image": "imageMessage", "video": "videoMessage", "audio": "audioMessage"}.get(major)
             content = {
-                "imageMessage": {
+                kind or "documentMessage": {
                     "url": f"https://mmg.whatsapp.net/v/t62.7118-24/{self.raw_id}.enc",
+                    **({"fileName": self.media.filename} if self.media.filename else {}),
                     "mimetype": self.media.mimetype,
                     "caption": self.body,
                     "fileSha256": self.secret[:44],
@@ -205,6 +211,8 @@ class Message:
             "labels": [],
             "messageC2STimestamp": str(self.timestamp) if self.from_me else None,
         }
+        if self.edited_at is not None and data["message"] is not None:
+            data["message"] = {"editedMessage": {"message": data["message"]}}
         if self.stub:
             data["messageStubType"] = self.stub
             data["messageStubParameters"] = [self.body]
@@ -248,10 +256,12 @@ class Message:
         if is_group(self.chat_id):
             msg["author"] = self.sender
         if self.media is not None:
-            ext = self.media.mimetype.split("/")[-1]
-            url = f"{base_url.rstrip('/')}/api/files/{session}/{self.id}.{ext}"
+            ext = self.media.mimetype.split(";")[0].split("/")[-1]
+            # Real WAHA serves /api/files/...; the sandbox's file server lives under /__sandbox/.
+            url = f"{base_url.rstrip('/')}/__sandbox/files/{session}/{self.id}.{ext}"
             msg["mediaUrl"] = url
             if download_media:
+                self.media.downloaded_at = time.time()
                 media: dict[str, Any] = {"url": url, "mimetype": self.media.mimetype}
                 if self.media.filename:
                     media["filename"] = self.media.filename

@@ -1,4 +1,9 @@
 """Tool modules, one per toolset; importing this package registers every tool."""
 
-from waha_mcp.tools import sessions  # noqa: F401
-from waha_mcp.tools import messages  # noqa: F401
+from waha_mcp.tools import (
+    chats,  # noqa: F401
+    media,  # noqa: F401
+    messages,  # noqa: F401
+    presence,  # noqa: F401
+    sessions,  # noqa: F401
+)

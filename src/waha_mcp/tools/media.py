@@ -1,0 +1,183 @@
+"""Toolset `media`: download received media, convert voice/video, reject calls."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from typing import Annotated, Any, Literal
+
+from mcp_types import BlobResourceContents, CallToolResult, EmbeddedResource, TextContent
+from pydantic import Field
+
+from waha_mcp import ids as wid
+from waha_mcp import projections as view
+from waha_mcp.client import Binary, WAHAError
+from waha_mcp.errors import ToolInputError
+from waha_mcp.files import read_local_file, save_file
+from waha_mcp.tools._common import Deps, Session, dumps, image_result
+from waha_mcp.tools.registry import tool
+
+# Bigger files are saved to WAHA_MCP_FILES_DIR rather than carried inside the tool result.
+INLINE_MAX_BYTES = 1024 * 1024
+# Image types MCP clients render as image content.
+VIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_CALL_ID = re.compile(r"^[0-9A-Za-z_\-:.@]{4,128}$")
+
+
+def _filename(msg_id: str, media: dict[str, Any], mimetype: str) -> str:
+    if media.get("filename"):
+        return str(media["filename"])
+    parts = msg_id.split("_")  # true_<chat>_<hex>[_<participant>]
+    return (parts[2] if len(parts) >= 3 else msg_id) + (mimetypes.guess_extension(mimetype) or "")
+
+
+def _expired(mid: str) -> ToolInputError:
+    return ToolInputError(
+        f"the media file of {mid} is gone from WAHA's file server (WAHA deletes downloaded files after "
+        "WHATSAPP_FILES_LIFETIME) and downloading it again did not bring it back: call waha_download_media "
+        "again in a moment; if it keeps failing, WhatsApp no longer has this media"
+    )
+
+
+async def _download(w: Deps, session: str, chat: str, mid: str) -> tuple[dict[str, Any], Binary]:
+    """Ask WAHA to download the media, then fetch it from WAHA's file server; one retry if it expired."""
+    file: Binary | None = None
+    for attempt in range(2):
+        msg = await w.client.get_chat_message(session, chat, mid, download_media=True)
+        if not isinstance(msg, dict) or not msg.get("hasMedia"):
+            raise ToolInputError(f"message {mid} has no media to download")
+        media = msg.get("media") if isinstance(msg.get("media"), dict) else {}
+        url = media.get("url")
+        if not url:
+            problem = f": {view.short(str(media['error']), 120)}" if media.get("error") else ""
+            raise ToolInputError(
+                f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
+            )
+        if w.client.local_path(url) is None:
+            host = re.sub(r"^[a-z]+://([^/]+).*$", r"\1", str(url))
+            raise ToolInputError(
+                f"the media URL is on {host}, not on WAHA ({w.client.base_url}): not fetched. "
+                "The server only downloads from WAHA's own file server"
+            )
+        try:
+            file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
+        except WAHAError as exc:
+            if exc.kind == "too_large":
+                raise ToolInputError(f"media of {mid}: {exc.message}") from None
+            if exc.status == 404 and attempt == 0:
+                continue  # expired between WAHA's download and ours: ask WAHA to download it again
+            if exc.status == 404:
+                raise _expired(mid) from None
+            raise
+        return media, file
+    raise _expired(mid)
+
+
+@tool(
+    "waha_download_media",
+    "media",
+    "Download a message's media (images shown; save: to files dir).",
+    read_only=True,
+    idempotent=True,
+    operations=("ChatsController_getChatMessage",),
+)
+async def download_media(
+    w: Deps,
+    chat_id: str,
+    message_id: str,
+    session: Session = None,
+    save: bool = False,
+) -> Any:
+    chat, mid = wid.chat_id(chat_id), wid.message_id(message_id)
+    media, file = await _download(w, session, chat, mid)
+    mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
+    info: dict[str, Any] = {"message": mid, "mimetype": mimetype, "bytes": len(file.data)}
+    if media.get("filename"):
+        info["filename"] = media["filename"]
+    too_big = len(file.data) > INLINE_MAX_BYTES
+    if save or (too_big and w.settings.files_dir):
+        info["saved"] = str(save_file(w.settings, _filename(mid, media, mimetype), file.data))
+    if mimetype in VIEWABLE:
+        return image_result(Binary(file.data, mimetype), info)
+    if "saved" in info:
+        return info
+    if too_big:
+        raise ToolInputError(
+            f"media of {mid} is {len(file.data)} bytes, too big to return inline (>{INLINE_MAX_BYTES}): "
+            "set WAHA_MCP_FILES_DIR to have it saved there"
+        )
+    return _resource(f"waha://{session}/media/{mid}", file.data, mimetype, info)
+
+
+def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> CallToolResult:
+    blob = BlobResourceContents(uri=uri, mime_type=mimetype, blob=base64.b64encode(data).decode())
+    return CallToolResult(
+        content=[EmbeddedResource(type="resource", resource=blob), TextContent(type="text", text=dumps(info))],
+        structured_content=info,
+    )
+
+
+@tool(
+    "waha_convert_media",
+    "media",
+    "Convert a url or path to a voice note (OGG/Opus) or MP4 video.",
+    read_only=False,
+    idempotent=True,
+    open_world=True,
+    operations=("MediaController_convertVoice", "MediaController_convertVideo"),
+)
+async def convert_media(
+    w: Deps,
+    kind: Literal["voice", "video"],
+    session: Session = None,
+    url: str | None = None,
+    path: Annotated[str | None, Field(description="In WAHA_MCP_FILES_DIR")] = None,
+) -> Any:
+    if bool(url) == bool(path):
+        raise ToolInputError("give exactly one of url or path")
+    data = None
+    name = f"converted.{'ogg' if kind == 'voice' else 'mp4'}"
+    if url:
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ToolInputError(f"url {url[:60]!r} must be an http(s) URL")
+    else:
+        real, raw = read_local_file(w.settings, path or "")
+        data = base64.b64encode(raw).decode()
+        name = f"{real.stem}.{'ogg' if kind == 'voice' else 'mp4'}"
+    answer = await w.client.convert_media(session, kind, url=url, data=data)
+    if isinstance(answer, dict) and isinstance(answer.get("data"), str):
+        answer = Binary(base64.b64decode(answer["data"]), str(answer.get("mimetype") or "application/octet-stream"))
+    if not isinstance(answer, Binary):
+        raise WAHAError("WAHA returned no converted file", method="POST", path=f"media/convert/{kind}", session=session)
+    mimetype = answer.mimetype.split(";")[0].strip()
+    info: dict[str, Any] = {"kind": kind, "mimetype": mimetype, "bytes": len(answer.data)}
+    if w.settings.files_dir:
+        info["saved"] = str(save_file(w.settings, name, answer.data))
+        return info
+    if len(answer.data) > INLINE_MAX_BYTES:
+        raise ToolInputError(
+            f"converted file is {len(answer.data)} bytes, too big to return inline: set WAHA_MCP_FILES_DIR"
+        )
+    return _resource(f"waha://{session}/converted/{name}", answer.data, mimetype, info)
+
+
+@tool(
+    "waha_reject_call",
+    "media",
+    "Reject an incoming WhatsApp call.",
+    read_only=False,
+    idempotent=True,
+    operations=("CallsController_rejectCall",),
+)
+async def reject_call(
+    w: Deps,
+    call_id: str,
+    caller: str,
+    session: Session = None,
+) -> dict[str, Any]:
+    who = wid.chat_id(caller, field="caller")
+    if not _CALL_ID.match(call_id or ""):
+        raise ToolInputError(f"call_id {call_id[:40]!r} is not a WhatsApp call id (from the call.received event)")
+    await w.client.reject_call(session, who, call_id)
+    return {"call": call_id, "rejected": True}
