@@ -127,7 +127,8 @@ def test_raw_query_string_and_mapping_agree() -> None:
         # bodies
         ("POST", "/api/sendText", "", {"session": "default", "text": "hi"}, "body: 'chatId' is a required property"),
         ("POST", "/api/sendText", "", {**SEND_TEXT, "chatId": 5}, "body.chatId: 5 is not of type 'string'"),
-        ("POST", "/api/sendText", "", {**SEND_TEXT, "mentions": "all"}, "('mentions' was unexpected)"),
+        ("POST", "/api/sendText", "", {**SEND_TEXT, "priority": "high"}, "('priority' was unexpected)"),
+        ("POST", "/api/sendText", "", {**SEND_TEXT, "mentions": "all"}, "is not of type 'array'"),
         ("POST", "/api/sendText", "", {**SEND_TEXT, "reply_to": None}, "body.reply_to: None is not of type"),
         ("POST", "/api/sendText", "", None, "body: missing, the operation requires a JSON body"),
         ("GET", "/api/sessions", "", {"all": True}, "body: sent, but the operation takes no request body"),

@@ -97,6 +97,14 @@ async def test_reply_and_link_preview_off_and_explicit_session(mcp: Client, sand
     assert stored is not None and stored.reply_to is not None and stored.reply_to.id == quoted
 
 
+async def test_mentions_are_sent_as_normalised_ids(mcp: Client, sandbox: Sandbox) -> None:
+    group = next(iter(world(sandbox, "default").groups))
+    args = {"chatId": group, "text": "hi @12135550100", "mentions": ["+1 213 555 0100"]}
+    data(await call(mcp, "waha_send_message", args))
+    assert sent_bodies(sandbox, "/api/sendText")[-1]["mentions"] == ["12135550100@c.us"]
+    assert "mentions" in error(await call(mcp, "waha_send_message", {**args, "mentions": ["../x"]}))
+
+
 async def test_custom_link_preview_uses_the_url_in_the_text(mcp: Client, sandbox: Sandbox) -> None:
     chat = person(sandbox)
     args = {

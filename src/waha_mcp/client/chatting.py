@@ -29,6 +29,7 @@ class ChattingAPI(HTTPCore):
         reply_to: str | None = None,
         link_preview: bool | None = None,
         link_preview_high_quality: bool | None = None,
+        mentions: list[str] | None = None,
     ) -> Any:
         return await self._chatting(
             "POST",
@@ -36,6 +37,7 @@ class ChattingAPI(HTTPCore):
             session,
             chatId=chat_id,
             text=text,
+            mentions=mentions or None,
             reply_to=reply_to,
             linkPreview=link_preview,
             linkPreviewHighQuality=link_preview_high_quality,

@@ -137,6 +137,11 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         "multipleAnswers is a boolean (its default is false); the document says object",
     ),
     (
+        "/components/schemas/MessageTextRequest/properties/mentions",
+        {"type": "array", "items": {"type": "string"}},
+        "WAHA's send-messages guide documents `mentions` (ids to @mention) on sendText; the document omits it",
+    ),
+    (
         "/components/schemas/SessionInfo/properties/me",
         {"anyOf": [{"type": "null"}, {"$ref": "#/components/schemas/MeInfo"}]},
         "real WAHA sends me: null for a session that is not paired yet",
@@ -156,7 +161,8 @@ def _apply_errata(document: dict[str, Any]) -> dict[str, Any]:
         node: Any = out
         for part in parents:
             node = node[part]
-        if last not in node:
+        # A new property may be added (a field WAHA accepts but the document omits); anything else must exist.
+        if last not in node and parents[-1:] != ["properties"]:
             raise KeyError(f"erratum for {pointer} no longer applies to the document")
         node[last] = copy.deepcopy(replacement)
     return out

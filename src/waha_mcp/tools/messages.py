@@ -225,6 +225,7 @@ async def send_message(
     text: str,
     reply_to: ReplyTo = None,
     link_preview: bool = True,
+    mentions: Annotated[list[str] | None, Field(description="Ids to @mention; put @<number> in text")] = None,
     preview_title: Annotated[str | None, Field(description="Custom card for the URL in text")] = None,
     preview_description: str | None = None,
     preview_image_url: str | None = None,
@@ -232,6 +233,7 @@ async def send_message(
     session: Session = None,
 ) -> dict[str, Any]:
     chat, body, quoted = _chat(chatId), _text(text), _reply(reply_to)
+    tagged = ids.chat_ids(mentions, field="mentions") if mentions else None
     custom = preview_title is not None or preview_description is not None or preview_image_url is not None
     if button_id is not None:
         if custom:
@@ -256,7 +258,9 @@ async def send_message(
             preview["image"] = {"url": preview_image_url}
         sent = await w.client.send_link_custom_preview(session, chat, body, preview, reply_to=quoted)
     else:
-        sent = await w.client.send_text(session, chat, body, reply_to=quoted, link_preview=link_preview)
+        sent = await w.client.send_text(
+            session, chat, body, reply_to=quoted, link_preview=link_preview, mentions=tagged
+        )
     return view.sent(sent, chat)
 
 
