@@ -153,7 +153,8 @@ async def test_media_is_summarised_and_its_url_shown_only_once_downloaded(mcp: C
     chat, msg = next((c, m) for c in world(sandbox).chats.values() for m in c.messages if m.media)
     plain = data(await call(mcp, "waha_get_message", {"chat_id": chat.id, "message_id": msg.id}))
     assert plain["media"] == {"type": "image", "mimetype": "image/jpeg", "size": msg.media.size}
-    loaded = data(await call(mcp, "waha_get_message", {"chat_id": chat.id, "message_id": msg.id, "download_media": True}))
+    args = {"chat_id": chat.id, "message_id": msg.id, "download_media": True}
+    loaded = data(await call(mcp, "waha_get_message", args))
     assert loaded["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
 
 
@@ -172,7 +173,8 @@ async def test_delete_message_chat_and_clear(mcp: Client, sandbox: Sandbox) -> N
     victim = person.messages[-1]
     data(await call(mcp, "waha_delete_message", {"chat_id": person.id, "message_id": victim.id}))
     assert "not found" in error(await call(mcp, "waha_get_message", {"chat_id": person.id, "message_id": victim.id}))
-    ids = [m["id"] for m in data(await call(mcp, "waha_get_messages", {"chat_id": person.id, "limit": 100}))["messages"]]
+    listed = data(await call(mcp, "waha_get_messages", {"chat_id": person.id, "limit": 100}))
+    ids = [m["id"] for m in listed["messages"]]
     assert victim.id not in ids
     data(await call(mcp, "waha_clear_chat", {"chat_id": group.id}))
     assert data(await call(mcp, "waha_get_messages", {"chat_id": group.id}))["messages"] == []

@@ -1,0 +1,85 @@
+"""Client: chats/presence/media paths and bodies, and fetching files only from the WAHA host."""
+
+from __future__ import annotations
+
+import pytest
+
+from waha_mcp.client import Binary, WAHAClient, WAHAError
+from waha_mcp.sandbox import Sandbox
+
+
+@pytest.mark.parametrize(
+    ("base", "url", "expected"),
+    [
+        ("http://waha:3000", "http://waha:3000/api/files/default/x.jpeg", "/api/files/default/x.jpeg"),
+        ("http://waha:3000", "/api/files/default/x.jpeg?a=1", "/api/files/default/x.jpeg?a=1"),
+        # WAHA names itself by its own WAHA_BASE_URL: its file server is still fetched from ours.
+        ("http://waha:3000", "http://localhost:3000/api/files/default/x.oga", "/api/files/default/x.oga"),
+        ("http://h/waha", "http://h/waha/api/files/s/x.jpeg", "/api/files/s/x.jpeg"),
+        ("http://h/waha", "http://h/other/x.jpeg", None),
+        ("http://waha:3000", "http://evil.example/x.jpeg", None),
+        ("http://waha:3000", "http://169.254.169.254/latest/meta-data", None),
+        ("http://waha:3000", "https://waha:3000/api/x", None),  # another scheme is another origin
+        ("http://waha:3000", "http://user:pw@waha:3000/api/files/x", None),
+        ("http://waha:3000", "file:///etc/passwd", None),
+        ("http://waha:3000", "http://waha:3000/api/files/../../etc/passwd", None),
+        ("http://waha:3000", "http://waha:3000/api/files/%2e%2e/x", None),
+        ("http://waha:3000", "x.jpeg", None),
+    ],
+)
+def test_local_path_only_for_the_waha_host(base: str, url: str, expected: str | None) -> None:
+    assert WAHAClient(base).local_path(url) == expected
+
+
+async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError):
+        await waha.fetch_file("default", "http://elsewhere/x", max_bytes=10)
+    world = sandbox.sessions["default"].world
+    assert world is not None
+    msg = next(m for c in world.chats.values() for m in c.messages if m.media)
+    got = await waha.get_chat_message("default", msg.chat_id, msg.id, download_media=True)
+    assert got is not None
+    url = got["media"]["url"]
+    file = await waha.fetch_file("default", url, max_bytes=10**7)
+    assert isinstance(file, Binary) and file.mimetype == "image/jpeg" and len(file.data) == msg.media.size
+    with pytest.raises(WAHAError) as caught:
+        await waha.fetch_file("default", url, max_bytes=1024)
+    assert caught.value.kind == "too_large" and "1024" in caught.value.message
+    msg.media.downloaded_at = None
+    with pytest.raises(WAHAError) as gone:
+        await waha.fetch_file("default", url, max_bytes=10**7)
+    assert gone.value.status == 404
+
+
+async def test_chat_paths_are_percent_encoded(waha: WAHAClient, sandbox: Sandbox) -> None:
+    world = sandbox.sessions["default"].world
+    assert world is not None
+    chat = next(iter(world.chats.values()))
+    msg = chat.messages[0]
+    await waha.pin_message("default", chat.id, msg.id, 2592000)
+    request = sandbox.requests[-1]
+    assert request.path == f"/api/default/chats/{chat.id.replace('@', '%40')}/messages/{msg.id.replace('@', '%40')}/pin"
+    assert request.json == {"duration": 2592000}
+    await waha.archive_chat("default", chat.id, False)
+    assert sandbox.requests[-1].path.endswith("%40" + chat.id.split("@")[1] + "/unarchive")
+
+
+async def test_overview_post_body_and_read_answer(waha: WAHAClient, sandbox: Sandbox) -> None:
+    world = sandbox.sessions["default"].world
+    assert world is not None
+    chat_id = next(iter(world.chats))
+    items = await waha.post_chats_overview("default", limit=5, ids=[chat_id])
+    assert [i["id"] for i in items] == [chat_id]
+    assert sandbox.requests[-1].json == {"pagination": {"limit": 5}, "filter": {"ids": [chat_id]}}
+    answer = await waha.read_chat_messages("default", chat_id, messages=10, days=30)
+    assert isinstance(answer, dict) and isinstance(answer["ids"], list)
+    assert sandbox.requests[-1].query == {"messages": ["10"], "days": ["30"]}
+
+
+async def test_convert_returns_bytes_and_presence_body(waha: WAHAClient, sandbox: Sandbox) -> None:
+    voice = await waha.convert_media("default", "voice", url="https://example.com/a.mp3")
+    assert isinstance(voice, Binary) and voice.mimetype == "audio/ogg" and voice.data[:4] == b"OggS"
+    video = await waha.convert_media("default", "video", data="AAAA")
+    assert isinstance(video, Binary) and video.mimetype == "video/mp4"
+    await waha.set_presence("default", "offline")
+    assert sandbox.requests[-1].json == {"chatId": "", "presence": "offline"}
