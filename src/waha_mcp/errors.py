@@ -35,6 +35,11 @@ async def explain(error: WAHAError, client: WAHAClient) -> str:
     where = f"{error.method} {error.path}".strip()
     if error.kind in ("connect", "timeout", "protocol"):
         return one_line(f"{tag}: {error.message}")
+    if error.kind == "bad_response":
+        return one_line(
+            f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
+            "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
+        )
     if error.status == 401:
         return one_line(f"{tag}: {error.message}")
     if error.status == 429:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -19,6 +20,29 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 READ_RETRIES = 2
 BACKOFF = 0.25
 USER_AGENT = "waha-mcp"
+EMPTY_BODY = "an empty body"
+NOT_JSON = "a body that is not JSON"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A 2xx answer whose body could not be used: `problem` is EMPTY_BODY or NOT_JSON."""
+
+    method: str
+    path: str
+    session: str | None
+    status: int
+    problem: str
+
+
+# The tool runtime sets a list here for each call, so it can explain a result built from such a body.
+UNREADABLE: ContextVar[list[Unreadable] | None] = ContextVar("waha_unreadable", default=None)
+
+
+def _note_unreadable(method: str, path: str, session: str | None, status: int, problem: str) -> None:
+    seen = UNREADABLE.get()
+    if seen is not None:
+        seen.append(Unreadable(method, path, session, status, problem))
 
 
 @dataclass(frozen=True)
@@ -198,6 +222,7 @@ class HTTPCore:
                 message = "WAHA rejected the API key (401): check WAHA_API_KEY"
             raise WAHAError(message, status=response.status_code, method=method, path=path, session=session, body=body)
         if not raw.strip():
+            _note_unreadable(method, path, session, response.status_code, EMPTY_BODY)
             return None
         ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype and "json" not in ctype and not ctype.startswith("text/"):
@@ -209,6 +234,7 @@ class HTTPCore:
                 return raw.decode("utf-8", "replace")
             # A 2xx with a garbled body still succeeded on WAHA's side; say so rather than fail the send.
             log.warning("non-JSON 2xx body from %s %s", method, path)
+            _note_unreadable(method, path, session, response.status_code, NOT_JSON)
             return {"ok": True, "note": "WAHA answered 2xx with a body that is not JSON"}
 
     def _error(self, method: str, path: str, session: str | None, kind: str, message: str) -> WAHAError:
