@@ -81,19 +81,19 @@ async def test_mark_read_then_the_chat_shows_no_unread(mcp: Client, sandbox: San
     world(sandbox).receive_text(chat.id, "ping 2")
     before = (await chats_by_id(mcp))[chat.id]["unread"]
     assert before >= 2
-    out = data(await call(mcp, "waha_mark_chat_read", {"chat_id": chat.id}))
+    out = data(await call(mcp, "waha_mark_chat_read", {"chatId": chat.id}))
     assert out["read"] >= 2 and out["unread"] == 0
     assert (await chats_by_id(mcp))[chat.id]["unread"] == 0
 
 
 async def test_mark_unread_and_archive_show_in_the_list(mcp: Client, sandbox: Sandbox) -> None:
     chat = first(sandbox, "person")
-    data(await call(mcp, "waha_mark_chat_read", {"chat_id": chat.id}))
-    data(await call(mcp, "waha_mark_chat_unread", {"chat_id": chat.id}))
+    data(await call(mcp, "waha_mark_chat_read", {"chatId": chat.id}))
+    data(await call(mcp, "waha_mark_chat_unread", {"chatId": chat.id}))
     assert (await chats_by_id(mcp))[chat.id]["unread"] == "marked"
-    assert data(await call(mcp, "waha_archive_chat", {"chat_id": chat.id})) == {"chat": chat.id, "archived": True}
+    assert data(await call(mcp, "waha_archive_chat", {"chatId": chat.id})) == {"chat": chat.id, "archived": True}
     assert (await chats_by_id(mcp))[chat.id]["archived"] is True
-    data(await call(mcp, "waha_archive_chat", {"chat_id": chat.id, "archived": False}))
+    data(await call(mcp, "waha_archive_chat", {"chatId": chat.id, "archived": False}))
     assert "archived" not in (await chats_by_id(mcp))[chat.id]
     assert sandbox.requests[-2].path.endswith("/unarchive")
 
@@ -106,7 +106,7 @@ async def test_group_messages_name_their_senders_without_raw_data(mcp: Client, s
     reply = w.add_message(
         group.id, from_me=False, sender=sender, body="Yes, at noon", timestamp=w.now(), ack=2, reply_to=quoted
     )
-    out = data(await call(mcp, "waha_get_messages", {"chat_id": group.id, "limit": 5}))
+    out = data(await call(mcp, "waha_get_messages", {"chatId": group.id, "limit": 5}))
     assert out["chat"] == group.id
     newest = out["messages"][0]
     name = w.contacts[sender].name or w.contacts[sender].pushname
@@ -129,31 +129,31 @@ async def test_group_messages_name_their_senders_without_raw_data(mcp: Client, s
 async def test_messages_filters_sort_and_paging(mcp: Client, sandbox: Sandbox) -> None:
     chat = first(sandbox, "person")
     count = len(chat.messages)
-    out = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 2}))
+    out = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 2}))
     assert len(out["messages"]) == 2 and out["next_offset"] == 2
-    rest = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 100, "offset": 2}))
+    rest = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "offset": 2}))
     assert len(rest["messages"]) == count - 2 and rest["next_offset"] is None
-    mine = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 100, "from_me": True}))
+    mine = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "from_me": True}))
     assert mine["messages"] and all(m["from"] == "me" for m in mine["messages"])
-    oldest = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 1, "oldest_first": True}))
+    oldest = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 1, "oldest_first": True}))
     assert oldest["messages"][0]["id"] == min(chat.messages, key=lambda m: m.timestamp).id
     middle = sorted(m.timestamp for m in chat.messages)[count // 2]
-    since = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 100, "since": str(middle)}))
+    since = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "since": str(middle)}))
     assert len(since["messages"]) == sum(m.timestamp >= middle for m in chat.messages)
     query = sandbox.requests[-2].query
     assert query["filter.timestamp.gte"] == [str(middle)] and query["downloadMedia"] == ["false"]
-    read = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "limit": 100, "ack": "read"}))
+    read = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "ack": "read"}))
     assert all(m["ack"] == "read" for m in read["messages"])
     assert sandbox.requests[-1].query["filter.ack"] == ["READ"]
-    iso = data(await call(mcp, "waha_get_messages", {"chat_id": chat.id, "until": "2000-01-01T00:00:00Z"}))
+    iso = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "until": "2000-01-01T00:00:00Z"}))
     assert iso["messages"] == [] and sandbox.requests[-1].query["filter.timestamp.lte"] == ["946684800"]
 
 
 async def test_media_is_summarised_and_its_url_shown_only_once_downloaded(mcp: Client, sandbox: Sandbox) -> None:
     chat, msg = next((c, m) for c in world(sandbox).chats.values() for m in c.messages if m.media)
-    plain = data(await call(mcp, "waha_get_message", {"chat_id": chat.id, "message_id": msg.id}))
+    plain = data(await call(mcp, "waha_get_message", {"chatId": chat.id, "messageId": msg.id}))
     assert plain["media"] == {"type": "image", "mimetype": "image/jpeg", "size": msg.media.size}
-    args = {"chat_id": chat.id, "message_id": msg.id, "download_media": True}
+    args = {"chatId": chat.id, "messageId": msg.id, "download_media": True}
     loaded = data(await call(mcp, "waha_get_message", args))
     assert loaded["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
 
@@ -161,60 +161,60 @@ async def test_media_is_summarised_and_its_url_shown_only_once_downloaded(mcp: C
 async def test_edit_then_read_shows_the_new_text(mcp: Client, sandbox: Sandbox) -> None:
     chat = first(sandbox, "person")
     sent = world(sandbox).send_text(chat.id, "See you at 5")
-    out = data(await call(mcp, "waha_edit_message", {"chat_id": chat.id, "message_id": sent.id, "text": "At 6!"}))
+    out = data(await call(mcp, "waha_edit_message", {"chatId": chat.id, "messageId": sent.id, "text": "At 6!"}))
     assert out["edited"] is True
     assert sandbox.requests[-1].method == "PUT" and sandbox.requests[-1].json == {"text": "At 6!"}
-    got = data(await call(mcp, "waha_get_message", {"chat_id": chat.id, "message_id": sent.id}))
+    got = data(await call(mcp, "waha_get_message", {"chatId": chat.id, "messageId": sent.id}))
     assert got["text"] == "At 6!" and got["edited"] is True and got["from"] == "me"
 
 
 async def test_delete_message_chat_and_clear(mcp: Client, sandbox: Sandbox) -> None:
     person, group = first(sandbox, "person"), first(sandbox, "group")
     victim = person.messages[-1]
-    data(await call(mcp, "waha_delete_message", {"chat_id": person.id, "message_id": victim.id}))
-    assert "not found" in error(await call(mcp, "waha_get_message", {"chat_id": person.id, "message_id": victim.id}))
-    listed = data(await call(mcp, "waha_get_messages", {"chat_id": person.id, "limit": 100}))
+    data(await call(mcp, "waha_delete_message", {"chatId": person.id, "messageId": victim.id}))
+    assert "not found" in error(await call(mcp, "waha_get_message", {"chatId": person.id, "messageId": victim.id}))
+    listed = data(await call(mcp, "waha_get_messages", {"chatId": person.id, "limit": 100}))
     ids = [m["id"] for m in listed["messages"]]
     assert victim.id not in ids
-    data(await call(mcp, "waha_clear_chat", {"chat_id": group.id}))
-    assert data(await call(mcp, "waha_get_messages", {"chat_id": group.id}))["messages"] == []
-    data(await call(mcp, "waha_delete_chat", {"chat_id": person.id}))
+    data(await call(mcp, "waha_clear_chat", {"chatId": group.id}))
+    assert data(await call(mcp, "waha_get_messages", {"chatId": group.id}))["messages"] == []
+    data(await call(mcp, "waha_delete_chat", {"chatId": person.id}))
     assert person.id not in await chats_by_id(mcp)
     assert sandbox.requests[-2].method == "DELETE"
-    assert "not found" in error(await call(mcp, "waha_delete_chat", {"chat_id": person.id}))
+    assert "not found" in error(await call(mcp, "waha_delete_chat", {"chatId": person.id}))
 
 
 async def test_pin_sends_the_duration_in_the_body(mcp: Client, sandbox: Sandbox) -> None:
     chat = first(sandbox, "person")
     msg = chat.messages[0]
-    out = data(await call(mcp, "waha_pin_message", {"chat_id": chat.id, "message_id": msg.id, "duration": "24h"}))
+    out = data(await call(mcp, "waha_pin_message", {"chatId": chat.id, "messageId": msg.id, "duration": "24h"}))
     assert out["pinned"] == "24h"
     request = sandbox.requests[-1]
     assert request.path.endswith("/pin") and request.json == {"duration": 86400} and not request.query
     assert msg.pinned_until is not None
-    data(await call(mcp, "waha_pin_message", {"chat_id": chat.id, "message_id": msg.id}))
+    data(await call(mcp, "waha_pin_message", {"chatId": chat.id, "messageId": msg.id}))
     assert sandbox.requests[-1].json == {"duration": 604800}
-    data(await call(mcp, "waha_unpin_message", {"chat_id": chat.id, "message_id": msg.id}))
+    data(await call(mcp, "waha_unpin_message", {"chatId": chat.id, "messageId": msg.id}))
     assert msg.pinned_until is None and sandbox.requests[-1].path.endswith("/unpin")
 
 
 @pytest.mark.parametrize(
     ("tool", "args", "needle"),
     [
-        ("waha_get_messages", {"chat_id": "not a chat"}, "not a WhatsApp id"),
-        ("waha_get_messages", {"chat_id": "123@c.us", "limit": 0}, "limit"),
-        ("waha_get_messages", {"chat_id": "123@c.us", "limit": 101}, "limit"),
-        ("waha_get_messages", {"chat_id": "123@c.us", "since": "yesterday"}, "since"),
-        ("waha_get_messages", {"chat_id": "123@c.us", "since": "2026-02-02", "until": "2026-02-01"}, "after"),
+        ("waha_get_messages", {"chatId": "not a chat"}, "not a WhatsApp id"),
+        ("waha_get_messages", {"chatId": "123@c.us", "limit": 0}, "limit"),
+        ("waha_get_messages", {"chatId": "123@c.us", "limit": 101}, "limit"),
+        ("waha_get_messages", {"chatId": "123@c.us", "since": "yesterday"}, "since"),
+        ("waha_get_messages", {"chatId": "123@c.us", "since": "2026-02-02", "until": "2026-02-01"}, "after"),
         ("waha_get_chats", {"limit": 500}, "limit"),
         ("waha_get_chats", {"offset": -1}, "offset"),
         ("waha_get_chats", {"ids": ["bad id!"]}, "not a WhatsApp id"),
-        ("waha_get_message", {"chat_id": "123@c.us", "message_id": "x y"}, "not a WAHA message id"),
-        ("waha_edit_message", {"chat_id": "123@c.us", "message_id": "true_123@c.us_ABCDEF", "text": "  "}, "empty"),
-        ("waha_edit_message", {"chat_id": "123@c.us", "message_id": "false_123@c.us_ABCDEF", "text": "x"}, "received"),
-        ("waha_pin_message", {"chat_id": "123@c.us", "message_id": "true_123@c.us_ABC", "duration": "1h"}, "24h"),
-        ("waha_pin_message", {"chat_id": "123@c.us", "message_id": "true_123@c.us_ABC", "duration": 3600}, "duration"),
-        ("waha_delete_chat", {"chat_id": "@g.us"}, "not a WhatsApp id"),
+        ("waha_get_message", {"chatId": "123@c.us", "messageId": "x y"}, "not a WAHA message id"),
+        ("waha_edit_message", {"chatId": "123@c.us", "messageId": "true_123@c.us_ABCDEF", "text": "  "}, "empty"),
+        ("waha_edit_message", {"chatId": "123@c.us", "messageId": "false_123@c.us_ABCDEF", "text": "x"}, "received"),
+        ("waha_pin_message", {"chatId": "123@c.us", "messageId": "true_123@c.us_ABC", "duration": "1h"}, "24h"),
+        ("waha_pin_message", {"chatId": "123@c.us", "messageId": "true_123@c.us_ABC", "duration": 3600}, "duration"),
+        ("waha_delete_chat", {"chatId": "@g.us"}, "not a WhatsApp id"),
     ],
 )
 async def test_bad_input_is_refused_before_any_request(
@@ -227,7 +227,7 @@ async def test_bad_input_is_refused_before_any_request(
 
 async def test_chat_picture_is_a_url_when_not_on_waha(mcp: Client, sandbox: Sandbox) -> None:
     for chat in list(world(sandbox).chats.values())[:3]:
-        out = data(await call(mcp, "waha_get_chat_picture", {"chat_id": chat.id}))
+        out = data(await call(mcp, "waha_get_chat_picture", {"chatId": chat.id}))
         assert out["chat"] == chat.id and out["url"].startswith("https://pps.whatsapp.net/")
     # Nothing was fetched from WhatsApp's CDN: every request went to WAHA's picture route.
     assert all(r.path.endswith("/picture") for r in sandbox.requests if "/contacts/" not in r.path)
@@ -239,7 +239,7 @@ async def test_chat_picture_served_by_waha_comes_back_as_an_image(mcp: Client, s
     msg.media.downloaded_at = 1e18  # present on the file server
     url = f"http://sandbox/__sandbox/files/default/{msg.id}.jpeg"
     sandbox.faults.add("ChatsController_getChatPicture", kind="status", status=200, body={"url": url}, times=1)
-    result = await call(mcp, "waha_get_chat_picture", {"chat_id": chat.id})
+    result = await call(mcp, "waha_get_chat_picture", {"chatId": chat.id})
     assert not result.is_error
     assert result.content[0].type == "image" and result.content[0].mime_type == "image/jpeg"
     assert result.structured_content == {"chat": chat.id, "bytes": 2000}

@@ -44,7 +44,7 @@ def server_with(sandbox: Sandbox, **env: Any) -> WahaMCP:
 
 async def test_an_image_comes_back_as_image_content(mcp: Client, sandbox: Sandbox) -> None:
     msg = image_message(sandbox)
-    result = await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id})
+    result = await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id})
     assert not result.is_error
     image = result.content[0]
     assert image.type == "image" and image.mime_type == "image/jpeg"
@@ -57,7 +57,7 @@ async def test_an_image_comes_back_as_image_content(mcp: Client, sandbox: Sandbo
 
 async def test_audio_comes_back_as_an_embedded_resource(mcp: Client, sandbox: Sandbox) -> None:
     msg = received(sandbox, "audio/ogg; codecs=opus", 3000)
-    result = await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id})
+    result = await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id})
     assert not result.is_error
     resource = result.content[0]
     assert resource.type == "resource" and resource.resource.mime_type == "audio/ogg"
@@ -69,41 +69,41 @@ async def test_with_a_files_dir_documents_are_saved_there(sandbox: Sandbox, tmp_
     msg = received(sandbox, "application/pdf", 5000, "../../report Q1.pdf")
     big = received(sandbox, "video/mp4", 2 * 1024 * 1024)
     async with Client(server_with(sandbox, WAHA_MCP_FILES_DIR=str(tmp_path / "out"))) as mcp:
-        args = {"chat_id": msg.chat_id, "message_id": msg.id, "save": True}
+        args = {"chatId": msg.chat_id, "messageId": msg.id, "save": True}
         out = data(await call(mcp, "waha_download_media", args))
         saved = Path(out["saved"])
         assert saved.parent == (tmp_path / "out").resolve() and saved.name == "report_Q1.pdf"
         assert saved.stat().st_size == 5000 and out["filename"] == "../../report Q1.pdf"
-        out = data(await call(mcp, "waha_download_media", {"chat_id": big.chat_id, "message_id": big.id}))
+        out = data(await call(mcp, "waha_download_media", {"chatId": big.chat_id, "messageId": big.id}))
         assert Path(out["saved"]).read_bytes()[4:8] == b"ftyp"
 
 
 async def test_too_big_to_inline_without_a_files_dir(mcp: Client, sandbox: Sandbox) -> None:
     msg = received(sandbox, "video/mp4", 2 * 1024 * 1024)
-    message = error(await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id}))
+    message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
     assert "WAHA_MCP_FILES_DIR" in message
 
 
 async def test_the_size_cap_is_enforced(sandbox: Sandbox) -> None:
     msg = image_message(sandbox)
     async with Client(server_with(sandbox, WAHA_MCP_MAX_MEDIA_BYTES="2048")) as mcp:
-        message = error(await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id}))
+        message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
     assert "WAHA_MCP_MAX_MEDIA_BYTES" in message and "2048" in message
 
 
 async def test_a_file_expired_once_is_downloaded_again(mcp: Client, sandbox: Sandbox) -> None:
     msg = image_message(sandbox)
-    data_ = await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id})
+    data_ = await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id})
     assert not data_.is_error
     assert expire_files(sandbox, "default") >= 1
-    again = await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id})
+    again = await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id})
     assert not again.is_error and again.content[0].type == "image"
 
 
 async def test_expired_media_says_so_and_how_to_refetch(mcp: Client, sandbox: Sandbox) -> None:
     set_files_lifetime(sandbox, 0)  # WAHA deletes every file at once: even a fresh download is gone
     msg = image_message(sandbox)
-    message = error(await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id}))
+    message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
     assert "WHATSAPP_FILES_LIFETIME" in message and "call waha_download_media again" in message
     downloads = [r for r in sandbox.requests if r.query.get("downloadMedia") == ["true"]]
     assert len(downloads) == 2  # it asked WAHA to download it again once before giving up
@@ -114,14 +114,14 @@ async def test_a_media_url_off_the_waha_host_is_never_fetched(mcp: Client, sandb
     rendered = msg.to_waha(world(sandbox).me_id, base_url="http://sandbox")
     rendered["media"]["url"] = "http://169.254.169.254/latest/meta-data/x.jpeg"
     sandbox.faults.add("ChatsController_getChatMessage", kind="status", status=200, body=rendered, times=1)
-    message = error(await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id}))
+    message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
     assert "169.254.169.254" in message and "not fetched" in message
     assert not any("latest" in r.path for r in sandbox.requests)
 
 
 async def test_a_message_without_media_is_refused(mcp: Client, sandbox: Sandbox) -> None:
     msg = next(m for c in world(sandbox).chats.values() for m in c.messages if not m.media and not m.stub)
-    assert "no media" in error(await call(mcp, "waha_download_media", {"chat_id": msg.chat_id, "message_id": msg.id}))
+    assert "no media" in error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
 
 
 async def test_convert_voice_from_a_url_and_video_from_a_file(mcp: Client, sandbox: Sandbox, tmp_path: Path) -> None:

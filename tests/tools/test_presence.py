@@ -21,7 +21,7 @@ async def test_online_is_account_wide_and_typing_needs_a_chat(mcp: Client, sandb
     assert data(await call(mcp, "waha_set_presence", {"presence": "online"})) == {"presence": "online"}
     # WAHA refuses a chatId with online, the document requires one: the empty string satisfies both.
     assert sandbox.requests[-1].json == {"chatId": "", "presence": "online"}
-    out = data(await call(mcp, "waha_set_presence", {"presence": "typing", "chat_id": "+1 202 555 0100"}))
+    out = data(await call(mcp, "waha_set_presence", {"presence": "typing", "chatId": "+1 202 555 0100"}))
     assert out == {"presence": "typing", "chat": "12025550100@c.us"}
     assert sandbox.requests[-1].json == {"chatId": "12025550100@c.us", "presence": "typing"}
 
@@ -29,9 +29,9 @@ async def test_online_is_account_wide_and_typing_needs_a_chat(mcp: Client, sandb
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"presence": "typing"}, "give chat_id"),
-        ({"presence": "offline", "chat_id": "123@c.us"}, "leave chat_id out"),
-        ({"presence": "recording", "chat_id": "nope"}, "not a WhatsApp id"),
+        ({"presence": "typing"}, "give chatId"),
+        ({"presence": "offline", "chatId": "123@c.us"}, "leave chatId out"),
+        ({"presence": "recording", "chatId": "nope"}, "not a WhatsApp id"),
         ({"presence": "away"}, "presence"),
     ],
 )
@@ -45,12 +45,12 @@ async def test_bad_presence_is_refused_before_any_request(
 async def test_get_one_subscribes_and_then_shows_in_all(mcp: Client, sandbox: Sandbox) -> None:
     assert data(await call(mcp, "waha_get_presence")) == {"chats": []}
     group = a_group(sandbox)
-    one = data(await call(mcp, "waha_get_presence", {"chat_id": group}))
+    one = data(await call(mcp, "waha_get_presence", {"chatId": group}))
     assert one["chat"] == group and one["people"]
     for person in one["people"]:
         assert person["state"] in ("online", "offline")
         assert ("last_seen" in person) == (person["state"] == "offline")
-    data(await call(mcp, "waha_subscribe_presence", {"chat_id": "12025550100"}))
+    data(await call(mcp, "waha_subscribe_presence", {"chatId": "12025550100"}))
     assert sandbox.requests[-1].path == "/api/default/presence/12025550100%40c.us/subscribe"
     every = data(await call(mcp, "waha_get_presence"))
     assert [c["chat"] for c in every["chats"]] == [group, "12025550100@c.us"]

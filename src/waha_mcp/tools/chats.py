@@ -113,7 +113,7 @@ async def get_chats(
 )
 async def get_messages(
     w: Deps,
-    chat_id: ChatId,
+    chatId: ChatId,
     session: Session = None,
     limit: int = 20,
     offset: int = 0,
@@ -124,7 +124,7 @@ async def get_messages(
     oldest_first: bool = False,
     download_media: bool = False,
 ) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+    chat = wid.chat_id(chatId)
     _paging(limit, offset)
     gte, lte = _unix(since, "since"), _unix(until, "until")
     if gte is not None and lte is not None and gte > lte:
@@ -165,12 +165,12 @@ async def get_messages(
 )
 async def get_message(
     w: Deps,
-    chat_id: ChatId,
-    message_id: MessageId,
+    chatId: ChatId,
+    messageId: MessageId,
     session: Session = None,
     download_media: bool = False,
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chat_id), _message_id(message_id)
+    chat, mid = wid.chat_id(chatId), _message_id(messageId)
     msg = await w.client.get_chat_message(session, chat, mid, download_media=download_media)
     if not isinstance(msg, dict):
         raise WAHAError(
@@ -187,8 +187,8 @@ async def get_message(
     idempotent=True,
     operations=("ChatsController_readChatMessages",),
 )
-async def mark_chat_read(w: Deps, chat_id: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+async def mark_chat_read(w: Deps, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+    chat = wid.chat_id(chatId)
     answer = await w.client.read_chat_messages(session, chat)
     read = answer.get("ids") if isinstance(answer, dict) else None
     return {"chat": chat, "read": len(read) if isinstance(read, list) else None, "unread": 0}
@@ -202,8 +202,8 @@ async def mark_chat_read(w: Deps, chat_id: ChatId, session: Session = None) -> d
     idempotent=True,
     operations=("ChatsController_unreadChat",),
 )
-async def mark_chat_unread(w: Deps, chat_id: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+async def mark_chat_unread(w: Deps, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+    chat = wid.chat_id(chatId)
     await w.client.unread_chat(session, chat)
     return {"chat": chat, "marked_unread": True}
 
@@ -216,8 +216,8 @@ async def mark_chat_unread(w: Deps, chat_id: ChatId, session: Session = None) ->
     idempotent=True,
     operations=("ChatsController_archiveChat", "ChatsController_unarchiveChat"),
 )
-async def archive_chat(w: Deps, chat_id: ChatId, session: Session = None, archived: bool = True) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+async def archive_chat(w: Deps, chatId: ChatId, session: Session = None, archived: bool = True) -> dict[str, Any]:
+    chat = wid.chat_id(chatId)
     await w.client.archive_chat(session, chat, archived)
     return {"chat": chat, "archived": archived}
 
@@ -232,12 +232,12 @@ async def archive_chat(w: Deps, chat_id: ChatId, session: Session = None, archiv
 )
 async def pin_message(
     w: Deps,
-    chat_id: ChatId,
-    message_id: MessageId,
+    chatId: ChatId,
+    messageId: MessageId,
     session: Session = None,
     duration: Literal["24h", "7d", "30d"] = "7d",
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chat_id), _message_id(message_id)
+    chat, mid = wid.chat_id(chatId), _message_id(messageId)
     if duration not in PIN_SECONDS:
         raise ToolInputError(f"duration must be one of {', '.join(PIN_SECONDS)} (WhatsApp allows no other)")
     await w.client.pin_message(session, chat, mid, PIN_SECONDS[duration])
@@ -252,8 +252,8 @@ async def pin_message(
     idempotent=True,
     operations=("ChatsController_unpinMessage",),
 )
-async def unpin_message(w: Deps, chat_id: ChatId, message_id: MessageId, session: Session = None) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chat_id), _message_id(message_id)
+async def unpin_message(w: Deps, chatId: ChatId, messageId: MessageId, session: Session = None) -> dict[str, Any]:
+    chat, mid = wid.chat_id(chatId), _message_id(messageId)
     await w.client.unpin_message(session, chat, mid)
     return {"chat": chat, "message": mid, "pinned": False}
 
@@ -267,9 +267,9 @@ async def unpin_message(w: Deps, chat_id: ChatId, message_id: MessageId, session
     operations=("ChatsController_editMessage",),
 )
 async def edit_message(
-    w: Deps, chat_id: ChatId, message_id: MessageId, text: str, session: Session = None
+    w: Deps, chatId: ChatId, messageId: MessageId, text: str, session: Session = None
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chat_id), _message_id(message_id)
+    chat, mid = wid.chat_id(chatId), _message_id(messageId)
     if not text or not text.strip():
         raise ToolInputError("text is empty: to remove a message use waha_delete_message")
     if mid.startswith("false_"):
@@ -287,8 +287,8 @@ async def edit_message(
     idempotent=True,
     operations=("ChatsController_deleteMessage",),
 )
-async def delete_message(w: Deps, chat_id: ChatId, message_id: MessageId, session: Session = None) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chat_id), _message_id(message_id)
+async def delete_message(w: Deps, chatId: ChatId, messageId: MessageId, session: Session = None) -> dict[str, Any]:
+    chat, mid = wid.chat_id(chatId), _message_id(messageId)
     await w.client.delete_message(session, chat, mid)
     return {"chat": chat, "message": mid, "deleted": True}
 
@@ -302,8 +302,8 @@ async def delete_message(w: Deps, chat_id: ChatId, message_id: MessageId, sessio
     idempotent=True,
     operations=("ChatsController_deleteChat",),
 )
-async def delete_chat(w: Deps, chat_id: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+async def delete_chat(w: Deps, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+    chat = wid.chat_id(chatId)
     await w.client.delete_chat(session, chat)
     return {"chat": chat, "deleted": True}
 
@@ -317,8 +317,8 @@ async def delete_chat(w: Deps, chat_id: ChatId, session: Session = None) -> dict
     idempotent=True,
     operations=("ChatsController_clearMessages",),
 )
-async def clear_chat(w: Deps, chat_id: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id)
+async def clear_chat(w: Deps, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+    chat = wid.chat_id(chatId)
     await w.client.clear_messages(session, chat)
     return {"chat": chat, "cleared": True}
 
@@ -330,8 +330,8 @@ async def clear_chat(w: Deps, chat_id: ChatId, session: Session = None) -> dict[
     read_only=True,
     operations=("ChatsController_getChatPicture",),
 )
-async def get_chat_picture(w: Deps, chat_id: ChatId, session: Session = None, refresh: bool = False) -> Any:
-    chat = wid.chat_id(chat_id)
+async def get_chat_picture(w: Deps, chatId: ChatId, session: Session = None, refresh: bool = False) -> Any:
+    chat = wid.chat_id(chatId)
     answer = await w.client.get_chat_picture(session, chat, refresh=refresh)
     url = answer.get("url") if isinstance(answer, dict) else None
     if not url:

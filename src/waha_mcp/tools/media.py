@@ -84,12 +84,12 @@ async def _download(w: Deps, session: str, chat: str, mid: str) -> tuple[dict[st
 )
 async def download_media(
     w: Deps,
-    chat_id: str,
-    message_id: str,
+    chatId: str,
+    messageId: str,
     session: Session = None,
     save: bool = False,
 ) -> Any:
-    chat, mid = wid.chat_id(chat_id), wid.message_id(message_id)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     media, file = await _download(w, session, chat, mid)
     mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
     info: dict[str, Any] = {"message": mid, "mimetype": mimetype, "bytes": len(file.data)}

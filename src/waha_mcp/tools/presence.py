@@ -16,7 +16,7 @@ GLOBAL = ("online", "offline")
 @tool(
     "waha_set_presence",
     "presence",
-    "Set online/offline, or typing/recording/paused in chat_id.",
+    "Set online/offline, or typing/recording/paused in chatId.",
     read_only=False,
     idempotent=True,
     operations=("PresenceController_setPresence",),
@@ -25,16 +25,16 @@ async def set_presence(
     w: Deps,
     presence: Literal["online", "offline", "typing", "recording", "paused"],
     session: Session = None,
-    chat_id: str | None = None,
+    chatId: str | None = None,
 ) -> dict[str, Any]:
     if presence in GLOBAL:
-        if chat_id:
-            raise ToolInputError(f"'{presence}' is account-wide: leave chat_id out")
+        if chatId:
+            raise ToolInputError(f"'{presence}' is account-wide: leave chatId out")
         chat = None
     else:
-        if not chat_id:
-            raise ToolInputError(f"'{presence}' is shown in one chat: give chat_id")
-        chat = wid.chat_id(chat_id, field="chat_id")
+        if not chatId:
+            raise ToolInputError(f"'{presence}' is shown in one chat: give chatId")
+        chat = wid.chat_id(chatId, field="chatId")
     await w.client.set_presence(session, presence, chat)
     return {"presence": presence} | ({"chat": chat} if chat else {})
 
@@ -42,14 +42,14 @@ async def set_presence(
 @tool(
     "waha_get_presence",
     "presence",
-    "Presence of chat_id (subscribes to it), or of all subscribed chats.",
+    "Presence of chatId (subscribes to it), or of all subscribed chats.",
     read_only=True,
     idempotent=True,
     operations=("PresenceController_getPresence", "PresenceController_getPresenceAll"),
 )
-async def get_presence(w: Deps, session: Session = None, chat_id: str | None = None) -> dict[str, Any]:
-    if chat_id:
-        chat = wid.chat_id(chat_id, field="chat_id")
+async def get_presence(w: Deps, session: Session = None, chatId: str | None = None) -> dict[str, Any]:
+    if chatId:
+        chat = wid.chat_id(chatId, field="chatId")
         return view.presence(await w.client.get_presence(session, chat)) or {"chat": chat, "people": []}
     items = await w.client.get_presences(session)
     return {"chats": [p for p in (view.presence(i) for i in items) if p]}
@@ -63,7 +63,7 @@ async def get_presence(w: Deps, session: Session = None, chat_id: str | None = N
     idempotent=True,
     operations=("PresenceController_subscribe",),
 )
-async def subscribe_presence(w: Deps, chat_id: str, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chat_id, field="chat_id")
+async def subscribe_presence(w: Deps, chatId: str, session: Session = None) -> dict[str, Any]:
+    chat = wid.chat_id(chatId, field="chatId")
     await w.client.subscribe_presence(session, chat)
     return {"chat": chat, "subscribed": True}
