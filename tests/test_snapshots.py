@@ -44,3 +44,11 @@ def test_tool_reference_in_docs_is_current() -> None:
     if UPDATE:
         path.write_text(expected)
     assert path.read_text() == expected, "docs/tools.md is stale: waha-mcp tools --markdown > docs/tools.md"
+
+
+def test_readme_states_the_current_coverage() -> None:
+    from waha_mcp.openapi.coverage import coverage_report
+
+    report = coverage_report({spec.name: spec.operations for spec in all_tools()})
+    readme = (ROOT / "README.md").read_text()
+    assert f"{report.covered} of {report.total} non-deprecated WAHA operations ({round(report.percent)}%)" in readme
