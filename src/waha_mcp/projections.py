@@ -50,15 +50,12 @@ def me(info: Any) -> dict[str, Any] | None:
 
 
 def session(info: dict[str, Any], *, with_config: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": info.get("name"), "status": info.get("status"), "me": me(info.get("me"))}
+    out: dict[str, Any] = {"name": info.get("name"), "me": me(info.get("me"))}
     if with_config:
         out["config"] = redact_config(info.get("config"))
-        activity = (info.get("timestamps") or {}).get("activity")
-        out["active"] = iso(activity)
-        out["engine"] = (
-            (info.get("engine") or {}).get("engine") if isinstance(info.get("engine"), dict) else None
-        )
-    return drop_empty(out) | {"status": info.get("status")}
+        out["active"] = iso((info.get("timestamps") or {}).get("activity"))
+    # status stays even when WAHA leaves it out: "unknown" tells more than a missing key.
+    return drop_empty(out) | {"status": info.get("status") or "unknown"}
 
 
 # --- chats, messages, presence -----------------------------------------------------------------------
