@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from waha_mcp.client.errors import WAHAError
@@ -23,8 +24,12 @@ NEXT_STEP = {
 }
 
 
+# `scheme://user:password@host` in a message (a base URL, a proxy URL quoted by WAHA): the password goes.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@", re.IGNORECASE)
+
+
 def one_line(text: str, limit: int = 500) -> str:
-    flat = " ".join(str(text).split())
+    flat = _URL_PASSWORD.sub(r"\1***@", " ".join(str(text).split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from waha_mcp.client import WAHAError
 from waha_mcp.client._http import NOT_JSON, UNREADABLE, Unreadable
 from waha_mcp.errors import ToolInputError, explain, one_line
+from waha_mcp.projections import REDACTED
 from waha_mcp.sessions import resolve_session, validate_session_name
 from waha_mcp.tools._common import Deps, error_result, result
 from waha_mcp.tools.registry import ToolSpec
@@ -27,6 +28,10 @@ def bind(spec: ToolSpec, deps: Deps) -> Callable[..., Awaitable[CallToolResult]]
         raise TypeError(f"{spec.name} must take a `session` parameter")
 
     async def call(**kwargs: Any) -> CallToolResult:
+        # WAHA or a proxy may quote a credential back (in an error, an echoed config): it is not passed on.
+        return _scrub(await run(**kwargs), _secrets(deps, kwargs))
+
+    async def run(**kwargs: Any) -> CallToolResult:
         unreadable: list[Unreadable] = []  # 2xx bodies that were empty or not JSON, noted by the client
         token = UNREADABLE.set(unreadable)
         try:
@@ -68,6 +73,50 @@ def bind(spec: ToolSpec, deps: Deps) -> Callable[..., Awaitable[CallToolResult]]
     )
     call.__annotations__ = {p.name: p.annotation for p in params} | {"return": CallToolResult}
     return call
+
+
+_SECRET_FIELDS = ("password", "secret", "token", "hmac", "api_key", "apikey")
+
+
+def _secrets(deps: Deps, arguments: dict[str, Any]) -> list[str]:
+    """The API key and every credential-like value in the call's arguments, longest first."""
+    found = [deps.settings.api_key or ""]
+
+    def walk(node: Any, field: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, str(key).lower())
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, field)
+        elif isinstance(node, str) and (field == "key" or any(word in field for word in _SECRET_FIELDS)):
+            found.append(node)
+
+    walk(arguments, "")
+    return sorted({secret for secret in found if len(secret) >= 4}, key=len, reverse=True)
+
+
+def _scrub(out: CallToolResult, secrets: list[str]) -> CallToolResult:
+    if not secrets:
+        return out
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, str):
+            for secret in secrets:
+                node = node.replace(secret, REDACTED)
+            return node
+        if isinstance(node, dict):
+            return {key: clean(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        return node
+
+    content = [
+        block.model_copy(update={"text": clean(block.text)}) if isinstance(block, TextContent) else block
+        for block in out.content
+    ]
+    structured = clean(out.structured_content) if out.structured_content is not None else None
+    return out.model_copy(update={"content": content, "structured_content": structured})
 
 
 def _unreadable_error(seen: Unreadable) -> WAHAError:

@@ -1,0 +1,225 @@
+"""Secrets stay secret: the WAHA API key, webhook HMAC keys and proxy passwords never show up in a tool
+result, an error message or a log line, on success paths and failure paths alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult
+
+from tests.contract_plugin import ContractRecorder
+from tests.e2e.servers import serving
+from waha_mcp.config import load_settings
+from waha_mcp.sandbox import Sandbox, sandbox_transport
+from waha_mcp.server import build_server
+
+API_KEY = "wk-Api-7c1e5d0b9a"
+WRONG_KEY = "wk-Wrong-42f00d1e"
+HMAC_KEY = "hm-Secret-3b8e61aa"
+PROXY_PASSWORD = "px-Pass-90d2c4ee"
+SECRETS = (API_KEY, WRONG_KEY, HMAC_KEY, PROXY_PASSWORD)
+
+CONFIG = {
+    "metadata": {"team": "ops"},
+    "proxy": {"server": "proxy.example:3128", "username": "bob", "password": PROXY_PASSWORD},
+    "webhooks": [{"url": "https://hooks.example/in", "events": ["message"], "hmac_key": HMAC_KEY}],
+}
+
+
+def leaks(text: str) -> list[str]:
+    return [secret for secret in SECRETS if secret in text]
+
+
+def shown(result: CallToolResult) -> str:
+    """Everything the model gets: text blocks and structured content."""
+    parts = [getattr(block, "text", "") for block in result.content]
+    parts.append(json.dumps(result.structured_content or {}))
+    return "\n".join(parts)
+
+
+class Scenario:
+    """Runs tool calls and collects everything they showed, for one leak check at the end."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.seen: list[tuple[str, str]] = []
+
+    async def run(self, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+        result = await self.client.call_tool(tool, arguments or {})
+        self.seen.append((tool, shown(result)))
+        return result
+
+    def assert_clean(self) -> None:
+        found = [(tool, leaks(text)) for tool, text in self.seen if leaks(text)]
+        assert not found, f"secrets in tool output: {found}"
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    records = caplog.get_records("call")
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    lines = [formatter.format(record) for record in records]  # message, args and any traceback
+    assert records, "nothing was logged: the log check would be vacuous"
+    leaked = [line[:300] for line in lines if leaks(line)]
+    assert not leaked, f"secrets in the log: {leaked}"
+
+
+@pytest.fixture
+def keyed(contract: ContractRecorder) -> Sandbox:
+    sandbox = Sandbox(api_key=API_KEY, sessions=2)
+    sandbox.on_request.append(contract.hook)
+    return sandbox
+
+
+def _server(sandbox: Sandbox | None, key: str = API_KEY, base_url: str = "http://sandbox", **extra: Any) -> Any:
+    settings = load_settings(
+        WAHA_BASE_URL=base_url, WAHA_SESSION="default", WAHA_API_KEY=key, WAHA_MCP_LOG_LEVEL="DEBUG", **extra
+    )
+    return build_server(settings, transport=sandbox_transport(sandbox) if sandbox else None)
+
+
+async def test_session_config_secrets_never_come_back(keyed: Sandbox, debug_logs: Any) -> None:
+    async with Client(_server(keyed)) as client:
+        s = Scenario(client)
+        assert not (await s.run("waha_list_sessions")).is_error
+        created = await s.run("waha_create_session", {"name": "vault", "config": CONFIG})
+        assert not created.is_error, shown(created)
+        # WAHA did get the secrets (they are needed there) ...
+        sent = keyed.requests[-1].json["config"]
+        assert sent["proxy"]["password"] == PROXY_PASSWORD and sent["webhooks"][0]["hmac"]["key"] == HMAC_KEY
+        assert keyed.requests[-1].headers["x-api-key"] == API_KEY
+        # ... and hands them back in the config; the tool shows them redacted.
+        got = await s.run("waha_get_session", {"session": "vault"})
+        config = json.loads(got.content[0].text)["config"]
+        assert config["proxy"]["password"] == "***" and config["webhooks"][0]["hmac"]["key"] == "***"
+        assert config["proxy"]["username"] == "bob"  # redaction is targeted, not wholesale
+        await s.run("waha_list_sessions", {"all": True})
+        updated = await s.run("waha_update_session_config", {"session": "vault", "config": {"debug": True}})
+        assert not updated.is_error, shown(updated)
+        merged = keyed.requests[-1].json["config"]
+        assert merged["proxy"]["password"] == PROXY_PASSWORD  # kept across the update, never shown
+        # Failure paths that carry the same secrets in their arguments.
+        assert (await s.run("waha_create_session", {"name": "vault", "config": CONFIG})).is_error  # exists
+        broken = {"proxy": {"password": PROXY_PASSWORD}, "webhooks": [{"url": "x", "hmac_key": HMAC_KEY}]}
+        assert (await s.run("waha_create_session", {"name": "vault2", "config": broken})).is_error
+        assert (await s.run("waha_create_session", {"name": "vault3", "start": PROXY_PASSWORD})).is_error
+        assert (await s.run("waha_update_session_config", {"session": "vault", "config": HMAC_KEY})).is_error
+        s.assert_clean()
+
+
+async def test_waha_errors_that_echo_a_secret_are_scrubbed(keyed: Sandbox, debug_logs: Any) -> None:
+    """WAHA (or a proxy in front of it) may quote a credential in an error; it is not passed on."""
+    echo = {
+        "statusCode": 500,
+        "exception": {
+            "message": f"connect ECONNREFUSED http://bob:{PROXY_PASSWORD}@proxy.example:3128 (hmac {HMAC_KEY})",
+            "name": "Error",
+        },
+    }
+    keyed.faults.add("SessionsController_create", kind="status", status=500, body=echo)
+    keyed.faults.add("SessionsController_get", kind="status", status=400, body={"message": f"bad key {API_KEY}"})
+    async with Client(_server(keyed)) as client:
+        s = Scenario(client)
+        failed = await s.run("waha_create_session", {"name": "vault", "config": CONFIG})
+        assert failed.is_error and "ECONNREFUSED" in shown(failed)  # the useful part survives
+        assert (await s.run("waha_get_session")).is_error
+        s.assert_clean()
+
+
+async def test_wrong_key_down_and_faults_never_show_the_key(keyed: Sandbox, debug_logs: Any) -> None:
+    async with Client(_server(keyed, key=WRONG_KEY)) as client:
+        s = Scenario(client)
+        for tool in ("waha_list_sessions", "waha_get_session", "waha_restart_session"):
+            result = await s.run(tool)
+            assert result.is_error and "WAHA_API_KEY" in shown(result), shown(result)
+        s.assert_clean()
+    async with Client(_server(keyed)) as client:
+        s = Scenario(client)
+        for kind, extra in [("status", {"status": 500}), ("status", {"status": 503}), ("drop", {}), ("malformed", {})]:
+            keyed.faults.clear()
+            keyed.faults.add(None, kind=kind, **extra)  # type: ignore[arg-type]
+            assert (await s.run("waha_get_session")).is_error
+            await s.run("waha_send_message", {"chatId": "14155550123", "text": "hi"})
+        s.assert_clean()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # WAHA down, and a base URL that carries a password of its own.
+    for base in (f"http://127.0.0.1:{port}", f"http://admin:{PROXY_PASSWORD}@127.0.0.1:{port}"):
+        async with Client(_server(None, base_url=base)) as client:
+            s = Scenario(client)
+            result = await s.run("waha_get_session")
+            assert result.is_error and "cannot connect" in shown(result), shown(result)
+            s.assert_clean()
+
+
+def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox) -> None:
+    """The real process at DEBUG log level: what it writes to stderr (its log) and stdout holds no secret."""
+    exe = str(Path(sys.executable).with_name("waha-mcp"))
+    calls = [
+        ("waha_list_sessions", {}),
+        ("waha_create_session", {"name": "vault", "config": CONFIG}),
+        ("waha_get_session", {"session": "vault"}),
+        ("waha_create_session", {"name": "vault", "config": CONFIG}),
+    ]
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *(
+            {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": name, "arguments": args}}
+            for i, (name, args) in enumerate(calls, start=2)
+        ),
+    ]
+    replies: dict[Any, Any] = {}
+    with serving(keyed.app) as url:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "WAHA_BASE_URL": url,
+            "WAHA_SESSION": "default",
+            "WAHA_API_KEY": API_KEY,
+            "WAHA_MCP_LOG_LEVEL": "DEBUG",
+        }
+        proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdin is not None and proc.stdout is not None
+        out_lines: list[str] = []
+        try:
+            for message in messages:  # one at a time: each call sees the previous one's effect
+                proc.stdin.write(json.dumps(message).encode() + b"\n")
+                proc.stdin.flush()
+                while "id" in message and message["id"] not in replies:
+                    line = proc.stdout.readline().decode()
+                    assert line, "the server closed stdout early"
+                    out_lines.append(line)
+                    reply = json.loads(line)
+                    replies[reply.get("id")] = reply
+            rest, err = proc.communicate(timeout=30)  # stdin EOF: the server exits
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    stdout, stderr = "".join(out_lines) + rest.decode(), err.decode()
+    assert set(replies) >= {1, 2, 3, 4, 5}, stdout + stderr
+    assert replies[4]["result"]["content"][0]["text"].count("***") == 2  # the config really came back
+    assert replies[5]["result"]["isError"] is True
+    assert stderr.strip(), "the server logged nothing at DEBUG: the check would be vacuous"
+    assert not leaks(stdout), leaks(stdout)
+    assert not leaks(stderr), [line for line in stderr.splitlines() if leaks(line)][:5]
