@@ -59,3 +59,9 @@ def test_coverage_lists_operations_and_totals() -> None:
     assert proc.returncode == 0
     assert "GET /api/sessions" in proc.stdout and "waha_list_sessions" in proc.stdout
     assert "non-deprecated operations covered" in proc.stdout
+
+
+def test_http_on_a_public_address_without_token_refuses_to_start() -> None:
+    proc = run("serve", "--http", "--host", "0.0.0.0", "--port", "0", "--sandbox")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "WAHA_MCP_AUTH_TOKEN" in proc.stderr
