@@ -10,7 +10,8 @@ before every example (destructive tools cannot starve the next one), and must:
 - never show a traceback;
 - on failure: one `isError` text block, one line, with a reason, and no "internal error" (a crash);
 - on success: JSON text;
-- send WAHA only requests its OpenAPI document allows (the contract recorder is checked per example).
+- send WAHA only requests its OpenAPI document allows, and get answers it describes (the contract
+  recorder sees requests and responses and is checked per example).
 
 Hypothesis runs in a worker thread (`anyio.to_thread`) and drives the one MCP client on the event loop
 through `anyio.from_thread`, so one server and client serve all examples of a tool (and shrinking works).
@@ -33,6 +34,7 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp_types import CallToolResult
 
+from tests.conftest import CheckedTransport
 from tests.contract_plugin import ContractRecorder
 from waha_mcp.config import load_settings
 from waha_mcp.sandbox import Sandbox, sandbox_transport
@@ -41,6 +43,7 @@ from waha_mcp.tools.registry import all_tools
 
 # ROBUSTNESS_EXAMPLES=200 for a longer hunt; the default keeps the file well under a minute.
 MAX_EXAMPLES = int(os.environ.get("ROBUSTNESS_EXAMPLES", "18"))
+FAULT_EXAMPLES = max(4, MAX_EXAMPLES // 2)
 HUGE = "x" * 100_000
 ODD_TEXT = [
     "",
@@ -339,7 +342,7 @@ async def test_tool_survives_generated_arguments(tool_name: str, tmp_path: Any) 
     sandbox = Sandbox(sessions=2)
     recorder = ContractRecorder()
     sandbox.on_request.append(recorder.hook)
-    server = build_server(_settings(str(tmp_path)), transport=sandbox_transport(sandbox))
+    server = build_server(_settings(str(tmp_path)), transport=CheckedTransport(sandbox, recorder))
     crashes = CrashLog()
     logging.getLogger("waha_mcp").addHandler(crashes)
     mode = "legacy" if TOOL_NAMES.index(tool_name) % 2 else "auto"
@@ -392,7 +395,7 @@ async def test_hostile_strings_in_every_string_argument(tool_name: str, tmp_path
     sandbox = Sandbox(sessions=2)
     recorder = ContractRecorder()
     sandbox.on_request.append(recorder.hook)
-    server = build_server(_settings(str(tmp_path)), transport=sandbox_transport(sandbox))
+    server = build_server(_settings(str(tmp_path)), transport=CheckedTransport(sandbox, recorder))
     crashes = CrashLog()
     logging.getLogger("waha_mcp").addHandler(crashes)
     try:
@@ -412,5 +415,69 @@ async def test_hostile_strings_in_every_string_argument(tool_name: str, tmp_path
                         assert result.is_error and "invalid session name" in texts_of(result)[0]
                         assert sandbox.requests == []
             recorder.assert_clean()
+    finally:
+        logging.getLogger("waha_mcp").removeHandler(crashes)
+
+
+FAULT_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 501, 502, 503, 504]
+
+
+@st.composite
+def faults(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["status", "status", "drop", "malformed", "empty"]))
+    rule: dict[str, Any] = {"kind": kind, "times": draw(st.sampled_from([1, 2, None]))}
+    if kind == "status":
+        rule["status"] = draw(st.sampled_from(FAULT_STATUSES))
+    if kind == "drop":
+        rule["body"] = draw(st.sampled_from([None, "after", "connect"]))
+    if kind == "malformed":
+        rule["body"] = draw(st.sampled_from([None, "<html>502 Bad Gateway</html>", "{", "\x00\xff"]))
+    return rule
+
+
+@pytest.mark.parametrize("tool_name", TOOL_NAMES)
+async def test_tool_survives_waha_faults(tool_name: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ordinary arguments, WAHA misbehaving on every route: a clean answer, and no write sent twice."""
+    monkeypatch.setattr("waha_mcp.client._http.BACKOFF", 0.001)  # retries keep their count, not their pause
+    (tmp_path / "a.txt").write_text("hello")
+    sandbox = Sandbox(sessions=2)
+    recorder = ContractRecorder()
+    sandbox.on_request.append(recorder.hook)
+    server = build_server(_settings(str(tmp_path)), transport=CheckedTransport(sandbox, recorder))
+    crashes = CrashLog()
+    logging.getLogger("waha_mcp").addHandler(crashes)
+    try:
+        async with Client(server) as client:
+            tool = next(t for t in (await client.list_tools()).tools if t.name == tool_name)
+            props: dict[str, Any] = tool.input_schema.get("properties") or {}
+            arguments = {name: plausible(props[name], name) for name in tool.input_schema.get("required", [])}
+            if "session" in props:
+                arguments["session"] = "default"
+
+            async def one(rule: dict[str, Any]) -> None:
+                sandbox.reset()
+                recorder.reset()
+                crashes.records.clear()
+                sandbox.faults.add(None, **rule)
+                result = await client.call_tool(tool_name, arguments)
+                assert_well_formed(tool_name, result)
+                assert not crashes.records, f"{tool_name} logged a crash: {crashes.records[0].getMessage()}"
+                writes = [(r.method, r.path, r.body) for r in sandbox.requests if r.method != "GET"]
+                assert len(writes) == len(set(writes)), f"{tool_name} sent a write twice: {writes}"
+                gets = [(r.method, r.path, str(r.query)) for r in sandbox.requests if r.method == "GET"]
+                assert all(gets.count(g) <= 3 for g in gets), f"{tool_name} retried a read too often: {gets}"
+                recorder.assert_clean()
+
+            @settings(
+                max_examples=FAULT_EXAMPLES,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            )
+            @given(rule=faults())
+            def prop(rule: dict[str, Any]) -> None:
+                anyio.from_thread.run(one, rule)
+
+            await anyio.to_thread.run_sync(prop)
     finally:
         logging.getLogger("waha_mcp").removeHandler(crashes)
