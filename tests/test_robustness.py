@@ -309,6 +309,7 @@ def assert_well_formed(name: str, result: CallToolResult) -> None:
         message = texts[0]
         assert "\n" not in message and "\r" not in message, f"{name}: multi-line error: {message!r}"
         assert len(message.strip()) >= 15, f"{name}: error without a reason: {message!r}"
+        assert len(message) <= 1000, f"{name}: unbounded error ({len(message)} chars): {message[:200]!r}"
         assert "internal error" not in message, f"{name}: the tool crashed: {message}"
     else:
         assert texts, f"{name}: success without text"
@@ -384,6 +385,18 @@ async def test_tool_survives_generated_arguments(tool_name: str, tmp_path: Any) 
     # The generator reaches both sides: without failures the hostile half is not hostile, and
     # tools with no required argument should succeed on some plausible input.
     assert outcomes["error"] > 0, f"{tool_name}: no generated argument was refused"
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_unknown_tool_names_get_a_short_one_line_error(mode: str, tmp_path: Any) -> None:
+    server = build_server(_settings(str(tmp_path)), transport=sandbox_transport(Sandbox()))
+    async with Client(server, mode=mode) as client:
+        for name in ["nope", "waha_get_session\n", "x\ny", HUGE, "", "../waha_get_session", "\u202e"]:
+            result = await client.call_tool(name, {})
+            assert result.is_error
+            assert_well_formed(f"unknown tool {name[:20]!r}", result)
+            assert "unknown tool" in texts_of(result)[0]
+        assert not (await client.call_tool("waha_list_sessions", {})).is_error
 
 
 HOSTILE_STRINGS = [HUGE, "\x00", "a\x00b", "../x", "a/b", "%2e%2e", "\u202eevil", "a\u200bb", "😀", "line\nbreak", ""]

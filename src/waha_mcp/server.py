@@ -39,12 +39,11 @@ class WahaMCP(MCPServer[Any]):
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
                 problems = "; ".join(
-                    f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
-                    for err in cause.errors()
+                    f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in cause.errors()
                 )
                 return error_result(one_line(f"{name}: invalid arguments: {problems}"))
             if str(exc).startswith("Unknown tool"):
-                return error_result(f"unknown tool {name!r}: see tools/list")
+                return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
             return error_result(one_line(str(exc)))
 
 
