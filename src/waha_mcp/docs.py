@@ -53,7 +53,7 @@ def _params(settings: Settings, spec: ToolSpec) -> str:
     for name, prop in schema.get("properties", {}).items():
         kind = prop.get("type") or ("enum" if "enum" in prop else "any")
         if "enum" in prop:
-            kind = "|".join(map(str, prop["enum"]))
+            kind = " / ".join(map(str, prop["enum"]))  # a bare | would split the Markdown table
         parts.append(f"`{name}`{'' if name in required else '?'}: {kind}")
     return ", ".join(parts)
 
