@@ -40,6 +40,5 @@ async def resolve_session(
     if default:
         return default
     raise ToolInputError(
-        f"no session given and WAHA_SESSION is not set: pass `session`; "
-        f"sessions: {await describe_sessions(client)}"
+        f"no session given and WAHA_SESSION is not set: pass `session`; sessions: {await describe_sessions(client)}"
     )

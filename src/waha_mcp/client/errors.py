@@ -63,9 +63,7 @@ def message_from_body(body: Any, fallback: str) -> str:
         if body.get("error"):
             error = str(body["error"])
             if body.get("status"):
-                error += (
-                    f" (status {body['status']}, expected {', '.join(map(str, body.get('expected', [])))})"
-                )
+                error += f" (status {body['status']}, expected {', '.join(map(str, body.get('expected', [])))})"
             return error
     if isinstance(body, str) and body.strip():
         return body.strip()[:300]

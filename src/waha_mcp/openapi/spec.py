@@ -77,9 +77,11 @@ class Spec:
             media = content.get("application/json") or next(iter(content.values()), {})
             schema = self.resolve(media.get("schema"))
         segments = path.strip("/").split("/")
-        regex = "^/" + "/".join(
-            f"(?P<{seg[1:-1]}>[^/]+)" if seg.startswith("{") else re.escape(seg) for seg in segments
-        ) + "$"
+        regex = (
+            "^/"
+            + "/".join(f"(?P<{seg[1:-1]}>[^/]+)" if seg.startswith("{") else re.escape(seg) for seg in segments)
+            + "$"
+        )
         return Operation(
             method=method,
             path=path,
