@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from waha_mcp.client.errors import WAHAError
 
 if TYPE_CHECKING:
@@ -26,6 +28,11 @@ NEXT_STEP = {
 
 # `scheme://user:password@host` in a message (a base URL, a proxy URL quoted by WAHA): the password goes.
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@", re.IGNORECASE)
+
+
+def validation_problems(exc: ValidationError, root: str = "arguments") -> str:
+    """`loc: message; loc: message` from a pydantic error, for one-line refusals."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}" for err in exc.errors())
 
 
 def one_line(text: str, limit: int = 500) -> str:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import Settings
-from waha_mcp.errors import one_line
+from waha_mcp.errors import one_line, validation_problems
 from waha_mcp.tools._common import Deps, error_result
 from waha_mcp.tools._runtime import annotations, bind, compact_schema
 from waha_mcp.tools.registry import ToolSpec, select_for
@@ -38,10 +38,7 @@ class WahaMCP(MCPServer[Any]):
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in cause.errors()
-                )
-                return error_result(one_line(f"{name}: invalid arguments: {problems}"))
+                return error_result(one_line(f"{name}: invalid arguments: {validation_problems(cause)}"))
             if str(exc).startswith("Unknown tool"):
                 return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
             return error_result(one_line(str(exc)))

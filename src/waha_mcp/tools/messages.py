@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from waha_mcp import ids
 from waha_mcp import projections as view
 from waha_mcp.config import Settings
-from waha_mcp.errors import ToolInputError
+from waha_mcp.errors import ToolInputError, validation_problems
 from waha_mcp.files import read_local_file
 from waha_mcp.tools._common import Deps, Session
 from waha_mcp.tools.registry import tool
@@ -546,8 +546,7 @@ async def send_list(
     try:
         parsed = [_Section.model_validate(section) for section in sections]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ToolInputError(f"invalid sections: {problems}") from None
+        raise ToolInputError(f"invalid sections: {validation_problems(exc, 'sections')}") from None
     if not parsed:
         raise ToolInputError("a list needs at least one section with rows")
     count = sum(len(section.rows) for section in parsed)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
-from waha_mcp.errors import NEXT_STEP, ToolInputError
+from waha_mcp.errors import NEXT_STEP, ToolInputError, validation_problems
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools._common import Deps, Session, image_result
 from waha_mcp.tools.registry import tool
@@ -49,8 +49,7 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
     try:
         config = SessionConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ToolInputError(f"invalid config: {problems}") from None
+        raise ToolInputError(f"invalid config: {validation_problems(exc, 'config')}") from None
     out: dict[str, Any] = {}
     if config.metadata is not None:
         out["metadata"] = config.metadata
