@@ -19,6 +19,11 @@ SESSION_DESCRIPTION = "Default: WAHA_SESSION."
 Session = Annotated[str | None, Field(description=SESSION_DESCRIPTION)]
 
 
+# Ids carry no description: their names say enough, and every schema byte is paid on every turn.
+ChatId = str
+MessageId = str
+
+
 @dataclass
 class Deps:
     """Shared state a tool may use; owned by the server's lifespan."""

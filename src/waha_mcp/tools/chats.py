@@ -10,7 +10,7 @@ from waha_mcp import ids as wid
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Deps, Session, image_result
+from waha_mcp.tools._common import ChatId, Deps, MessageId, Session, image_result
 from waha_mcp.tools.registry import tool
 
 # More ids than this go in a POST body: a long query string can be cut by proxies.
@@ -19,8 +19,6 @@ PIN_SECONDS = {"24h": 86400, "7d": 604800, "30d": 2592000}
 PICTURE_MAX_BYTES = 5 * 1024 * 1024
 
 # Bare types: every schema byte is paid on every turn, so bounds are checked in code.
-ChatId = str
-MessageId = str
 Ack = Literal["error", "pending", "sent", "delivered", "read", "played"]
 
 
@@ -61,10 +59,6 @@ async def _names(w: Deps, session: str, messages: list[dict[str, Any]]) -> dict[
     except WAHAError:
         return {}  # names are a nicety: ids still identify the senders
     return view.contact_names(contacts)
-
-
-def _message_id(value: str) -> str:
-    return wid.message_id(value)
 
 
 @tool(
@@ -170,7 +164,7 @@ async def get_message(
     session: Session = None,
     download_media: bool = False,
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chatId), _message_id(messageId)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     msg = await w.client.get_chat_message(session, chat, mid, download_media=download_media)
     if not isinstance(msg, dict):
         raise WAHAError(
@@ -237,7 +231,7 @@ async def pin_message(
     session: Session = None,
     duration: Literal["24h", "7d", "30d"] = "7d",
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chatId), _message_id(messageId)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     if duration not in PIN_SECONDS:
         raise ToolInputError(f"duration must be one of {', '.join(PIN_SECONDS)} (WhatsApp allows no other)")
     await w.client.pin_message(session, chat, mid, PIN_SECONDS[duration])
@@ -253,7 +247,7 @@ async def pin_message(
     operations=("ChatsController_unpinMessage",),
 )
 async def unpin_message(w: Deps, chatId: ChatId, messageId: MessageId, session: Session = None) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chatId), _message_id(messageId)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     await w.client.unpin_message(session, chat, mid)
     return {"chat": chat, "message": mid, "pinned": False}
 
@@ -269,7 +263,7 @@ async def unpin_message(w: Deps, chatId: ChatId, messageId: MessageId, session: 
 async def edit_message(
     w: Deps, chatId: ChatId, messageId: MessageId, text: str, session: Session = None
 ) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chatId), _message_id(messageId)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     if not text or not text.strip():
         raise ToolInputError("text is empty: to remove a message use waha_delete_message")
     if mid.startswith("false_"):
@@ -288,7 +282,7 @@ async def edit_message(
     operations=("ChatsController_deleteMessage",),
 )
 async def delete_message(w: Deps, chatId: ChatId, messageId: MessageId, session: Session = None) -> dict[str, Any]:
-    chat, mid = wid.chat_id(chatId), _message_id(messageId)
+    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
     await w.client.delete_message(session, chat, mid)
     return {"chat": chat, "message": mid, "deleted": True}
 

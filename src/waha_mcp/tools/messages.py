@@ -24,7 +24,7 @@ from waha_mcp import projections as view
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, validation_problems
 from waha_mcp.files import read_local_file
-from waha_mcp.tools._common import Deps, Session
+from waha_mcp.tools._common import ChatId, Deps, MessageId, Session
 from waha_mcp.tools.registry import tool
 
 MAX_TEXT = 65536  # WhatsApp's limit for one text message
@@ -51,20 +51,12 @@ _SNIFF: tuple[tuple[int, bytes, str], ...] = (
 )
 _EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
 
-# Names say enough for chat and message ids (phone numbers are accepted for chats): no descriptions,
-# since every schema is sent on every turn.
-ChatId = str
-MessageId = str
 ReplyTo = str | None
 FileArg = Annotated[str | None, Field(description="http(s) URL or path in WAHA_MCP_FILES_DIR")]
 DataArg = Annotated[str | None, Field(description="base64")]
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _chat(value: str) -> str:
-    return ids.chat_id(value)
 
 
 def _reply(value: str | None) -> str | None:
@@ -87,7 +79,7 @@ def _chat_of(message_id: str) -> str | None:
 
 def _chat_for(chat: str | None, message_id: str, field: str = "messageId") -> str:
     if chat:
-        return _chat(chat)
+        return ids.chat_id(chat)
     derived = _chat_of(message_id)
     if derived is None:
         raise ToolInputError(f"give chatId: it cannot be read from {field} {message_id!r}")
@@ -232,7 +224,7 @@ async def send_message(
     button_id: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, body, quoted = _chat(chatId), _text(text), _reply(reply_to)
+    chat, body, quoted = ids.chat_id(chatId), _text(text), _reply(reply_to)
     tagged = ids.chat_ids(mentions, field="mentions") if mentions else None
     custom = preview_title is not None or preview_description is not None or preview_image_url is not None
     if button_id is not None:
@@ -294,7 +286,7 @@ async def send_media(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     if caption is not None and len(caption) > MAX_TEXT:
         raise ToolInputError(f"caption has {len(caption)} characters, over WhatsApp's limit of {MAX_TEXT}")
     media = _media(
@@ -341,7 +333,7 @@ async def send_audio(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
     if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
         is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
@@ -377,7 +369,7 @@ async def send_location(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     if not -90 <= latitude <= 90:
         raise ToolInputError(f"latitude {latitude} is outside -90..90")
     if not -180 <= longitude <= 180:
@@ -431,7 +423,7 @@ async def send_contact(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     if vcard is not None:
         if name or phone or organization:
             raise ToolInputError("give either vcard or name/phone/organization, not both")
@@ -467,7 +459,7 @@ async def send_poll(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     _text(question, "question")
     cleaned = [option.strip() for option in options]
     low, high = POLL_OPTIONS
@@ -540,7 +532,7 @@ async def send_list(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     _text(title, "title")
     _text(button, "button")
     try:
@@ -609,7 +601,7 @@ async def send_event(
     reply_to: ReplyTo = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = _chat(chatId), _reply(reply_to)
+    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
     _text(name, "name")
     event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
     if end:
@@ -642,7 +634,7 @@ async def forward_message(
     messageId: MessageId,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, mid = _chat(chatId), ids.message_id(messageId)
+    chat, mid = ids.chat_id(chatId), ids.message_id(messageId)
     sent = await w.client.forward_message(session, chat, mid)
     return view.sent(sent, chat) | {"forwarded": mid}
 
@@ -707,7 +699,7 @@ async def mark_seen(
     messageIds: list[str] | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat = _chat(chatId)
+    chat = ids.chat_id(chatId)
     given = [ids.message_id(mid, field="messageIds") for mid in messageIds or []]
     participant = None
     if given and chat.endswith("@g.us"):
@@ -734,7 +726,7 @@ async def set_typing(
     typing: bool = True,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat = _chat(chatId)
+    chat = ids.chat_id(chatId)
     if typing:
         await w.client.start_typing(session, chat)
     else:

@@ -34,7 +34,7 @@ async def set_presence(
     else:
         if not chatId:
             raise ToolInputError(f"'{presence}' is shown in one chat: give chatId")
-        chat = wid.chat_id(chatId, field="chatId")
+        chat = wid.chat_id(chatId)
     await w.client.set_presence(session, presence, chat)
     return {"presence": presence} | ({"chat": chat} if chat else {})
 
@@ -49,7 +49,7 @@ async def set_presence(
 )
 async def get_presence(w: Deps, session: Session = None, chatId: str | None = None) -> dict[str, Any]:
     if chatId:
-        chat = wid.chat_id(chatId, field="chatId")
+        chat = wid.chat_id(chatId)
         return view.presence(await w.client.get_presence(session, chat)) or {"chat": chat, "people": []}
     items = await w.client.get_presences(session)
     return {"chats": [p for p in (view.presence(i) for i in items) if p]}
@@ -64,6 +64,6 @@ async def get_presence(w: Deps, session: Session = None, chatId: str | None = No
     operations=("PresenceController_subscribe",),
 )
 async def subscribe_presence(w: Deps, chatId: str, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chatId, field="chatId")
+    chat = wid.chat_id(chatId)
     await w.client.subscribe_presence(session, chat)
     return {"chat": chat, "subscribed": True}
