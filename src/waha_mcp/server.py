@@ -10,7 +10,6 @@ from typing import Any
 import httpx2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult
 from pydantic import ValidationError
 
 from waha_mcp import __version__
@@ -84,9 +83,4 @@ def build_server(
         registered = server._tool_manager.get_tool(spec.name)
         if registered is not None:
             registered.parameters = compact_schema(registered.parameters)
-    server.deps = deps  # type: ignore[attr-defined]
     return server
-
-
-def tool_result_text(result: CallToolResult) -> str:
-    return "\n".join(getattr(block, "text", f"<{block.type}>") for block in result.content)
