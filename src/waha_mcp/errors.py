@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -32,7 +32,14 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@", re.IG
 
 def validation_problems(exc: ValidationError, root: str = "arguments") -> str:
     """`loc: message; loc: message` from a pydantic error, for one-line refusals."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}" for err in exc.errors())
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or root}: {_reason(err)}" for err in exc.errors())
+
+
+def _reason(err: Any) -> str:
+    # Our own validators' messages are already sentences; pydantic would prefix them with "Value error, ".
+    if err.get("type") == "value_error" and err.get("ctx", {}).get("error"):
+        return str(err["ctx"]["error"])
+    return str(err["msg"])
 
 
 def one_line(text: str, limit: int = 500) -> str:

@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-REDACTED = "***"
+from waha_mcp.redact import REDACTED
 
 
 def iso(ts: float | int | None) -> str | None:
@@ -190,7 +190,7 @@ def message(msg: dict[str, Any], names: dict[str, str] | None = None) -> dict[st
     raw = msg.get("_data")
     out: dict[str, Any] = {
         "id": serialized_id(msg.get("id")),
-        "at": iso(msg.get("timestamp")),
+        "time": iso(msg.get("timestamp")),
         "from": sender(msg, names),
         "text": msg.get("body") or None,
     }
@@ -198,7 +198,7 @@ def message(msg: dict[str, Any], names: dict[str, str] | None = None) -> dict[st
         out["event"] = str(raw["messageStubType"]).lower()
     reply = msg.get("replyTo")
     if isinstance(reply, dict) and reply.get("id"):
-        out["reply_to"] = drop_empty({"id": reply.get("id"), "text": short(reply.get("body"), QUOTE_CHARS)})
+        out["replyTo"] = drop_empty({"id": reply.get("id"), "text": short(reply.get("body"), QUOTE_CHARS)})
     out["media"] = message_media(msg)
     ack = msg.get("ack")
     out["ack"] = ACK_NAMES.get(ack) if isinstance(ack, int) and not isinstance(ack, bool) else None
@@ -221,7 +221,7 @@ def contact_names(contacts: Any) -> dict[str, str]:
 
 
 def chat(item: dict[str, Any]) -> dict[str, Any]:
-    """A chat from the overview (`ChatSummary`) or the plain list: id, name, kind, unread, last, at."""
+    """A chat from the overview (`ChatSummary`) or the plain list: id, name, kind, unread, last, time."""
     raw = item.get("_chat") if isinstance(item.get("_chat"), dict) else {}
     cid = serialized_id(item.get("id"))
     last = item.get("lastMessage") if isinstance(item.get("lastMessage"), dict) else {}
@@ -241,7 +241,7 @@ def chat(item: dict[str, Any]) -> dict[str, Any]:
         or raw.get("conversationTimestamp")
         or item.get("timestamp")
     )
-    out["at"] = iso(stamp) if stamp else None
+    out["time"] = iso(stamp) if stamp else None
     if item.get("archived") or raw.get("archived"):
         out["archived"] = True
     if item.get("pinned") or raw.get("pinned"):
@@ -250,7 +250,7 @@ def chat(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def presence(item: Any) -> dict[str, Any] | None:
-    """`WAHAChatPresences` → {chat, people: [{id, state, last_seen}]}."""
+    """`WAHAChatPresences` → {chatId, people: [{id, state, lastSeen}]}."""
     if not isinstance(item, dict):
         return None
     people = []
@@ -261,11 +261,11 @@ def presence(item: Any) -> dict[str, Any] | None:
                     {
                         "id": entry.get("participant"),
                         "state": entry.get("lastKnownPresence"),
-                        "last_seen": iso(entry.get("lastSeen")) if entry.get("lastSeen") else None,
+                        "lastSeen": iso(entry.get("lastSeen")) if entry.get("lastSeen") else None,
                     }
                 )
             )
-    return {"chat": item.get("id"), "people": people}
+    return {"chatId": item.get("id"), "people": people}
 
 
 def _unix_time(value: Any) -> float | None:
@@ -278,9 +278,9 @@ def _unix_time(value: Any) -> float | None:
 
 
 def sent(message: Any, chat_id: str) -> dict[str, Any]:
-    """A message WAHA just sent → `{id, chatId, time}`, whatever the engine's shape (WAMessage,
+    """A message WAHA just sent → `{messageId, chatId, time}`, whatever the engine's shape (WAMessage,
     WEBJS `{id: {_serialized}}`, NOWEB proto `{key: {fromMe, id}, messageTimestamp}`)."""
-    out: dict[str, Any] = {"id": None, "chatId": chat_id, "time": None}
+    out: dict[str, Any] = {"messageId": None, "chatId": chat_id, "time": None}
     if not isinstance(message, dict):
         return {"chatId": chat_id, "sent": True}
     mid = message.get("id")
@@ -289,8 +289,8 @@ def sent(message: Any, chat_id: str) -> dict[str, Any]:
     key = message.get("key")
     if not mid and isinstance(key, dict) and key.get("id"):
         mid = f"{'true' if key.get('fromMe', True) else 'false'}_{chat_id}_{key['id']}"
-    out["id"] = mid if isinstance(mid, str) else None
+    out["messageId"] = mid if isinstance(mid, str) else None
     stamp = _unix_time(message.get("timestamp", message.get("messageTimestamp")))
     out["time"] = iso(stamp) if stamp else None
     # An answer without an id still means WAHA accepted the message.
-    return drop_empty(out) if out["id"] else drop_empty(out) | {"sent": True}
+    return drop_empty(out) if out["messageId"] else drop_empty(out) | {"sent": True}

@@ -1,4 +1,8 @@
-"""Builds the MCPServer from settings; the lifespan owns the shared WAHA client."""
+"""Builds the MCPServer from settings: our registry lists the tools, our pipeline runs them.
+
+The SDK keeps the protocol; `list_tools` and `call_tool` (public methods) are ours, so no SDK-built
+schema or argument model stands between the registry and the client.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,15 @@ from typing import Any
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import ValidationError
+from mcp_types import CallToolResult
+from mcp_types import Tool as MCPTool
 
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import Settings
-from waha_mcp.errors import one_line, validation_problems
-from waha_mcp.tools._common import Deps, error_result
-from waha_mcp.tools._runtime import annotations, bind, compact_schema
+from waha_mcp.errors import one_line
+from waha_mcp.tools._common import error_result
+from waha_mcp.tools.pipeline import App, Invocation, invoke
 from waha_mcp.tools.registry import ToolSpec, select_for
 
 log = logging.getLogger("waha_mcp")
@@ -28,19 +32,38 @@ INSTRUCTIONS = (
 )
 
 
-class WahaMCP(MCPServer[Any]):
-    """MCPServer whose argument-validation failures come back as one-line `isError` results."""
+def describe(spec: ToolSpec, read_only: bool) -> MCPTool:
+    return MCPTool(
+        name=spec.name,
+        description=spec.description,
+        input_schema=spec.schema_for(read_only),
+        output_schema=spec.output_schema,
+        annotations=spec.annotations,
+    )
 
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        try:
-            return await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ValidationError):
-                return error_result(one_line(f"{name}: invalid arguments: {validation_problems(cause)}"))
-            if str(exc).startswith("Unknown tool"):
-                return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
-            return error_result(one_line(str(exc)))
+
+class WahaMCP(MCPServer[Any]):
+    """An MCPServer whose tools come from the registry and run through the pipeline."""
+
+    def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.waha_settings = settings
+        self.specs = {spec.name: spec for spec in specs}
+        self._listed = [describe(spec, settings.waha_read_only) for spec in specs]
+        self.app: App | None = None  # set by the lifespan
+
+    async def list_tools(self) -> list[MCPTool]:
+        return list(self._listed)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
+        spec = self.specs.get(name)
+        if spec is None:
+            return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
+        # Each run of the lifespan (one per stateless HTTP request) hands its own state to its calls.
+        app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
+        if not isinstance(app, App):
+            raise RuntimeError("the server's lifespan is not running")
+        return await invoke(Invocation(spec, dict(arguments or {}), app, context))
 
 
 def build_server(
@@ -50,37 +73,31 @@ def build_server(
     tools: list[ToolSpec] | None = None,
 ) -> WahaMCP:
     """The MCP server for `settings`; `transport` lets tests and the embedded sandbox stand in for WAHA."""
-    client = WAHAClient(
-        settings.waha_base_url or "http://sandbox",
-        settings.api_key,
-        timeout=settings.waha_timeout,
-        transport=transport,
-    )
-    deps = Deps(client=client, settings=settings)
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Deps]:
+    async def lifespan(server: MCPServer[Any]) -> AsyncIterator[App]:
+        assert isinstance(server, WahaMCP)
+        client = WAHAClient(
+            settings.waha_base_url or "http://sandbox",
+            settings.api_key,
+            timeout=settings.waha_timeout,
+            transport=transport,
+        )
+        app = App(client=client, settings=settings)
+        server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
         try:
-            yield deps
+            yield app
         finally:
+            if server.app is app:
+                server.app = None
             await client.aclose()
 
-    server = WahaMCP(
-        "waha-mcp",
+    return WahaMCP(
+        settings,
+        tools if tools is not None else select_for(settings),
+        name="waha-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
-    )  # type: ignore[arg-type]
-    for spec in tools if tools is not None else select_for(settings):
-        server.add_tool(
-            bind(spec, deps),
-            name=spec.name,
-            description=spec.description,
-            annotations=annotations(spec),
-            structured_output=False,
-        )
-        registered = server._tool_manager.get_tool(spec.name)
-        if registered is not None:
-            registered.parameters = compact_schema(registered.parameters)
-    return server
+    )

@@ -1,54 +1,48 @@
-"""What every tool module shares: the dependencies handed to tools, the `session` argument, results."""
+"""What every tool module shares: argument markers, result shapes, the invocation type."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from mcp_types import CallToolResult, ImageContent, TextContent
-from pydantic import Field
+from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
-from waha_mcp.client import Binary, WAHAClient
-from waha_mcp.config import Settings
+from waha_mcp.client import Binary
+from waha_mcp.tools.schema import SESSION_DESCRIPTION, ChatId, Limit, MessageId, Offset, Phone, Session
 
-SESSION_DESCRIPTION = "Default: WAHA_SESSION."
-
-# The same optional `session` on every tool; the runtime replaces it with the resolved name.
-Session = Annotated[str | None, Field(description=SESSION_DESCRIPTION)]
-
-
-# Ids carry no description: their names say enough, and every schema byte is paid on every turn.
-ChatId = str
-MessageId = str
-
-
-@dataclass
-class Deps:
-    """Shared state a tool may use; owned by the server's lifespan."""
-
-    client: WAHAClient
-    settings: Settings
+__all__ = [
+    "SESSION_DESCRIPTION",
+    "ChatId",
+    "Limit",
+    "MessageId",
+    "Offset",
+    "Phone",
+    "Rich",
+    "Session",
+    "dumps",
+    "error_result",
+    "image_result",
+]
 
 
 def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def result(data: dict[str, Any]) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=dumps(data))], structured_content=data)
+@dataclass
+class Rich:
+    """A result with content blocks (an image, a file) before the JSON line that describes it."""
+
+    data: dict[str, Any]
+    blocks: list[ContentBlock] = field(default_factory=list)
 
 
-def image_result(image: Binary, data: dict[str, Any]) -> CallToolResult:
+def image_result(image: Binary, data: dict[str, Any]) -> Rich:
     """An image the model can see, plus a compact JSON line describing it."""
-    return CallToolResult(
-        content=[
-            ImageContent(type="image", data=base64.b64encode(image.data).decode(), mime_type=image.mimetype),
-            TextContent(type="text", text=dumps(data)),
-        ],
-        structured_content=data,
-    )
+    block = ImageContent(type="image", data=base64.b64encode(image.data).decode(), mime_type=image.mimetype)
+    return Rich(data, [block])
 
 
 def error_result(message: str) -> CallToolResult:

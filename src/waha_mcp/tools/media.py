@@ -15,8 +15,9 @@ from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
-from waha_mcp.tools._common import Deps, Session, dumps, image_result
-from waha_mcp.tools.registry import tool
+from waha_mcp.tools._common import Session, dumps, image_result
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
 
 # Bigger files are saved to WAHA_MCP_FILES_DIR rather than carried inside the tool result.
 INLINE_MAX_BYTES = 1024 * 1024
@@ -40,7 +41,7 @@ def _expired(mid: str) -> ToolInputError:
     )
 
 
-async def _download(w: Deps, session: str, chat: str, mid: str) -> tuple[dict[str, Any], Binary]:
+async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[dict[str, Any], Binary]:
     """Ask WAHA to download the media, then fetch it from WAHA's file server; one retry if it expired."""
     file: Binary | None = None
     for attempt in range(2):
@@ -78,12 +79,12 @@ async def _download(w: Deps, session: str, chat: str, mid: str) -> tuple[dict[st
     "waha_download_media",
     "media",
     "Download a message's media (images shown; save: to files dir).",
-    read_only=True,
-    idempotent=True,
+    effect=Effect.READ,
+    writes=("save",),
     operations=("ChatsController_getChatMessage",),
 )
 async def download_media(
-    w: Deps,
+    w: Invocation,
     chatId: str,
     messageId: str,
     session: Session = None,
@@ -122,13 +123,11 @@ def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> Cal
     "waha_convert_media",
     "media",
     "Convert a url or path to a voice note (OGG/Opus) or MP4 video.",
-    read_only=False,
-    idempotent=True,
-    open_world=True,
+    effect=Effect.LOCAL,
     operations=("MediaController_convertVoice", "MediaController_convertVideo"),
 )
 async def convert_media(
-    w: Deps,
+    w: Invocation,
     kind: Literal["voice", "video"],
     session: Session = None,
     url: str | None = None,
@@ -166,12 +165,11 @@ async def convert_media(
     "waha_reject_call",
     "media",
     "Reject an incoming WhatsApp call.",
-    read_only=False,
-    idempotent=True,
+    effect=Effect.VISIBLE,
     operations=("CallsController_rejectCall",),
 )
 async def reject_call(
-    w: Deps,
+    w: Invocation,
     call_id: str,
     caller: str,
     session: Session = None,

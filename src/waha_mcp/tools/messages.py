@@ -24,8 +24,9 @@ from waha_mcp import projections as view
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, validation_problems
 from waha_mcp.files import read_local_file
-from waha_mcp.tools._common import ChatId, Deps, MessageId, Session
-from waha_mcp.tools.registry import tool
+from waha_mcp.tools._common import ChatId, MessageId, Session
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
 
 MAX_TEXT = 65536  # WhatsApp's limit for one text message
 POLL_OPTIONS = (2, 12)
@@ -202,9 +203,8 @@ def _media(
     "waha_send_message",
     "messages",
     "Send a text message; optional reply, link preview card, button answer.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=(
         "ChattingController_sendText",
         "ChattingController_sendLinkCustomPreview",
@@ -212,7 +212,7 @@ def _media(
     ),
 )
 async def send_message(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     text: str,
     reply_to: ReplyTo = None,
@@ -263,9 +263,8 @@ async def send_message(
     "waha_send_media",
     "messages",
     "Send an image, video or document (WAHA Plus).",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=(
         "ChattingController_sendImage",
         "ChattingController_sendVideo",
@@ -273,7 +272,7 @@ async def send_message(
     ),
 )
 async def send_media(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     file: FileArg = None,
     data: DataArg = None,
@@ -318,13 +317,12 @@ async def send_media(
     "waha_send_audio",
     "messages",
     "Send a voice note (converted to OGG/Opus unless it is one; WAHA Plus).",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendVoice",),
 )
 async def send_audio(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     file: FileArg = None,
     data: DataArg = None,
@@ -355,13 +353,12 @@ async def send_audio(
     "waha_send_location",
     "messages",
     "Send a location pin.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendLocation",),
 )
 async def send_location(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     latitude: float,
     longitude: float,
@@ -408,13 +405,12 @@ def build_vcard(name: str, phone: str, organization: str | None = None) -> str:
     "waha_send_contact",
     "messages",
     "Send a contact card from name + phone, or from a raw vCard.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendContactVcard",),
 )
 async def send_contact(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     name: str | None = None,
     phone: str | None = None,
@@ -445,13 +441,12 @@ async def send_contact(
     "waha_send_poll",
     "messages",
     "Send a poll with 2-12 options.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendPoll",),
 )
 async def send_poll(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     question: str,
     options: list[str],
@@ -479,13 +474,12 @@ async def send_poll(
     "waha_send_poll_vote",
     "messages",
     "Vote on a poll by option names ([] retracts the vote).",
-    read_only=False,
-    open_world=True,
-    idempotent=True,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendPollVote",),
 )
 async def send_poll_vote(
-    w: Deps,
+    w: Invocation,
     pollMessageId: MessageId,
     votes: list[str],
     chatId: str | None = None,
@@ -516,13 +510,12 @@ class _Section(BaseModel):
     "waha_send_list",
     "messages",
     "Send a list message: a button that opens rows to pick from.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_sendList",),
 )
 async def send_list(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     title: str,
     button: Annotated[str, Field(description="Label of the button opening the list")],
@@ -585,13 +578,12 @@ def _unix(value: str, field: str) -> int:
     "waha_send_event",
     "messages",
     "Send an event invitation (name, start, end, place).",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("EventsController_sendEvent",),
 )
 async def send_event(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     name: str,
     start: Annotated[str, Field(description="ISO 8601 with offset")],
@@ -623,13 +615,12 @@ async def send_event(
     "waha_forward_message",
     "messages",
     "Forward a message to another chat.",
-    read_only=False,
-    open_world=True,
-    idempotent=False,
+    effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChattingController_forwardMessage",),
 )
 async def forward_message(
-    w: Deps,
+    w: Invocation,
     chatId: Annotated[str, Field(description="Target chat")],
     messageId: MessageId,
     session: Session = None,
@@ -643,13 +634,11 @@ async def forward_message(
     "waha_react_to_message",
     "messages",
     'React to a message with an emoji; "" removes the reaction.',
-    read_only=False,
-    open_world=True,
-    idempotent=True,
+    effect=Effect.VISIBLE,
     operations=("ChattingController_setReaction",),
 )
 async def react_to_message(
-    w: Deps,
+    w: Invocation,
     messageId: MessageId,
     reaction: str,
     session: Session = None,
@@ -666,13 +655,11 @@ async def react_to_message(
     "waha_star_message",
     "messages",
     "Star or unstar a message.",
-    read_only=False,
-    open_world=True,
-    idempotent=True,
+    effect=Effect.LOCAL,
     operations=("ChattingController_setStar",),
 )
 async def star_message(
-    w: Deps,
+    w: Invocation,
     messageId: MessageId,
     star: bool = True,
     chatId: str | None = None,
@@ -688,13 +675,11 @@ async def star_message(
     "waha_mark_seen",
     "messages",
     "Mark a chat's messages (or the given ones) as seen: blue ticks.",
-    read_only=False,
-    open_world=True,
-    idempotent=True,
+    effect=Effect.VISIBLE,
     operations=("ChattingController_sendSeen",),
 )
 async def mark_seen(
-    w: Deps,
+    w: Invocation,
     chatId: ChatId,
     messageIds: list[str] | None = None,
     session: Session = None,
@@ -709,26 +694,3 @@ async def mark_seen(
             participant = senders.pop()
     await w.client.send_seen(session, chat, message_ids=given or None, participant=participant)
     return {"chatId": chat, "seen": len(given) if given else "all"}
-
-
-@tool(
-    "waha_set_typing",
-    "messages",
-    "Show or stop the 'typing…' indicator in a chat.",
-    read_only=False,
-    open_world=True,
-    idempotent=True,
-    operations=("ChattingController_startTyping", "ChattingController_stopTyping"),
-)
-async def set_typing(
-    w: Deps,
-    chatId: ChatId,
-    typing: bool = True,
-    session: Session = None,
-) -> dict[str, Any]:
-    chat = ids.chat_id(chatId)
-    if typing:
-        await w.client.start_typing(session, chat)
-    else:
-        await w.client.stop_typing(session, chat)
-    return {"chatId": chat, "typing": typing}

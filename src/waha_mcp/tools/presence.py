@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from waha_mcp import ids as wid
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Deps, Session
-from waha_mcp.tools.registry import tool
+from waha_mcp.tools._common import ChatId, Session
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
 
 GLOBAL = ("online", "offline")
 
@@ -17,40 +17,43 @@ GLOBAL = ("online", "offline")
     "waha_set_presence",
     "presence",
     "Set online/offline, or typing/recording/paused in chatId.",
-    read_only=False,
-    idempotent=True,
-    operations=("PresenceController_setPresence",),
+    effect=Effect.VISIBLE,
+    operations=(
+        "PresenceController_setPresence",
+        "ChattingController_startTyping",
+        "ChattingController_stopTyping",
+    ),
 )
 async def set_presence(
-    w: Deps,
+    w: Invocation,
     presence: Literal["online", "offline", "typing", "recording", "paused"],
     session: Session = None,
-    chatId: str | None = None,
+    chatId: ChatId | None = None,
 ) -> dict[str, Any]:
-    if presence in GLOBAL:
-        if chatId:
-            raise ToolInputError(f"'{presence}' is account-wide: leave chatId out")
-        chat = None
+    if presence in GLOBAL and chatId:
+        raise ToolInputError(f"'{presence}' is account-wide: leave chatId out")
+    if presence not in GLOBAL and not chatId:
+        raise ToolInputError(f"'{presence}' is shown in one chat: give chatId")
+    # Typing has its own routes, which every engine implements; the rest goes through presence.
+    if presence == "typing":
+        await w.client.start_typing(session, chatId)
+    elif presence == "paused":
+        await w.client.stop_typing(session, chatId)
     else:
-        if not chatId:
-            raise ToolInputError(f"'{presence}' is shown in one chat: give chatId")
-        chat = wid.chat_id(chatId)
-    await w.client.set_presence(session, presence, chat)
-    return {"presence": presence} | ({"chat": chat} if chat else {})
+        await w.client.set_presence(session, presence, chatId)
+    return {"presence": presence} | ({"chatId": chatId} if chatId else {})
 
 
 @tool(
     "waha_get_presence",
     "presence",
     "Presence of chatId (subscribes to it), or of all subscribed chats.",
-    read_only=True,
-    idempotent=True,
+    effect=Effect.LOCAL,
     operations=("PresenceController_getPresence", "PresenceController_getPresenceAll"),
 )
-async def get_presence(w: Deps, session: Session = None, chatId: str | None = None) -> dict[str, Any]:
+async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | None = None) -> dict[str, Any]:
     if chatId:
-        chat = wid.chat_id(chatId)
-        return view.presence(await w.client.get_presence(session, chat)) or {"chat": chat, "people": []}
+        return view.presence(await w.client.get_presence(session, chatId)) or {"chatId": chatId, "people": []}
     items = await w.client.get_presences(session)
     return {"chats": [p for p in (view.presence(i) for i in items) if p]}
 
@@ -59,11 +62,9 @@ async def get_presence(w: Deps, session: Session = None, chatId: str | None = No
     "waha_subscribe_presence",
     "presence",
     "Subscribe to a chat's presence.update events.",
-    read_only=False,
-    idempotent=True,
+    effect=Effect.LOCAL,
     operations=("PresenceController_subscribe",),
 )
-async def subscribe_presence(w: Deps, chatId: str, session: Session = None) -> dict[str, Any]:
-    chat = wid.chat_id(chatId)
-    await w.client.subscribe_presence(session, chat)
-    return {"chat": chat, "subscribed": True}
+async def subscribe_presence(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+    await w.client.subscribe_presence(session, chatId)
+    return {"chatId": chatId, "subscribed": True}

@@ -1,23 +1,65 @@
-"""The single place where a tool's metadata and policy live, and where filtering happens."""
+"""The single place where a tool's metadata and policy live, and where filtering happens.
+
+A tool declares one effect; its annotations, session policy, confirmation and audit follow from it
+(`POLICY`), so two tools with the same effect can never disagree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, get_type_hints
+
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, create_model
 
 from waha_mcp.config import ConfigError, Settings
+from waha_mcp.tools.schema import arguments_schema, markers_of, output_schema
 
-SessionPolicy = Literal["default", "explicit", "none"]
 
-# Toolset name → one-line description, in the order tools are listed.
-TOOLSETS: dict[str, str] = {
-    "sessions": "Sessions and pairing: list, create, start/stop, QR code, pairing code, screenshot",
-    "server": "WAHA server version and status",
-    "messages": "Send text, media, locations, contacts, polls; react, star, mark seen, typing",
-    "chats": "Chats overview, messages, read/unread, archive, pin, edit, delete",
-    "presence": "Online/typing presence: set, get, subscribe",
-    "media": "Download received media, convert voice/video, reject calls",
+class Effect(StrEnum):
+    READ = "read"  # reads only
+    LOCAL = "local"  # changes this account or this machine; nobody else sees it
+    VISIBLE = "visible"  # other people see it (sends, reactions, receipts, presence)
+    DESTRUCTIVE = "destructive"  # removes or resets something that cannot be brought back
+    ADMIN = "admin"  # changes WAHA itself (keys, server)
+
+
+@dataclass(frozen=True)
+class Policy:
+    annotations: ToolAnnotations
+    session: Literal["default", "explicit"]  # explicit: never falls back to WAHA_SESSION
+    confirm: bool  # needs confirmation (elicitation, or confirm: true) once the guard exists
+    audit: bool  # recorded in the audit log once it exists
+
+
+def _notes(read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=open_world
+    )
+
+
+POLICY: dict[Effect, Policy] = {
+    Effect.READ: Policy(_notes(True, False, True, False), "default", confirm=False, audit=False),
+    Effect.LOCAL: Policy(_notes(False, False, True, False), "default", confirm=False, audit=True),
+    Effect.VISIBLE: Policy(_notes(False, False, False, True), "default", confirm=False, audit=True),
+    Effect.DESTRUCTIVE: Policy(_notes(False, True, True, True), "explicit", confirm=True, audit=True),
+    Effect.ADMIN: Policy(_notes(False, True, False, False), "explicit", confirm=True, audit=True),
+}
+
+Scope = Literal["session", "server"]
+Pacing = Literal["send", "group"] | None
+
+# Toolset name → (one-line description, on by default), in the order tools are listed.
+TOOLSETS: dict[str, tuple[str, bool]] = {
+    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, screenshot", True),
+    "server": ("WAHA server version and status", True),
+    "messages": ("Send text, media, locations, contacts, polls; react, star, mark seen", True),
+    "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
+    "presence": ("Online/typing presence: set, get, subscribe", True),
+    "media": ("Download received media, convert voice/video, reject calls", True),
 }
 
 
@@ -27,14 +69,43 @@ class ToolSpec:
     toolset: str
     fn: Callable[..., Awaitable[Any]]
     description: str
-    read_only: bool
-    destructive: bool
-    idempotent: bool
-    open_world: bool
-    # default: explicit → WAHA_SESSION; explicit: destructive, never the default; none: optional filter
-    session: SessionPolicy
-    # WAHA operationIds this tool can reach (coverage report, contract tests)
+    effect: Effect
+    # session: `session` picks the account (policy decides whether WAHA_SESSION may stand in);
+    # server: not about one session (`session`, if the tool takes it, is a name or a filter).
+    scope: Scope
+    # WAHA operationIds this tool can reach (coverage report; a test checks the reached ones match).
     operations: tuple[str, ...]
+    pacing: Pacing = None
+    # Arguments that turn this read into a local write: hidden and refused in read-only mode.
+    writes: tuple[str, ...] = ()
+    arguments: type[BaseModel] = field(default=BaseModel, repr=False)
+    input_schema: dict[str, Any] = field(default_factory=dict, repr=False)
+    output_schema: dict[str, Any] | None = field(default=None, repr=False)
+    # argument name → marker kind ("chat", "message", ...), for guards that need the target
+    markers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> Policy:
+        return POLICY[self.effect]
+
+    @property
+    def read_only(self) -> bool:
+        return self.effect is Effect.READ
+
+    @property
+    def session_policy(self) -> Literal["default", "explicit", "none"]:
+        return "none" if self.scope == "server" else self.policy.session
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        return self.policy.annotations
+
+    def schema_for(self, read_only: bool) -> dict[str, Any]:
+        """The input schema as exposed: read-only mode drops the arguments that would write."""
+        if not (read_only and self.writes):
+            return self.input_schema
+        props = {k: v for k, v in self.input_schema["properties"].items() if k not in self.writes}
+        return self.input_schema | {"properties": props}
 
 
 REGISTRY: dict[str, ToolSpec] = {}
@@ -45,35 +116,55 @@ def tool(
     toolset: str,
     description: str,
     *,
-    read_only: bool,
-    destructive: bool = False,
-    idempotent: bool | None = None,
-    open_world: bool = False,
-    session: SessionPolicy = "default",
+    effect: Effect,
     operations: tuple[str, ...] = (),
+    scope: Scope = "session",
+    pacing: Pacing = None,
+    writes: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Register a tool function `async def f(w: Deps, session: Session = None, ...)`."""
+    """Register `async def f(w: Invocation, session: Session = None, ...)`; its signature is its schema."""
     if toolset not in TOOLSETS:
         raise ValueError(f"unknown toolset {toolset!r} for {name}")
 
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in REGISTRY:
             raise ValueError(f"duplicate tool {name}")
+        model = _arguments_model(name, fn)
+        if "session" not in model.model_fields:
+            raise TypeError(f"{name} must take a `session` parameter")
+        unknown = set(writes) - set(model.model_fields)
+        if unknown:
+            raise TypeError(f"{name}: writes names unknown arguments {sorted(unknown)}")
         REGISTRY[name] = ToolSpec(
             name=name,
             toolset=toolset,
             fn=fn,
             description=description,
-            read_only=read_only,
-            destructive=destructive and not read_only,
-            idempotent=read_only if idempotent is None else idempotent,
-            open_world=open_world,
-            session=session,
+            effect=effect,
+            scope=scope,
             operations=operations,
+            pacing=pacing,
+            writes=writes,
+            arguments=model,
+            input_schema=arguments_schema(model),
+            output_schema=output_schema(get_type_hints(fn, include_extras=True).get("return")),
+            markers=markers_of(model),
         )
         return fn
 
     return register
+
+
+def _arguments_model(name: str, fn: Callable[..., Any]) -> type[BaseModel]:
+    """A pydantic model of the function's parameters after the first (the invocation); extras forbidden."""
+    hints = get_type_hints(fn, include_extras=True)
+    fields: dict[str, Any] = {}
+    for param in list(inspect.signature(fn).parameters.values())[1:]:
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints[param.name], default)
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
+    )
 
 
 def all_tools() -> list[ToolSpec]:
@@ -84,11 +175,19 @@ def all_tools() -> list[ToolSpec]:
     return sorted(REGISTRY.values(), key=lambda spec: order.index(spec.toolset))
 
 
+def default_toolsets() -> list[str]:
+    return [name for name, (_, on) in TOOLSETS.items() if on]
+
+
 def select_tools(
-    toolsets: list[str] | None = None, tools: list[str] | None = None, read_only: bool = False
+    toolsets: Iterable[str] | None = None, tools: Iterable[str] | None = None, read_only: bool = False
 ) -> list[ToolSpec]:
-    """Apply WAHA_TOOLSETS, WAHA_TOOLS and WAHA_READ_ONLY once; unknown names are a config error."""
+    """Apply WAHA_TOOLSETS, WAHA_TOOLS and WAHA_READ_ONLY; unknown names are a config error.
+
+    Pure and cheap, so it can run per request as well as at start-up.
+    """
     specs = all_tools()
+    toolsets, tools = list(toolsets or ()), list(tools or ())
     chosen: set[str] | None = None
     if toolsets:
         wanted = set(TOOLSETS) if "all" in toolsets else set(toolsets)
@@ -104,10 +203,12 @@ def select_tools(
             raise ConfigError(f"unknown tool(s) {', '.join(unknown)} in WAHA_TOOLS; see `waha-mcp tools`")
         # WAHA_TOOLS adds single tools to the chosen toolsets, or alone is the whole list.
         chosen = (chosen or set()) | set(tools)
-    if chosen is not None:
-        specs = [spec for spec in specs if spec.name in chosen]
+    if chosen is None:
+        defaults = set(default_toolsets())
+        chosen = {spec.name for spec in specs if spec.toolset in defaults}
+    specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
-        # Read-only overrides everything: no write tool is ever registered.
+        # Read-only overrides everything: no write tool is ever exposed.
         specs = [spec for spec in specs if spec.read_only]
     return specs
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
-from waha_mcp.errors import NEXT_STEP, ToolInputError, validation_problems
+from waha_mcp.errors import NEXT_STEP, ToolInputError
 from waha_mcp.sessions import validate_session_name
-from waha_mcp.tools._common import Deps, Session, image_result
-from waha_mcp.tools.registry import tool
+from waha_mcp.tools._common import Phone, Session, image_result
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
 
 
 class _Model(BaseModel):
@@ -28,7 +28,7 @@ class Proxy(_Model):
 class Webhook(_Model):
     url: str
     events: list[str] = Field(min_length=1, description="WAHA event names, e.g. message, session.status")
-    hmac_key: str | None = Field(default=None, description="Signs deliveries with HMAC-SHA512")
+    hmacKey: str | None = Field(default=None, description="Signs deliveries with HMAC-SHA512")
 
 
 class SessionConfig(_Model):
@@ -38,18 +38,10 @@ class SessionConfig(_Model):
     debug: bool | None = None
 
 
-# Typed in the code, loose in the schema: a nested schema would cost ~500 bytes on every turn.
-ConfigArg = Annotated[
-    dict[str, Any] | None,
-    Field(description="{metadata,proxy:{server,username,password},webhooks:[{url,events,hmac_key}],debug}"),
-]
+ConfigArg = SessionConfig | None
 
 
-def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        config = SessionConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ToolInputError(f"invalid config: {validation_problems(exc, 'config')}") from None
+def _waha_config(config: SessionConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if config.metadata is not None:
         out["metadata"] = config.metadata
@@ -57,7 +49,7 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
         out["proxy"] = config.proxy.model_dump(exclude_none=True)
     if config.webhooks is not None:
         out["webhooks"] = [
-            {"url": hook.url, "events": hook.events} | ({"hmac": {"key": hook.hmac_key}} if hook.hmac_key else {})
+            {"url": hook.url, "events": hook.events} | ({"hmac": {"key": hook.hmacKey}} if hook.hmacKey else {})
             for hook in config.webhooks
         ]
     if config.debug is not None:
@@ -69,12 +61,12 @@ def _waha_config(raw: dict[str, Any]) -> dict[str, Any]:
     "waha_list_sessions",
     "sessions",
     "List sessions (accounts) with status.",
-    read_only=True,
-    session="none",
+    effect=Effect.READ,
+    scope="server",
     operations=("SessionsController_list",),
 )
 async def list_sessions(
-    w: Deps,
+    w: Invocation,
     session: Session = None,
     all: bool = True,
 ) -> dict[str, Any]:
@@ -89,10 +81,10 @@ async def list_sessions(
     "waha_get_session",
     "sessions",
     "Get a session's status, account and config.",
-    read_only=True,
+    effect=Effect.READ,
     operations=("SessionsController_get",),
 )
-async def get_session(w: Deps, session: Session = None) -> dict[str, Any]:
+async def get_session(w: Invocation, session: Session = None) -> dict[str, Any]:
     info = await w.client.get_session(session)
     out = view.session(info, with_config=True)
     step = NEXT_STEP.get(str(info.get("status")))
@@ -103,12 +95,12 @@ async def get_session(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_create_session",
     "sessions",
     "Create a session named `name` (or `session`).",
-    read_only=False,
-    session="none",
+    effect=Effect.LOCAL,
+    scope="server",
     operations=("SessionsController_create",),
 )
 async def create_session(
-    w: Deps,
+    w: Invocation,
     session: Session = None,
     name: Annotated[str | None, Field(description="New session name.")] = None,
     start: bool = True,
@@ -131,14 +123,10 @@ async def create_session(
     "waha_update_session_config",
     "sessions",
     "Change parts of a session's config; it restarts.",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
+    effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_get", "SessionsController_update"),
 )
-async def update_session_config(
-    w: Deps, config: Annotated[dict[str, Any], ConfigArg.__metadata__[0]], session: Session = None
-) -> dict[str, Any]:
+async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> dict[str, Any]:
     current = (await w.client.get_session(session)).get("config") or {}
     # WAHA's PUT replaces the whole config: merge so unspecified parts (proxy, webhooks...) survive.
     merged = {**current, **_waha_config(config)}
@@ -146,7 +134,7 @@ async def update_session_config(
     return view.session(updated or {"name": session}, with_config=True) | {"restarted": True}
 
 
-async def _action(w: Deps, session: str, action: str) -> dict[str, Any]:
+async def _action(w: Invocation, session: str, action: str) -> dict[str, Any]:
     method = getattr(w.client, f"{action}_session")
     info = await method(session)
     out = view.session(info) if isinstance(info, dict) and info.get("name") else {"name": session}
@@ -157,25 +145,27 @@ async def _action(w: Deps, session: str, action: str) -> dict[str, Any]:
     "waha_start_session",
     "sessions",
     "Start a stopped session.",
-    read_only=False,
-    idempotent=True,
+    effect=Effect.LOCAL,
     operations=("SessionsController_start",),
 )
-async def start_session(w: Deps, session: Session = None) -> dict[str, Any]:
-    return await _action(w, session, "start")
+async def start_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+    try:
+        return await _action(w, session, "start")
+    except WAHAError as exc:
+        if exc.status != 422 or "already started" not in exc.message:
+            raise
+    # Starting a started session changes nothing: say where it is instead of failing.
+    return view.session(await w.client.get_session(session)) | {"done": "already started"}
 
 
 @tool(
     "waha_stop_session",
     "sessions",
     "Stop a session.",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    session="explicit",
+    effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_stop",),
 )
-async def stop_session(w: Deps, session: Session = None) -> dict[str, Any]:
+async def stop_session(w: Invocation, session: Session = None) -> dict[str, Any]:
     return await _action(w, session, "stop")
 
 
@@ -183,10 +173,10 @@ async def stop_session(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_restart_session",
     "sessions",
     "Restart a session.",
-    read_only=False,
+    effect=Effect.LOCAL,
     operations=("SessionsController_restart",),
 )
-async def restart_session(w: Deps, session: Session = None) -> dict[str, Any]:
+async def restart_session(w: Invocation, session: Session = None) -> dict[str, Any]:
     return await _action(w, session, "restart")
 
 
@@ -194,13 +184,10 @@ async def restart_session(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_logout_session",
     "sessions",
     "Log a session out; it must pair again.",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    session="explicit",
+    effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_logout",),
 )
-async def logout_session(w: Deps, session: Session = None) -> dict[str, Any]:
+async def logout_session(w: Invocation, session: Session = None) -> dict[str, Any]:
     return await _action(w, session, "logout")
 
 
@@ -208,13 +195,10 @@ async def logout_session(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_delete_session",
     "sessions",
     "Delete a session and its data.",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    session="explicit",
+    effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_delete",),
 )
-async def delete_session(w: Deps, session: Session = None) -> dict[str, Any]:
+async def delete_session(w: Invocation, session: Session = None) -> dict[str, Any]:
     await w.client.delete_session(session)
     return {"name": session, "deleted": True}
 
@@ -223,10 +207,10 @@ async def delete_session(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_get_session_me",
     "sessions",
     "The account a session is logged in as.",
-    read_only=True,
+    effect=Effect.READ,
     operations=("SessionsController_getMe",),
 )
-async def get_session_me(w: Deps, session: Session = None) -> dict[str, Any]:
+async def get_session_me(w: Invocation, session: Session = None) -> dict[str, Any]:
     info = view.me(await w.client.get_me(session))
     if info is None:
         return {"session": session, "me": None, "next": "not logged in: pair with waha_get_qr_code"}
@@ -237,12 +221,11 @@ async def get_session_me(w: Deps, session: Session = None) -> dict[str, Any]:
     "waha_get_qr_code",
     "sessions",
     "Pairing QR code as an image.",
-    read_only=True,
-    idempotent=False,
+    effect=Effect.READ,
     operations=("AuthController_getQR",),
 )
 async def get_qr_code(
-    w: Deps,
+    w: Invocation,
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Any:
@@ -260,19 +243,16 @@ async def get_qr_code(
     "waha_request_pairing_code",
     "sessions",
     "Pairing code for a phone number (instead of QR).",
-    read_only=False,
+    effect=Effect.LOCAL,
     operations=("AuthController_requestCode",),
 )
 async def request_pairing_code(
-    w: Deps,
-    phone_number: Annotated[str, Field(description="International, digits only.")],
+    w: Invocation,
+    phoneNumber: Phone,
     session: Session = None,
     method: Literal["sms", "voice"] | None = None,
 ) -> dict[str, Any]:
-    digits = re.sub(r"[\s+\-()]", "", phone_number)
-    if not re.fullmatch(r"\d{7,15}", digits):
-        raise ToolInputError(f"phone_number {phone_number!r} must be 7-15 digits in international format")
-    answer = await w.client.request_pairing_code(session, digits, method)
+    answer = await w.client.request_pairing_code(session, phoneNumber, method)
     code = answer.get("code") if isinstance(answer, dict) else None
     return {
         "session": session,
@@ -285,11 +265,10 @@ async def request_pairing_code(
     "waha_get_screenshot",
     "sessions",
     "Screenshot of WhatsApp Web (WEBJS only).",
-    read_only=True,
-    idempotent=False,
+    effect=Effect.READ,
     operations=("ScreenshotController_screenshot",),
 )
-async def get_screenshot(w: Deps, session: Session = None) -> Any:
+async def get_screenshot(w: Invocation, session: Session = None) -> Any:
     shot = await w.client.get_screenshot(session)
     if not isinstance(shot, Binary):
         raise WAHAError("WAHA returned no screenshot", method="GET", path="/api/screenshot", session=session)
@@ -300,17 +279,17 @@ async def get_screenshot(w: Deps, session: Session = None) -> Any:
     "waha_get_server_info",
     "server",
     "WAHA version, engine, tier, uptime.",
-    read_only=True,
-    session="none",
+    effect=Effect.READ,
+    scope="server",
     operations=("ServerController_get", "ServerController_status"),
 )
-async def get_server_info(w: Deps, session: Session = None) -> dict[str, Any]:
+async def get_server_info(w: Invocation, session: Session = None) -> dict[str, Any]:
     version = await w.client.get_version()
     out = view.drop_empty({k: version.get(k) for k in ("version", "engine", "tier", "browser")})
     try:
         status = await w.client.get_server_status()
         out["started"] = view.iso(status.get("startTimestamp"))
-        out["uptime_s"] = round(float(status.get("uptime", 0)) / 1000)
+        out["uptimeSeconds"] = round(float(status.get("uptime", 0)) / 1000)
     except WAHAError:
         pass  # older or restricted servers lack /api/server/status; version alone still answers
     if session:

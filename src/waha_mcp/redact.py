@@ -1,0 +1,61 @@
+"""The one secret redactor: tool output and logs (later the inbox and the audit log) go through it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "***"
+# Argument keys whose string values are credentials (a proxy password, an HMAC key, a token).
+SECRET_FIELDS = ("password", "secret", "token", "hmac", "apikey", "api_key")
+MIN_SECRET = 4  # shorter values would redact ordinary words
+
+
+def secrets_in(arguments: Any) -> list[str]:
+    """Every credential-like string value in `arguments` (by its key's name)."""
+    found: list[str] = []
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, str(name).lower())
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, key)
+        elif isinstance(node, str) and (key in ("key", "hmackey") or any(word in key for word in SECRET_FIELDS)):
+            found.append(node)
+
+    walk(arguments, "")
+    return found
+
+
+class Redactor:
+    """Replaces each known secret, and its JSON-escaped form, with `***`; longest first."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SECRET:
+                forms.add(secret)
+                forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+                forms.add(json.dumps(secret)[1:-1])
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
+
+    def text(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, str):
+            return self.text(node)
+        if isinstance(node, dict):
+            return {key: self.value(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [self.value(item) for item in node]
+        return node

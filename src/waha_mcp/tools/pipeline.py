@@ -1,0 +1,196 @@
+"""One pipeline for every tool call: an `Invocation` passes through `STEPS`, a list of middleware.
+
+scrub → contain errors → check arguments → resolve session → guards → run (call WAHA, project, stamp).
+A rule that applies to many tools is one step here, never code in the tools.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_types import CallToolResult, TextContent
+from pydantic import ValidationError
+
+from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.client._http import NOT_JSON, UNREADABLE, Unreadable
+from waha_mcp.config import Settings
+from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
+from waha_mcp.redact import Redactor, secrets_in
+from waha_mcp.sessions import resolve_session
+from waha_mcp.tools._common import Rich, dumps, error_result
+from waha_mcp.tools.registry import ToolSpec
+
+log = logging.getLogger("waha_mcp.tools")
+
+
+@dataclass
+class App:
+    """State shared by every call, owned by the server's lifespan."""
+
+    client: WAHAClient
+    settings: Settings
+
+
+@dataclass
+class Invocation:
+    """One tool call on its way through the pipeline; tools receive it as their first argument."""
+
+    spec: ToolSpec
+    arguments: dict[str, Any]  # as the client sent them
+    app: App
+    context: Any = None  # the SDK's request Context (progress, elicitation, headers), None when called directly
+    args: dict[str, Any] = field(default_factory=dict)  # validated and normalised
+    session: str | None = None  # the account that acts, once resolved
+
+    @property
+    def client(self) -> WAHAClient:
+        return self.app.client
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        if self.context is not None:
+            await self.context.report_progress(done, total, message)
+
+
+Next = Callable[[Invocation], Awaitable[CallToolResult]]
+Step = Callable[[Invocation, Next], Awaitable[CallToolResult]]
+
+
+async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
+    """WAHA or a proxy may quote a credential back (in an error, an echoed config): it is not passed on."""
+    out = await nxt(inv)
+    redactor = Redactor([inv.settings.api_key, *secrets_in(inv.arguments)])
+    if not redactor:
+        return out
+    content = [
+        block.model_copy(update={"text": redactor.text(block.text)}) if isinstance(block, TextContent) else block
+        for block in out.content
+    ]
+    structured = redactor.value(out.structured_content) if out.structured_content is not None else None
+    return out.model_copy(update={"content": content, "structured_content": structured})
+
+
+async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
+    """Every failure becomes one `isError` line; a traceback only ever reaches the server log."""
+    unreadable: list[Unreadable] = []  # 2xx bodies that were empty or not JSON, noted by the client
+    token = UNREADABLE.set(unreadable)
+    name = inv.spec.name
+    try:
+        out = await nxt(inv)
+    except ToolInputError as exc:
+        return error_result(one_line(f"{name}: {exc}"))
+    except WAHAError as exc:
+        return error_result(await explain(exc, inv.client))
+    except Exception:
+        if unreadable:
+            # Not a bug of ours: WAHA's answer had nothing usable (an empty body where data was needed).
+            log.warning("tool %s could not use WAHA's answer", name, exc_info=True)
+            return error_result(await explain(_unreadable_error(unreadable[-1]), inv.client))
+        log.exception("tool %s crashed", name)
+        return error_result(f"{name} failed with an internal error; details are in the server log")
+    finally:
+        UNREADABLE.reset(token)
+    garbled = [u for u in unreadable if u.problem == NOT_JSON]
+    if garbled and inv.spec.read_only:
+        # What a read returns would be made up from nothing: fail instead.
+        return error_result(await explain(_unreadable_error(garbled[0]), inv.client))
+    if garbled and isinstance(out.structured_content, dict):
+        # A write WAHA accepted (2xx): an error would invite a second send, silence would hide it.
+        first = garbled[0]
+        warning = (
+            f"WAHA accepted {first.method} {first.path} ({first.status}) but answered with "
+            f"{first.problem}: the result is unknown; check before repeating it"
+        )
+        return shape(out.structured_content | {"warning": warning})
+    return out
+
+
+def _unreadable_error(seen: Unreadable) -> WAHAError:
+    return WAHAError(
+        f"with {seen.problem} where data was expected",
+        status=seen.status,
+        method=seen.method,
+        path=seen.path,
+        session=seen.session,
+        kind="bad_response",
+    )
+
+
+async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
+    """Unknown names are refused (with the closest valid one), then types, bounds and ids are checked."""
+    spec = inv.spec
+    exposed = spec.schema_for(inv.settings.waha_read_only)["properties"]
+    for name in inv.arguments:
+        if name not in exposed:
+            raise ToolInputError(_unknown_argument(name, list(exposed), spec, inv.settings.waha_read_only))
+    try:
+        model = spec.arguments.model_validate(inv.arguments)
+    except ValidationError as exc:
+        raise ToolInputError(f"invalid arguments: {validation_problems(exc)}") from None
+    inv.args = {name: getattr(model, name) for name in type(model).model_fields}
+    return await nxt(inv)
+
+
+def _unknown_argument(name: str, valid: list[str], spec: ToolSpec, read_only: bool) -> str:
+    shown = name[:40]
+    if read_only and name in spec.writes:
+        return f"argument `{shown}` writes, and this server is read-only (WAHA_READ_ONLY)"
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6) or difflib.get_close_matches(
+        name.lower(), [v.lower() for v in valid], n=1, cutoff=0.6
+    )
+    if close:
+        match = next(v for v in valid if v.lower() == close[0].lower())
+        return f"unknown argument `{shown}`: did you mean `{match}`?"
+    return f"unknown argument `{shown}`; valid: {', '.join(valid)}"
+
+
+async def resolve(inv: Invocation, nxt: Next) -> CallToolResult:
+    """The account that acts: the explicit `session`, else WAHA_SESSION where the tool's policy allows."""
+    given = inv.args.get("session")
+    policy = inv.spec.session_policy
+    if policy == "none":
+        inv.session = given
+    else:
+        inv.session = await resolve_session(
+            inv.client, given, inv.settings.waha_session, tool=inv.spec.name, allow_default=policy == "default"
+        )
+    inv.args["session"] = inv.session
+    return await nxt(inv)
+
+
+async def run(inv: Invocation, nxt: Next) -> CallToolResult:
+    """Call the tool (it calls WAHA and projects); the result names the session that acted."""
+    out = await inv.spec.fn(inv, **inv.args)
+    data, blocks = (out.data, out.blocks) if isinstance(out, Rich) else (out, [])
+    if inv.session is not None and "session" not in data:
+        data = {"session": inv.session} | data
+    return shape(data, blocks)
+
+
+def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResult:
+    return CallToolResult(
+        content=[*(blocks or []), TextContent(type="text", text=dumps(data))], structured_content=data
+    )
+
+
+# Guard slots (allow-lists, confirmation, pacing, audit) go between `resolve` and `run`.
+GUARDS: list[Step] = []
+STEPS: list[Step] = [scrub, contain, check_arguments, resolve, *GUARDS, run]
+
+
+async def invoke(inv: Invocation, steps: list[Step] | None = None) -> CallToolResult:
+    chain = steps if steps is not None else STEPS
+
+    async def at(index: int, current: Invocation) -> CallToolResult:
+        if index == len(chain):
+            raise RuntimeError("the last step must produce the result")
+        return await chain[index](current, lambda nxt_inv: at(index + 1, nxt_inv))
+
+    return await at(0, inv)

@@ -1,0 +1,135 @@
+"""Typed argument markers and the compact JSON Schemas built from tool signatures.
+
+A marker (chat id, message id, phone, session, paging) validates and normalises its value once, in the
+argument model, so no tool calls an id helper itself; guards read `Marker.kind` to find the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
+
+from waha_mcp import ids as wid
+from waha_mcp.errors import ToolInputError
+from waha_mcp.sessions import validate_session_name
+
+
+@dataclass(frozen=True)
+class Marker:
+    kind: str  # chat | message | phone | session
+
+
+def _normaliser(fn: Callable[..., str]) -> AfterValidator:
+    def check(value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return fn(value, field=info.field_name or "value")
+        except ToolInputError as exc:
+            raise ValueError(str(exc)) from None
+
+    return AfterValidator(check)
+
+
+def _session(value: str, *, field: str) -> str:
+    if value == "":
+        raise ToolInputError("session is empty: omit it to use WAHA_SESSION, or name a session")
+    return validate_session_name(value)
+
+
+SESSION_DESCRIPTION = "Default: WAHA_SESSION."
+
+# The same optional `session` on every tool; the pipeline replaces it with the resolved name.
+Session = Annotated[str | None, Marker("session"), _normaliser(_session), Field(description=SESSION_DESCRIPTION)]
+# Ids carry no description: their names say enough, and every schema byte is paid on every turn.
+ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
+MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
+Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
+Limit = Annotated[int, Field(ge=1, le=100)]
+Offset = Annotated[int, Field(ge=0)]
+
+
+def _marker(annotation: Any) -> Marker | None:
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, Marker):
+            return meta
+    for arg in get_args(annotation):  # list[ChatId], ChatId | None
+        found = _marker(arg)
+        if found:
+            return found
+    return None
+
+
+def markers_of(model: type[BaseModel]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        for meta in info.metadata:
+            if isinstance(meta, Marker):
+                out[name] = meta.kind
+        if name not in out and info.annotation is not None:
+            found = _marker(info.annotation)
+            if found:
+                out[name] = found.kind
+    return out
+
+
+def compact(schema: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+    """Fewer tokens, same meaning: no titles, `$defs` inlined, `X | None = None` as optional `X`.
+
+    `strict` keeps (or adds) `additionalProperties: false` on every object with declared properties.
+    """
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node and node["$ref"].startswith("#/$defs/"):
+            target = defs[node["$ref"].removeprefix("#/$defs/")]
+            return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+        out = {
+            key: walk(value) if key != "properties" else {name: walk(v) for name, v in value.items()}
+            for key, value in node.items()
+            if key not in ("title", "$defs", "additionalProperties")
+        }
+        any_of = out.get("anyOf")
+        if (
+            isinstance(any_of, list)
+            and len(any_of) == 2
+            and {"type": "null"} in any_of
+            and out.get("default", 0) is None
+        ):
+            (kept,) = [item for item in any_of if item != {"type": "null"}]
+            out.pop("anyOf")
+            out.pop("default")
+            out = {**kept, **out}
+        if "properties" in out:
+            if strict:
+                out["additionalProperties"] = False
+            elif isinstance(node.get("additionalProperties"), dict):
+                out["additionalProperties"] = walk(node["additionalProperties"])
+        elif isinstance(node.get("additionalProperties"), dict):
+            out["additionalProperties"] = walk(node["additionalProperties"])
+        return out
+
+    return walk(schema)
+
+
+def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return compact(model.model_json_schema(), strict=True)
+
+
+def output_schema(annotation: Any) -> dict[str, Any] | None:
+    """The output schema of a tool whose return annotation is a TypedDict (or a model); else None."""
+    if annotation is None or get_origin(annotation) is not None or not isinstance(annotation, type):
+        return None
+    if not (issubclass(annotation, BaseModel) or hasattr(annotation, "__required_keys__")):
+        return None
+    schema = compact(TypeAdapter(annotation).json_schema(), strict=False)
+    # The pipeline adds the session that acted to every result.
+    schema["properties"] = {"session": {"type": "string"}} | schema.get("properties", {})
+    return schema
