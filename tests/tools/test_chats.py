@@ -35,17 +35,17 @@ async def chats_by_id(mcp: Client, **args: Any) -> dict[str, dict[str, Any]]:
 async def test_chats_are_compact_and_newest_first_with_a_paging_hint(mcp: Client, sandbox: Sandbox) -> None:
     total = len(world(sandbox).chats)
     page = data(await call(mcp, "waha_get_chats", {"limit": 3}))
-    assert len(page["chats"]) == 3 and page["next_offset"] == 3
+    assert len(page["chats"]) == 3 and page["nextOffset"] == 3
     chat = page["chats"][0]
-    assert set(chat) <= {"id", "name", "kind", "unread", "last", "at", "archived", "pinned"}
-    assert {"id", "name", "kind", "unread", "at"} <= set(chat)
-    assert chat["kind"] in ("person", "group") and chat["at"].endswith("+00:00")
-    stamps = [c["at"] for c in page["chats"]]
+    assert set(chat) <= {"id", "name", "kind", "unread", "last", "time", "archived", "pinned"}
+    assert {"id", "name", "kind", "unread", "time"} <= set(chat)
+    assert chat["kind"] in ("person", "group") and chat["time"].endswith("+00:00")
+    stamps = [c["time"] for c in page["chats"]]
     assert stamps == sorted(stamps, reverse=True)
     newest = max(world(sandbox).chats.values(), key=lambda c: c.timestamp)
     assert chat["id"] == newest.id and chat["name"] == newest.name
     last = data(await call(mcp, "waha_get_chats", {"limit": 3, "offset": total - 2}))
-    assert len(last["chats"]) == 2 and last["next_offset"] is None
+    assert len(last["chats"]) == 2 and last["nextOffset"] is None
     request = sandbox.requests[-1]
     assert request.path == "/api/default/chats/overview" and request.query["offset"] == [str(total - 2)]
 
@@ -67,7 +67,7 @@ async def test_sort_by_name_uses_the_plain_chat_list(mcp: Client, sandbox: Sandb
 async def test_chats_by_ids_use_get_then_post_for_many(mcp: Client, sandbox: Sandbox) -> None:
     chat = first(sandbox, "person")
     out = data(await call(mcp, "waha_get_chats", {"ids": [chat.id.split("@")[0]]}))
-    assert [c["id"] for c in out["chats"]] == [chat.id] and out["next_offset"] is None
+    assert [c["id"] for c in out["chats"]] == [chat.id] and out["nextOffset"] is None
     assert sandbox.requests[-1].method == "GET" and sandbox.requests[-1].query["ids"] == [chat.id]
     many = [chat.id] + [f"1555000{n:04d}@c.us" for n in range(24)]
     out = data(await call(mcp, "waha_get_chats", {"ids": many}))
@@ -91,7 +91,7 @@ async def test_mark_unread_and_archive_show_in_the_list(mcp: Client, sandbox: Sa
     data(await call(mcp, "waha_mark_chat_read", {"chatId": chat.id}))
     data(await call(mcp, "waha_mark_chat_unread", {"chatId": chat.id}))
     assert (await chats_by_id(mcp))[chat.id]["unread"] == "marked"
-    assert data(await call(mcp, "waha_archive_chat", {"chatId": chat.id})) == {"chat": chat.id, "archived": True}
+    assert data(await call(mcp, "waha_archive_chat", {"chatId": chat.id})) == {"session": "default", "chatId": chat.id, "archived": True}
     assert (await chats_by_id(mcp))[chat.id]["archived"] is True
     data(await call(mcp, "waha_archive_chat", {"chatId": chat.id, "archived": False}))
     assert "archived" not in (await chats_by_id(mcp))[chat.id]
@@ -107,15 +107,15 @@ async def test_group_messages_name_their_senders_without_raw_data(mcp: Client, s
         group.id, from_me=False, sender=sender, body="Yes, at noon", timestamp=w.now(), ack=2, reply_to=quoted
     )
     out = data(await call(mcp, "waha_get_messages", {"chatId": group.id, "limit": 5}))
-    assert out["chat"] == group.id
+    assert out["chatId"] == group.id
     newest = out["messages"][0]
     name = w.contacts[sender].name or w.contacts[sender].pushname
     assert newest == {
         "id": reply.id,
-        "at": newest["at"],
+        "time": newest["time"],
         "from": name,
         "text": "Yes, at noon",
-        "reply_to": {"id": quoted.raw_id, "text": "Are we meeting?"},
+        "replyTo": {"id": quoted.raw_id, "text": "Are we meeting?"},
         "ack": "delivered",
     }
     assert out["messages"][1]["from"] == "me" and out["messages"][1]["ack"] == "sent"
@@ -130,12 +130,12 @@ async def test_messages_filters_sort_and_paging(mcp: Client, sandbox: Sandbox) -
     chat = first(sandbox, "person")
     count = len(chat.messages)
     out = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 2}))
-    assert len(out["messages"]) == 2 and out["next_offset"] == 2
+    assert len(out["messages"]) == 2 and out["nextOffset"] == 2
     rest = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "offset": 2}))
-    assert len(rest["messages"]) == count - 2 and rest["next_offset"] is None
-    mine = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "from_me": True}))
+    assert len(rest["messages"]) == count - 2 and rest["nextOffset"] is None
+    mine = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "fromMe": True}))
     assert mine["messages"] and all(m["from"] == "me" for m in mine["messages"])
-    oldest = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 1, "oldest_first": True}))
+    oldest = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 1, "oldestFirst": True}))
     assert oldest["messages"][0]["id"] == min(chat.messages, key=lambda m: m.timestamp).id
     middle = sorted(m.timestamp for m in chat.messages)[count // 2]
     since = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "since": str(middle)}))
@@ -153,7 +153,7 @@ async def test_media_is_summarised_and_its_url_shown_only_once_downloaded(mcp: C
     chat, msg = next((c, m) for c in world(sandbox).chats.values() for m in c.messages if m.media)
     plain = data(await call(mcp, "waha_get_message", {"chatId": chat.id, "messageId": msg.id}))
     assert plain["media"] == {"type": "image", "mimetype": "image/jpeg", "size": msg.media.size}
-    args = {"chatId": chat.id, "messageId": msg.id, "download_media": True}
+    args = {"chatId": chat.id, "messageId": msg.id, "downloadMedia": True}
     loaded = data(await call(mcp, "waha_get_message", args))
     assert loaded["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
 
@@ -171,17 +171,17 @@ async def test_edit_then_read_shows_the_new_text(mcp: Client, sandbox: Sandbox) 
 async def test_delete_message_chat_and_clear(mcp: Client, sandbox: Sandbox) -> None:
     person, group = first(sandbox, "person"), first(sandbox, "group")
     victim = person.messages[-1]
-    data(await call(mcp, "waha_delete_message", {"chatId": person.id, "messageId": victim.id}))
+    data(await call(mcp, "waha_delete_message", {"chatId": person.id, "messageId": victim.id, "session": "default"}))
     assert "not found" in error(await call(mcp, "waha_get_message", {"chatId": person.id, "messageId": victim.id}))
     listed = data(await call(mcp, "waha_get_messages", {"chatId": person.id, "limit": 100}))
     ids = [m["id"] for m in listed["messages"]]
     assert victim.id not in ids
-    data(await call(mcp, "waha_clear_chat", {"chatId": group.id}))
+    data(await call(mcp, "waha_clear_chat", {"chatId": group.id, "session": "default"}))
     assert data(await call(mcp, "waha_get_messages", {"chatId": group.id}))["messages"] == []
-    data(await call(mcp, "waha_delete_chat", {"chatId": person.id}))
+    data(await call(mcp, "waha_delete_chat", {"chatId": person.id, "session": "default"}))
     assert person.id not in await chats_by_id(mcp)
     assert sandbox.requests[-2].method == "DELETE"
-    assert "not found" in error(await call(mcp, "waha_delete_chat", {"chatId": person.id}))
+    assert "not found" in error(await call(mcp, "waha_delete_chat", {"chatId": person.id, "session": "default"}))
 
 
 async def test_pin_sends_the_duration_in_the_body(mcp: Client, sandbox: Sandbox) -> None:
@@ -228,7 +228,7 @@ async def test_bad_input_is_refused_before_any_request(
 async def test_chat_picture_is_a_url_when_not_on_waha(mcp: Client, sandbox: Sandbox) -> None:
     for chat in list(world(sandbox).chats.values())[:3]:
         out = data(await call(mcp, "waha_get_chat_picture", {"chatId": chat.id}))
-        assert out["chat"] == chat.id and out["url"].startswith("https://pps.whatsapp.net/")
+        assert out["chatId"] == chat.id and out["url"].startswith("https://pps.whatsapp.net/")
     # Nothing was fetched from WhatsApp's CDN: every request went to WAHA's picture route.
     assert all(r.path.endswith("/picture") for r in sandbox.requests if "/contacts/" not in r.path)
 
@@ -242,4 +242,4 @@ async def test_chat_picture_served_by_waha_comes_back_as_an_image(mcp: Client, s
     result = await call(mcp, "waha_get_chat_picture", {"chatId": chat.id})
     assert not result.is_error
     assert result.content[0].type == "image" and result.content[0].mime_type == "image/jpeg"
-    assert result.structured_content == {"chat": chat.id, "bytes": 2000}
+    assert result.structured_content == {"session": "default", "chatId": chat.id, "bytes": 2000}

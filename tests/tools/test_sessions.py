@@ -101,7 +101,7 @@ async def test_create_with_config_then_get_hides_secrets(mcp: Client) -> None:
     config = {
         "metadata": {"team": "sales"},
         "proxy": {"server": "proxy:3128", "username": "u", "password": "proxy-pass-1"},
-        "webhooks": [{"url": "https://hooks.example/w", "events": ["message"], "hmac_key": "hmac-secret-1"}],
+        "webhooks": [{"url": "https://hooks.example/w", "events": ["message"], "hmacKey": "hmac-secret-1"}],
     }
     data(await call(mcp, "waha_create_session", {"name": "sales", "start": False, "config": config}))
     result = await call(mcp, "waha_get_session", {"session": "sales"})
@@ -114,7 +114,7 @@ async def test_create_with_config_then_get_hides_secrets(mcp: Client) -> None:
 
 async def test_invalid_config_is_refused_before_any_http_call(mcp: Client, sandbox: Sandbox) -> None:
     message = error(await call(mcp, "waha_create_session", {"name": "x", "config": {"webhooks": [{"url": "u"}]}}))
-    assert "invalid config" in message and "events" in message
+    assert "config.webhooks.0.events" in message
     assert sandbox.requests == []
 
 
@@ -128,11 +128,11 @@ async def test_update_config_keeps_what_was_not_given(mcp: Client, sandbox: Sand
 
 
 async def test_pairing_code_validates_the_phone_number(mcp: Client, sandbox: Sandbox) -> None:
-    message = error(await call(mcp, "waha_request_pairing_code", {"phone_number": "12ab"}))
-    assert "phone_number" in message
+    message = error(await call(mcp, "waha_request_pairing_code", {"phoneNumber": "12ab"}))
+    assert "phoneNumber" in message
     assert sandbox.requests == []
     sandbox.set_status("business", "SCAN_QR_CODE")
-    got = data(await call(mcp, "waha_request_pairing_code", {"session": "business", "phone_number": "+1 213 555 0100"}))
+    got = data(await call(mcp, "waha_request_pairing_code", {"session": "business", "phoneNumber": "+1 213 555 0100"}))
     assert got["code"]
 
 

@@ -1,0 +1,142 @@
+"""The registry: one declared effect per tool decides its policy; selection by toolset, tool and read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from waha_mcp.config import ConfigError
+from waha_mcp.tools.registry import POLICY, TOOLSETS, Effect, all_tools, select_tools
+
+
+def names(specs: list) -> list[str]:
+    return [spec.name for spec in specs]
+
+
+def test_order_is_deterministic_and_grouped_by_toolset() -> None:
+    first, second = names(all_tools()), names(all_tools())
+    assert first == second
+    order = [list(TOOLSETS).index(spec.toolset) for spec in all_tools()]
+    assert order == sorted(order)
+
+
+def test_every_tool_names_the_waha_operations_it_reaches() -> None:
+    from waha_mcp.openapi import load_spec
+
+    spec = load_spec()
+    for tool in all_tools():
+        assert tool.name.startswith("waha_")
+        assert tool.operations, tool.name
+        assert all(op in spec.by_id for op in tool.operations), tool.name
+
+
+def test_toolsets_filter() -> None:
+    chosen = select_tools(toolsets=["server"])
+    assert {spec.toolset for spec in chosen} == {"server"}
+    assert len(select_tools(toolsets=["all"])) == len(all_tools())
+
+
+def test_single_tools_add_to_toolsets_or_stand_alone() -> None:
+    assert names(select_tools(tools=["waha_get_session"])) == ["waha_get_session"]
+    both = names(select_tools(toolsets=["server"], tools=["waha_get_session"]))
+    assert "waha_get_session" in both and "waha_get_server_info" in both
+
+
+def test_read_only_overrides_everything() -> None:
+    chosen = select_tools(tools=["waha_delete_session", "waha_get_session"], read_only=True)
+    assert names(chosen) == ["waha_get_session"]
+    assert all(spec.read_only for spec in select_tools(read_only=True))
+
+
+def test_unknown_names_fail_with_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown toolset.*valid: all, sessions"):
+        select_tools(toolsets=["nope"])
+    with pytest.raises(ConfigError, match="unknown tool"):
+        select_tools(tools=["waha_nope"])
+
+
+# effect → (readOnly, destructive, idempotent, openWorld), session policy, confirmation, audit
+TABLE = {
+    Effect.READ: ((True, False, True, False), "default", False, False),
+    Effect.LOCAL: ((False, False, True, False), "default", False, True),
+    Effect.VISIBLE: ((False, False, False, True), "default", False, True),
+    Effect.DESTRUCTIVE: ((False, True, True, True), "explicit", True, True),
+    Effect.ADMIN: ((False, True, False, False), "explicit", True, True),
+}
+
+
+def test_the_effect_table_is_the_whole_policy() -> None:
+    assert set(POLICY) == set(Effect)
+    for effect, (hints, session, confirm, audit) in TABLE.items():
+        policy = POLICY[effect]
+        notes = policy.annotations
+        assert (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint) == hints
+        assert (policy.session, policy.confirm, policy.audit) == (session, confirm, audit), effect
+
+
+def test_every_tool_takes_its_annotations_from_its_effect() -> None:
+    for spec in all_tools():
+        assert spec.annotations == POLICY[spec.effect].annotations, spec.name
+
+
+# The effect of each tool whose classification was once disputed: one effect, one set of hints.
+DISPUTED = {
+    "waha_set_presence": Effect.VISIBLE,  # typing included: one tool for one effect
+    "waha_edit_message": Effect.VISIBLE,
+    "waha_react_to_message": Effect.VISIBLE,
+    "waha_get_presence": Effect.LOCAL,  # asking for one chat's presence subscribes to it
+    "waha_download_media": Effect.READ,  # its `save` argument writes, and is hidden in read-only mode
+    "waha_delete_message": Effect.DESTRUCTIVE,
+    "waha_delete_chat": Effect.DESTRUCTIVE,
+    "waha_clear_chat": Effect.DESTRUCTIVE,
+    "waha_stop_session": Effect.DESTRUCTIVE,
+    "waha_delete_session": Effect.DESTRUCTIVE,
+    "waha_logout_session": Effect.DESTRUCTIVE,
+    "waha_start_session": Effect.LOCAL,
+}
+
+
+def test_disputed_tools_have_one_effect_each() -> None:
+    by_name = {spec.name: spec for spec in all_tools()}
+    assert "waha_set_typing" not in by_name
+    for name, effect in DISPUTED.items():
+        assert by_name[name].effect is effect, name
+
+
+def test_destructive_tools_never_fall_back_to_the_default_session() -> None:
+    destructive = [spec for spec in all_tools() if spec.effect in (Effect.DESTRUCTIVE, Effect.ADMIN)]
+    assert len(destructive) >= 7
+    for spec in destructive:
+        assert spec.session_policy == "explicit", spec.name
+
+
+def test_read_only_mode_hides_arguments_that_write() -> None:
+    (download,) = [spec for spec in all_tools() if spec.name == "waha_download_media"]
+    assert "save" in download.schema_for(read_only=False)["properties"]
+    assert "save" not in download.schema_for(read_only=True)["properties"]
+
+
+def test_every_input_schema_is_closed_and_compact() -> None:
+    for spec in all_tools():
+        schema = spec.input_schema
+        assert schema["additionalProperties"] is False, spec.name
+        assert not _noise(schema), spec.name
+
+
+def _noise(node: object) -> list[str]:
+    """Keys that cost tokens and say nothing: pydantic titles and `$defs` (property names excepted)."""
+    if isinstance(node, list):
+        return [key for item in node for key in _noise(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [key for key in node if key in ("title", "$defs", "$ref")]
+    for key, value in node.items():
+        children = value.values() if key == "properties" else [value]
+        found += [k for child in children for k in _noise(child)]
+    return found
+
+
+def test_paging_bounds_are_in_the_schema() -> None:
+    (chats,) = [spec for spec in all_tools() if spec.name == "waha_get_chats"]
+    props = chats.input_schema["properties"]
+    assert (props["limit"]["minimum"], props["limit"]["maximum"]) == (1, 100)
+    assert props["offset"]["minimum"] == 0
