@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,12 @@ async def test_an_image_comes_back_as_image_content(mcp: Client, sandbox: Sandbo
     assert image.type == "image" and image.mime_type == "image/jpeg"
     raw = base64.b64decode(image.data)
     assert raw[:2] == b"\xff\xd8" and raw[-2:] in (b"\xff\xd9", b"\x00\x00", b"\xd9\x00") and len(raw) == msg.media.size
-    assert result.structured_content == {"message": msg.id, "mimetype": "image/jpeg", "bytes": msg.media.size}
+    assert result.structured_content == {
+        "session": "default",
+        "messageId": msg.id,
+        "mimetype": "image/jpeg",
+        "bytes": msg.media.size,
+    }
     fetched = [r for r in sandbox.requests if r.path.startswith("/api/")]
     assert fetched[-1].query["downloadMedia"] == ["true"]
 
@@ -61,8 +67,11 @@ async def test_audio_comes_back_as_an_embedded_resource(mcp: Client, sandbox: Sa
     assert not result.is_error
     resource = result.content[0]
     assert resource.type == "resource" and resource.resource.mime_type == "audio/ogg"
-    assert base64.b64decode(resource.resource.blob)[:4] == b"OggS"
-    assert result.structured_content["mimetype"] == "audio/ogg"
+    blob = base64.b64decode(resource.resource.blob)
+    assert blob[:4] == b"OggS" and str(resource.resource.uri) == f"waha://default/media/{msg.id}"
+    info = {"session": "default", "messageId": msg.id, "mimetype": "audio/ogg", "bytes": len(blob)}
+    assert result.structured_content == info
+    assert json.loads(result.content[1].text) == result.structured_content
 
 
 async def test_with_a_files_dir_documents_are_saved_there(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -81,7 +90,27 @@ async def test_with_a_files_dir_documents_are_saved_there(sandbox: Sandbox, tmp_
 async def test_too_big_to_inline_without_a_files_dir(mcp: Client, sandbox: Sandbox) -> None:
     msg = received(sandbox, "video/mp4", 2 * 1024 * 1024)
     message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
-    assert "WAHA_MCP_FILES_DIR" in message
+    assert "too big to return inline" in message and "set WAHA_MCP_FILES_DIR" in message
+
+
+async def test_read_only_mode_never_saves_even_a_too_big_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    big = received(sandbox, "video/mp4", 2 * 1024 * 1024)
+    small = received(sandbox, "application/pdf", 5000, "report.pdf")
+    server = server_with(sandbox, WAHA_READ_ONLY="true", WAHA_MCP_FILES_DIR=str(out_dir))
+    async with Client(server) as mcp:
+        listed = {t.name: t for t in (await mcp.list_tools()).tools}
+        assert "save" not in listed["waha_download_media"].input_schema["properties"]
+        message = error(await call(mcp, "waha_download_media", {"chatId": big.chat_id, "messageId": big.id}))
+        assert "too big to return inline" in message and "read-only (WAHA_READ_ONLY)" in message
+        args = {"chatId": small.chat_id, "messageId": small.id, "save": True}
+        assert "read-only" in error(await call(mcp, "waha_download_media", args))
+        # Without `save`, a file small enough still comes back inline.
+        result = await call(mcp, "waha_download_media", {"chatId": small.chat_id, "messageId": small.id})
+        assert not result.is_error and result.content[0].type == "resource"
+        assert "saved" not in result.structured_content
+    assert list(out_dir.iterdir()) == []
 
 
 async def test_the_size_cap_is_enforced(sandbox: Sandbox) -> None:
@@ -154,14 +183,34 @@ async def test_bad_conversions_are_refused_before_any_request(
 
 async def test_reject_a_ringing_call(mcp: Client, sandbox: Sandbox) -> None:
     incoming = ring(sandbox, "default", "12025550100@c.us")
-    out = data(await call(mcp, "waha_reject_call", {"call_id": incoming["id"], "caller": "12025550100"}))
-    assert out == {"call": incoming["id"], "rejected": True}
+    out = data(await call(mcp, "waha_reject_call", {"callId": incoming["id"], "caller": "+1 202 555 0100"}))
+    assert out == {"session": "default", "callId": incoming["id"], "rejected": True}
     assert sandbox.requests[-1].json == {"from": "12025550100@c.us", "id": incoming["id"]}
-    unknown = error(await call(mcp, "waha_reject_call", {"call_id": "ABCDEF0123", "caller": "12025550100"}))
+    unknown = error(await call(mcp, "waha_reject_call", {"callId": "ABCDEF0123", "caller": "12025550100"}))
     assert "404" in unknown and "not found" in unknown
 
 
 async def test_bad_call_ids_are_refused_before_any_request(mcp: Client, sandbox: Sandbox) -> None:
-    assert "call_id" in error(await call(mcp, "waha_reject_call", {"call_id": "x", "caller": "12025550100"}))
-    assert "caller" in error(await call(mcp, "waha_reject_call", {"call_id": "ABCDEF01", "caller": "me"}))
+    message = error(await call(mcp, "waha_reject_call", {"callId": "x", "caller": "12025550100"}))
+    assert "callId: String should match pattern" in message
+    message = error(await call(mcp, "waha_reject_call", {"callId": "ABCDEF01", "caller": "me"}))
+    assert "caller 'me' is not a WhatsApp id" in message
+    message = error(await call(mcp, "waha_reject_call", {"call_id": "ABCDEF01", "caller": "12025550100"}))
+    assert "unknown argument `call_id`: did you mean `callId`?" in message
     assert sandbox.requests == []
+
+
+async def test_media_tools_are_annotated_by_effect(mcp: Client) -> None:
+    tools = {t.name: t for t in (await mcp.list_tools()).tools}
+    expected = {  # readOnly, destructive, idempotent, openWorld
+        "waha_download_media": (True, False, True, False),
+        "waha_convert_media": (False, False, True, False),
+        "waha_reject_call": (False, False, False, True),
+    }
+    for name, hints in expected.items():
+        notes = tools[name].annotations
+        assert notes is not None, name
+        got = (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint)
+        assert got == hints, name
+    schema = tools["waha_reject_call"].input_schema
+    assert schema["required"] == ["callId", "caller"] and "pattern" in schema["properties"]["callId"]

@@ -17,6 +17,7 @@ from waha_mcp.sandbox import Sandbox
 from waha_mcp.sandbox.world import World
 from waha_mcp.server import build_server
 from waha_mcp.tools.messages import build_vcard
+from waha_mcp.tools.registry import REGISTRY
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -74,10 +75,11 @@ async def test_send_message_is_read_back_in_the_chat(mcp: Client, sandbox: Sandb
     chat = person(sandbox)
     phone = chat.removesuffix("@c.us")
     out = data(await call(mcp, "waha_send_message", {"chatId": f"+{phone}", "text": "Hello from the agent"}))
-    assert set(out) == {"id", "chatId", "time"}
-    assert out["chatId"] == chat and out["id"].startswith(f"true_{chat}_") and out["time"].endswith("+00:00")
+    assert set(out) == {"session", "messageId", "chatId", "time"}
+    assert out["session"] == "default" and out["chatId"] == chat
+    assert out["messageId"].startswith(f"true_{chat}_") and out["time"].endswith("+00:00")
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"] and latest["body"] == "Hello from the agent" and latest["fromMe"] is True
+    assert latest["id"] == out["messageId"] and latest["body"] == "Hello from the agent" and latest["fromMe"] is True
     assert sent_bodies(sandbox, "/api/sendText")[-1] == {
         "chatId": chat,
         "text": "Hello from the agent",
@@ -89,11 +91,12 @@ async def test_send_message_is_read_back_in_the_chat(mcp: Client, sandbox: Sandb
 async def test_reply_and_link_preview_off_and_explicit_session(mcp: Client, sandbox: Sandbox) -> None:
     chat = next(iter(world(sandbox, "business").contacts))
     quoted = world(sandbox, "business").chats[chat].messages[-1].id
-    args = {"chatId": chat, "text": "see https://x.org", "reply_to": quoted, "link_preview": False}
+    args = {"chatId": chat, "text": "see https://x.org", "replyTo": quoted, "linkPreview": False}
     out = data(await call(mcp, "waha_send_message", {**args, "session": "business"}))
+    assert out["session"] == "business"
     body = sent_bodies(sandbox, "/api/sendText")[-1]
     assert body["session"] == "business" and body["reply_to"] == quoted and body["linkPreview"] is False
-    stored = world(sandbox, "business").find_message(chat, out["id"])
+    stored = world(sandbox, "business").find_message(chat, out["messageId"])
     assert stored is not None and stored.reply_to is not None and stored.reply_to.id == quoted
 
 
@@ -110,9 +113,9 @@ async def test_custom_link_preview_uses_the_url_in_the_text(mcp: Client, sandbox
     args = {
         "chatId": chat,
         "text": "Our launch: https://example.com/launch.",
-        "preview_title": "Launch",
-        "preview_description": "All the news",
-        "preview_image_url": "https://example.com/og.jpg",
+        "previewTitle": "Launch",
+        "previewDescription": "All the news",
+        "previewImageUrl": "https://example.com/og.jpg",
     }
     out = data(await call(mcp, "waha_send_message", args))
     body = sent_bodies(sandbox, "/api/send/link-custom-preview")[-1]
@@ -122,16 +125,16 @@ async def test_custom_link_preview_uses_the_url_in_the_text(mcp: Client, sandbox
         "description": "All the news",
         "image": {"url": "https://example.com/og.jpg"},
     }
-    stored = world(sandbox).find_message(chat, out["id"])
+    stored = world(sandbox).find_message(chat, out["messageId"])
     assert stored is not None and stored.preview["title"] == "Launch"
 
 
 async def test_button_reply(mcp: Client, sandbox: Sandbox) -> None:
     chat = person(sandbox)
-    out = data(await call(mcp, "waha_send_message", {"chatId": chat, "text": "Yes please", "button_id": "yes"}))
+    out = data(await call(mcp, "waha_send_message", {"chatId": chat, "text": "Yes please", "buttonId": "yes"}))
     body = sent_bodies(sandbox, "/api/send/buttons/reply")[-1]
     assert body["selectedButtonID"] == "yes" and body["selectedDisplayText"] == "Yes please"
-    assert world(sandbox).find_message(chat, out["id"]).button == {"id": "yes", "text": "Yes please"}
+    assert world(sandbox).find_message(chat, out["messageId"]).button == {"id": "yes", "text": "Yes please"}
 
 
 @pytest.mark.parametrize(
@@ -140,14 +143,21 @@ async def test_button_reply(mcp: Client, sandbox: Sandbox) -> None:
         ({"chatId": "123", "text": "hi"}, "not a WhatsApp id"),
         ({"chatId": "hello@example.com", "text": "hi"}, "not a WhatsApp id"),
         ({"chatId": "12025550100", "text": "   "}, "text is empty"),
-        ({"chatId": "12025550100", "text": "x" * 65537}, "over WhatsApp's limit of 65536"),
-        ({"chatId": "12025550100", "text": "hi", "reply_to": "not an id"}, "reply_to"),
-        ({"chatId": "12025550100", "text": "no url", "preview_title": "T"}, "needs an http(s) URL in text"),
+        ({"chatId": "12025550100", "text": ""}, "text: String should have at least 1 character"),
+        ({"chatId": "12025550100", "text": "x" * 65537}, "text: String should have at most 65536 characters"),
+        ({"chatId": "12025550100", "text": "hi", "replyTo": "not an id"}, "replyTo 'not an id' is not a WAHA"),
+        ({"chatId": "12025550100", "text": "no url", "previewTitle": "T"}, "needs an http(s) URL in text"),
         (
-            {"chatId": "12025550100", "text": "https://a.b", "preview_title": "T", "link_preview": False},
-            "contradicts",
+            {"chatId": "12025550100", "text": "https://a.b", "previewTitle": "T", "linkPreview": False},
+            "linkPreview=false contradicts",
         ),
-        ({"chatId": "12025550100", "text": "https://a.b", "preview_description": "d"}, "needs preview_title"),
+        ({"chatId": "12025550100", "text": "https://a.b", "previewDescription": "d"}, "needs previewTitle"),
+        (
+            {"chatId": "12025550100", "text": "https://a.b", "previewTitle": "T", "previewImageUrl": "file:///x"},
+            "previewImageUrl must be an http(s) URL",
+        ),
+        ({"chatId": "12025550100", "text": "https://a.b", "buttonId": "y", "previewTitle": "T"}, "buttonId and"),
+        ({"chatId": "12025550100", "text": "hi", "reply_to": "x"}, "unknown argument `reply_to`"),
     ],
 )
 async def test_bad_text_arguments_are_refused_before_any_request(
@@ -155,6 +165,15 @@ async def test_bad_text_arguments_are_refused_before_any_request(
 ) -> None:
     message = error(await call(mcp, "waha_send_message", args))
     assert reason in message and message.startswith("waha_send_message: ")
+    assert sandbox.requests == []
+
+
+async def test_a_misspelt_argument_is_refused_with_a_suggestion_before_any_request(
+    mcp: Client, sandbox: Sandbox
+) -> None:
+    args = {"chatId": person(sandbox), "text": "hi", "sesion": "business"}
+    message = error(await call(mcp, "waha_send_message", args))
+    assert message == "waha_send_message: unknown argument `sesion`: did you mean `session`?"
     assert sandbox.requests == []
 
 
@@ -183,7 +202,7 @@ async def test_image_from_url_shows_as_media_in_the_chat(mcp: Client, sandbox: S
         "url": "https://example.com/photos/cat.jpg",
     }
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"] and latest["hasMedia"] is True and latest["body"] == "Our cat"
+    assert latest["id"] == out["messageId"] and latest["hasMedia"] is True and latest["body"] == "Our cat"
     assert latest["media"]["mimetype"] == "image/jpeg" and latest["media"]["filename"] == "cat.jpg"
     assert latest["media"]["url"]
 
@@ -192,7 +211,7 @@ async def test_local_file_inside_the_directory_is_sent_as_base64(mcp: Client, sa
     out = data(await call(mcp, "waha_send_media", {"chatId": person(sandbox), "file": "pic.png"}))
     file = sent_bodies(sandbox, "/api/sendImage")[-1]["file"]
     assert file == {"mimetype": "image/png", "filename": "pic.png", "data": base64.b64encode(PNG).decode()}
-    assert world(sandbox).find_message(person(sandbox), out["id"]).content == PNG
+    assert world(sandbox).find_message(person(sandbox), out["messageId"]).content == PNG
 
 
 async def test_base64_document_and_forced_type(mcp: Client, sandbox: Sandbox) -> None:
@@ -207,7 +226,7 @@ async def test_base64_document_and_forced_type(mcp: Client, sandbox: Sandbox) ->
 
 
 async def test_video_with_convert_and_note(mcp: Client, sandbox: Sandbox) -> None:
-    args = {"chatId": person(sandbox), "file": "https://example.com/clip.mov", "convert": True, "video_note": True}
+    args = {"chatId": person(sandbox), "file": "https://example.com/clip.mov", "convert": True, "videoNote": True}
     assert data(await call(mcp, "waha_send_media", args))["type"] == "video"
     body = sent_bodies(sandbox, "/api/sendVideo")[-1]
     assert body["convert"] is True and body["asNote"] is True
@@ -230,7 +249,9 @@ async def test_video_with_convert_and_note(mcp: Client, sandbox: Sandbox) -> Non
         ({"file": "ftp://example.com/a.png"}, "only http(s) URLs"),
         ({}, "exactly one of `file`"),
         ({"file": "pic.png", "data": "AAAA"}, "exactly one of `file`"),
-        ({"file": "pic.png", "convert": True}, "videos only"),
+        ({"file": "pic.png", "convert": True}, "convert and videoNote apply to videos only"),
+        ({"file": "pic.png", "caption": "x" * 65537}, "caption: String should have at most 65536 characters"),
+        ({"file": "pic.png", "replyTo": "no id"}, "replyTo 'no id' is not a WAHA message id"),
     ],
 )
 async def test_bad_media_is_refused_before_any_request(
@@ -272,7 +293,7 @@ async def test_voice_is_converted_unless_already_opus(mcp: Client, sandbox: Sand
     file = sent_bodies(sandbox, "/api/sendVoice")[-1]["file"]
     assert file["mimetype"] == "audio/ogg; codecs=opus" and file["filename"] == "note.opus" and file["data"]
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"] and latest["hasMedia"] is True
+    assert latest["id"] == out["messageId"] and latest["hasMedia"] is True
     assert latest["media"]["mimetype"].startswith("audio/ogg")
     data(await call(mcp, "waha_send_audio", {"chatId": chat, "file": "note.opus", "convert": True}))
     assert sent_bodies(sandbox, "/api/sendVoice")[-1]["convert"] is True
@@ -292,14 +313,18 @@ async def test_location_is_read_back(mcp: Client, sandbox: Sandbox, waha: WAHACl
     args = {"chatId": chat, "latitude": 48.8584, "longitude": 2.2945, "title": "Eiffel Tower"}
     out = data(await call(mcp, "waha_send_location", args))
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"]
+    assert latest["id"] == out["messageId"]
     assert latest["location"] == {"latitude": "48.8584", "longitude": "2.2945", "live": False, "name": "Eiffel Tower"}
+    before = len(sandbox.requests)
     message = error(await call(mcp, "waha_send_location", {**args, "latitude": 91}))
-    assert "latitude 91" in message and len(sandbox.requests) == 2
+    assert "latitude: Input should be less than or equal to 90" in message
+    message = error(await call(mcp, "waha_send_location", {**args, "longitude": -180.5}))
+    assert "longitude: Input should be greater than or equal to -180" in message
+    assert len(sandbox.requests) == before
 
 
 def test_vcard_is_version_3_with_waid() -> None:
-    card = build_vcard("Jane  Q. Doe", "+1 (202) 555-0100", "ACME, Inc.")
+    card = build_vcard("Jane  Q. Doe", "12025550100", "ACME, Inc.")
     assert card.split("\r\n") == [
         "BEGIN:VCARD",
         "VERSION:3.0",
@@ -319,7 +344,7 @@ async def test_contact_card_from_fields_or_raw(mcp: Client, sandbox: Sandbox, wa
     card = sent_bodies(sandbox, "/api/sendContactVcard")[-1]["contacts"][0]["vcard"]
     assert "TEL;type=CELL;type=VOICE;waid=447700900123:+447700900123" in card
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"] and latest["vCards"] == [card] and latest["body"] == "Jane Doe"
+    assert latest["id"] == out["messageId"] and latest["vCards"] == [card] and latest["body"] == "Jane Doe"
     raw = "BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nTEL;waid=15550001111:+15550001111\nEND:VCARD"
     data(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": raw}))
     assert sent_bodies(sandbox, "/api/sendContactVcard")[-1]["contacts"] == [{"vcard": raw}]
@@ -328,7 +353,7 @@ async def test_contact_card_from_fields_or_raw(mcp: Client, sandbox: Sandbox, wa
     assert "not both" in error(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": raw, "name": "X"}))
     assert "BEGIN:VCARD" in error(await call(mcp, "waha_send_contact", {"chatId": chat, "vcard": "hello"}))
     bad_phone = {"chatId": chat, "name": "X", "phone": "call me"}
-    assert "digits only" in error(await call(mcp, "waha_send_contact", bad_phone))
+    assert "phone 'call me' must be an international number" in error(await call(mcp, "waha_send_contact", bad_phone))
     assert len(sandbox.requests) == before
 
 
@@ -337,28 +362,34 @@ async def test_contact_card_from_fields_or_raw(mcp: Client, sandbox: Sandbox, wa
 
 async def test_poll_and_vote(mcp: Client, sandbox: Sandbox) -> None:
     chat = person(sandbox)
-    args = {"chatId": chat, "question": "Lunch?", "options": ["Pizza", "Sushi", "Salad"], "multiple_answers": True}
+    args = {"chatId": chat, "question": "Lunch?", "options": ["Pizza", "Sushi", "Salad"], "multipleAnswers": True}
     poll = data(await call(mcp, "waha_send_poll", args))
     assert sent_bodies(sandbox, "/api/sendPoll")[-1]["poll"] == {
         "name": "Lunch?",
         "options": ["Pizza", "Sushi", "Salad"],
         "multipleAnswers": True,
     }
-    vote = data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": ["Sushi", "Salad"]}))
-    assert vote["chatId"] == chat  # read from the poll's id
-    stored = world(sandbox).find_message(chat, poll["id"])
+    args = {"pollMessageId": poll["messageId"], "votes": ["Sushi", "Salad"]}
+    vote = data(await call(mcp, "waha_send_poll_vote", args))
+    assert vote == {
+        "session": "default",
+        "pollMessageId": poll["messageId"],
+        "chatId": chat,
+        "votes": ["Sushi", "Salad"],
+    }
+    stored = world(sandbox).find_message(chat, poll["messageId"])
     assert stored is not None and stored.votes == {world(sandbox).me_id: ["Sushi", "Salad"]}
-    data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": []}))
+    data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["messageId"], "votes": []}))
     assert stored.votes == {}
-    message = error(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["id"], "votes": ["Tacos"]}))
+    message = error(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["messageId"], "votes": ["Tacos"]}))
     assert "Not options of the poll: Tacos" in message
 
 
 @pytest.mark.parametrize(
     ("options", "reason"),
     [
-        (["only one"], "2 to 12 options, got 1"),
-        ([f"o{i}" for i in range(13)], "2 to 12 options, got 13"),
+        (["only one"], "options: List should have at least 2 items"),
+        ([f"o{i}" for i in range(13)], "options: List should have at most 12 items"),
         (["same", "same "], "different from each other"),
         (["a", ""], "must not be empty"),
     ],
@@ -396,9 +427,18 @@ async def test_list_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> 
     assert (await chat_messages(waha, chat))[0]["body"] == "Menu"
     before = len(sandbox.requests)
     too_many = [{"title": "S", "rows": [{"title": f"r{i}"} for i in range(11)]}]
-    assert "at most 10 rows" in error(await call(mcp, "waha_send_list", {**args, "sections": too_many}))
+    message = error(await call(mcp, "waha_send_list", {**args, "sections": too_many}))
+    assert "sections.0.rows: List should have at most 10 items" in message
+    in_all = [{"title": f"S{n}", "rows": [{"title": f"r{n}{i}"} for i in range(6)]} for n in range(2)]
+    assert "at most 10 rows in all, got 12" in error(await call(mcp, "waha_send_list", {**args, "sections": in_all}))
     no_rows = [{"title": "S", "rows": []}]
-    assert "invalid sections" in error(await call(mcp, "waha_send_list", {**args, "sections": no_rows}))
+    message = error(await call(mcp, "waha_send_list", {**args, "sections": no_rows}))
+    assert "sections.0.rows: List should have at least 1 item" in message
+    stray = [{"title": "S", "rows": [{"title": "r", "rowId": "x"}]}]
+    message = error(await call(mcp, "waha_send_list", {**args, "sections": stray}))
+    assert "sections.0.rows.0.rowId" in message
+    dupes = [{"title": "S", "rows": [{"title": "a", "id": "x"}, {"title": "b", "id": "x"}]}]
+    assert "row ids must be unique" in error(await call(mcp, "waha_send_list", {**args, "sections": dupes}))
     assert len(sandbox.requests) == before
 
 
@@ -422,7 +462,7 @@ async def test_event_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) ->
         "location": {"name": "Luigi's"},
     }
     latest = (await chat_messages(waha, chat))[0]
-    assert latest["id"] == out["id"] and latest["body"] == "Team dinner"
+    assert latest["id"] == out["messageId"] and latest["body"] == "Team dinner"
     before = len(sandbox.requests)
     naive = {**args, "start": "2026-03-01T19:00:00", "end": None}
     assert "no UTC offset" in error(await call(mcp, "waha_send_event", naive))
@@ -437,10 +477,10 @@ async def test_event_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) ->
 async def test_forward_copies_the_message_to_another_chat(mcp: Client, sandbox: Sandbox, waha: WAHAClient) -> None:
     src, dst = person(sandbox, 0), person(sandbox, 1)
     original = data(await call(mcp, "waha_send_location", {"chatId": src, "latitude": 1.0, "longitude": 2.0}))
-    out = data(await call(mcp, "waha_forward_message", {"chatId": dst, "messageId": original["id"]}))
-    assert out["chatId"] == dst and out["forwarded"] == original["id"]
+    out = data(await call(mcp, "waha_forward_message", {"chatId": dst, "messageId": original["messageId"]}))
+    assert out["chatId"] == dst and out["forwarded"] == original["messageId"]
     latest = (await chat_messages(waha, dst))[0]
-    assert latest["id"] == out["id"] and latest["location"]["latitude"] == "1.0"
+    assert latest["id"] == out["messageId"] and latest["location"]["latitude"] == "1.0"
     assert latest["_data"]["message"]["locationMessage"]["contextInfo"]["isForwarded"] is True
 
 
@@ -467,7 +507,7 @@ async def test_star_reads_the_chat_from_the_message_id(mcp: Client, sandbox: San
     chat = person(sandbox)
     target = world(sandbox).chats[chat].messages[-1]
     out = data(await call(mcp, "waha_star_message", {"messageId": target.id}))
-    assert out == {"messageId": target.id, "chatId": chat, "starred": True}
+    assert out == {"session": "default", "messageId": target.id, "chatId": chat, "starred": True}
     request = sandbox.requests[-1]
     assert (request.method, request.path) == ("PUT", "/api/star")
     assert request.json == {"messageId": target.id, "chatId": chat, "star": True, "session": "default"}
@@ -483,11 +523,29 @@ async def test_mark_seen_clears_unread_and_marks_received_as_read(mcp: Client, s
     chat = person(sandbox)
     incoming = sandbox.inject_inbound("default", chat, "are you there?")
     assert world(sandbox).chats[chat].unread_count >= 1
-    assert data(await call(mcp, "waha_mark_seen", {"chatId": chat})) == {"chatId": chat, "seen": "all"}
+    out = data(await call(mcp, "waha_mark_seen", {"chatId": chat}))
+    assert out == {"session": "default", "chatId": chat, "seen": "all"}
     assert world(sandbox).chats[chat].unread_count == 0
     assert world(sandbox).find_message(chat, incoming["id"]).ack == 3
     out = data(await call(mcp, "waha_mark_seen", {"chatId": chat, "messageIds": [incoming["id"]]}))
     assert out["seen"] == 1 and sent_bodies(sandbox, "/api/sendSeen")[-1]["messageIds"] == [incoming["id"]]
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "reason"),
+    [
+        ("waha_mark_seen", {"chatId": "12025550100", "messageIds": ["no id"]}, "messageIds 'no id' is not a WAHA"),
+        ("waha_star_message", {"messageId": "true_1@c.us_AB12", "chatId": "nope"}, "chatId 'nope' is not a"),
+        ("waha_forward_message", {"chatId": "nope", "messageId": "true_1@c.us_AB12"}, "chatId 'nope' is not a"),
+        ("waha_react_to_message", {"messageId": "a b", "reaction": ""}, "messageId 'a b' is not a WAHA"),
+        ("waha_send_poll_vote", {"pollMessageId": "x", "votes": []}, "pollMessageId 'x' is not a WAHA"),
+    ],
+)
+async def test_ids_are_checked_by_name_before_any_request(
+    mcp: Client, sandbox: Sandbox, tool: str, args: dict[str, Any], reason: str
+) -> None:
+    assert reason in error(await call(mcp, tool, args))
+    assert sandbox.requests == []
 
 
 async def test_mark_seen_in_a_group_passes_the_sender(mcp: Client, sandbox: Sandbox) -> None:
@@ -498,39 +556,77 @@ async def test_mark_seen_in_a_group_passes_the_sender(mcp: Client, sandbox: Sand
     assert body["participant"] == incoming["id"].split("_")[3] and body["participant"].endswith("@c.us")
 
 
-async def test_typing_starts_and_stops(mcp: Client, sandbox: Sandbox) -> None:
+async def test_typing_is_presence_in_one_chat(mcp: Client, sandbox: Sandbox) -> None:
     from waha_mcp.sandbox.routes.messaging import typing_chats
 
     chat = person(sandbox)
-    assert data(await call(mcp, "waha_set_typing", {"chatId": chat})) == {"chatId": chat, "typing": True}
+    out = data(await call(mcp, "waha_set_presence", {"presence": "typing", "chatId": chat}))
+    assert out == {"session": "default", "presence": "typing", "chatId": chat}
     assert chat in typing_chats(world(sandbox))
-    data(await call(mcp, "waha_set_typing", {"chatId": chat, "typing": False}))
+    data(await call(mcp, "waha_set_presence", {"presence": "paused", "chatId": chat}))
     assert chat not in typing_chats(world(sandbox))
     assert [r.path for r in sandbox.requests] == ["/api/startTyping", "/api/stopTyping"]
 
 
+VISIBLE = [
+    "waha_send_message",
+    "waha_send_media",
+    "waha_send_audio",
+    "waha_send_location",
+    "waha_send_contact",
+    "waha_send_poll",
+    "waha_send_poll_vote",
+    "waha_send_list",
+    "waha_send_event",
+    "waha_forward_message",
+    "waha_react_to_message",
+    "waha_mark_seen",
+]
+
+
 async def test_messages_tools_are_annotated_as_sends(mcp: Client) -> None:
     tools = {t.name: t for t in (await mcp.list_tools()).tools}
-    idempotent = {"waha_react_to_message", "waha_star_message", "waha_mark_seen", "waha_set_typing"}
-    names = [
-        "waha_send_message",
-        "waha_send_media",
-        "waha_send_audio",
-        "waha_send_location",
-        "waha_send_contact",
-        "waha_send_poll",
-        "waha_send_poll_vote",
-        "waha_send_list",
-        "waha_send_event",
-        "waha_forward_message",
-        *sorted(idempotent),
-    ]
-    for name in names:
+    # Every tool of the toolset is classified here: a new one must be added on purpose.
+    assert {name for name in tools if name in REGISTRY and REGISTRY[name].toolset == "messages"} == {
+        *VISIBLE,
+        "waha_star_message",
+    }
+    for name in VISIBLE:
         notes = tools[name].annotations
         assert notes is not None, name
-        assert notes.read_only_hint is False and notes.destructive_hint is False and notes.open_world_hint is True
-        if name in idempotent:
-            assert notes.idempotent_hint is True, name
-        elif name != "waha_send_poll_vote":
-            assert notes.idempotent_hint is False, name
+        assert (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint) == (
+            False,
+            False,
+            False,
+            True,
+        ), name
         assert len(tools[name].description or "") <= 70, name
+    # A star is seen only by this account: a local, repeatable change.
+    star = tools["waha_star_message"].annotations
+    assert star is not None
+    assert (star.read_only_hint, star.destructive_hint, star.idempotent_hint, star.open_world_hint) == (
+        False,
+        False,
+        True,
+        False,
+    )
+    sends = {name for name in VISIBLE if REGISTRY[name].pacing == "send"}
+    assert sends == set(VISIBLE) - {"waha_react_to_message", "waha_mark_seen"}
+
+
+async def test_ids_and_bounds_are_in_the_schema(mcp: Client) -> None:
+    tools = {t.name: t.input_schema for t in (await mcp.list_tools()).tools}
+    message = tools["waha_send_message"]["properties"]
+    assert {"replyTo", "linkPreview", "previewTitle", "previewDescription", "previewImageUrl", "buttonId"} <= set(
+        message
+    )
+    mine = [schema for name, schema in tools.items() if REGISTRY[name].toolset == "messages"]
+    assert all("_" not in argument for schema in mine for argument in schema["properties"])
+    location = tools["waha_send_location"]["properties"]
+    assert (location["latitude"]["minimum"], location["latitude"]["maximum"]) == (-90, 90)
+    options = tools["waha_send_poll"]["properties"]["options"]
+    assert (options["minItems"], options["maxItems"]) == (2, 12)
+    section = tools["waha_send_list"]["properties"]["sections"]["items"]
+    assert section["required"] == ["title", "rows"] and section["additionalProperties"] is False
+    assert set(section["properties"]["rows"]["items"]["properties"]) == {"title", "id", "description"}
+    assert section["properties"]["rows"]["maxItems"] == 10

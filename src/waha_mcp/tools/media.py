@@ -7,15 +7,14 @@ import mimetypes
 import re
 from typing import Annotated, Any, Literal
 
-from mcp_types import BlobResourceContents, CallToolResult, EmbeddedResource, TextContent
+from mcp_types import BlobResourceContents, EmbeddedResource
 from pydantic import Field
 
-from waha_mcp import ids as wid
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
-from waha_mcp.tools._common import Session, dumps, image_result
+from waha_mcp.tools._common import ChatId, MessageId, Rich, Session, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -23,7 +22,7 @@ from waha_mcp.tools.registry import Effect, tool
 INLINE_MAX_BYTES = 1024 * 1024
 # Image types MCP clients render as image content.
 VIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-_CALL_ID = re.compile(r"^[0-9A-Za-z_\-:.@]{4,128}$")
+CallId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_\-:.@]{4,128}$", description="From the call.received event")]
 
 
 def _filename(msg_id: str, media: dict[str, Any], mimetype: str) -> str:
@@ -85,38 +84,41 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
 )
 async def download_media(
     w: Invocation,
-    chatId: str,
-    messageId: str,
+    chatId: ChatId,
+    messageId: MessageId,
     session: Session = None,
     save: bool = False,
-) -> Any:
-    chat, mid = wid.chat_id(chatId), wid.message_id(messageId)
-    media, file = await _download(w, session, chat, mid)
+) -> dict[str, Any] | Rich:
+    mid = messageId
+    media, file = await _download(w, session, chatId, mid)
     mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
-    info: dict[str, Any] = {"message": mid, "mimetype": mimetype, "bytes": len(file.data)}
+    info: dict[str, Any] = {"messageId": mid, "mimetype": mimetype, "bytes": len(file.data)}
     if media.get("filename"):
         info["filename"] = media["filename"]
     too_big = len(file.data) > INLINE_MAX_BYTES
-    if save or (too_big and w.settings.files_dir):
+    # Read-only mode writes nothing: not even a file too big to return inline.
+    auto_save = too_big and w.settings.files_dir is not None and not w.settings.waha_read_only
+    if save or auto_save:
         info["saved"] = str(save_file(w.settings, _filename(mid, media, mimetype), file.data))
     if mimetype in VIEWABLE:
         return image_result(Binary(file.data, mimetype), info)
     if "saved" in info:
         return info
     if too_big:
+        remedy = (
+            "this server is read-only (WAHA_READ_ONLY), so it is not saved to WAHA_MCP_FILES_DIR"
+            if w.settings.waha_read_only
+            else "set WAHA_MCP_FILES_DIR to have it saved there"
+        )
         raise ToolInputError(
-            f"media of {mid} is {len(file.data)} bytes, too big to return inline (>{INLINE_MAX_BYTES}): "
-            "set WAHA_MCP_FILES_DIR to have it saved there"
+            f"media of {mid} is {len(file.data)} bytes, too big to return inline (>{INLINE_MAX_BYTES}): {remedy}"
         )
     return _resource(f"waha://{session}/media/{mid}", file.data, mimetype, info)
 
 
-def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> CallToolResult:
+def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> Rich:
     blob = BlobResourceContents(uri=uri, mime_type=mimetype, blob=base64.b64encode(data).decode())
-    return CallToolResult(
-        content=[EmbeddedResource(type="resource", resource=blob), TextContent(type="text", text=dumps(info))],
-        structured_content=info,
-    )
+    return Rich(info, [EmbeddedResource(type="resource", resource=blob)])
 
 
 @tool(
@@ -132,7 +134,7 @@ async def convert_media(
     session: Session = None,
     url: str | None = None,
     path: Annotated[str | None, Field(description="In WAHA_MCP_FILES_DIR")] = None,
-) -> Any:
+) -> dict[str, Any] | Rich:
     if bool(url) == bool(path):
         raise ToolInputError("give exactly one of url or path")
     data = None
@@ -170,12 +172,9 @@ async def convert_media(
 )
 async def reject_call(
     w: Invocation,
-    call_id: str,
-    caller: str,
+    callId: CallId,
+    caller: ChatId,
     session: Session = None,
 ) -> dict[str, Any]:
-    who = wid.chat_id(caller, field="caller")
-    if not _CALL_ID.match(call_id or ""):
-        raise ToolInputError(f"call_id {call_id[:40]!r} is not a WhatsApp call id (from the call.received event)")
-    await w.client.reject_call(session, who, call_id)
-    return {"call": call_id, "rejected": True}
+    await w.client.reject_call(session, caller, callId)
+    return {"callId": callId, "rejected": True}

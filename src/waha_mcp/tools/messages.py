@@ -1,6 +1,7 @@
-"""Toolset `messages`: WAHA's Chatting and Events tags (send anything, react, star, seen, typing).
+"""Toolset `messages`: WAHA's Chatting and Events tags (send anything, react, star, mark seen).
 
-Every argument is checked before the first HTTP call, so a refused call costs WAHA nothing.
+Every argument is checked before the first HTTP call, so a refused call costs WAHA nothing: ids, bounds
+and shapes by the argument model (see `schema`), the rest here.
 Media comes from an http(s) URL (WAHA fetches it), base64 `data`, or a file inside
 WAHA_MCP_FILES_DIR (see `waha_mcp.files`).
 """
@@ -17,14 +18,13 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from waha_mcp import ids
 from waha_mcp import projections as view
 from waha_mcp.config import Settings
-from waha_mcp.errors import ToolInputError, validation_problems
+from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file
-from waha_mcp.tools._common import ChatId, MessageId, Session
+from waha_mcp.tools._common import ChatId, MessageId, Phone, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -52,23 +52,20 @@ _SNIFF: tuple[tuple[int, bytes, str], ...] = (
 )
 _EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
 
-ReplyTo = str | None
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 FileArg = Annotated[str | None, Field(description="http(s) URL or path in WAHA_MCP_FILES_DIR")]
 DataArg = Annotated[str | None, Field(description="base64")]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
 # --------------------------------------------------------------------------- argument checks
 
 
-def _reply(value: str | None) -> str | None:
-    return ids.message_id(value, field="reply_to") if value else None
-
-
 def _text(value: str, field: str = "text") -> str:
-    if not isinstance(value, str) or not value.strip():
+    """Length is the schema's; blank text passes it and is refused here."""
+    if not value.strip():
         raise ToolInputError(f"{field} is empty: WhatsApp does not send empty messages")
-    if len(value) > MAX_TEXT:
-        raise ToolInputError(f"{field} has {len(value)} characters, over WhatsApp's limit of {MAX_TEXT}")
     return value
 
 
@@ -80,7 +77,7 @@ def _chat_of(message_id: str) -> str | None:
 
 def _chat_for(chat: str | None, message_id: str, field: str = "messageId") -> str:
     if chat:
-        return ids.chat_id(chat)
+        return chat
     derived = _chat_of(message_id)
     if derived is None:
         raise ToolInputError(f"give chatId: it cannot be read from {field} {message_id!r}")
@@ -214,44 +211,43 @@ def _media(
 async def send_message(
     w: Invocation,
     chatId: ChatId,
-    text: str,
-    reply_to: ReplyTo = None,
-    link_preview: bool = True,
-    mentions: Annotated[list[str] | None, Field(description="Ids to @mention; put @<number> in text")] = None,
-    preview_title: Annotated[str | None, Field(description="Custom card for the URL in text")] = None,
-    preview_description: str | None = None,
-    preview_image_url: str | None = None,
-    button_id: Annotated[str | None, Field(description="Answer a buttons message")] = None,
+    text: Text,
+    replyTo: MessageId | None = None,
+    linkPreview: bool = True,
+    mentions: Annotated[list[ChatId] | None, Field(description="Ids to @mention (write @<number> in text)")] = None,
+    previewTitle: Annotated[str | None, Field(description="Custom card for the URL in text")] = None,
+    previewDescription: str | None = None,
+    previewImageUrl: str | None = None,
+    buttonId: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, body, quoted = ids.chat_id(chatId), _text(text), _reply(reply_to)
-    tagged = ids.chat_ids(mentions, field="mentions") if mentions else None
-    custom = preview_title is not None or preview_description is not None or preview_image_url is not None
-    if button_id is not None:
+    chat, body, quoted = chatId, _text(text), replyTo
+    custom = previewTitle is not None or previewDescription is not None or previewImageUrl is not None
+    if buttonId is not None:
         if custom:
-            raise ToolInputError("button_id and a custom preview cannot be combined")
-        sent = await w.client.send_buttons_reply(session, chat, body, button_id, reply_to=quoted)
+            raise ToolInputError("buttonId and a custom preview cannot be combined")
+        sent = await w.client.send_buttons_reply(session, chat, body, buttonId, reply_to=quoted)
     elif custom:
-        if not link_preview:
-            raise ToolInputError("link_preview=false contradicts a custom preview")
-        if not (preview_title or "").strip():
-            raise ToolInputError("a custom preview needs preview_title")
+        if not linkPreview:
+            raise ToolInputError("linkPreview=false contradicts a custom preview")
+        if not (previewTitle or "").strip():
+            raise ToolInputError("a custom preview needs previewTitle")
         found = _URL_IN_TEXT.search(body)
         if found is None:
             raise ToolInputError("a custom preview needs an http(s) URL in text: the card describes it")
         preview: dict[str, Any] = {
             "url": found.group(0).rstrip(".,;:!?)"),
-            "title": preview_title,
-            "description": preview_description or "",
+            "title": previewTitle,
+            "description": previewDescription or "",
         }
-        if preview_image_url:
-            if urlsplit(preview_image_url).scheme.lower() not in ("http", "https"):
-                raise ToolInputError("preview_image_url must be an http(s) URL")
-            preview["image"] = {"url": preview_image_url}
+        if previewImageUrl:
+            if urlsplit(previewImageUrl).scheme.lower() not in ("http", "https"):
+                raise ToolInputError("previewImageUrl must be an http(s) URL")
+            preview["image"] = {"url": previewImageUrl}
         sent = await w.client.send_link_custom_preview(session, chat, body, preview, reply_to=quoted)
     else:
         sent = await w.client.send_text(
-            session, chat, body, reply_to=quoted, link_preview=link_preview, mentions=tagged
+            session, chat, body, reply_to=quoted, link_preview=linkPreview, mentions=mentions or None
         )
     return view.sent(sent, chat)
 
@@ -276,26 +272,24 @@ async def send_media(
     chatId: ChatId,
     file: FileArg = None,
     data: DataArg = None,
-    caption: str | None = None,
+    caption: Annotated[str | None, Field(max_length=MAX_TEXT)] = None,
     filename: str | None = None,
     mimetype: str | None = None,
     type: Literal["image", "video", "file"] | None = None,
     convert: Annotated[bool | None, Field(description="video: re-encode")] = None,
-    video_note: bool | None = None,
-    reply_to: ReplyTo = None,
+    videoNote: bool | None = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
-    if caption is not None and len(caption) > MAX_TEXT:
-        raise ToolInputError(f"caption has {len(caption)} characters, over WhatsApp's limit of {MAX_TEXT}")
+    chat, quoted = chatId, replyTo
     media = _media(
         w.settings, file, data, filename, mimetype, default_mime="application/octet-stream", default_name="file"
     )
     kind = type or (
         "image" if media.base_type in _IMAGE_MIMES else "video" if media.base_type.startswith("video/") else "file"
     )
-    if (convert or video_note) and kind != "video":
-        raise ToolInputError("convert and video_note apply to videos only")
+    if (convert or videoNote) and kind != "video":
+        raise ToolInputError("convert and videoNote apply to videos only")
     if kind == "image":
         sent = await w.client.send_image(session, chat, media.waha(), caption=caption, reply_to=quoted)
     elif kind == "video":
@@ -305,7 +299,7 @@ async def send_media(
             media.waha(),
             convert=bool(convert),
             caption=caption,
-            as_note=video_note or None,
+            as_note=videoNote or None,
             reply_to=quoted,
         )
     else:
@@ -328,10 +322,10 @@ async def send_audio(
     data: DataArg = None,
     mimetype: str | None = None,
     convert: Annotated[bool | None, Field(description="Default: unless OGG/Opus")] = None,
-    reply_to: ReplyTo = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
+    chat, quoted = chatId, replyTo
     media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
     if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
         is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
@@ -360,17 +354,13 @@ async def send_audio(
 async def send_location(
     w: Invocation,
     chatId: ChatId,
-    latitude: float,
-    longitude: float,
+    latitude: Latitude,
+    longitude: Longitude,
     title: str = "",
-    reply_to: ReplyTo = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
-    if not -90 <= latitude <= 90:
-        raise ToolInputError(f"latitude {latitude} is outside -90..90")
-    if not -180 <= longitude <= 180:
-        raise ToolInputError(f"longitude {longitude} is outside -180..180")
+    chat, quoted = chatId, replyTo
     sent = await w.client.send_location(session, chat, latitude, longitude, title, reply_to=quoted)
     return view.sent(sent, chat)
 
@@ -382,9 +372,11 @@ def _vcard_text(value: str) -> str:
     )
 
 
-def build_vcard(name: str, phone: str, organization: str | None = None) -> str:
-    """A vCard 3.0 WhatsApp shows as a contact with a 'Message' button (`waid` = the WhatsApp number)."""
-    digits = ids.phone_number(phone, field="phone")
+def build_vcard(name: str, digits: str, organization: str | None = None) -> str:
+    """A vCard 3.0 WhatsApp shows as a contact with a 'Message' button (`waid` = the WhatsApp number).
+
+    `digits` is the international number as the `Phone` marker leaves it: digits only.
+    """
     full = " ".join(name.split())
     first, _, last = full.rpartition(" ")
     if not first:
@@ -413,13 +405,13 @@ async def send_contact(
     w: Invocation,
     chatId: ChatId,
     name: str | None = None,
-    phone: str | None = None,
+    phone: Phone | None = None,
     organization: str | None = None,
     vcard: str | None = None,
-    reply_to: ReplyTo = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
+    chat, quoted = chatId, replyTo
     if vcard is not None:
         if name or phone or organization:
             raise ToolInputError("give either vcard or name/phone/organization, not both")
@@ -448,24 +440,21 @@ async def send_contact(
 async def send_poll(
     w: Invocation,
     chatId: ChatId,
-    question: str,
-    options: list[str],
-    multiple_answers: bool | None = None,
-    reply_to: ReplyTo = None,
+    question: Text,
+    options: Annotated[list[str], Field(min_length=POLL_OPTIONS[0], max_length=POLL_OPTIONS[1])],
+    multipleAnswers: bool | None = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
+    chat, quoted = chatId, replyTo
     _text(question, "question")
     cleaned = [option.strip() for option in options]
-    low, high = POLL_OPTIONS
-    if not low <= len(cleaned) <= high:
-        raise ToolInputError(f"a poll needs {low} to {high} options, got {len(cleaned)}")
     if any(not option for option in cleaned):
         raise ToolInputError("poll options must not be empty")
     if len(set(cleaned)) != len(cleaned):
         raise ToolInputError("poll options must be different from each other")
     sent = await w.client.send_poll(
-        session, chat, question, cleaned, multiple_answers=bool(multiple_answers), reply_to=quoted
+        session, chat, question, cleaned, multiple_answers=bool(multipleAnswers), reply_to=quoted
     )
     return view.sent(sent, chat) | {"options": len(cleaned)}
 
@@ -482,28 +471,28 @@ async def send_poll_vote(
     w: Invocation,
     pollMessageId: MessageId,
     votes: list[str],
-    chatId: str | None = None,
+    chatId: ChatId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    poll_id = ids.message_id(pollMessageId, field="pollMessageId")
+    poll_id = pollMessageId
     chat = _chat_for(chatId, poll_id, "pollMessageId")
-    if any(not isinstance(v, str) or not v.strip() for v in votes):
+    if any(not v.strip() for v in votes):
         raise ToolInputError("votes must be option names, not empty strings")
     await w.client.send_poll_vote(session, chat, poll_id, votes)
     return {"pollMessageId": poll_id, "chatId": chat, "votes": votes}
 
 
-class _Row(BaseModel):
+class ListRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
     id: str | None = None
     description: str | None = None
 
 
-class _Section(BaseModel):
+class ListSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1)
-    rows: list[_Row] = Field(min_length=1)
+    rows: list[ListRow] = Field(min_length=1, max_length=LIST_ROWS)
 
 
 @tool(
@@ -517,29 +506,23 @@ class _Section(BaseModel):
 async def send_list(
     w: Invocation,
     chatId: ChatId,
-    title: str,
-    button: Annotated[str, Field(description="Label of the button opening the list")],
-    sections: Annotated[list[dict[str, Any]], Field(description="[{title, rows: [{title, id?, description?}]}]")],
+    title: Text,
+    button: Annotated[str, Field(min_length=1, description="Label of the button opening the list")],
+    sections: Annotated[list[ListSection], Field(min_length=1)],
     description: str | None = None,
     footer: str | None = None,
-    reply_to: ReplyTo = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
+    chat, quoted = chatId, replyTo
     _text(title, "title")
     _text(button, "button")
-    try:
-        parsed = [_Section.model_validate(section) for section in sections]
-    except ValidationError as exc:
-        raise ToolInputError(f"invalid sections: {validation_problems(exc, 'sections')}") from None
-    if not parsed:
-        raise ToolInputError("a list needs at least one section with rows")
-    count = sum(len(section.rows) for section in parsed)
+    count = sum(len(section.rows) for section in sections)
     if count > LIST_ROWS:
-        raise ToolInputError(f"a list shows at most {LIST_ROWS} rows, got {count}")
+        raise ToolInputError(f"a list shows at most {LIST_ROWS} rows in all, got {count}")
     n = 0
     waha_sections = []
-    for section in parsed:
+    for section in sections:
         rows = []
         for row in section.rows:
             n += 1
@@ -585,15 +568,15 @@ def _unix(value: str, field: str) -> int:
 async def send_event(
     w: Invocation,
     chatId: ChatId,
-    name: str,
+    name: Text,
     start: Annotated[str, Field(description="ISO 8601 with offset")],
     end: str | None = None,
     description: str | None = None,
     location: str | None = None,
-    reply_to: ReplyTo = None,
+    replyTo: MessageId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, quoted = ids.chat_id(chatId), _reply(reply_to)
+    chat, quoted = chatId, replyTo
     _text(name, "name")
     event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
     if end:
@@ -621,13 +604,12 @@ async def send_event(
 )
 async def forward_message(
     w: Invocation,
-    chatId: Annotated[str, Field(description="Target chat")],
+    chatId: Annotated[ChatId, Field(description="Target chat")],
     messageId: MessageId,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat, mid = ids.chat_id(chatId), ids.message_id(messageId)
-    sent = await w.client.forward_message(session, chat, mid)
-    return view.sent(sent, chat) | {"forwarded": mid}
+    sent = await w.client.forward_message(session, chatId, messageId)
+    return view.sent(sent, chatId) | {"forwarded": messageId}
 
 
 @tool(
@@ -643,7 +625,7 @@ async def react_to_message(
     reaction: str,
     session: Session = None,
 ) -> dict[str, Any]:
-    mid = ids.message_id(messageId)
+    mid = messageId
     emoji = reaction.strip()
     if emoji and (len(emoji) > 32 or re.search(r"[A-Za-z\s]", emoji)):
         raise ToolInputError(f'reaction {reaction[:40]!r} must be one emoji, or "" to remove the reaction')
@@ -662,10 +644,10 @@ async def star_message(
     w: Invocation,
     messageId: MessageId,
     star: bool = True,
-    chatId: str | None = None,
+    chatId: ChatId | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    mid = ids.message_id(messageId)
+    mid = messageId
     chat = _chat_for(chatId, mid)
     await w.client.set_star(session, chat, mid, star)
     return {"messageId": mid, "chatId": chat, "starred": star}
@@ -681,11 +663,10 @@ async def star_message(
 async def mark_seen(
     w: Invocation,
     chatId: ChatId,
-    messageIds: list[str] | None = None,
+    messageIds: list[MessageId] | None = None,
     session: Session = None,
 ) -> dict[str, Any]:
-    chat = ids.chat_id(chatId)
-    given = [ids.message_id(mid, field="messageIds") for mid in messageIds or []]
+    chat, given = chatId, messageIds or []
     participant = None
     if given and chat.endswith("@g.us"):
         # NOWEB wants the sender of group messages; received group ids end with it.
