@@ -128,7 +128,7 @@ def session_configs() -> st.SearchStrategy[dict[str, Any]]:
         {"url": st.one_of(st.sampled_from(SECRETISH_URLS), odd_text())},
         optional={
             "events": st.lists(st.sampled_from(["message", "session.status", "nope", ""]), max_size=3),
-            "hmac_key": odd_text(),
+            "hmacKey": odd_text(),
         },
     )
     proxy = st.fixed_dictionaries({"server": odd_text()}, optional={"username": odd_text(), "password": odd_text()})

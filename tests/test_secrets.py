@@ -31,7 +31,7 @@ SECRETS = (API_KEY, WRONG_KEY, HMAC_KEY, PROXY_PASSWORD)
 CONFIG = {
     "metadata": {"team": "ops"},
     "proxy": {"server": "proxy.example:3128", "username": "bob", "password": PROXY_PASSWORD},
-    "webhooks": [{"url": "https://hooks.example/in", "events": ["message"], "hmac_key": HMAC_KEY}],
+    "webhooks": [{"url": "https://hooks.example/in", "events": ["message"], "hmacKey": HMAC_KEY}],
 }
 
 
@@ -111,7 +111,7 @@ async def test_session_config_secrets_never_come_back(keyed: Sandbox, debug_logs
         assert merged["proxy"]["password"] == PROXY_PASSWORD  # kept across the update, never shown
         # Failure paths that carry the same secrets in their arguments.
         assert (await s.run("waha_create_session", {"name": "vault", "config": CONFIG})).is_error  # exists
-        broken = {"proxy": {"password": PROXY_PASSWORD}, "webhooks": [{"url": "x", "hmac_key": HMAC_KEY}]}
+        broken = {"proxy": {"password": PROXY_PASSWORD}, "webhooks": [{"url": "x", "hmacKey": HMAC_KEY}]}
         assert (await s.run("waha_create_session", {"name": "vault2", "config": broken})).is_error
         assert (await s.run("waha_create_session", {"name": "vault3", "start": PROXY_PASSWORD})).is_error
         assert (await s.run("waha_update_session_config", {"session": "vault", "config": HMAC_KEY})).is_error

@@ -91,7 +91,11 @@ async def test_mark_unread_and_archive_show_in_the_list(mcp: Client, sandbox: Sa
     data(await call(mcp, "waha_mark_chat_read", {"chatId": chat.id}))
     data(await call(mcp, "waha_mark_chat_unread", {"chatId": chat.id}))
     assert (await chats_by_id(mcp))[chat.id]["unread"] == "marked"
-    assert data(await call(mcp, "waha_archive_chat", {"chatId": chat.id})) == {"session": "default", "chatId": chat.id, "archived": True}
+    assert data(await call(mcp, "waha_archive_chat", {"chatId": chat.id})) == {
+        "session": "default",
+        "chatId": chat.id,
+        "archived": True,
+    }
     assert (await chats_by_id(mcp))[chat.id]["archived"] is True
     data(await call(mcp, "waha_archive_chat", {"chatId": chat.id, "archived": False}))
     assert "archived" not in (await chats_by_id(mcp))[chat.id]
