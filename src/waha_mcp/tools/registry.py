@@ -121,8 +121,12 @@ def tool(
     scope: Scope = "session",
     pacing: Pacing = None,
     writes: tuple[str, ...] = (),
+    output: type | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Register `async def f(w: Invocation, session: Session = None, ...)`; its signature is its schema."""
+    """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
+
+    The output schema comes from `output`, else from the return annotation when it is a TypedDict.
+    """
     if toolset not in TOOLSETS:
         raise ValueError(f"unknown toolset {toolset!r} for {name}")
 
@@ -147,7 +151,7 @@ def tool(
             writes=writes,
             arguments=model,
             input_schema=arguments_schema(model),
-            output_schema=output_schema(get_type_hints(fn, include_extras=True).get("return")),
+            output_schema=output_schema(output or get_type_hints(fn, include_extras=True).get("return")),
             markers=markers_of(model),
         )
         return fn
