@@ -8,7 +8,9 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
   `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
   has a `Chat` with the same id.
-- `Message.to_waha(me_id, base_url=...)` renders a `WAMessage` with a bulky NOWEB-like `_data`.
+- `World.presence: OwnPresence` - this account's own presence, typing and presence subscriptions.
+- `Message.raw()` is the bulky NOWEB-like `_data`; `render.render_message` (also `Message.to_waha`)
+  renders the `WAMessage` every route and the event log show.
   Ids: `true_<chatId>_<20 hex>` for sent, `false_<chatId>_<20 hex>` for received and, in groups,
   `false_<groupId>_<20 hex>_<participant>`.
 
@@ -138,6 +140,8 @@ class Message:
     secret: str = ""  # opaque bulk for `_data`, fixed at creation so renders are stable
     edited_at: int | None = None  # set by an edit: `_data.message` becomes NOWEB's `editedMessage`
     pinned_until: int | None = None
+    location: dict[str, Any] | None = None  # {latitude, longitude, title}
+    vcards: list[str] = field(default_factory=list)
 
     def _key(self) -> dict[str, Any]:
         key: dict[str, Any] = {"remoteJid": jid(self.chat_id), "fromMe": self.from_me, "id": self.raw_id}
@@ -234,46 +238,10 @@ class Message:
         download_media: bool = True,
         session: str = "default",
     ) -> dict[str, Any]:
-        body = "" if self.stub else self.body
-        msg: dict[str, Any] = {
-            "id": self.id,
-            "timestamp": self.timestamp,
-            "from": me_id if self.from_me else self.chat_id,
-            "fromMe": self.from_me,
-            "source": self.source,
-            "to": self.chat_id if self.from_me else me_id,
-            # WAHA sets participant for groups; the schema requires a string, so direct chats
-            # carry the sender too.
-            "participant": self.sender,
-            "body": body,
-            "hasMedia": self.media is not None,
-            "mediaUrl": "",
-            "ack": self.ack,
-            "ackName": ACK_NAMES[self.ack],
-            "vCards": [],
-            "_data": self.raw(),
-        }
-        if is_group(self.chat_id):
-            msg["author"] = self.sender
-        if self.media is not None:
-            ext = self.media.mimetype.split(";")[0].split("/")[-1]
-            # Real WAHA serves /api/files/...; the sandbox's file server lives under /__sandbox/.
-            url = f"{base_url.rstrip('/')}/__sandbox/files/{session}/{self.id}.{ext}"
-            msg["mediaUrl"] = url
-            if download_media:
-                self.media.downloaded_at = time.time()
-                media: dict[str, Any] = {"url": url, "mimetype": self.media.mimetype}
-                if self.media.filename:
-                    media["filename"] = self.media.filename
-                msg["media"] = media
-        if self.reply_to is not None:
-            msg["replyTo"] = {
-                "id": self.reply_to.raw_id,
-                "participant": self.reply_to.sender,
-                "body": self.reply_to.body,
-                "_data": {"conversation": self.reply_to.body},
-            }
-        return msg
+        """WAHA's `WAMessage` (see `render.render_message`, the one renderer)."""
+        from .render import render_message
+
+        return render_message(self, me_id, base_url=base_url, download_media=download_media, session=session)
 
 
 @dataclass
@@ -368,6 +336,16 @@ class Chat:
 
 
 @dataclass
+class OwnPresence:
+    """This account's own presence: what the presence and typing routes set, and who it watches."""
+
+    mine: str = "offline"
+    in_chat: dict[str, str] = field(default_factory=dict)  # typing/recording/paused per chat (presence API)
+    subscribed: list[str] = field(default_factory=list)  # chats whose presence was asked for
+    typing: set[str] = field(default_factory=set)  # chats with startTyping (the chatting API)
+
+
+@dataclass
 class World:
     me_id: str
     me_name: str
@@ -375,6 +353,7 @@ class World:
     contacts: dict[str, Contact] = field(default_factory=dict)
     chats: dict[str, Chat] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
+    presence: OwnPresence = field(default_factory=OwnPresence)
 
     # --- ids and time -------------------------------------------------------------------------
     def message_id(self, chat_id: str, from_me: bool, sender: str, prefix: str = "") -> tuple[str, str]:

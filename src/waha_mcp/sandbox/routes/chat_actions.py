@@ -110,7 +110,7 @@ async def edit_message(ctx: Ctx) -> dict[str, Any]:
         raise errors.nest(400, "You can edit only your own messages")
     msg.body = text
     msg.edited_at = world.now()
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, download_media=False, session=ctx.session_name)
+    return ctx.render(msg, world.me_id, download_media=False)
 
 
 @route("ChatsController_pinMessage")
