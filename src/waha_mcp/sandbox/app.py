@@ -111,7 +111,7 @@ class Sandbox:
         session = self._require(name)
         if status == WORKING and session.me is None:
             session.pair()
-        session.status = status
+        session.become(status)
         session.held = status == STARTING
         session.touch()
         return session.info()
@@ -128,7 +128,14 @@ class Sandbox:
         """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""
         self.faults.clear()
         self.requests.clear()
-        self.model = SandboxModel.seeded(self.seed, self.initial_sessions)
+        self.model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=self.model)
+
+    def events(self, since_id: str | None = None) -> list[dict[str, Any]]:
+        """What happened since the event `since_id` (everything without it), oldest first.
+
+        Each record is a WAHA webhook envelope: `{id, timestamp, session, event, payload, ...}`.
+        """
+        return self.model.log.since(since_id)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -183,6 +190,7 @@ class SandboxApp:
                 return _error(errors.unauthorized())
             return await control.handle(sb, request, raw_path, body)
         self._record(request, raw_path, body)
+        sb.model.log.base_url = str(request.base_url).rstrip("/")
 
         op = sb.spec.match(request.method, raw_path)
         rules = sb.faults.take(op.operation_id if op else None, op.key if op else None)

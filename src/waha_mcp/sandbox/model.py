@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .eventlog import EventLog
 from .state import SandboxSession
 
 SEED_SESSION_NAMES = ("default", "business")
@@ -45,19 +46,24 @@ class SandboxModel:
     calls: dict[tuple[str, str], Call] = field(default_factory=dict)  # (session, call id) → call
     # WHATSAPP_FILES_LIFETIME: downloaded files expire that long after download (None: never).
     files_lifetime: float | None = None
+    log: EventLog = field(default_factory=EventLog)
 
     @classmethod
-    def seeded(cls, seed: int, sessions: int) -> SandboxModel:
-        """The initial world: `sessions` paired sessions named default, business, sandbox3, ..."""
-        model = cls(seed=seed)
+    def seeded(cls, seed: int, sessions: int, previous: SandboxModel | None = None) -> SandboxModel:
+        """The initial world: `sessions` paired sessions named default, business, sandbox3, ...
+
+        Event ids continue from `previous` (the model a reset replaces), so they only grow.
+        """
+        model = cls(seed=seed, log=EventLog(previous.log if previous else None))
         for i in range(sessions):
             name = SEED_SESSION_NAMES[i] if i < len(SEED_SESSION_NAMES) else f"sandbox{i + 1}"
             session = model.add_session(name, default_config())
             session.pair()
+        model.log.clear()  # the seed is the initial world, not something that happened
         return model
 
     def add_session(self, name: str, config: dict[str, Any], apps: list[Any] | None = None) -> SandboxSession:
-        session = SandboxSession(name=name, seed=self.seed, config=config, apps=apps)
+        session = SandboxSession(name=name, seed=self.seed, config=config, apps=apps, log=self.log)
         self.sessions[name] = session
         return session
 
@@ -68,6 +74,7 @@ class SandboxModel:
             raise KeyError(f"no sandbox session {session!r}")
         call = Call(id=secrets.token_hex(16).upper(), caller=caller, timestamp=int(time.time()))
         self.calls[(session, call.id)] = call
+        self.sessions[session].announce("call.received", call.to_waha(session))
         return call
 
     def calls_of(self, session: str) -> list[Call]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,6 +267,19 @@ class Group:
     restrict: bool = False  # only admins edit info
     invite_code: str = ""
 
+    def info(self) -> dict[str, Any]:
+        """`GroupInfo`, as in group.v2.* events."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "description": self.description,
+            "invite": f"https://chat.whatsapp.com/{self.invite_code}",
+            "membersCanAddNewMember": False,
+            "membersCanSendMessages": not self.announce,
+            "newMembersApprovalRequired": False,
+            "participants": [{"id": p.id, "role": p.role} for p in self.participants],
+        }
+
     def to_waha(self) -> dict[str, Any]:
         """NOWEB GroupMetadata, as WAHA returns it for NOWEB sessions."""
         return {
@@ -287,6 +301,20 @@ class Group:
             "memberAddMode": False,
             "participants": [p.to_waha() for p in self.participants],
         }
+
+
+def _ack_body(msg: Message, me_id: str) -> dict[str, Any]:
+    """`WAMessageAckBody` of the message.ack event."""
+    return {
+        "id": msg.id,
+        "from": me_id if msg.from_me else msg.chat_id,
+        "to": msg.chat_id if msg.from_me else me_id,
+        "participant": msg.sender,
+        "fromMe": msg.from_me,
+        "ack": msg.ack,
+        "ackName": ACK_NAMES[msg.ack],
+        "_data": {"key": msg.raw()["key"]},
+    }
 
 
 @dataclass
@@ -354,6 +382,8 @@ class World:
     chats: dict[str, Chat] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     presence: OwnPresence = field(default_factory=OwnPresence)
+    # Where events go (`SandboxSession.announce`): event name and payload (`Message`s rendered there).
+    announce: Callable[[str, Any], None] = field(default=lambda event, payload: None, repr=False, compare=False)
 
     # --- ids and time -------------------------------------------------------------------------
     def message_id(self, chat_id: str, from_me: bool, sender: str, prefix: str = "") -> tuple[str, str]:
@@ -396,7 +426,6 @@ class World:
         stub: str | None = None,
         prefix: str = "",
     ) -> Message:
-        chat = self.ensure_chat(chat_id)
         mid, raw = self.message_id(chat_id, from_me, sender, prefix)
         push = self.me_name if from_me else self.name_of(sender)
         msg = Message(
@@ -415,10 +444,26 @@ class World:
             stub=stub,
             secret=_b64(self.rng, 99),
         )
-        chat.messages.append(msg)
-        if not from_me and not stub:
-            chat.unread_count += 1
+        self.store(msg)
         return msg
+
+    def store(self, msg: Message) -> None:
+        """Add a new message to its chat; WAHA announces it as `message.any` (and `message` if received)."""
+        chat = self.ensure_chat(msg.chat_id)
+        chat.messages.append(msg)
+        if not msg.from_me and not msg.stub:
+            chat.unread_count += 1
+        if msg.stub:
+            return  # system messages come as group events, not messages
+        if not msg.from_me:
+            self.announce("message", msg)
+        self.announce("message.any", msg)
+
+    def set_ack(self, msg: Message, ack: int) -> None:
+        if msg.ack == ack:
+            return
+        msg.ack = ack
+        self.announce("message.ack", _ack_body(msg, self.me_id))
 
     def send_text(self, chat_id: str, text: str, reply_to: str | None = None) -> Message:
         quoted = self.find_message(chat_id, reply_to) if reply_to else None
@@ -467,6 +512,7 @@ class World:
         self.add_message(
             gid, from_me=True, sender=self.me_id, body=subject, timestamp=created, ack=1, stub="GROUP_CREATE"
         )
+        self.announce("group.v2.join", {"timestamp": created, "group": group.info(), "_data": {}})
         return group
 
     def find_message(self, chat_id: str, message_id: str | None) -> Message | None:

@@ -39,3 +39,4 @@ async def reject(ctx: Ctx) -> None:
     if normalize_chat_id(str(body.get("from"))) != call.caller:
         raise errors.bad_request([f"from must be the caller of call {call.id}"])
     call.status = "rejected"
+    session.announce("call.rejected", call.to_waha(session.name))

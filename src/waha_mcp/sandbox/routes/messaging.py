@@ -165,7 +165,6 @@ def typing_chats(world: World) -> set[str]:
 def add_sent(
     world: World, chat_id: str, *, body: str, kind: str, reply_to: Any = None, media: Media | None = None, **extra: Any
 ) -> RichMessage:
-    chat = world.ensure_chat(chat_id)
     now = world.now()
     mid, raw = world.message_id(chat_id, True, world.me_id, "3EB0")
     quoted = world.find_message(chat_id, reply_to) if isinstance(reply_to, str) and reply_to else None
@@ -186,7 +185,7 @@ def add_sent(
         kind=kind,
         **extra,
     )
-    chat.messages.append(msg)
+    world.store(msg)
     return msg
 
 
@@ -422,6 +421,9 @@ async def send_poll_vote(ctx: Ctx) -> dict[str, Any]:
         found.votes[world.me_id] = list(votes)
     else:
         found.votes.pop(world.me_id, None)
+    destination = {"id": found.id, "to": chat_id, "from": world.me_id, "fromMe": True}
+    vote = {**destination, "id": f"true_{chat_id}_{found.raw_id}", "selectedOptions": list(votes)}
+    world.announce("poll.vote", {"vote": {**vote, "timestamp": world.now()}, "poll": destination, "_data": {}})
     return {"pollMessageId": found.id, "votes": list(votes)}
 
 
@@ -493,7 +495,23 @@ async def set_reaction(ctx: Ctx) -> dict[str, Any]:
             rich.reactions[world.me_id] = reaction
         else:
             rich.reactions.pop(world.me_id, None)
+        world.announce("message.reaction", _reaction_body(world, rich, reaction))
     return {}
+
+
+def _reaction_body(world: World, msg: Message, reaction: str) -> dict[str, Any]:
+    """`WAMessageReaction`: the reaction is a message of its own, from this account."""
+    mid, _ = world.message_id(msg.chat_id, True, world.me_id, "3EB0")
+    return {
+        "id": mid,
+        "timestamp": world.now(),
+        "from": world.me_id,
+        "fromMe": True,
+        "source": "api",
+        "to": msg.chat_id,
+        "participant": world.me_id,
+        "reaction": {"text": reaction, "messageId": msg.id},
+    }
 
 
 @route("ChattingController_setStar")
@@ -520,7 +538,7 @@ async def send_seen(ctx: Ctx) -> dict[str, Any]:
         if msg.from_me or msg.stub or (wanted and msg.id not in wanted and msg.raw_id not in wanted):
             continue
         if msg.ack < 3:
-            msg.ack = 3
+            world.set_ack(msg, 3)
             marked += 1
     chat.unread_count = max(0, chat.unread_count - marked) if wanted else 0
     return {}

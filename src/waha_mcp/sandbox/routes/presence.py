@@ -74,10 +74,15 @@ async def get_one(ctx: Ctx) -> dict[str, Any]:
     session = await ctx.working_session()
     world = world_of(session)
     chat_id = normalize_chat_id(ctx.params["chatId"])
-    state = world.presence
-    if chat_id not in state.subscribed:
-        state.subscribed.append(chat_id)
+    _subscribe(world, chat_id)
     return chat_presences(world, chat_id)
+
+
+def _subscribe(world: World, chat_id: str) -> None:
+    """Watch a chat's presence; WhatsApp answers a new subscription with the current presence."""
+    if chat_id not in world.presence.subscribed:
+        world.presence.subscribed.append(chat_id)
+        world.announce("presence.update", chat_presences(world, chat_id))
 
 
 @route("PresenceController_subscribe")
@@ -85,6 +90,4 @@ async def subscribe(ctx: Ctx) -> None:
     session = await ctx.working_session()
     world = world_of(session)
     chat_id = normalize_chat_id(ctx.params["chatId"])
-    state = world.presence
-    if chat_id not in state.subscribed:
-        state.subscribed.append(chat_id)
+    _subscribe(world, chat_id)
