@@ -100,7 +100,7 @@ async def test_message_changes_are_logged_as_their_webhook_events(client: httpx2
 async def test_calls_polls_presence_and_groups_are_logged(client: httpx2.AsyncClient, sb: Sandbox) -> None:
     call = (await client.post("/__sandbox/default/call", json={"from": PERSON})).json()
     await client.post("/api/default/calls/reject", json={"from": PERSON, "id": call["id"]})
-    poll = {"name": "Lunch?", "options": ["yes", "no"]}
+    poll = {"name": "Lunch?", "options": ["yes", "no"], "multipleAnswers": False}
     await client.post("/api/sendPoll", json={"session": "default", "chatId": PERSON, "poll": poll})
     world = sb.sessions["default"].world
     assert world is not None
