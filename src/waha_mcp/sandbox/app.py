@@ -25,11 +25,12 @@ from starlette.types import Receive, Scope, Send
 from ..openapi.spec import Operation, load_spec
 from . import control, errors
 from .faults import DropConnection, FaultRule, Faults
+from .model import SandboxModel
 from .registry import Ctx, load_routes
+from .render import render_message
 from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, WORKING, SandboxSession, now_ms
 
 log = logging.getLogger("waha_mcp.sandbox")
-SEED_SESSION_NAMES = ("default", "business")
 
 
 @dataclass
@@ -62,22 +63,17 @@ class Sandbox:
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self.on_request: list[Callable[[RecordedRequest], None]] = []
-        self.sessions: dict[str, SandboxSession] = {}
         self.started_ms = now_ms()
         self.seq = 0  # request counter; drives STARTING → next status
         self.spec = load_spec()
         self.handlers = load_routes()
         self.app = SandboxApp(self)
-        self._seed_sessions()
+        self.model = SandboxModel.seeded(seed, sessions)
 
     # --- sessions -----------------------------------------------------------------------------------
-    def _seed_sessions(self) -> None:
-        self.sessions.clear()
-        for i in range(self.initial_sessions):
-            name = SEED_SESSION_NAMES[i] if i < len(SEED_SESSION_NAMES) else f"sandbox{i + 1}"
-            session = SandboxSession(name=name, seed=self.seed, config=_default_config())
-            session.pair()
-            self.sessions[name] = session
+    @property
+    def sessions(self) -> dict[str, SandboxSession]:
+        return self.model.sessions
 
     def get_session(self, name: str) -> SandboxSession | None:
         session = self.sessions.get(name)
@@ -88,8 +84,7 @@ class Sandbox:
     def new_session(
         self, name: str, config: dict[str, Any] | None, apps: list[Any] | None, start: bool
     ) -> SandboxSession:
-        session = SandboxSession(name=name, seed=self.seed, config=config or {}, apps=apps)
-        self.sessions[name] = session
+        session = self.model.add_session(name, config or {}, apps)
         if start:
             session.start(self.seq)
         return session
@@ -116,7 +111,7 @@ class Sandbox:
         session = self._require(name)
         if status == WORKING and session.me is None:
             session.pair()
-        session.status = status
+        session.become(status)
         session.held = status == STARTING
         session.touch()
         return session.info()
@@ -127,13 +122,20 @@ class Sandbox:
         if target.world is None or target.status != WORKING:
             raise SandboxStateError(f"session {session!r} is {target.status}: it cannot receive messages")
         message = target.world.receive_text(chat_id, text, sender)
-        return message.to_waha(target.world.me_id, session=session)
+        return render_message(message, target.world.me_id, session=session)
 
     def reset(self) -> None:
-        """Back to the initial world: seeded sessions, no faults, empty request log."""
+        """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""
         self.faults.clear()
         self.requests.clear()
-        self._seed_sessions()
+        self.model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=self.model)
+
+    def events(self, since_id: str | None = None) -> list[dict[str, Any]]:
+        """What happened since the event `since_id` (everything without it), oldest first.
+
+        Each record is a WAHA webhook envelope: `{id, timestamp, session, event, payload, ...}`.
+        """
+        return self.model.log.since(since_id)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -157,15 +159,6 @@ class Sandbox:
 
     def valid_name(self, name: str) -> bool:
         return bool(SESSION_NAME.match(name))
-
-
-def _default_config() -> dict[str, Any]:
-    return {
-        "metadata": {"sandbox": "true"},
-        "debug": False,
-        "noweb": {"store": {"enabled": True, "fullSync": False}},
-        "webhooks": [],
-    }
 
 
 class SandboxApp:
@@ -197,6 +190,7 @@ class SandboxApp:
                 return _error(errors.unauthorized())
             return await control.handle(sb, request, raw_path, body)
         self._record(request, raw_path, body)
+        sb.model.log.base_url = str(request.base_url).rstrip("/")
 
         op = sb.spec.match(request.method, raw_path)
         rules = sb.faults.take(op.operation_id if op else None, op.key if op else None)

@@ -8,6 +8,7 @@ POST   /__sandbox/{session}/inbound   {chatId, text, from?}
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/files/{session}/{name}                 downloaded media (WAHA's /api/files/...)
+GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
 GET    /__sandbox/state
 POST   /__sandbox/reset
 """
@@ -57,6 +58,8 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
             count = len(sb.faults.rules)
             sb.faults.clear()
             return json_response({"cleared": count})
+        if parts == ["events"] and method == "GET":
+            return json_response(sb.events(request.query_params.get("after") or None))
         if parts == ["state"] and method == "GET":
             return json_response(sb.summary())
         if parts == ["reset"] and method == "POST":

@@ -21,7 +21,9 @@ from starlette.requests import Request
 
 from ..openapi.spec import Operation, load_spec
 from . import errors
+from .render import render_message
 from .state import RUNNING, STOPPED, WORKING, SandboxSession
+from .world import Message
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -147,3 +149,9 @@ class Ctx:
     @property
     def base_url(self) -> str:
         return str(self.request.base_url).rstrip("/")
+
+    def render(self, msg: Message, me_id: str, *, download_media: bool = True) -> dict[str, Any]:
+        """The message as this request's `WAMessage` (media URLs on the host the client used)."""
+        return render_message(
+            msg, me_id, session=self.session_name, base_url=self.base_url, download_media=download_media
+        )

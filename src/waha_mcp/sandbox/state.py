@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .world import World
+from .eventlog import EventLog
+from .render import render_message
+from .world import Message, World
 
 STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED = "STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"
 STATUSES = (STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED)
@@ -42,6 +44,8 @@ class SandboxSession:
     pairing_code: str | None = None
     qr_count: int = 0
     activity_ms: int | None = None
+    log: EventLog | None = field(default=None, repr=False)  # where this session's events go
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # recent SessionStatusPoint history
 
     # --- identity -------------------------------------------------------------------------------
     def digest(self, salt: str) -> bytes:
@@ -58,6 +62,32 @@ class SandboxSession:
         ref = base64.b64encode(self.digest(f"ref{self.qr_count}")[:18]).decode()
         return f"2@{ref},waha-mcp-sandbox-not-WhatsApp,{self.name[:12]}"
 
+    # --- events -----------------------------------------------------------------------------------
+    def announce(self, event: str, subject: Any) -> None:
+        """Log one event; `Message`s in the payload (or as the payload) are rendered as `WAMessage`."""
+        if self.log is None:
+            return
+        me_id = self.world.me_id if self.world else ""
+        base_url = self.log.base_url
+
+        def render(value: Any) -> Any:
+            if isinstance(value, Message):
+                return render_message(value, me_id, session=self.name, base_url=base_url)
+            return value
+
+        payload = render(subject)
+        if isinstance(payload, dict):
+            payload = {key: render(value) for key, value in payload.items()}
+        self.log.append(self.name, event, payload, metadata=self.config.get("metadata"), me=self.me)
+
+    def become(self, status: str) -> None:
+        """Change status; a change is a `session.status` event."""
+        if status == self.status:
+            return
+        self.status = status
+        self.statuses = [*self.statuses, {"status": status, "timestamp": now_ms()}][-10:]
+        self.announce("session.status", {"name": self.name, "status": status, "statuses": list(self.statuses)})
+
     # --- transitions ------------------------------------------------------------------------------
     def touch(self) -> None:
         self.activity_ms = now_ms()
@@ -65,15 +95,17 @@ class SandboxSession:
     def tick(self, seq: int) -> None:
         """Finish starting once a later request looks at the session."""
         if self.status == STARTING and not self.held and seq > self.start_seq:
-            self.status = WORKING if self.me else SCAN_QR_CODE
+            self.become(WORKING if self.me else SCAN_QR_CODE)
 
     def start(self, seq: int) -> None:
-        self.status, self.held, self.start_seq = STARTING, False, seq
+        self.held, self.start_seq = False, seq
+        self.become(STARTING)
         self.qr_count += 1
         self.touch()
 
     def stop(self) -> None:
-        self.status, self.held = STOPPED, False
+        self.held = False
+        self.become(STOPPED)
         self.pairing_phone = self.pairing_code = None
         self.touch()
 
@@ -95,7 +127,9 @@ class SandboxSession:
         }
         if self.world is None or self.world.me_id != self.me["id"]:
             self.world = World.seeded(self.me["id"], PUSH_NAME, f"{self.seed}:{self.name}")
-        self.status, self.held = WORKING, False
+            self.world.announce = self.announce  # wired after seeding: seed data is history, not events
+        self.held = False
+        self.become(WORKING)
         self.pairing_phone = self.pairing_code = None
         self.touch()
 

@@ -8,7 +8,9 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
   `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
   has a `Chat` with the same id.
-- `Message.to_waha(me_id, base_url=...)` renders a `WAMessage` with a bulky NOWEB-like `_data`.
+- `World.presence: OwnPresence` - this account's own presence, typing and presence subscriptions.
+- `Message.raw()` is the bulky NOWEB-like `_data`; `render.render_message` (also `Message.to_waha`)
+  renders the `WAMessage` every route and the event log show.
   Ids: `true_<chatId>_<20 hex>` for sent, `false_<chatId>_<20 hex>` for received and, in groups,
   `false_<groupId>_<20 hex>_<participant>`.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +141,8 @@ class Message:
     secret: str = ""  # opaque bulk for `_data`, fixed at creation so renders are stable
     edited_at: int | None = None  # set by an edit: `_data.message` becomes NOWEB's `editedMessage`
     pinned_until: int | None = None
+    location: dict[str, Any] | None = None  # {latitude, longitude, title}
+    vcards: list[str] = field(default_factory=list)
 
     def _key(self) -> dict[str, Any]:
         key: dict[str, Any] = {"remoteJid": jid(self.chat_id), "fromMe": self.from_me, "id": self.raw_id}
@@ -234,46 +239,10 @@ class Message:
         download_media: bool = True,
         session: str = "default",
     ) -> dict[str, Any]:
-        body = "" if self.stub else self.body
-        msg: dict[str, Any] = {
-            "id": self.id,
-            "timestamp": self.timestamp,
-            "from": me_id if self.from_me else self.chat_id,
-            "fromMe": self.from_me,
-            "source": self.source,
-            "to": self.chat_id if self.from_me else me_id,
-            # WAHA sets participant for groups; the schema requires a string, so direct chats
-            # carry the sender too.
-            "participant": self.sender,
-            "body": body,
-            "hasMedia": self.media is not None,
-            "mediaUrl": "",
-            "ack": self.ack,
-            "ackName": ACK_NAMES[self.ack],
-            "vCards": [],
-            "_data": self.raw(),
-        }
-        if is_group(self.chat_id):
-            msg["author"] = self.sender
-        if self.media is not None:
-            ext = self.media.mimetype.split(";")[0].split("/")[-1]
-            # Real WAHA serves /api/files/...; the sandbox's file server lives under /__sandbox/.
-            url = f"{base_url.rstrip('/')}/__sandbox/files/{session}/{self.id}.{ext}"
-            msg["mediaUrl"] = url
-            if download_media:
-                self.media.downloaded_at = time.time()
-                media: dict[str, Any] = {"url": url, "mimetype": self.media.mimetype}
-                if self.media.filename:
-                    media["filename"] = self.media.filename
-                msg["media"] = media
-        if self.reply_to is not None:
-            msg["replyTo"] = {
-                "id": self.reply_to.raw_id,
-                "participant": self.reply_to.sender,
-                "body": self.reply_to.body,
-                "_data": {"conversation": self.reply_to.body},
-            }
-        return msg
+        """WAHA's `WAMessage` (see `render.render_message`, the one renderer)."""
+        from .render import render_message
+
+        return render_message(self, me_id, base_url=base_url, download_media=download_media, session=session)
 
 
 @dataclass
@@ -298,6 +267,19 @@ class Group:
     restrict: bool = False  # only admins edit info
     invite_code: str = ""
 
+    def info(self) -> dict[str, Any]:
+        """`GroupInfo`, as in group.v2.* events."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "description": self.description,
+            "invite": f"https://chat.whatsapp.com/{self.invite_code}",
+            "membersCanAddNewMember": False,
+            "membersCanSendMessages": not self.announce,
+            "newMembersApprovalRequired": False,
+            "participants": [{"id": p.id, "role": p.role} for p in self.participants],
+        }
+
     def to_waha(self) -> dict[str, Any]:
         """NOWEB GroupMetadata, as WAHA returns it for NOWEB sessions."""
         return {
@@ -319,6 +301,20 @@ class Group:
             "memberAddMode": False,
             "participants": [p.to_waha() for p in self.participants],
         }
+
+
+def _ack_body(msg: Message, me_id: str) -> dict[str, Any]:
+    """`WAMessageAckBody` of the message.ack event."""
+    return {
+        "id": msg.id,
+        "from": me_id if msg.from_me else msg.chat_id,
+        "to": msg.chat_id if msg.from_me else me_id,
+        "participant": msg.sender,
+        "fromMe": msg.from_me,
+        "ack": msg.ack,
+        "ackName": ACK_NAMES[msg.ack],
+        "_data": {"key": msg.raw()["key"]},
+    }
 
 
 @dataclass
@@ -368,6 +364,16 @@ class Chat:
 
 
 @dataclass
+class OwnPresence:
+    """This account's own presence: what the presence and typing routes set, and who it watches."""
+
+    mine: str = "offline"
+    in_chat: dict[str, str] = field(default_factory=dict)  # typing/recording/paused per chat (presence API)
+    subscribed: list[str] = field(default_factory=list)  # chats whose presence was asked for
+    typing: set[str] = field(default_factory=set)  # chats with startTyping (the chatting API)
+
+
+@dataclass
 class World:
     me_id: str
     me_name: str
@@ -375,6 +381,9 @@ class World:
     contacts: dict[str, Contact] = field(default_factory=dict)
     chats: dict[str, Chat] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
+    presence: OwnPresence = field(default_factory=OwnPresence)
+    # Where events go (`SandboxSession.announce`): event name and payload (`Message`s rendered there).
+    announce: Callable[[str, Any], None] = field(default=lambda event, payload: None, repr=False, compare=False)
 
     # --- ids and time -------------------------------------------------------------------------
     def message_id(self, chat_id: str, from_me: bool, sender: str, prefix: str = "") -> tuple[str, str]:
@@ -417,7 +426,6 @@ class World:
         stub: str | None = None,
         prefix: str = "",
     ) -> Message:
-        chat = self.ensure_chat(chat_id)
         mid, raw = self.message_id(chat_id, from_me, sender, prefix)
         push = self.me_name if from_me else self.name_of(sender)
         msg = Message(
@@ -436,10 +444,26 @@ class World:
             stub=stub,
             secret=_b64(self.rng, 99),
         )
-        chat.messages.append(msg)
-        if not from_me and not stub:
-            chat.unread_count += 1
+        self.store(msg)
         return msg
+
+    def store(self, msg: Message) -> None:
+        """Add a new message to its chat; WAHA announces it as `message.any` (and `message` if received)."""
+        chat = self.ensure_chat(msg.chat_id)
+        chat.messages.append(msg)
+        if not msg.from_me and not msg.stub:
+            chat.unread_count += 1
+        if msg.stub:
+            return  # system messages come as group events, not messages
+        if not msg.from_me:
+            self.announce("message", msg)
+        self.announce("message.any", msg)
+
+    def set_ack(self, msg: Message, ack: int) -> None:
+        if msg.ack == ack:
+            return
+        msg.ack = ack
+        self.announce("message.ack", _ack_body(msg, self.me_id))
 
     def send_text(self, chat_id: str, text: str, reply_to: str | None = None) -> Message:
         quoted = self.find_message(chat_id, reply_to) if reply_to else None
@@ -488,6 +512,7 @@ class World:
         self.add_message(
             gid, from_me=True, sender=self.me_id, body=subject, timestamp=created, ack=1, stub="GROUP_CREATE"
         )
+        self.announce("group.v2.join", {"timestamp": created, "group": group.info(), "_data": {}})
         return group
 
     def find_message(self, chat_id: str, message_id: str | None) -> Message | None:

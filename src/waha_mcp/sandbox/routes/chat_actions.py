@@ -65,17 +65,23 @@ async def unread_chat(ctx: Ctx) -> dict[str, Any]:
 
 @route("ChatsController_archiveChat")
 async def archive(ctx: Ctx) -> dict[str, Any]:
-    _, chat = await _chat(ctx)
+    world, chat = await _chat(ctx)
     assert chat is not None
-    chat.archived = True
+    _set_archived(world, chat, True)
     return {}
+
+
+def _set_archived(world: World, chat: Chat, archived: bool) -> None:
+    if chat.archived != archived:
+        chat.archived = archived
+        world.announce("chat.archive", {"id": chat.id, "archived": archived, "timestamp": world.now()})
 
 
 @route("ChatsController_unarchiveChat")
 async def unarchive(ctx: Ctx) -> dict[str, Any]:
-    _, chat = await _chat(ctx)
+    world, chat = await _chat(ctx)
     assert chat is not None
-    chat.archived = False
+    _set_archived(world, chat, False)
     return {}
 
 
@@ -96,8 +102,10 @@ async def clear_messages(ctx: Ctx) -> None:
 
 @route("ChatsController_deleteMessage")
 async def delete_message(ctx: Ctx) -> None:
-    _, chat, msg = await _message(ctx)
+    world, chat, msg = await _message(ctx)
+    before = ctx.render(msg, world.me_id, download_media=False)
     chat.messages.remove(msg)
+    world.announce("message.revoked", {"revokedMessageId": msg.raw_id, "before": before, "_data": {}})
 
 
 @route("ChatsController_editMessage")
@@ -110,7 +118,9 @@ async def edit_message(ctx: Ctx) -> dict[str, Any]:
         raise errors.nest(400, "You can edit only your own messages")
     msg.body = text
     msg.edited_at = world.now()
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, download_media=False, session=ctx.session_name)
+    rendered = ctx.render(msg, world.me_id, download_media=False)
+    world.announce("message.edited", {**rendered, "editedMessageId": msg.raw_id})
+    return rendered
 
 
 @route("ChatsController_pinMessage")

@@ -31,9 +31,7 @@ def _summary(ctx: Ctx, chat: Chat, me_id: str) -> dict[str, Any]:
         "id": chat.id,
         "name": chat.name,
         "picture": None,
-        "lastMessage": last.to_waha(me_id, base_url=ctx.base_url, download_media=False, session=ctx.session_name)
-        if last
-        else {},
+        "lastMessage": ctx.render(last, me_id, download_media=False) if last else {},
         "_chat": chat.raw(),
     }
 
@@ -92,10 +90,7 @@ async def get_messages(ctx: Ctx) -> list[dict[str, Any]]:
         default_order="desc",
     )
     download = bool(ctx.q_bool("downloadMedia", True))
-    return [
-        m.to_waha(world.me_id, base_url=ctx.base_url, download_media=download, session=ctx.session_name)
-        for m in paginate(messages, ctx, default_limit=10)
-    ]
+    return [ctx.render(m, world.me_id, download_media=download) for m in paginate(messages, ctx, default_limit=10)]
 
 
 @route("ChatsController_getChatMessage")
@@ -105,4 +100,4 @@ async def get_message(ctx: Ctx) -> dict[str, Any]:
     if msg is None:
         raise errors.nest(404, "Message not found")
     download = bool(ctx.q_bool("downloadMedia", True))
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, download_media=download, session=ctx.session_name)
+    return ctx.render(msg, world.me_id, download_media=download)

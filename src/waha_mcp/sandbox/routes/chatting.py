@@ -17,4 +17,4 @@ async def send_text(ctx: Ctx) -> dict[str, Any]:
     if is_group(chat_id) and chat_id not in world.groups:
         raise errors.nest(404, f"Group '{chat_id}' not found: the account is not a participant")
     msg = world.send_text(chat_id, ctx.body["text"], ctx.body.get("reply_to"))
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, session=ctx.session_name)
+    return ctx.render(msg, world.me_id)

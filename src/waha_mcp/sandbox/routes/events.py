@@ -37,4 +37,4 @@ async def send_event(ctx: Ctx) -> dict[str, Any]:
         raise errors.bad_request(problems)
     kept = {key: event[key] for key in _EVENT_FIELDS if event.get(key) is not None}
     msg = add_sent(world, chat_id, body=event["name"], kind="event", reply_to=ctx.body.get("reply_to"), event=kept)
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, session=ctx.session_name)
+    return ctx.render(msg, world.me_id)

@@ -5,7 +5,8 @@ deletes each file after WHATSAPP_FILES_LIFETIME; downloading again (`downloadMed
 it back. The sandbox serves them at `/__sandbox/files/...` (not a WAHA route, so never contract-
 checked): a file exists once a message was rendered with `downloadMedia=true`, until it expires.
 
-- `set_files_lifetime(sandbox, seconds)`: files expire that long after their download (None: never).
+- `set_files_lifetime(sandbox, seconds)`: files expire that long after their download (None: never);
+  the setting lives in the sandbox model, so a reset brings back the default (never).
 - `expire_files(sandbox, session)`: delete every downloaded file now, as WAHA's cleanup would.
 """
 
@@ -17,7 +18,6 @@ import hashlib
 import struct
 import time
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from starlette.responses import Response
 
@@ -29,11 +29,9 @@ from ..world import Message, World
 if TYPE_CHECKING:
     from ..app import Sandbox
 
-_LIFETIME: WeakKeyDictionary[Sandbox, float | None] = WeakKeyDictionary()
-
 
 def set_files_lifetime(sb: Sandbox, seconds: float | None) -> None:
-    _LIFETIME[sb] = seconds
+    sb.model.files_lifetime = seconds
 
 
 def expire_files(sb: Sandbox, session: str | None = None) -> int:
@@ -164,7 +162,7 @@ def serve_file(sb: Sandbox, parts: list[str], raw_path: str) -> Response:
     msg = _find(session.world, name.rsplit(".", 1)[0])
     if msg is None or msg.media is None or msg.media.downloaded_at is None:
         return missing
-    lifetime = _LIFETIME.get(sb)
+    lifetime = sb.model.files_lifetime
     if lifetime is not None and time.time() - msg.media.downloaded_at >= lifetime:
         msg.media.downloaded_at = None  # WAHA's cleanup deleted it
         return missing

@@ -2,8 +2,8 @@
 forwarding, reactions, stars, seen and typing (session in the JSON body).
 
 Messages sent here are `RichMessage`s: a `world.Message` that also knows its kind (location, poll,
-...), its reactions and its star, and renders them in `to_waha()`/`_data` the way NOWEB does, so the
-chats routes (which only call `to_waha`) show them unchanged. A reaction or star on an older plain
+...), its reactions and its star, and puts them in `_data` the way NOWEB does, so the chats routes
+(which render every message with `render.render_message`) show them unchanged. A reaction or star on an older plain
 message promotes it to a `RichMessage` in place.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import errors
 from ..registry import Ctx, route
+from ..render import render_proto
 from ..world import Media, Message, World, is_group, jid
 from ._common import normalize_chat_id, world_of
 
@@ -26,8 +27,6 @@ MAX_POLL_OPTIONS = 12
 @dataclass
 class RichMessage(Message):
     kind: str = "text"  # text|image|video|document|voice|location|contact|poll|list|event|buttons_reply
-    location: dict[str, Any] | None = None  # {latitude, longitude, title}
-    vcards: list[str] = field(default_factory=list)
     poll: dict[str, Any] | None = None  # {name, options, multipleAnswers}
     votes: dict[str, list[str]] = field(default_factory=dict)  # voter id → option names
     listing: dict[str, Any] | None = None  # SendListMessage
@@ -121,27 +120,6 @@ class RichMessage(Message):
             ]
         return data
 
-    # --- WAMessage --------------------------------------------------------------------------------
-    def to_waha(
-        self,
-        me_id: str,
-        *,
-        base_url: str = "http://localhost:3000",
-        download_media: bool = True,
-        session: str = "default",
-    ) -> dict[str, Any]:
-        msg = super().to_waha(me_id, base_url=base_url, download_media=download_media, session=session)
-        if self.location:
-            msg["location"] = {
-                "latitude": str(self.location["latitude"]),
-                "longitude": str(self.location["longitude"]),
-                "live": False,
-                **({"name": self.location["title"]} if self.location.get("title") else {}),
-            }
-        if self.vcards:
-            msg["vCards"] = list(self.vcards)
-        return msg
-
 
 # --------------------------------------------------------------------------- world helpers
 
@@ -180,15 +158,13 @@ def promote(world: World, msg: Message) -> RichMessage:
 
 
 def typing_chats(world: World) -> set[str]:
-    """Chats where this account shows 'typing…' (World has no presence state; this module keeps it)."""
-    state: set[str] = world.__dict__.setdefault("typing_chats", set())
-    return state
+    """Chats where this account shows 'typing…'."""
+    return world.presence.typing
 
 
 def add_sent(
     world: World, chat_id: str, *, body: str, kind: str, reply_to: Any = None, media: Media | None = None, **extra: Any
 ) -> RichMessage:
-    chat = world.ensure_chat(chat_id)
     now = world.now()
     mid, raw = world.message_id(chat_id, True, world.me_id, "3EB0")
     quoted = world.find_message(chat_id, reply_to) if isinstance(reply_to, str) and reply_to else None
@@ -209,14 +185,8 @@ def add_sent(
         kind=kind,
         **extra,
     )
-    chat.messages.append(msg)
+    world.store(msg)
     return msg
-
-
-def proto(msg: Message) -> dict[str, Any]:
-    """What NOWEB's send methods return: the WebMessageInfo proto (no WAHA id field)."""
-    raw = msg.raw()
-    return {"key": raw["key"], "message": raw["message"], "messageTimestamp": str(msg.timestamp), "status": "PENDING"}
 
 
 # --------------------------------------------------------------------------- request helpers
@@ -282,7 +252,7 @@ async def _send_media(ctx: Ctx, kind: str, *, default_mime: str | None = None) -
         content=content,
         source_url=url,
     )
-    return proto(msg)
+    return render_proto(msg)
 
 
 # --------------------------------------------------------------------------- media
@@ -329,7 +299,7 @@ async def send_link_custom_preview(ctx: Ctx) -> dict[str, Any]:
         raise errors.bad_request(["text must include the URL provided in preview.url"])
     kept = {k: preview[k] for k in ("url", "title", "description")}
     msg = add_sent(world, chat_id, body=text, kind="text", reply_to=ctx.body.get("reply_to"), preview=kept)
-    return proto(msg)
+    return render_proto(msg)
 
 
 @route("ChattingController_sendButtonsReply")
@@ -344,7 +314,7 @@ async def send_buttons_reply(ctx: Ctx) -> dict[str, Any]:
         reply_to=ctx.body.get("replyTo"),
         button={"id": str(button_id), "text": str(text)},
     )
-    return proto(msg)
+    return render_proto(msg)
 
 
 # --------------------------------------------------------------------------- location, contacts
@@ -370,7 +340,7 @@ async def send_location(ctx: Ctx) -> dict[str, Any]:
         reply_to=ctx.body.get("reply_to"),
         location={"latitude": lat, "longitude": lng, "title": title},
     )
-    return proto(msg)
+    return render_proto(msg)
 
 
 def _card(contact: Any, index: int) -> str:
@@ -404,7 +374,7 @@ async def send_contact_vcard(ctx: Ctx) -> dict[str, Any]:
         reply_to=ctx.body.get("reply_to"),
         vcards=cards,
     )
-    return proto(msg)
+    return render_proto(msg)
 
 
 # --------------------------------------------------------------------------- polls, lists
@@ -430,7 +400,7 @@ async def send_poll(ctx: Ctx) -> dict[str, Any]:
         raise errors.bad_request(problems)
     kept = {"name": poll["name"], "options": list(options), "multipleAnswers": bool(poll.get("multipleAnswers"))}
     msg = add_sent(world, chat_id, body=poll["name"], kind="poll", reply_to=ctx.body.get("reply_to"), poll=kept)
-    return proto(msg)
+    return render_proto(msg)
 
 
 @route("ChattingController_sendPollVote")
@@ -451,6 +421,9 @@ async def send_poll_vote(ctx: Ctx) -> dict[str, Any]:
         found.votes[world.me_id] = list(votes)
     else:
         found.votes.pop(world.me_id, None)
+    destination = {"id": found.id, "to": chat_id, "from": world.me_id, "fromMe": True}
+    vote = {**destination, "id": f"true_{chat_id}_{found.raw_id}", "selectedOptions": list(votes)}
+    world.announce("poll.vote", {"vote": {**vote, "timestamp": world.now()}, "poll": destination, "_data": {}})
     return {"pollMessageId": found.id, "votes": list(votes)}
 
 
@@ -485,7 +458,7 @@ async def send_list(ctx: Ctx) -> dict[str, Any]:
         reply_to=ctx.body.get("reply_to"),
         listing=dict(message),
     )
-    return proto(msg)
+    return render_proto(msg)
 
 
 # --------------------------------------------------------------------------- acting on messages
@@ -507,7 +480,7 @@ async def forward_message(ctx: Ctx) -> dict[str, Any]:
         }
         extra["vcards"] = list(extra["vcards"])
     msg = add_sent(world, chat_id, body=source.body, kind=kind, media=source.media, forwarded=True, **extra)
-    return msg.to_waha(world.me_id, base_url=ctx.base_url, session=ctx.session_name)
+    return ctx.render(msg, world.me_id)
 
 
 @route("ChattingController_setReaction")
@@ -522,7 +495,23 @@ async def set_reaction(ctx: Ctx) -> dict[str, Any]:
             rich.reactions[world.me_id] = reaction
         else:
             rich.reactions.pop(world.me_id, None)
+        world.announce("message.reaction", _reaction_body(world, rich, reaction))
     return {}
+
+
+def _reaction_body(world: World, msg: Message, reaction: str) -> dict[str, Any]:
+    """`WAMessageReaction`: the reaction is a message of its own, from this account."""
+    mid, _ = world.message_id(msg.chat_id, True, world.me_id, "3EB0")
+    return {
+        "id": mid,
+        "timestamp": world.now(),
+        "from": world.me_id,
+        "fromMe": True,
+        "source": "api",
+        "to": msg.chat_id,
+        "participant": world.me_id,
+        "reaction": {"text": reaction, "messageId": msg.id},
+    }
 
 
 @route("ChattingController_setStar")
@@ -549,7 +538,7 @@ async def send_seen(ctx: Ctx) -> dict[str, Any]:
         if msg.from_me or msg.stub or (wanted and msg.id not in wanted and msg.raw_id not in wanted):
             continue
         if msg.ack < 3:
-            msg.ack = 3
+            world.set_ack(msg, 3)
             marked += 1
     chat.unread_count = max(0, chat.unread_count - marked) if wanted else 0
     return {}

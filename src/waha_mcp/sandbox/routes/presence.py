@@ -1,47 +1,23 @@
 """✅ Presence: set your own, get one chat's (which subscribes to it), get all subscribed, subscribe.
 
 Other people's presence is deterministic per (account, person): some are online, the rest offline
-with a last-seen time. Your own presence is remembered per session and per chat.
+with a last-seen time. Your own presence and subscriptions are the world's `OwnPresence`, so a
+re-paired (new) world or a reset starts afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
+from typing import Any
 
 from .. import errors
 from ..registry import Ctx, route
 from ..world import World, is_group
 from ._common import normalize_chat_id, world_of
 
-if TYPE_CHECKING:
-    from ..app import Sandbox
-
 PRESENCES = ("offline", "online", "typing", "recording", "paused")
 GLOBAL = ("online", "offline")
-
-
-@dataclass
-class PresenceState:
-    world: World
-    mine: str = "offline"
-    in_chat: dict[str, str] = field(default_factory=dict)  # my typing/recording/paused per chat
-    subscribed: list[str] = field(default_factory=list)
-
-
-_STATE: WeakKeyDictionary[Sandbox, dict[str, PresenceState]] = WeakKeyDictionary()
-
-
-def state_of(sb: Sandbox, session: str, world: World) -> PresenceState:
-    """The presence state of a session; a new world (re-paired, reset) starts afresh."""
-    states = _STATE.setdefault(sb, {})
-    current = states.get(session)
-    if current is None or current.world is not world:
-        current = states[session] = PresenceState(world=world)
-    return current
 
 
 def _person(world: World, person: str) -> dict[str, Any]:
@@ -75,7 +51,7 @@ async def set_presence(ctx: Ctx) -> None:
         raise errors.WahaError(400, {"detail": detail})
     if presence not in GLOBAL and not chat_id:
         raise errors.WahaError(400, {"detail": f"'{presence}' presence requires 'chatId' field."})
-    state = state_of(ctx.sandbox, session.name, world)
+    state = world.presence
     if presence in GLOBAL:
         state.mine = presence
         if presence == "offline":
@@ -89,7 +65,7 @@ async def set_presence(ctx: Ctx) -> None:
 async def get_all(ctx: Ctx) -> list[dict[str, Any]]:
     session = await ctx.working_session()
     world = world_of(session)
-    state = state_of(ctx.sandbox, session.name, world)
+    state = world.presence
     return [chat_presences(world, chat_id) for chat_id in state.subscribed]
 
 
@@ -98,10 +74,15 @@ async def get_one(ctx: Ctx) -> dict[str, Any]:
     session = await ctx.working_session()
     world = world_of(session)
     chat_id = normalize_chat_id(ctx.params["chatId"])
-    state = state_of(ctx.sandbox, session.name, world)
-    if chat_id not in state.subscribed:
-        state.subscribed.append(chat_id)
+    _subscribe(world, chat_id)
     return chat_presences(world, chat_id)
+
+
+def _subscribe(world: World, chat_id: str) -> None:
+    """Watch a chat's presence; WhatsApp answers a new subscription with the current presence."""
+    if chat_id not in world.presence.subscribed:
+        world.presence.subscribed.append(chat_id)
+        world.announce("presence.update", chat_presences(world, chat_id))
 
 
 @route("PresenceController_subscribe")
@@ -109,6 +90,4 @@ async def subscribe(ctx: Ctx) -> None:
     session = await ctx.working_session()
     world = world_of(session)
     chat_id = normalize_chat_id(ctx.params["chatId"])
-    state = state_of(ctx.sandbox, session.name, world)
-    if chat_id not in state.subscribed:
-        state.subscribed.append(chat_id)
+    _subscribe(world, chat_id)

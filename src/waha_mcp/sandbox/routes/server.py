@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import os
-import platform
 from typing import Any
 
+from ..environment import environment
 from ..registry import Ctx, route
 from ..state import now_ms
-
-VERSION = "2026.1.4"
-BROWSER = "waha-mcp sandbox (not WhatsApp)"
-
-
-def environment() -> dict[str, Any]:
-    return {
-        "version": VERSION,
-        "engine": "NOWEB",
-        "tier": "PLUS",
-        "browser": BROWSER,
-        "platform": f"{platform.system().lower()}/{platform.machine()}",
-        "worker": {"id": "waha-mcp-sandbox"},
-        "sandbox": True,
-    }
 
 
 @route("PingController_ping")
