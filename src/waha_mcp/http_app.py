@@ -1,11 +1,15 @@
-"""Streamable HTTP transport: bearer-token auth in front of the SDK app, Host/Origin checks kept on."""
+"""The HTTP app is a router: `/mcp` (the SDK's Streamable HTTP app) behind the bearer token, `/healthz`
+open; a webhook route with its own authentication (HMAC) gets its own entry here."""
 
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from waha_mcp.config import ConfigError, Settings, is_loopback
@@ -55,13 +59,21 @@ def security_settings(settings: Settings) -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def build_http_app(server: WahaMCP, settings: Settings) -> Any:
+async def health(_: Request) -> JSONResponse:
+    """Liveness for load balancers; says nothing about WAHA (that is `waha-mcp doctor`)."""
+    return JSONResponse({"ok": True})
+
+
+def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     check_http_settings(settings)
-    app: ASGIApp = server.streamable_http_app(
+    mcp_app = server.streamable_http_app(
         stateless_http=settings.http_stateless,
         transport_security=security_settings(settings),
         host=settings.http_host,
     )
+    protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
-        app = BearerAuth(app, settings.auth_token.get_secret_value())
-    return app
+        protected = BearerAuth(mcp_app, settings.auth_token.get_secret_value())
+    routes = [Route("/healthz", health, methods=["GET"]), Mount("/", app=protected)]
+    # The SDK app's lifespan runs the session manager; a mounted app's lifespan would not run by itself.
+    return Starlette(routes=routes, lifespan=mcp_app.router.lifespan_context)

@@ -12,17 +12,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
 from mcp_types import Tool as MCPTool
 
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
-from waha_mcp.config import Settings
+from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke
-from waha_mcp.tools.registry import ToolSpec, select_for
+from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
 
 log = logging.getLogger("waha_mcp")
 
@@ -43,27 +45,62 @@ def describe(spec: ToolSpec, read_only: bool) -> MCPTool:
 
 
 class WahaMCP(MCPServer[Any]):
-    """An MCPServer whose tools come from the registry and run through the pipeline."""
+    """An MCPServer whose tools come from the registry and run through the pipeline.
+
+    Over HTTP a connection may narrow the tools (never widen them) with `X-WAHA-Toolsets` and
+    `X-WAHA-Read-Only`; `tools/list` and `tools/call` both honour it.
+    """
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(middleware=[self._narrow_listing], **kwargs)
         self.waha_settings = settings
-        self.specs = {spec.name: spec for spec in specs}
+        self.specs = specs
+        self._by_name = {spec.name: spec for spec in specs}
         self._listed = [describe(spec, settings.waha_read_only) for spec in specs]
         self.app: App | None = None  # set by the lifespan
 
     async def list_tools(self) -> list[MCPTool]:
         return list(self._listed)
 
+    def _visible(self, headers: Any) -> tuple[list[ToolSpec], bool]:
+        """The tools one request may see, and whether it is read-only."""
+        if not _narrows(headers):
+            return self.specs, self.waha_settings.waha_read_only
+        asked = (headers.get(READ_ONLY_HEADER) or "").strip().lower() in ("true", "1")
+        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked
+
+    async def _narrow_listing(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        headers = getattr(ctx.request, "headers", None)
+        if ctx.method != "tools/list" or not _narrows(headers):
+            return await call_next(ctx)
+        try:
+            specs, read_only = self._visible(headers)
+        except ConfigError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+        return ListToolsResult(tools=[describe(spec, read_only) for spec in specs])
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
-        spec = self.specs.get(name)
+        spec = self._by_name.get(name)
+        headers = getattr(context, "headers", None) if context is not None else None
+        read_only = self.waha_settings.waha_read_only
+        if spec is not None and _narrows(headers):
+            try:
+                specs, read_only = self._visible(headers)
+            except ConfigError as exc:
+                return error_result(one_line(str(exc)))
+            if spec not in specs:
+                return error_result(one_line(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})"))
         if spec is None:
             return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
         # Each run of the lifespan (one per stateless HTTP request) hands its own state to its calls.
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):
             raise RuntimeError("the server's lifespan is not running")
-        return await invoke(Invocation(spec, dict(arguments or {}), app, context))
+        return await invoke(Invocation(spec, dict(arguments or {}), app, context, read_only=read_only))
+
+
+def _narrows(headers: Any) -> bool:
+    return bool(headers) and (TOOLSETS_HEADER in headers or READ_ONLY_HEADER in headers)
 
 
 def build_server(

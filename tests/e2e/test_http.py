@@ -15,6 +15,7 @@ from waha_mcp.config import ConfigError, Settings, load_settings
 from waha_mcp.http_app import build_http_app
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
+from waha_mcp.tools.registry import select_tools
 
 TOKEN = "test-token-4f1c"
 INIT = {
@@ -79,3 +80,49 @@ def test_non_loopback_bind_without_token_refuses_to_start() -> None:
 def test_non_loopback_bind_with_token_is_allowed() -> None:
     settings = http_settings(WAHA_MCP_HOST="0.0.0.0", WAHA_MCP_AUTH_TOKEN=TOKEN)
     assert build_http_app(build_server(settings), settings) is not None
+
+
+async def test_health_answers_without_the_token_and_says_nothing_else(mcp_url: str) -> None:
+    async with httpx2.AsyncClient() as http:
+        response = await http.get(mcp_url.removesuffix("/mcp") + "/healthz")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+def _narrowed(mcp_url: str, **headers: str) -> Client:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}", **headers}, timeout=30)
+    return Client(streamable_http_client(mcp_url, http_client=http))
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_connection_can_narrow_its_toolsets(mcp_url: str, mode: str) -> None:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}", "X-WAHA-Toolsets": "chats"}, timeout=30)
+    async with http, Client(streamable_http_client(mcp_url, http_client=http), mode=mode) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert "waha_get_chats" in names and "waha_send_message" not in names and "waha_get_session" not in names
+        refused = await client.call_tool("waha_get_session", {})
+        assert refused.is_error and "not enabled for this connection" in refused.content[0].text
+        assert not (await client.call_tool("waha_get_chats", {"limit": 1})).is_error
+
+
+async def test_a_read_only_connection_sees_and_runs_reads_only(mcp_url: str, sandbox: Sandbox) -> None:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}", "X-WAHA-Read-Only": "true"}, timeout=30)
+    async with http, Client(streamable_http_client(mcp_url, http_client=http), mode="legacy") as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert tools and all(tool.annotations.read_only_hint for tool in tools.values())
+        assert "save" not in tools["waha_download_media"].input_schema["properties"]
+        before = len(sandbox.requests)
+        sent = await client.call_tool("waha_send_message", {"chatId": "123456789", "text": "hi"})
+        assert sent.is_error and "not enabled for this connection" in sent.content[0].text
+        assert len(sandbox.requests) == before  # nothing reached WAHA
+
+
+async def test_narrowing_never_widens_and_unknown_toolsets_are_named(sandbox: Sandbox) -> None:
+    settings = http_settings(WAHA_MCP_AUTH_TOKEN=TOKEN, WAHA_TOOLSETS="chats")
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    with serving(app) as url:
+        async with _narrowed(url + "/mcp", **{"X-WAHA-Toolsets": "chats,messages"}) as client:
+            names = [tool.name for tool in (await client.list_tools()).tools]
+            assert names == [spec.name for spec in select_tools(toolsets=["chats"])]  # messages not added
+        async with _narrowed(url + "/mcp", **{"X-WAHA-Toolsets": "chats,nope"}) as client:
+            with pytest.raises(Exception, match=r"unknown toolset.*nope"):
+                await client.list_tools()

@@ -45,6 +45,7 @@ class Invocation:
     context: Any = None  # the SDK's request Context (progress, elicitation, headers), None when called directly
     args: dict[str, Any] = field(default_factory=dict)  # validated and normalised
     session: str | None = None  # the account that acts, once resolved
+    read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
 
     @property
     def client(self) -> WAHAClient:
@@ -126,10 +127,10 @@ def _unreadable_error(seen: Unreadable) -> WAHAError:
 async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
     """Unknown names are refused (with the closest valid one), then types, bounds and ids are checked."""
     spec = inv.spec
-    exposed = spec.schema_for(inv.settings.waha_read_only)["properties"]
+    exposed = spec.schema_for(inv.read_only)["properties"]
     for name in inv.arguments:
         if name not in exposed:
-            raise ToolInputError(_unknown_argument(name, list(exposed), spec, inv.settings.waha_read_only))
+            raise ToolInputError(_unknown_argument(name, list(exposed), spec, inv.read_only))
     try:
         model = spec.arguments.model_validate(inv.arguments)
     except ValidationError as exc:

@@ -219,3 +219,31 @@ def select_tools(
 
 def select_for(settings: Settings) -> list[ToolSpec]:
     return select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only)
+
+
+TOOLSETS_HEADER = "x-waha-toolsets"
+READ_ONLY_HEADER = "x-waha-read-only"
+
+
+def narrow(specs: list[ToolSpec], headers: Any) -> list[ToolSpec]:
+    """What one HTTP connection asked for: `X-WAHA-Toolsets` and `X-WAHA-Read-Only` narrow, never widen.
+
+    An unknown toolset or a read-only value other than true/false is a ConfigError naming it.
+    """
+    if not headers:
+        return specs
+    wanted = headers.get(TOOLSETS_HEADER)
+    read_only = (headers.get(READ_ONLY_HEADER) or "").strip().lower()
+    if read_only not in ("", "true", "false", "1", "0"):
+        raise ConfigError(f"{READ_ONLY_HEADER} must be true or false, not {read_only[:20]!r}")
+    if wanted is not None:
+        names = {part.strip() for part in wanted.split(",") if part.strip()}
+        unknown = sorted(names - set(TOOLSETS) - {"all"})
+        if unknown:
+            shown = ", ".join(name[:30] for name in unknown[:5])
+            raise ConfigError(f"unknown toolset(s) {shown} in {TOOLSETS_HEADER}; valid: all, {', '.join(TOOLSETS)}")
+        if "all" not in names:
+            specs = [spec for spec in specs if spec.toolset in names]
+    if read_only in ("true", "1"):
+        specs = [spec for spec in specs if spec.read_only]
+    return specs
