@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     @field_validator("waha_session")
     @classmethod
     def _check_session(cls, value: str | None) -> str | None:
-        if value is not None and not SESSION_NAME_RE.match(value):
+        if value is not None and not SESSION_NAME_RE.fullmatch(value):
             raise ValueError("session names use only letters, digits, '_' and '-'")
         return value
 

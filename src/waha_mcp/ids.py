@@ -18,12 +18,12 @@ def chat_id(value: str, *, field: str = "chatId") -> str:
     raw = (value or "").strip()
     if raw == "status@broadcast":
         return raw
-    if _PHONE.match(raw):
+    if _PHONE.fullmatch(raw):
         digits = re.sub(r"\D", "", raw)
         if 5 <= len(digits) <= 15:
             return f"{digits}@c.us"
     for suffix in SUFFIXES:
-        if raw.endswith(suffix) and _LOCAL.match(raw[: -len(suffix)]):
+        if raw.endswith(suffix) and _LOCAL.fullmatch(raw[: -len(suffix)]):
             local = raw[: -len(suffix)]
             if suffix == "@s.whatsapp.net":
                 return f"{local.split(':')[0]}@c.us"
@@ -42,7 +42,7 @@ def chat_ids(values: list[str], *, field: str = "chatIds") -> list[str]:
 def message_id(value: str, *, field: str = "messageId") -> str:
     """WAHA message ids look like `true_<chatId>_<hex>`; engines also use bare ids, so accept those too."""
     raw = (value or "").strip()
-    if _MESSAGE.match(raw) or _BARE_MESSAGE.match(raw):
+    if _MESSAGE.fullmatch(raw) or _BARE_MESSAGE.fullmatch(raw):
         return raw
     shown = repr(value)[:60]
     raise ToolInputError(f"{field} {shown} is not a WAHA message id (like true_123@c.us_3EB0ABC...)")

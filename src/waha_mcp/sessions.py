@@ -8,7 +8,7 @@ from waha_mcp.errors import ToolInputError
 
 
 def validate_session_name(name: str) -> str:
-    if not isinstance(name, str) or not SESSION_NAME_RE.match(name):
+    if not isinstance(name, str) or not SESSION_NAME_RE.fullmatch(name):
         shown = repr(name)[:70]
         raise ToolInputError(
             f"invalid session name {shown}: use 1-64 letters, digits, '_' or '-' (see waha_list_sessions)"

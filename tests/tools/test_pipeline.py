@@ -94,3 +94,21 @@ async def test_a_step_can_report_progress_through_the_request_context(
         result = await client.call_tool("waha_get_session", {}, progress_callback=on_progress)
     assert not result.is_error
     assert updates == [(1, 2, "waha_get_session on default")]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"session": "default\n"}, "session"),
+        ({"chatId": "123456789\n@c.us"}, "chatId"),
+        ({"chatId": "123456789@c.us", "messageId": "true_123@c.us_AB\nC"}, "messageId"),
+    ],
+)
+async def test_a_trailing_or_embedded_newline_is_refused_not_encoded(
+    arguments: dict[str, Any], field: str, mcp: Client, sandbox: Sandbox
+) -> None:
+    message = error(
+        await call(mcp, "waha_get_message", {"chatId": "123456789@c.us", "messageId": "true_1@c.us_AB12CD"} | arguments)
+    )
+    assert f"{field}:" in message
+    assert sandbox.requests == []
