@@ -452,7 +452,7 @@ async def test_event_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) ->
         "location": "Luigi's",
     }
     out = data(await call(mcp, "waha_send_event", args))
-    assert out["start"] == "2026-03-01T18:00:00+00:00"
+    assert out["startTime"] == "2026-03-01T18:00:00+00:00"
     request = sandbox.requests[-1]
     assert request.path == "/api/default/events" and "session" not in request.json
     assert request.json["event"] == {
@@ -478,7 +478,7 @@ async def test_forward_copies_the_message_to_another_chat(mcp: Client, sandbox: 
     src, dst = person(sandbox, 0), person(sandbox, 1)
     original = data(await call(mcp, "waha_send_location", {"chatId": src, "latitude": 1.0, "longitude": 2.0}))
     out = data(await call(mcp, "waha_forward_message", {"chatId": dst, "messageId": original["messageId"]}))
-    assert out["chatId"] == dst and out["forwarded"] == original["messageId"]
+    assert out["chatId"] == dst and out["forwardedMessageId"] == original["messageId"]
     latest = (await chat_messages(waha, dst))[0]
     assert latest["id"] == out["messageId"] and latest["location"]["latitude"] == "1.0"
     assert latest["_data"]["message"]["locationMessage"]["contextInfo"]["isForwarded"] is True

@@ -57,7 +57,7 @@ async def test_get_one_subscribes_and_then_shows_in_all(mcp: Client, sandbox: Sa
     assert one["chatId"] == group and one["people"]
     for person in one["people"]:
         assert person["state"] in ("online", "offline")
-        assert ("lastSeen" in person) == (person["state"] == "offline")
+        assert ("lastSeenTime" in person) == (person["state"] == "offline")
     data(await call(mcp, "waha_subscribe_presence", {"chatId": "12025550100"}))
     assert sandbox.requests[-1].path == "/api/default/presence/12025550100%40c.us/subscribe"
     every = data(await call(mcp, "waha_get_presence"))

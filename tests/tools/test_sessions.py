@@ -151,3 +151,10 @@ async def test_server_info_reports_the_sandbox(mcp: Client) -> None:
 async def test_wrong_argument_types_give_one_line(mcp: Client) -> None:
     message = error(await call(mcp, "waha_list_sessions", {"all": "maybe"}))
     assert "invalid arguments" in message and "all" in message
+
+
+async def test_server_info_names_times_and_a_sessions_state_by_the_vocabulary(mcp: Client) -> None:
+    info = data(await call(mcp, "waha_get_server_info", {"session": "default"}))
+    assert info["session"] == "default" and info["sessionInfo"]["name"] == "default"
+    assert info["sessionInfo"]["status"] and info["startTime"].endswith("+00:00")
+    assert isinstance(info["uptimeSeconds"], int)

@@ -67,7 +67,7 @@ async def get_chats(
     limit: Limit = 20,
     offset: Offset = 0,
     sort: Literal["recent", "name"] = "recent",
-) -> dict[str, Any]:
+) -> view.ChatList:
     if ids:
         if len(ids) > 100:
             raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
@@ -76,17 +76,13 @@ async def get_chats(
             items = await w.client.post_chats_overview(session, limit=len(wanted), ids=wanted)
         else:
             items = await w.client.get_chats_overview(session, limit=len(wanted), ids=wanted)
-        chats = [view.chat(c) for c in items if isinstance(c, dict)]
-        if sort == "name":
-            chats.sort(key=lambda c: str(c.get("name") or c.get("id")).lower())
-        return {"chats": chats, "nextOffset": None}
+        return view.chat_list(items, None, by_name=sort == "name")
     if sort == "name":
         # Only the plain list sorts by name; it has no last-message preview on every engine.
         items = await w.client.get_chats(session, sort_by="name", sort_order="asc", limit=limit, offset=offset)
     else:
         items = await w.client.get_chats_overview(session, limit=limit, offset=offset)
-    chats = [view.chat(c) for c in items if isinstance(c, dict)]
-    return {"chats": chats, "nextOffset": _next_offset(items, limit, offset)}
+    return view.chat_list(items, _next_offset(items, limit, offset))
 
 
 @tool(
@@ -108,7 +104,7 @@ async def get_messages(
     ack: Ack | None = None,
     oldestFirst: bool = False,
     downloadMedia: bool = False,
-) -> dict[str, Any]:
+) -> view.MessageList:
     chat = chatId
     gte, lte = _unix(since, "since"), _unix(until, "until")
     if gte is not None and lte is not None and gte > lte:
@@ -127,17 +123,8 @@ async def get_messages(
     )
     items = [m for m in items if isinstance(m, dict)]
     names = await _names(w, session, items)
-    out: dict[str, Any] = {
-        "chatId": chat,
-        "messages": [view.message(m, names) for m in items],
-        "nextOffset": _next_offset(items, limit, offset),
-    }
-    if view.chat_kind(chat) == "group":
-        senders = {view.sender(m, names): view.sender(m) for m in items if not m.get("fromMe")}
-        people = {name: who for name, who in senders.items() if name != who}
-        if people:
-            out["people"] = people
-    return out
+    group = view.chat_kind(chat) == "group"
+    return view.message_list(chat, items, names, _next_offset(items, limit, offset), group)
 
 
 @tool(
@@ -153,14 +140,14 @@ async def get_message(
     messageId: MessageId,
     session: Session = None,
     downloadMedia: bool = False,
-) -> dict[str, Any]:
+) -> view.MessageDetail:
     chat, mid = chatId, messageId
     msg = await w.client.get_chat_message(session, chat, mid, download_media=downloadMedia)
     if not isinstance(msg, dict):
         raise WAHAError(
             f"WAHA returned no message {mid}", status=404, method="GET", path=f"chats/{chat}/messages", session=session
         )
-    return {"chatId": chat} | view.message(msg, await _names(w, session, [msg]))
+    return view.message_detail(msg, chat, await _names(w, session, [msg]))
 
 
 @tool(
@@ -170,11 +157,8 @@ async def get_message(
     effect=Effect.VISIBLE,
     operations=("ChatsController_readChatMessages",),
 )
-async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = chatId
-    answer = await w.client.read_chat_messages(session, chat)
-    read = answer.get("ids") if isinstance(answer, dict) else None
-    return {"chatId": chat, "read": len(read) if isinstance(read, list) else None, "unread": 0}
+async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatRead:
+    return view.chat_read(chatId, await w.client.read_chat_messages(session, chatId))
 
 
 @tool(
@@ -184,10 +168,9 @@ async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None)
     effect=Effect.LOCAL,
     operations=("ChatsController_unreadChat",),
 )
-async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = chatId
-    await w.client.unread_chat(session, chat)
-    return {"chatId": chat, "markedUnread": True}
+async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatMarkedUnread:
+    await w.client.unread_chat(session, chatId)
+    return view.chat_marked_unread(chatId)
 
 
 @tool(
@@ -197,10 +180,11 @@ async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = Non
     effect=Effect.LOCAL,
     operations=("ChatsController_archiveChat", "ChatsController_unarchiveChat"),
 )
-async def archive_chat(w: Invocation, chatId: ChatId, session: Session = None, archived: bool = True) -> dict[str, Any]:
-    chat = chatId
-    await w.client.archive_chat(session, chat, archived)
-    return {"chatId": chat, "archived": archived}
+async def archive_chat(
+    w: Invocation, chatId: ChatId, session: Session = None, archived: bool = True
+) -> view.ChatArchived:
+    await w.client.archive_chat(session, chatId, archived)
+    return view.chat_archived(chatId, archived)
 
 
 @tool(
@@ -216,10 +200,9 @@ async def pin_message(
     messageId: MessageId,
     session: Session = None,
     duration: Literal["24h", "7d", "30d"] = "7d",
-) -> dict[str, Any]:
-    chat, mid = chatId, messageId
-    await w.client.pin_message(session, chat, mid, PIN_SECONDS[duration])
-    return {"chatId": chat, "messageId": mid, "pinned": duration}
+) -> view.MessagePinned:
+    await w.client.pin_message(session, chatId, messageId, PIN_SECONDS[duration])
+    return view.message_pinned(chatId, messageId, duration)
 
 
 @tool(
@@ -229,10 +212,11 @@ async def pin_message(
     effect=Effect.VISIBLE,
     operations=("ChatsController_unpinMessage",),
 )
-async def unpin_message(w: Invocation, chatId: ChatId, messageId: MessageId, session: Session = None) -> dict[str, Any]:
-    chat, mid = chatId, messageId
-    await w.client.unpin_message(session, chat, mid)
-    return {"chatId": chat, "messageId": mid, "pinned": False}
+async def unpin_message(
+    w: Invocation, chatId: ChatId, messageId: MessageId, session: Session = None
+) -> view.MessagePinned:
+    await w.client.unpin_message(session, chatId, messageId)
+    return view.message_pinned(chatId, messageId, False)
 
 
 @tool(
@@ -244,14 +228,14 @@ async def unpin_message(w: Invocation, chatId: ChatId, messageId: MessageId, ses
 )
 async def edit_message(
     w: Invocation, chatId: ChatId, messageId: MessageId, text: str, session: Session = None
-) -> dict[str, Any]:
+) -> view.MessageEdited:
     chat, mid = chatId, messageId
     if not text or not text.strip():
         raise ToolInputError("text is empty: to remove a message use waha_delete_message")
     if mid.startswith("false_"):
         raise ToolInputError(f"{mid} was received, not sent by you: only your own messages can be edited")
     await w.client.edit_message(session, chat, mid, text)
-    return {"chatId": chat, "messageId": mid, "edited": True, "text": view.short(text)}
+    return view.message_edited(chat, mid, text)
 
 
 @tool(
@@ -263,10 +247,9 @@ async def edit_message(
 )
 async def delete_message(
     w: Invocation, chatId: ChatId, messageId: MessageId, session: Session = None
-) -> dict[str, Any]:
-    chat, mid = chatId, messageId
-    await w.client.delete_message(session, chat, mid)
-    return {"chatId": chat, "messageId": mid, "deleted": True}
+) -> view.MessageDeleted:
+    await w.client.delete_message(session, chatId, messageId)
+    return view.message_deleted(chatId, messageId)
 
 
 @tool(
@@ -276,10 +259,9 @@ async def delete_message(
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_deleteChat",),
 )
-async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = chatId
-    await w.client.delete_chat(session, chat)
-    return {"chatId": chat, "deleted": True}
+async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatDeleted:
+    await w.client.delete_chat(session, chatId)
+    return view.chat_deleted(chatId)
 
 
 @tool(
@@ -289,10 +271,9 @@ async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) ->
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_clearMessages",),
 )
-async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
-    chat = chatId
-    await w.client.clear_messages(session, chat)
-    return {"chatId": chat, "cleared": True}
+async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatCleared:
+    await w.client.clear_messages(session, chatId)
+    return view.chat_cleared(chatId)
 
 
 @tool(
@@ -300,20 +281,18 @@ async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> 
     "chats",
     "Get a chat's picture (image, or its URL).",
     effect=Effect.READ,
+    output=view.ChatPicture,
     operations=("ChatsController_getChatPicture",),
 )
 async def get_chat_picture(
     w: Invocation, chatId: ChatId, session: Session = None, refresh: bool = False
-) -> dict[str, Any] | Rich:
-    chat = chatId
-    answer = await w.client.get_chat_picture(session, chat, refresh=refresh)
+) -> view.ChatPicture | Rich:
+    answer = await w.client.get_chat_picture(session, chatId, refresh=refresh)
     url = answer.get("url") if isinstance(answer, dict) else None
-    if not url:
-        return {"chatId": chat, "picture": None}
-    image = await _picture(w, session, url)
+    image = await _picture(w, session, url) if url else None
     if image is None:
-        return {"chatId": chat, "url": url}
-    return image_result(image, {"chatId": chat, "bytes": len(image.data)})
+        return view.chat_picture(chatId, url=url)
+    return image_result(image, view.chat_picture(chatId, image=image.data))
 
 
 async def _picture(w: Invocation, session: str, url: str) -> Binary | None:

@@ -79,6 +79,7 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
     "media",
     "Download a message's media (images shown; save: to files dir).",
     effect=Effect.READ,
+    output=view.MediaFile,
     writes=("save",),
     operations=("ChatsController_getChatMessage",),
 )
@@ -88,13 +89,11 @@ async def download_media(
     messageId: MessageId,
     session: Session = None,
     save: bool = False,
-) -> dict[str, Any] | Rich:
+) -> view.MediaFile | Rich:
     mid = messageId
     media, file = await _download(w, session, chatId, mid)
     mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
-    info: dict[str, Any] = {"messageId": mid, "mimetype": mimetype, "bytes": len(file.data)}
-    if media.get("filename"):
-        info["filename"] = media["filename"]
+    info = view.media_file(mid, mimetype, file.data, media.get("filename"))
     too_big = len(file.data) > INLINE_MAX_BYTES
     # Read-only mode writes nothing: not even a file too big to return inline.
     auto_save = too_big and w.settings.files_dir is not None and not w.settings.waha_read_only
@@ -116,7 +115,7 @@ async def download_media(
     return _resource(f"waha://{session}/media/{mid}", file.data, mimetype, info)
 
 
-def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> Rich:
+def _resource(uri: str, data: bytes, mimetype: str, info: view.MediaFile | view.Converted) -> Rich:
     blob = BlobResourceContents(uri=uri, mime_type=mimetype, blob=base64.b64encode(data).decode())
     return Rich(info, [EmbeddedResource(type="resource", resource=blob)])
 
@@ -126,6 +125,7 @@ def _resource(uri: str, data: bytes, mimetype: str, info: dict[str, Any]) -> Ric
     "media",
     "Convert a url or path to a voice note (OGG/Opus) or MP4 video.",
     effect=Effect.LOCAL,
+    output=view.Converted,
     operations=("MediaController_convertVoice", "MediaController_convertVideo"),
 )
 async def convert_media(
@@ -134,7 +134,7 @@ async def convert_media(
     session: Session = None,
     url: str | None = None,
     path: Annotated[str | None, Field(description="In WAHA_MCP_FILES_DIR")] = None,
-) -> dict[str, Any] | Rich:
+) -> view.Converted | Rich:
     if bool(url) == bool(path):
         raise ToolInputError("give exactly one of url or path")
     data = None
@@ -152,7 +152,7 @@ async def convert_media(
     if not isinstance(answer, Binary):
         raise WAHAError("WAHA returned no converted file", method="POST", path=f"media/convert/{kind}", session=session)
     mimetype = answer.mimetype.split(";")[0].strip()
-    info: dict[str, Any] = {"kind": kind, "mimetype": mimetype, "bytes": len(answer.data)}
+    info = view.converted(kind, mimetype, answer.data)
     if w.settings.files_dir:
         info["saved"] = str(save_file(w.settings, name, answer.data))
         return info
@@ -175,6 +175,6 @@ async def reject_call(
     callId: CallId,
     caller: ChatId,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.CallRejected:
     await w.client.reject_call(session, caller, callId)
-    return {"callId": callId, "rejected": True}
+    return view.call_rejected(callId)

@@ -220,7 +220,7 @@ async def send_message(
     previewImageUrl: str | None = None,
     buttonId: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Sent:
     chat, body, quoted = chatId, _text(text), replyTo
     custom = previewTitle is not None or previewDescription is not None or previewImageUrl is not None
     if buttonId is not None:
@@ -280,7 +280,7 @@ async def send_media(
     videoNote: bool | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.MediaSent:
     chat, quoted = chatId, replyTo
     media = _media(
         w.settings, file, data, filename, mimetype, default_mime="application/octet-stream", default_name="file"
@@ -304,7 +304,7 @@ async def send_media(
         )
     else:
         sent = await w.client.send_file(session, chat, media.waha(), caption=caption, reply_to=quoted)
-    return view.sent(sent, chat) | {"type": kind}
+    return view.media_sent(sent, chat, kind)
 
 
 @tool(
@@ -324,7 +324,7 @@ async def send_audio(
     convert: Annotated[bool | None, Field(description="Default: unless OGG/Opus")] = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.VoiceSent:
     chat, quoted = chatId, replyTo
     media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
     if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
@@ -337,7 +337,7 @@ async def send_audio(
     mime = VOICE_MIME if is_opus and not convert else media.mimetype
     payload = media.waha(with_filename=media.url is None, mimetype=mime)
     sent = await w.client.send_voice(session, chat, payload, convert=convert, reply_to=quoted)
-    return view.sent(sent, chat) | {"converted": convert}
+    return view.voice_sent(sent, chat, convert)
 
 
 # --------------------------------------------------------------------------- location, contact
@@ -359,7 +359,7 @@ async def send_location(
     title: str = "",
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Sent:
     chat, quoted = chatId, replyTo
     sent = await w.client.send_location(session, chat, latitude, longitude, title, reply_to=quoted)
     return view.sent(sent, chat)
@@ -410,7 +410,7 @@ async def send_contact(
     vcard: str | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Sent:
     chat, quoted = chatId, replyTo
     if vcard is not None:
         if name or phone or organization:
@@ -445,7 +445,7 @@ async def send_poll(
     multipleAnswers: bool | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.PollSent:
     chat, quoted = chatId, replyTo
     _text(question, "question")
     cleaned = [option.strip() for option in options]
@@ -456,7 +456,7 @@ async def send_poll(
     sent = await w.client.send_poll(
         session, chat, question, cleaned, multiple_answers=bool(multipleAnswers), reply_to=quoted
     )
-    return view.sent(sent, chat) | {"options": len(cleaned)}
+    return view.poll_sent(sent, chat, len(cleaned))
 
 
 @tool(
@@ -473,13 +473,13 @@ async def send_poll_vote(
     votes: list[str],
     chatId: ChatId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.PollVoted:
     poll_id = pollMessageId
     chat = _chat_for(chatId, poll_id, "pollMessageId")
     if any(not v.strip() for v in votes):
         raise ToolInputError("votes must be option names, not empty strings")
     await w.client.send_poll_vote(session, chat, poll_id, votes)
-    return {"pollMessageId": poll_id, "chatId": chat, "votes": votes}
+    return view.poll_voted(poll_id, chat, votes)
 
 
 class ListRow(BaseModel):
@@ -513,7 +513,7 @@ async def send_list(
     footer: str | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.ListSent:
     chat, quoted = chatId, replyTo
     _text(title, "title")
     _text(button, "button")
@@ -540,7 +540,7 @@ async def send_list(
     if footer:
         message["footer"] = footer
     sent = await w.client.send_list(session, chat, message, reply_to=quoted)
-    return view.sent(sent, chat) | {"rows": row_ids}
+    return view.list_sent(sent, chat, row_ids)
 
 
 def _unix(value: str, field: str) -> int:
@@ -575,7 +575,7 @@ async def send_event(
     location: str | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.EventSent:
     chat, quoted = chatId, replyTo
     _text(name, "name")
     event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
@@ -588,7 +588,7 @@ async def send_event(
     if location:
         event["location"] = {"name": location}
     sent = await w.client.send_event(session, chat, event, reply_to=quoted)
-    return view.sent(sent, chat) | {"start": view.iso(event["startTime"])}
+    return view.event_sent(sent, chat, event["startTime"])
 
 
 # --------------------------------------------------------------------------- acting on messages
@@ -607,9 +607,9 @@ async def forward_message(
     chatId: Annotated[ChatId, Field(description="Target chat")],
     messageId: MessageId,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Forwarded:
     sent = await w.client.forward_message(session, chatId, messageId)
-    return view.sent(sent, chatId) | {"forwarded": messageId}
+    return view.forwarded(sent, chatId, messageId)
 
 
 @tool(
@@ -624,13 +624,13 @@ async def react_to_message(
     messageId: MessageId,
     reaction: str,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Reacted:
     mid = messageId
     emoji = reaction.strip()
     if emoji and (len(emoji) > 32 or re.search(r"[A-Za-z\s]", emoji)):
         raise ToolInputError(f'reaction {reaction[:40]!r} must be one emoji, or "" to remove the reaction')
     await w.client.set_reaction(session, mid, emoji)
-    return {"messageId": mid, "reaction": emoji or None, "removed": not emoji}
+    return view.reacted(mid, emoji)
 
 
 @tool(
@@ -646,11 +646,11 @@ async def star_message(
     star: bool = True,
     chatId: ChatId | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Starred:
     mid = messageId
     chat = _chat_for(chatId, mid)
     await w.client.set_star(session, chat, mid, star)
-    return {"messageId": mid, "chatId": chat, "starred": star}
+    return view.starred(mid, chat, star)
 
 
 @tool(
@@ -665,7 +665,7 @@ async def mark_seen(
     chatId: ChatId,
     messageIds: list[MessageId] | None = None,
     session: Session = None,
-) -> dict[str, Any]:
+) -> view.Seen:
     chat, given = chatId, messageIds or []
     participant = None
     if given and chat.endswith("@g.us"):
@@ -674,4 +674,4 @@ async def mark_seen(
         if len(senders) == 1:
             participant = senders.pop()
     await w.client.send_seen(session, chat, message_ids=given or None, participant=participant)
-    return {"chatId": chat, "seen": len(given) if given else "all"}
+    return view.seen(chat, given)

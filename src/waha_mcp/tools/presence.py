@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
@@ -29,7 +29,7 @@ async def set_presence(
     presence: Literal["online", "offline", "typing", "recording", "paused"],
     session: Session = None,
     chatId: ChatId | None = None,
-) -> dict[str, Any]:
+) -> view.PresenceSet:
     if presence in GLOBAL and chatId:
         raise ToolInputError(f"'{presence}' is account-wide: leave chatId out")
     if presence not in GLOBAL and not chatId:
@@ -41,7 +41,7 @@ async def set_presence(
         await w.client.stop_typing(session, chatId)
     else:
         await w.client.set_presence(session, presence, chatId)
-    return {"presence": presence} | ({"chatId": chatId} if chatId else {})
+    return view.presence_set(presence, chatId)
 
 
 @tool(
@@ -51,11 +51,10 @@ async def set_presence(
     effect=Effect.LOCAL,
     operations=("PresenceController_getPresence", "PresenceController_getPresenceAll"),
 )
-async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | None = None) -> dict[str, Any]:
+async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | None = None) -> view.Presences:
     if chatId:
-        return view.presence(await w.client.get_presence(session, chatId)) or {"chatId": chatId, "people": []}
-    items = await w.client.get_presences(session)
-    return {"chats": [p for p in (view.presence(i) for i in items) if p]}
+        return view.chat_presence(await w.client.get_presence(session, chatId), chatId)
+    return view.presences(await w.client.get_presences(session))
 
 
 @tool(
@@ -65,6 +64,6 @@ async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | 
     effect=Effect.LOCAL,
     operations=("PresenceController_subscribe",),
 )
-async def subscribe_presence(w: Invocation, chatId: ChatId, session: Session = None) -> dict[str, Any]:
+async def subscribe_presence(w: Invocation, chatId: ChatId, session: Session = None) -> view.PresenceSubscribed:
     await w.client.subscribe_presence(session, chatId)
-    return {"chatId": chatId, "subscribed": True}
+    return view.presence_subscribed(chatId)

@@ -129,7 +129,25 @@ def output_schema(annotation: Any) -> dict[str, Any] | None:
         return None
     if not (issubclass(annotation, BaseModel) or hasattr(annotation, "__required_keys__")):
         return None
-    schema = compact(TypeAdapter(annotation).json_schema(), strict=False)
+    schema = _lean(compact(TypeAdapter(annotation).json_schema(), strict=False))
     # The pipeline adds the session that acted to every result.
     schema["properties"] = {"session": {"type": "string"}} | schema.get("properties", {})
     return schema
+
+
+def _lean(node: Any) -> Any:
+    """Output schemas go out on every tools/list: no descriptions, and `X | None` as `type: [x, null]`."""
+    if isinstance(node, list):
+        return [_lean(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: _lean(value) if key != "properties" else {name: _lean(v) for name, v in value.items()}
+        for key, value in node.items()
+        if key != "description"
+    }
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and all(isinstance(item, dict) and item.keys() == {"type"} for item in any_of):
+        out.pop("anyOf")
+        out["type"] = [item["type"] for item in any_of]
+    return out

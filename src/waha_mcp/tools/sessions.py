@@ -10,7 +10,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import NEXT_STEP, ToolInputError
 from waha_mcp.sessions import validate_session_name
-from waha_mcp.tools._common import Phone, Session, image_result
+from waha_mcp.tools._common import Phone, Rich, Session, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -69,12 +69,8 @@ async def list_sessions(
     w: Invocation,
     session: Session = None,
     all: bool = True,
-) -> dict[str, Any]:
-    sessions = await w.client.list_sessions(all=all)
-    items = [view.session(s) for s in sessions if isinstance(s, dict)]
-    if session:
-        items = [s for s in items if s["name"] == session]
-    return {"sessions": items, "default": w.settings.waha_session}
+) -> view.SessionList:
+    return view.session_list(await w.client.list_sessions(all=all), session, w.settings.waha_session)
 
 
 @tool(
@@ -84,11 +80,9 @@ async def list_sessions(
     effect=Effect.READ,
     operations=("SessionsController_get",),
 )
-async def get_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
     info = await w.client.get_session(session)
-    out = view.session(info, with_config=True)
-    step = NEXT_STEP.get(str(info.get("status")))
-    return out | ({"next": step} if step else {})
+    return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
 
 
 @tool(
@@ -105,18 +99,15 @@ async def create_session(
     name: Annotated[str | None, Field(description="New session name.")] = None,
     start: bool = True,
     config: ConfigArg = None,
-) -> dict[str, Any]:
+) -> view.SessionCreated:
     if name and session and name != session:
         raise ToolInputError(f"`name` ({name}) and `session` ({session}) differ: give one")
     new = name or session
     if new is not None:
         validate_session_name(new)
     created = await w.client.create_session(new, start=start, config=_waha_config(config) if config else None)
-    out = view.session(created or {"name": new, "status": "STOPPED"})
-    out["next"] = (
-        "pair it: waha_get_qr_code or waha_request_pairing_code" if start else "start it with waha_start_session"
-    )
-    return out
+    step = "pair it: waha_get_qr_code or waha_request_pairing_code" if start else "start it with waha_start_session"
+    return view.session_created(created or {"name": new, "status": "STOPPED"}, step)
 
 
 @tool(
@@ -126,19 +117,17 @@ async def create_session(
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_get", "SessionsController_update"),
 )
-async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> dict[str, Any]:
+async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> view.SessionUpdated:
     current = (await w.client.get_session(session)).get("config") or {}
     # WAHA's PUT replaces the whole config: merge so unspecified parts (proxy, webhooks...) survive.
     merged = {**current, **_waha_config(config)}
     updated = await w.client.update_session(session, merged)
-    return view.session(updated or {"name": session}, with_config=True) | {"restarted": True}
+    return view.session_updated(updated or {"name": session})
 
 
-async def _action(w: Invocation, session: str, action: str) -> dict[str, Any]:
+async def _action(w: Invocation, session: str, action: str) -> view.SessionAction:
     method = getattr(w.client, f"{action}_session")
-    info = await method(session)
-    out = view.session(info) if isinstance(info, dict) and info.get("name") else {"name": session}
-    return out | {"done": action}
+    return view.session_action(await method(session), session, action)
 
 
 @tool(
@@ -148,14 +137,14 @@ async def _action(w: Invocation, session: str, action: str) -> dict[str, Any]:
     effect=Effect.LOCAL,
     operations=("SessionsController_start",),
 )
-async def start_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def start_session(w: Invocation, session: Session = None) -> view.SessionAction:
     try:
         return await _action(w, session, "start")
     except WAHAError as exc:
         if exc.status != 422 or "already started" not in exc.message:
             raise
     # Starting a started session changes nothing: say where it is instead of failing.
-    return view.session(await w.client.get_session(session)) | {"done": "already started"}
+    return view.session_action(await w.client.get_session(session), session, "already started")
 
 
 @tool(
@@ -165,7 +154,7 @@ async def start_session(w: Invocation, session: Session = None) -> dict[str, Any
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_stop",),
 )
-async def stop_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def stop_session(w: Invocation, session: Session = None) -> view.SessionAction:
     return await _action(w, session, "stop")
 
 
@@ -176,7 +165,7 @@ async def stop_session(w: Invocation, session: Session = None) -> dict[str, Any]
     effect=Effect.LOCAL,
     operations=("SessionsController_restart",),
 )
-async def restart_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def restart_session(w: Invocation, session: Session = None) -> view.SessionAction:
     return await _action(w, session, "restart")
 
 
@@ -187,7 +176,7 @@ async def restart_session(w: Invocation, session: Session = None) -> dict[str, A
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_logout",),
 )
-async def logout_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def logout_session(w: Invocation, session: Session = None) -> view.SessionAction:
     return await _action(w, session, "logout")
 
 
@@ -198,9 +187,9 @@ async def logout_session(w: Invocation, session: Session = None) -> dict[str, An
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_delete",),
 )
-async def delete_session(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def delete_session(w: Invocation, session: Session = None) -> view.SessionDeleted:
     await w.client.delete_session(session)
-    return {"name": session, "deleted": True}
+    return view.session_deleted(session)
 
 
 @tool(
@@ -210,11 +199,8 @@ async def delete_session(w: Invocation, session: Session = None) -> dict[str, An
     effect=Effect.READ,
     operations=("SessionsController_getMe",),
 )
-async def get_session_me(w: Invocation, session: Session = None) -> dict[str, Any]:
-    info = view.me(await w.client.get_me(session))
-    if info is None:
-        return {"session": session, "me": None, "next": "not logged in: pair with waha_get_qr_code"}
-    return {"session": session, "me": info}
+async def get_session_me(w: Invocation, session: Session = None) -> view.Account:
+    return view.account(await w.client.get_me(session))
 
 
 @tool(
@@ -222,18 +208,16 @@ async def get_session_me(w: Invocation, session: Session = None) -> dict[str, An
     "sessions",
     "Pairing QR code as an image.",
     effect=Effect.READ,
+    output=view.QrCode,
     operations=("AuthController_getQR",),
 )
 async def get_qr_code(
     w: Invocation,
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
-) -> Any:
+) -> Rich:
     image = await w.client.get_qr(session, "image")
-    info: dict[str, Any] = {"session": session, "next": "scan in WhatsApp > Linked devices; expires in ~20 s"}
-    if raw:
-        value = await w.client.get_qr(session, "raw")
-        info["value"] = value.get("value") if isinstance(value, dict) else None
+    info = view.qr_code(await w.client.get_qr(session, "raw"), with_value=True) if raw else view.qr_code()
     if not isinstance(image, Binary):
         raise WAHAError("WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session)
     return image_result(image, info)
@@ -251,14 +235,8 @@ async def request_pairing_code(
     phoneNumber: Phone,
     session: Session = None,
     method: Literal["sms", "voice"] | None = None,
-) -> dict[str, Any]:
-    answer = await w.client.request_pairing_code(session, phoneNumber, method)
-    code = answer.get("code") if isinstance(answer, dict) else None
-    return {
-        "session": session,
-        "code": code,
-        "next": "enter it in WhatsApp > Linked devices > Link with phone number",
-    }
+) -> view.PairingCode:
+    return view.pairing_code(await w.client.request_pairing_code(session, phoneNumber, method))
 
 
 @tool(
@@ -266,13 +244,14 @@ async def request_pairing_code(
     "sessions",
     "Screenshot of WhatsApp Web (WEBJS only).",
     effect=Effect.READ,
+    output=view.Screenshot,
     operations=("ScreenshotController_screenshot",),
 )
-async def get_screenshot(w: Invocation, session: Session = None) -> Any:
+async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
     shot = await w.client.get_screenshot(session)
     if not isinstance(shot, Binary):
         raise WAHAError("WAHA returned no screenshot", method="GET", path="/api/screenshot", session=session)
-    return image_result(shot, {"session": session, "bytes": len(shot.data)})
+    return image_result(shot, view.screenshot(shot.data))
 
 
 @tool(
@@ -283,15 +262,11 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Any:
     scope="server",
     operations=("ServerController_get", "ServerController_status"),
 )
-async def get_server_info(w: Invocation, session: Session = None) -> dict[str, Any]:
+async def get_server_info(w: Invocation, session: Session = None) -> view.ServerInfo:
     version = await w.client.get_version()
-    out = view.drop_empty({k: version.get(k) for k in ("version", "engine", "tier", "browser")})
     try:
         status = await w.client.get_server_status()
-        out["started"] = view.iso(status.get("startTimestamp"))
-        out["uptimeSeconds"] = round(float(status.get("uptime", 0)) / 1000)
     except WAHAError:
-        pass  # older or restricted servers lack /api/server/status; version alone still answers
-    if session:
-        out["session"] = view.session(await w.client.get_session(session))
-    return out
+        status = None  # older or restricted servers lack /api/server/status; version alone still answers
+    info = view.session(await w.client.get_session(session)) if session else None
+    return view.server_info(version, status, info)

@@ -1,0 +1,171 @@
+"""Sessions (accounts) and pairing: status, the account a session is, its redacted config."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NotRequired, cast
+
+from typing_extensions import TypedDict
+
+from waha_mcp.projections.common import Time, drop_empty, iso
+from waha_mcp.redact import REDACTED
+
+
+class Me(TypedDict):
+    id: str
+    name: NotRequired[str]
+    lid: NotRequired[str]
+
+
+class SessionInfo(TypedDict):
+    name: NotRequired[str]
+    me: NotRequired[Me]
+    status: str  # WAHA's status, or "unknown"
+
+
+class SessionDetail(SessionInfo):
+    config: NotRequired[dict[str, Any]]
+    activeTime: NotRequired[Time]
+    next: NotRequired[str]
+
+
+class SessionUpdated(SessionInfo):
+    config: NotRequired[dict[str, Any]]
+    activeTime: NotRequired[Time]
+    restarted: bool
+
+
+class SessionCreated(SessionInfo):
+    next: str
+
+
+class SessionAction(TypedDict):
+    name: str
+    me: NotRequired[Me]
+    status: NotRequired[str]
+    done: str  # the action, or "already started"
+
+
+class SessionDeleted(TypedDict):
+    name: str
+    deleted: bool
+
+
+class SessionList(TypedDict):
+    sessions: list[SessionInfo]
+    default: str | None
+
+
+class Account(TypedDict):
+    me: Me | None
+    next: NotRequired[str]
+
+
+class QrCode(TypedDict):
+    next: str
+    value: NotRequired[str | None]
+
+
+class PairingCode(TypedDict):
+    code: str | None
+    next: str
+
+
+class Screenshot(TypedDict):
+    bytes: int
+
+
+def redact_config(config: Any) -> Any:
+    """Session config with webhook HMAC keys, proxy passwords and custom header values hidden."""
+    if not isinstance(config, dict):
+        return config
+    out = copy.deepcopy(config)
+    proxy = out.get("proxy")
+    if isinstance(proxy, dict) and proxy.get("password"):
+        proxy["password"] = REDACTED
+    for hook in out.get("webhooks") or []:
+        if not isinstance(hook, dict):
+            continue
+        hmac = hook.get("hmac")
+        if isinstance(hmac, dict) and hmac.get("key"):
+            hmac["key"] = REDACTED
+        for header in hook.get("customHeaders") or []:
+            if isinstance(header, dict) and "value" in header:
+                header["value"] = REDACTED
+    return drop_empty(out)
+
+
+def me(info: Any) -> Me | None:
+    if not isinstance(info, dict) or not info.get("id"):
+        return None
+    return cast(Me, drop_empty({"id": info.get("id"), "name": info.get("pushName"), "lid": info.get("lid")}))
+
+
+def session(info: dict[str, Any]) -> SessionInfo:
+    out = drop_empty({"name": info.get("name"), "me": me(info.get("me"))})
+    # status stays even when WAHA leaves it out: "unknown" tells more than a missing key.
+    return cast(SessionInfo, out | {"status": info.get("status") or "unknown"})
+
+
+def _configured(info: dict[str, Any]) -> dict[str, Any]:
+    out = drop_empty(
+        {
+            "name": info.get("name"),
+            "me": me(info.get("me")),
+            "config": redact_config(info.get("config")),
+            "activeTime": iso((info.get("timestamps") or {}).get("activity")),
+        }
+    )
+    return out | {"status": info.get("status") or "unknown"}
+
+
+def session_detail(info: dict[str, Any], next_step: str | None) -> SessionDetail:
+    return cast(SessionDetail, _configured(info) | ({"next": next_step} if next_step else {}))
+
+
+def session_updated(info: dict[str, Any]) -> SessionUpdated:
+    return cast(SessionUpdated, _configured(info) | {"restarted": True})
+
+
+def session_created(info: dict[str, Any], next_step: str) -> SessionCreated:
+    return cast(SessionCreated, session(info) | {"next": next_step})
+
+
+def session_action(info: Any, name: str, done: str) -> SessionAction:
+    """After start/stop/restart/logout: the session as WAHA answered, or just its name."""
+    out = session(info) if isinstance(info, dict) and info.get("name") else {"name": name}
+    return cast(SessionAction, out | {"done": done})
+
+
+def session_deleted(name: str) -> SessionDeleted:
+    return {"name": name, "deleted": True}
+
+
+def session_list(sessions: list[Any], only: str | None, default: str | None) -> SessionList:
+    items = [session(s) for s in sessions if isinstance(s, dict)]
+    if only:
+        items = [s for s in items if s.get("name") == only]
+    return {"sessions": items, "default": default}
+
+
+def account(info: Any) -> Account:
+    found = me(info)
+    if found is None:
+        return {"me": None, "next": "not logged in: pair with waha_get_qr_code"}
+    return {"me": found}
+
+
+def qr_code(raw: Any = None, *, with_value: bool = False) -> QrCode:
+    out: QrCode = {"next": "scan in WhatsApp > Linked devices; expires in ~20 s"}
+    if with_value:
+        out["value"] = raw.get("value") if isinstance(raw, dict) else None
+    return out
+
+
+def pairing_code(answer: Any) -> PairingCode:
+    code = answer.get("code") if isinstance(answer, dict) else None
+    return {"code": code, "next": "enter it in WhatsApp > Linked devices > Link with phone number"}
+
+
+def screenshot(data: bytes) -> Screenshot:
+    return {"bytes": len(data)}
