@@ -70,7 +70,7 @@ async def measure() -> dict[str, Any]:
     server = build_server(load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default"), transport=transport)
     async with Client(server) as mcp:
         chats = await mcp.call_tool("waha_get_chats", {"limit": 20})
-        messages = await mcp.call_tool("waha_get_messages", {"chat_id": group_id, "limit": 20})
+        messages = await mcp.call_tool("waha_get_messages", {"chatId": group_id, "limit": 20})
     tool_chats, tool_messages = chats.content[0].text, messages.content[0].text  # type: ignore[union-attr]
     assert len(json.loads(raw_chats)) == 20 and len(json.loads(tool_chats)["chats"]) == 20
     assert len(json.loads(raw_messages)) == 20 and len(json.loads(tool_messages)["messages"]) == 20
