@@ -9,8 +9,7 @@ from typing import Any
 
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
-from waha_mcp.client import WAHAError
-from waha_mcp.client._http import NOT_JSON, UNREADABLE, Unreadable
+from waha_mcp.client import BadResponse, WAHAError
 from waha_mcp.errors import ToolInputError, explain, one_line
 from waha_mcp.projections import REDACTED
 from waha_mcp.sessions import resolve_session, validate_session_name
@@ -32,36 +31,25 @@ def bind(spec: ToolSpec, deps: Deps) -> Callable[..., Awaitable[CallToolResult]]
         return _scrub(await run(**kwargs), _secrets(deps, kwargs))
 
     async def run(**kwargs: Any) -> CallToolResult:
-        unreadable: list[Unreadable] = []  # 2xx bodies that were empty or not JSON, noted by the client
-        token = UNREADABLE.set(unreadable)
         try:
             kwargs["session"] = await _session(spec, deps, kwargs.get("session"))
             out = await spec.fn(deps, **kwargs)
         except ToolInputError as exc:
             return error_result(one_line(f"{spec.name}: {exc}"))
+        except BadResponse as exc:
+            if not (exc.accepted and not spec.read_only):
+                return error_result(await explain(exc, deps.client))
+            # A write WAHA accepted (2xx): an error would invite a second send, silence would hide it.
+            out = {
+                "warning": f"WAHA accepted {exc.where} ({exc.status}) but answered with "
+                f"{exc.problem}: the result is unknown; check before repeating it"
+            }
         except WAHAError as exc:
             return error_result(await explain(exc, deps.client))
         except Exception:
-            if unreadable:
-                # Not a bug of ours: WAHA's answer had nothing usable (an empty body where data was needed).
-                log.warning("tool %s could not use WAHA's answer", spec.name, exc_info=True)
-                return error_result(await explain(_unreadable_error(unreadable[-1]), deps.client))
             # The traceback stays in the server log (stderr); the agent gets one line.
             log.exception("tool %s crashed", spec.name)
             return error_result(f"{spec.name} failed with an internal error; details are in the server log")
-        finally:
-            UNREADABLE.reset(token)
-        garbled = [u for u in unreadable if u.problem == NOT_JSON]
-        if garbled and spec.read_only:
-            # What a read returns would be made up from nothing: fail instead.
-            return error_result(await explain(_unreadable_error(garbled[0]), deps.client))
-        if garbled and isinstance(out, dict):
-            # A write WAHA accepted (2xx): an error would invite a second send, silence would hide it.
-            first = garbled[0]
-            out = out | {
-                "warning": f"WAHA accepted {first.method} {first.path} ({first.status}) but answered with "
-                f"{first.problem}: the result is unknown; check before repeating it"
-            }
         if isinstance(out, CallToolResult):
             return out
         return result(out if isinstance(out, dict) else {"result": out})
@@ -117,17 +105,6 @@ def _scrub(out: CallToolResult, secrets: list[str]) -> CallToolResult:
     ]
     structured = clean(out.structured_content) if out.structured_content is not None else None
     return out.model_copy(update={"content": content, "structured_content": structured})
-
-
-def _unreadable_error(seen: Unreadable) -> WAHAError:
-    return WAHAError(
-        f"with {seen.problem} where data was expected",
-        status=seen.status,
-        method=seen.method,
-        path=seen.path,
-        session=seen.session,
-        kind="bad_response",
-    )
 
 
 async def _session(spec: ToolSpec, deps: Deps, given: str | None) -> str | None:
