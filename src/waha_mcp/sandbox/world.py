@@ -271,6 +271,7 @@ class Message:
                 "id": self.reply_to.raw_id,
                 "participant": self.reply_to.sender,
                 "body": self.reply_to.body,
+                "hasMedia": self.reply_to.media is not None,  # required since WAHA 2026.7
                 "_data": {"conversation": self.reply_to.body},
             }
         return msg
