@@ -147,7 +147,8 @@ class HTTPCore:
         body: Any = None,
         accept: str = "application/json",
     ) -> Any:
-        """Send the document's operation `operation_id`; `session` goes where the document puts it.
+        """Send the document's operation `operation_id`; `session` goes where the document puts it
+        (for an operation that takes none, it only names the account in errors).
 
         Returns JSON, None for an empty 2xx the operation may give, or `Binary` for non-JSON media.
         A name the operation does not declare (or a missing path value) is a TypeError: a bug of ours.
