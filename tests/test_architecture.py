@@ -19,8 +19,7 @@ NOT_SESSION_SCOPED = {
     "get_version",
     "get_server_status",
     "get_environment",
-    "request",
-    "path",
+    "call",  # the operationId first, then the session
     "aclose",
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.helpers import call, data, error, text
+from tests.helpers import call, data, error
 from waha_mcp.config import load_settings
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
@@ -170,13 +170,11 @@ async def test_malformed_json_on_a_read_is_an_error(mcp: Client, sandbox: Sandbo
 
 @pytest.mark.parametrize("target", WRITES, ids=str)
 async def test_malformed_json_on_a_write_is_reported_not_retried(mcp: Client, sandbox: Sandbox, target: Target) -> None:
-    """A 2xx with a broken body: WAHA accepted it. Say so (an error would invite a second send)."""
+    """A 2xx with a broken body: WAHA accepted it. The error says so, and not to repeat it blindly."""
     sandbox.faults.add(target.operation, kind="malformed")
-    result = await call(mcp, target.tool, target.arguments)
-    assert not result.is_error, text(result)
-    warning = data(result)["warning"]
-    assert "not JSON" in warning and "check before repeating" in warning, warning
-    assert "\n" not in warning
+    message = error(await call(mcp, target.tool, target.arguments))
+    names_session(message, target)
+    assert "WAHA accepted" in message and "not JSON" in message and "check before repeating" in message, message
     assert hits(sandbox, target) == 1
 
 

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from waha_mcp.client.errors import WAHAError
+from waha_mcp.client.errors import (
+    BadResponse,
+    EndpointMissing,
+    NotFound,
+    RateLimited,
+    SessionNotReady,
+    TierLimit,
+    Unauthorized,
+    Unavailable,
+    WAHAError,
+)
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
@@ -51,40 +61,45 @@ async def explain(error: WAHAError, client: WAHAClient) -> str:
     """WAHA's failure plus which session, its status and the next step."""
     session = error.session
     tag = f"session '{session}'" if session else "WAHA"
-    where = f"{error.method} {error.path}".strip()
-    if error.kind in ("connect", "timeout", "protocol"):
+    where = error.where
+    if isinstance(error, Unavailable) and not error.status:
         return one_line(f"{tag}: {error.message}")
-    if error.kind == "bad_response":
+    if isinstance(error, BadResponse) and error.accepted:
+        # WAHA did it (2xx); only its answer is broken. Retrying blindly could send it twice.
+        return one_line(
+            f"{tag}: WAHA accepted {where} ({error.status}) but answered with {error.problem}: "
+            "it has probably taken effect, but the result is unknown; check before repeating it"
+        )
+    if isinstance(error, BadResponse):
         return one_line(
             f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
             "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
         )
-    if error.status == 401:
+    if isinstance(error, Unauthorized):
         return one_line(f"{tag}: {error.message}")
-    if error.status == 429:
+    if isinstance(error, RateLimited):
         return one_line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
-    if error.status == 501:
-        return one_line(f"{tag}: this WAHA does not support {where} (501): {error.message}")
-    if error.status >= 500:
+    if isinstance(error, EndpointMissing):
+        return one_line(f"{tag}: this WAHA does not support {where} ({error.status}): {error.message}")
+    if isinstance(error, Unavailable):
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
         return one_line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
-    plus = ""
-    if "plus" in error.message.lower() and "waha" in error.message.lower():
+    if isinstance(error, TierLimit):
         # WAHA's own text often lacks a final period ("...only in WAHA Plus version").
-        plus = (" " if error.message.rstrip().endswith(".") else ". ") + "This needs WAHA Plus."
-    if session and error.status in (404, 422):
-        status = error.session_status
-        if status:
-            step = NEXT_STEP.get(status, "check it with waha_get_session")
-            return one_line(f"{tag} is {status}, not ready for {where}: {step}")
-        if _is_about_session(error, session):
-            return one_line(await _session_state(client, session, error) + plus)
-    return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}")
+        plus = " " if error.message.rstrip().endswith(".") else ". "
+        return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}This needs WAHA Plus.")
+    if isinstance(error, SessionNotReady) and session:
+        status = error.session_status or "not ready"
+        step = NEXT_STEP.get(status, "check it with waha_get_session")
+        return one_line(f"{tag} is {status}, not ready for {where}: {step}")
+    if session and _is_about_session(error, session):
+        return one_line(await _session_state(client, session, error))
+    return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
 
 
 def _is_about_session(error: WAHAError, session: str) -> bool:
     text = error.message.lower()
-    return (error.status == 404 and ("session" in text or session.lower() in text)) or (
+    return (isinstance(error, NotFound) and ("session" in text or session.lower() in text)) or (
         error.status == 422 and "session" in text and "already" not in text
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from waha_mcp.client import Binary, WAHAClient, WAHAError
+from waha_mcp.client import Binary, TooLarge, WAHAClient, WAHAError
 from waha_mcp.sandbox import Sandbox
 
 
@@ -44,7 +44,7 @@ async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sa
     assert isinstance(file, Binary) and file.mimetype == "image/jpeg" and len(file.data) == msg.media.size
     with pytest.raises(WAHAError) as caught:
         await waha.fetch_file("default", url, max_bytes=1024)
-    assert caught.value.kind == "too_large" and "1024" in caught.value.message
+    assert isinstance(caught.value, TooLarge) and "1024" in caught.value.message
     msg.media.downloaded_at = None
     with pytest.raises(WAHAError) as gone:
         await waha.fetch_file("default", url, max_bytes=10**7)

@@ -1,13 +1,27 @@
-"""The HTTP core: URL encoding, where the session goes, error mapping, empty bodies, retries."""
+"""The HTTP core: requests built from the document, URL encoding, where the session goes, error types,
+unusable bodies, retries."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import socket
+from typing import Any
 
 import httpx2
 import pytest
 
-from waha_mcp.client import Binary, WAHAClient, WAHAError
+from waha_mcp.client import (
+    BadResponse,
+    Binary,
+    NotFound,
+    SessionNotReady,
+    Unauthorized,
+    Unavailable,
+    WAHAClient,
+    WAHAError,
+)
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 
 
@@ -17,7 +31,12 @@ async def test_session_lands_in_path_and_segments_are_percent_encoded(waha: WAHA
     paths = [(r.method, r.path, r.query) for r in sandbox.requests]
     assert paths[0][1] == "/api/sessions/default"
     assert paths[1][1] == "/api/screenshot" and paths[1][2]["session"] == ["default"]
-    assert waha.path("/api/{s}/chats/{c}", s="a b", c="123@c.us") == "/api/a%20b/chats/123%40c.us"
+
+
+async def test_every_path_value_is_percent_encoded_as_one_segment(waha: WAHAClient, sandbox: Sandbox) -> None:
+    with contextlib.suppress(WAHAError):  # the sandbox knows no such message; the path is the point
+        await waha.call("ChatsController_deleteMessage", "a b", path={"chatId": "1@c.us", "messageId": "x/../y"})
+    assert sandbox.requests[-1].path == "/api/a%20b/chats/1%40c.us/messages/x%2F..%2Fy"
 
 
 async def test_api_key_is_sent_as_x_api_key() -> None:
@@ -31,7 +50,7 @@ async def test_api_key_is_sent_as_x_api_key() -> None:
 async def test_wrong_key_is_a_clear_error_without_the_key() -> None:
     sandbox = Sandbox(api_key="right-key")
     client = WAHAClient("http://sandbox", "wrong-key-xyz", transport=sandbox_transport(sandbox))
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(Unauthorized) as info:
         await client.list_sessions()
     assert info.value.status == 401
     assert "WAHA_API_KEY" in str(info.value)
@@ -39,7 +58,7 @@ async def test_wrong_key_is_a_clear_error_without_the_key() -> None:
 
 
 async def test_nestjs_error_shape_is_mapped(waha: WAHAClient) -> None:
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(NotFound) as info:
         await waha.get_session("missing")
     err = info.value
     assert (err.status, err.method, err.path, err.session) == (404, "GET", "/api/sessions/missing", "missing")
@@ -47,22 +66,49 @@ async def test_nestjs_error_shape_is_mapped(waha: WAHAClient) -> None:
 
 
 async def test_status_mismatch_shape_is_mapped(waha: WAHAClient) -> None:
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(SessionNotReady) as info:
         await waha.get_qr("default")  # WORKING sessions have no QR
     assert info.value.status == 422
     assert info.value.session_status == "WORKING"
     assert info.value.expected_statuses == ["SCAN_QR_CODE"]
 
 
-async def test_empty_2xx_body_is_success(waha: WAHAClient, sandbox: Sandbox) -> None:
+async def test_empty_2xx_body_on_a_write_is_success(waha: WAHAClient, sandbox: Sandbox) -> None:
+    """WAHA answers many successful writes with an empty body (BEHAVIOUR.md)."""
+    sandbox.faults.add("SessionsController_restart", kind="empty")
+    assert await waha.restart_session("default") is None
+
+
+async def test_empty_2xx_body_where_the_document_promises_json_is_a_bad_response(
+    waha: WAHAClient, sandbox: Sandbox
+) -> None:
     sandbox.faults.add("SessionsController_get", kind="empty")
-    assert await waha.get_session("default") is None
+    with pytest.raises(BadResponse) as info:
+        await waha.get_session("default")
+    assert info.value.accepted is False and info.value.problem == "an empty body"
+    assert (info.value.status, info.value.path) == (200, "/api/sessions/default")
 
 
-async def test_malformed_2xx_body_is_success_with_a_note(waha: WAHAClient, sandbox: Sandbox) -> None:
+async def test_empty_me_is_an_answer_not_a_failure(waha: WAHAClient, sandbox: Sandbox) -> None:
+    """`GET /me` of a session that is not logged in answers an empty 200 (BEHAVIOUR.md)."""
+    sandbox.faults.add("SessionsController_getMe", kind="empty")
+    assert await waha.get_me("default") is None
+
+
+async def test_garbled_2xx_on_a_read_is_a_bad_response_not_accepted(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_get", kind="malformed")
-    answer = await waha.get_session("default")
-    assert answer["ok"] is True and "not JSON" in answer["note"]
+    with pytest.raises(BadResponse) as info:
+        await waha.get_session("default")
+    assert info.value.accepted is False and "not JSON" in info.value.problem
+    assert len(sandbox.requests) == 1
+
+
+async def test_garbled_2xx_on_a_write_is_a_bad_response_that_was_accepted(waha: WAHAClient, sandbox: Sandbox) -> None:
+    sandbox.faults.add("ChattingController_sendText", kind="malformed")
+    with pytest.raises(BadResponse) as info:
+        await waha.send_text("default", "14155550123@c.us", "hi")
+    assert info.value.accepted is True and (info.value.method, info.value.path) == ("POST", "/api/sendText")
+    assert len(sandbox.requests) == 1
 
 
 async def test_binary_bodies_come_back_as_binary(waha: WAHAClient) -> None:
@@ -93,9 +139,9 @@ async def test_writes_are_never_retried(waha: WAHAClient, sandbox: Sandbox) -> N
 
 async def test_dropped_connection_on_a_write_is_not_retried(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_restart", kind="drop")
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(Unavailable) as info:
         await waha.restart_session("default")
-    assert info.value.kind == "connect" and "closed the connection" in info.value.message
+    assert info.value.status == 0 and "closed the connection" in info.value.message
     assert len(sandbox.requests) == 1
 
 
@@ -103,9 +149,9 @@ async def test_timeout_is_a_clear_error() -> None:
     sandbox = Sandbox()
     sandbox.faults.add("SessionsController_get", kind="latency", delay=3)
     client = WAHAClient("http://sandbox", timeout=1, transport=sandbox_transport(sandbox))
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(Unavailable) as info:
         await client.get_session("default")
-    assert info.value.kind == "timeout" and "1 s" in info.value.message
+    assert "did not answer within 1 s" in info.value.message
     await client.aclose()
 
 
@@ -117,9 +163,8 @@ def _closed_port() -> int:
 
 async def test_connection_refused_is_a_clear_error() -> None:
     client = WAHAClient(f"http://127.0.0.1:{_closed_port()}")
-    with pytest.raises(WAHAError) as info:
+    with pytest.raises(Unavailable) as info:
         await client.list_sessions()
-    assert info.value.kind == "connect"
     assert "cannot connect to WAHA" in info.value.message and "WAHA_BASE_URL" in info.value.message
     await client.aclose()
 
@@ -130,3 +175,73 @@ async def test_one_pooled_http_client_is_reused(waha: WAHAClient) -> None:
     await waha.get_session("business")
     assert waha.http is first
     assert isinstance(first, httpx2.AsyncClient)
+
+
+# --- call(): the document decides ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "arguments", "where"),
+    [
+        ("ChatsController_getChats", {}, "path"),
+        ("ContactsController_getAll", {}, "query"),
+        ("ChattingController_startTyping", {"body": {"chatId": "14155550123@c.us"}}, "body"),
+    ],
+)
+async def test_call_puts_the_session_where_the_document_says(
+    waha: WAHAClient, sandbox: Sandbox, operation: str, arguments: dict[str, Any], where: str
+) -> None:
+    await waha.call(operation, "business", **arguments)
+    sent = sandbox.requests[-1]
+    found = {
+        "path": sent.path.split("/")[2] == "business",
+        "query": sent.query.get("session") == ["business"],
+        "body": bool(sent.body) and json.loads(sent.body).get("session") == "business",
+    }
+    assert [name for name, present in found.items() if present] == [where]
+
+
+async def test_call_tells_observers_which_operation_was_sent(waha: WAHAClient) -> None:
+    seen: list[str] = []
+    waha.on_operation.append(seen.append)
+    await waha.get_session("default")
+    await waha.get_chats_overview("default")
+    assert seen == ["SessionsController_get", "ChatsController_getChatsOverview"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "arguments", "complaint"),
+    [
+        ("ChatsController_getChats", {"query": {"sort": "name"}}, "no query parameter sort"),
+        ("ChatsController_getChats", {"path": {"chatId": "1@c.us"}}, "takes path values []"),
+        ("ChatsController_deleteChat", {}, "takes path values ['chatId']"),
+        ("ChatsController_deleteChat", {"path": {"chatId": "1@c.us", "extra": "x"}}, "not ['chatId', 'extra']"),
+        ("ChatsController_getChats", {"query": {"session": "business"}}, "no query parameter session"),
+        ("ChatsController_getAllTheThings", {}, "not an operation of the WAHA OpenAPI document"),
+    ],
+)
+async def test_a_request_the_document_lacks_cannot_be_built(
+    waha: WAHAClient, sandbox: Sandbox, operation: str, arguments: dict[str, Any], complaint: str
+) -> None:
+    with pytest.raises(TypeError, match=re.escape(complaint)):
+        await waha.call(operation, "default", **arguments)
+    assert sandbox.requests == []
+
+
+async def test_a_session_scoped_operation_needs_a_session(waha: WAHAClient, sandbox: Sandbox) -> None:
+    with pytest.raises(TypeError, match="needs a session"):
+        await waha.call("ChatsController_getChats")
+    assert sandbox.requests == []
+
+
+async def test_a_post_used_as_a_read_is_retried_like_a_get(waha: WAHAClient, sandbox: Sandbox) -> None:
+    sandbox.faults.add("ChatsController_postChatsOverview", kind="status", status=503, times=2)
+    assert isinstance(await waha.post_chats_overview("default", ids=["14155550123@c.us"]), list)
+    assert len(sandbox.requests) == 3
+
+
+async def test_a_send_is_never_retried(waha: WAHAClient, sandbox: Sandbox) -> None:
+    sandbox.faults.add("ChattingController_sendText", kind="drop")
+    with pytest.raises(Unavailable):
+        await waha.send_text("default", "14155550123@c.us", "hi")
+    assert len(sandbox.requests) == 1

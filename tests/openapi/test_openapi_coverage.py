@@ -10,14 +10,14 @@ from waha_mcp.openapi.spec import load_spec
 
 def test_totals_come_from_the_document() -> None:
     spec = load_spec()
-    assert len(spec.operations) == 154
+    assert len(spec.operations) == 162
     deprecated = [op for op in spec.operations if op.deprecated]
     assert len(deprecated) == 10
     report = coverage_report({})
-    assert report.total == 144 == len(spec.active_operations())
+    assert report.total == 152 == len(spec.active_operations())
     assert report.covered == 0
     assert report.percent == 0.0
-    assert len(report.uncovered) == 144
+    assert len(report.uncovered) == 152
     assert {row.operation_id for row in report.rows} == {op.operation_id for op in spec.active_operations()}
 
 
@@ -49,7 +49,7 @@ def test_tools_are_listed_per_operation() -> None:
     assert rows["SessionsController_list"].tools == ("list_sessions",)
     assert rows["SessionsController_create"].tools == ()
     assert report.covered == 3
-    assert report.percent == pytest.approx(300 / 144)
+    assert report.percent == pytest.approx(300 / 152)
     assert report.deprecated_reached == {"ChattingController_reply": ("legacy",)}
     assert "ChattingController_reply" not in rows
 
@@ -57,8 +57,8 @@ def test_tools_are_listed_per_operation() -> None:
 def test_full_coverage() -> None:
     ops = [op.operation_id for op in load_spec().operations]
     report = coverage_report({"everything": ops})
-    assert (report.covered, report.total, report.percent) == (144, 144, 100.0)
-    assert report.summary() == "144/144 non-deprecated operations covered (100.0%)"
+    assert (report.covered, report.total, report.percent) == (152, 152, 100.0)
+    assert report.summary() == "152/152 non-deprecated operations covered (100.0%)"
 
 
 def test_unknown_operation_ids_raise_naming_them() -> None:
@@ -75,7 +75,7 @@ def test_a_bare_string_is_one_operation_id() -> None:
 def test_markdown_and_text_rendering() -> None:
     report = coverage_report({"list_sessions": ["SessionsController_list"], "legacy": ["ChattingController_reply"]})
     markdown = report.markdown()
-    assert "1/144 non-deprecated operations covered (0.7%)" in markdown
+    assert "1/152 non-deprecated operations covered (0.7%)" in markdown
     assert "| 🖥️ Sessions | 1/10 |" in markdown
     assert "| GET | `/api/sessions` | `SessionsController_list` | `list_sessions` |" in markdown
     assert "| POST | `/api/sessions` | `SessionsController_create` | — |" in markdown
@@ -83,7 +83,7 @@ def test_markdown_and_text_rendering() -> None:
     assert markdown.count("| Method | Path | operationId | Tools |") == len(report.tags)
 
     text = report.text()
-    assert text.splitlines()[0] == "1/144 non-deprecated operations covered (0.7%)"
+    assert text.splitlines()[0] == "1/152 non-deprecated operations covered (0.7%)"
     assert any(
         line.startswith("  [x] GET /api/sessions ") and line.endswith("list_sessions") for line in text.splitlines()
     )

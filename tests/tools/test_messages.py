@@ -64,8 +64,7 @@ def sent_bodies(sandbox: Sandbox, path: str) -> list[Any]:
 
 async def chat_messages(waha: WAHAClient, chat: str, session: str = "default") -> list[dict[str, Any]]:
     """Read back through the sandbox's chats route, as `waha_get_messages` would."""
-    path = waha.path("/api/{s}/chats/{c}/messages", s=session, c=chat)
-    return await waha.request("GET", path, session=session, params={"limit": 5})
+    return await waha.call("ChatsController_getChatMessages", session, path={"chatId": chat}, query={"limit": 5})
 
 
 # --------------------------------------------------------------------------- text

@@ -5,7 +5,18 @@ from __future__ import annotations
 from waha_mcp.client._http import Binary, segment
 from waha_mcp.client.chats import ChatsAPI
 from waha_mcp.client.chatting import ChattingAPI
-from waha_mcp.client.errors import WAHAError
+from waha_mcp.client.errors import (
+    BadResponse,
+    EndpointMissing,
+    NotFound,
+    RateLimited,
+    SessionNotReady,
+    TierLimit,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    WAHAError,
+)
 from waha_mcp.client.media import MediaAPI
 from waha_mcp.client.presence import PresenceAPI
 from waha_mcp.client.server import ServerAPI
@@ -16,4 +27,18 @@ class WAHAClient(SessionsAPI, ServerAPI, ChattingAPI, ChatsAPI, PresenceAPI, Med
     """`WAHAClient(base_url, api_key)`; every session-scoped method takes `session` first."""
 
 
-__all__ = ["Binary", "WAHAClient", "WAHAError", "segment"]
+__all__ = [
+    "BadResponse",
+    "Binary",
+    "EndpointMissing",
+    "NotFound",
+    "RateLimited",
+    "SessionNotReady",
+    "TierLimit",
+    "TooLarge",
+    "Unauthorized",
+    "Unavailable",
+    "WAHAClient",
+    "WAHAError",
+    "segment",
+]

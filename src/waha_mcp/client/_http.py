@@ -1,18 +1,25 @@
-"""The one place that builds WAHA URLs, sends requests, retries reads and maps failures."""
+"""The one place that builds WAHA URLs, sends requests, retries reads and turns answers into results.
+
+Requests are built from the vendored OpenAPI document: `call()` takes an operationId and knows the
+method, the path template and where the session goes, so a request the document lacks cannot be made.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from contextvars import ContextVar
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import anyio
 import httpx2
 
-from waha_mcp.client.errors import WAHAError, message_from_body, parse_error_body
+from waha_mcp.client.errors import BadResponse, TooLarge, WAHAError, from_response, from_transport
+from waha_mcp.openapi import load_spec
 
 log = logging.getLogger("waha_mcp.client")
 
@@ -23,26 +30,58 @@ USER_AGENT = "waha-mcp"
 EMPTY_BODY = "an empty body"
 NOT_JSON = "a body that is not JSON"
 
+# POSTs that only read (the body carries a filter too long for a URL): retried like a GET.
+READ_POSTS = frozenset({"ChatsController_postChatsOverview"})
+# GETs whose empty 2xx is a real answer although the document declares JSON (BEHAVIOUR.md:
+# `GET /me` when the session is not logged in).
+EMPTY_ANSWERS = frozenset({"SessionsController_getMe"})
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_TRANSPORT_ERRORS = (httpx2.HTTPError, TimeoutError)
+_RETRYABLE_ERRORS = (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError)
 
-@dataclass(frozen=True)
-class Unreadable:
-    """A 2xx answer whose body could not be used: `problem` is EMPTY_BODY or NOT_JSON."""
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What `call()` needs about one operation, computed once from the document."""
+
+    operation_id: str
     method: str
-    path: str
-    session: str | None
-    status: int
-    problem: str
+    parts: tuple[str, ...]  # the path template split at placeholders: literal, name, literal, ...
+    path_names: frozenset[str]  # placeholders other than {session}
+    query_names: frozenset[str]  # query parameters other than `session`
+    session_in: str | None  # 'path', 'query', 'body' or None
+    read: bool  # safe to retry; a garbled answer means nothing was done
+    empty_ok: bool  # an empty 2xx body is an answer, not a failure
+
+    def url(self, given: Mapping[str, Any]) -> str:
+        """The raw path, every value percent-encoded as one segment."""
+        return "".join(part if i % 2 == 0 else segment(given[part]) for i, part in enumerate(self.parts))
 
 
-# The tool runtime sets a list here for each call, so it can explain a result built from such a body.
-UNREADABLE: ContextVar[list[Unreadable] | None] = ContextVar("waha_unreadable", default=None)
-
-
-def _note_unreadable(method: str, path: str, session: str | None, status: int, problem: str) -> None:
-    seen = UNREADABLE.get()
-    if seen is not None:
-        seen.append(Unreadable(method, path, session, status, problem))
+@cache
+def routes() -> dict[str, Route]:
+    """Every operation of the document by operationId; built on first use, then shared."""
+    out: dict[str, Route] = {}
+    for op in load_spec().operations:
+        names = [p["name"] for p in op.parameters if p.get("in") == "path" and p.get("name") != "session"]
+        query = [p["name"] for p in op.parameters if p.get("in") == "query" and p.get("name") != "session"]
+        read = op.method == "GET" or op.operation_id in READ_POSTS
+        declares_json = any(
+            code.startswith("2") and any("json" in media for media in (answer.get("content") or {}))
+            for code, answer in op.responses.items()
+        )
+        empty_ok = op.method != "GET" or not declares_json or op.operation_id in EMPTY_ANSWERS
+        out[op.operation_id] = Route(
+            operation_id=op.operation_id,
+            method=op.method,
+            parts=tuple(_PLACEHOLDER.split(op.path)),
+            path_names=frozenset(names),
+            query_names=frozenset(query),
+            session_in=op.session_location,
+            read=read,
+            empty_ok=empty_ok,
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -74,6 +113,8 @@ class HTTPCore:
         self._timeout = timeout
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
+        # Called with the operationId of every request `call()` sends (tests learn what was reached).
+        self.on_operation: list[Callable[[str], None]] = []
 
     @property
     def http(self) -> httpx2.AsyncClient:
@@ -96,55 +137,65 @@ class HTTPCore:
             await self._http.aclose()
             self._http = None
 
-    def path(self, template: str, **params: str) -> str:
-        return template.format(**{key: segment(value) for key, value in params.items()})
-
-    async def request(
+    async def call(
         self,
-        method: str,
-        path: str,
-        *,
+        operation_id: str,
         session: str | None = None,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
         accept: str = "application/json",
-        retry: bool | None = None,
     ) -> Any:
-        """Send one request; JSON (or None for an empty body), or `Binary` for non-JSON media."""
-        query = _clean_params(params)
-        retry = method == "GET" if retry is None else retry
-        attempts = 1 + (READ_RETRIES if retry else 0)
+        """Send the document's operation `operation_id`; `session` goes where the document puts it
+        (for an operation that takes none, it only names the account in errors).
+
+        Returns JSON, None for an empty 2xx the operation may give, or `Binary` for non-JSON media.
+        A name the operation does not declare (or a missing path value) is a TypeError: a bug of ours.
+        """
+        route = _ROUTES.get(operation_id) or _route(operation_id)
+        given = path or {}
+        if given.keys() != route.path_names:
+            raise TypeError(f"{operation_id} takes path values {sorted(route.path_names)}, not {sorted(given)}")
+        if query and not route.query_names.issuperset(query):
+            unknown = sorted(set(query) - route.query_names)
+            raise TypeError(f"{operation_id} has no query parameter {', '.join(unknown)}")
+        where = route.session_in
+        if where is not None and not session:
+            raise TypeError(f"{operation_id} needs a session")
+        if where == "path":
+            given = {**given, "session": session}
+        elif where == "query":
+            query = {**(query or {}), "session": session}
+        elif where == "body":
+            # Last, as in WAHA's examples.
+            body = {**(body or {}), "session": session}
+        url = route.url(given)
+        for observe in self.on_operation:
+            observe(operation_id)
+        return await self._send(route, url, session, _clean_params(query), body, accept)
+
+    async def _send(
+        self, route: Route, url: str, session: str | None, query: dict[str, Any] | None, body: Any, accept: str
+    ) -> Any:
+        method = route.method
+        attempts = 1 + (READ_RETRIES if route.read else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 # A total deadline as well: httpx's timeouts are per read, and a slow drip never trips them.
                 with anyio.fail_after(self._timeout):
-                    response = await self.http.request(
-                        method,
-                        path,
-                        params=query,
-                        json=json_body,
-                        headers={"Accept": accept},
-                    )
-            except (httpx2.TimeoutException, TimeoutError):
-                raise self._error(
-                    method,
-                    path,
-                    session,
-                    "timeout",
-                    f"WAHA did not answer within {self._timeout:g} s (WAHA_TIMEOUT)",
-                ) from None
-            except (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
-                if retry and not last:
+                    response = await self.http.request(method, url, params=query, json=body, headers={"Accept": accept})
+            except _TRANSPORT_ERRORS as exc:
+                # Only a read may go again: a write that reached WAHA before the drop would happen twice.
+                if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
                     await anyio.sleep(BACKOFF * 2**attempt)
                     continue
-                raise self._connection_error(method, path, session, exc) from None
-            except httpx2.HTTPError as exc:
-                raise self._error(method, path, session, "protocol", f"HTTP error: {type(exc).__name__}") from None
-            if response.status_code in RETRY_STATUSES and retry and not last:
+                raise self._unanswered(exc, method, url, session) from None
+            if response.status_code in RETRY_STATUSES and route.read and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
-            return self._result(method, path, session, response)
+            return self._result(route, url, session, response)
         raise AssertionError("unreachable")
 
     def local_path(self, url: str) -> str | None:
@@ -184,8 +235,10 @@ class HTTPCore:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:
                     if response.status_code >= 400:
-                        await response.aread()
-                        self._result("GET", path, session, response)
+                        raw = await response.aread()
+                        raise from_response(
+                            response.status_code, raw, response.reason_phrase, method="GET", path=path, session=session
+                        )
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > max_bytes:
                         raise self._too_large(path, session, max_bytes, int(declared))
@@ -197,33 +250,30 @@ class HTTPCore:
                             raise self._too_large(path, session, max_bytes, None)
                         chunks.append(chunk)
                     ctype = response.headers.get("content-type", "application/octet-stream")
-        except (httpx2.TimeoutException, TimeoutError):
-            raise self._error(
-                "GET", path, session, "timeout", f"WAHA did not answer within {self._timeout:g} s (WAHA_TIMEOUT)"
-            ) from None
-        except (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
-            raise self._connection_error("GET", path, session, exc) from None
-        except httpx2.HTTPError as exc:
-            raise self._error("GET", path, session, "protocol", f"HTTP error: {type(exc).__name__}") from None
+        except _TRANSPORT_ERRORS as exc:
+            raise self._unanswered(exc, "GET", path, session) from None
         return Binary(b"".join(chunks), ctype.split(";")[0].strip().lower() or "application/octet-stream")
 
-    def _too_large(self, path: str, session: str | None, limit: int, size: int | None) -> WAHAError:
+    def _too_large(self, path: str, session: str | None, limit: int, size: int | None) -> TooLarge:
         told = f"{size} bytes" if size is not None else "more"
         message = f"the file is {told}, over the WAHA_MCP_MAX_MEDIA_BYTES limit of {limit} bytes"
-        return WAHAError(message, method="GET", path=path, session=session, kind="too_large")
+        return TooLarge(message, method="GET", path=path, session=session)
 
-    def _result(self, method: str, path: str, session: str | None, response: httpx2.Response) -> Any:
+    def _unanswered(self, exc: Exception, method: str, path: str, session: str | None) -> WAHAError:
+        return from_transport(
+            exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session
+        )
+
+    def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response) -> Any:
         raw = response.content
-        if response.status_code >= 400:
-            body = parse_error_body(raw)
-            reason = response.reason_phrase or "error"
-            message = message_from_body(body, f"HTTP {response.status_code} {reason}")
-            if response.status_code == 401:
-                message = "WAHA rejected the API key (401): check WAHA_API_KEY"
-            raise WAHAError(message, status=response.status_code, method=method, path=path, session=session, body=body)
+        status = response.status_code
+        where = {"status": status, "method": route.method, "path": path, "session": session}
+        if status >= 400:
+            raise from_response(status, raw, response.reason_phrase, method=route.method, path=path, session=session)
         if not raw.strip():
-            _note_unreadable(method, path, session, response.status_code, EMPTY_BODY)
-            return None
+            if route.empty_ok:
+                return None
+            raise BadResponse(f"with {EMPTY_BODY} where data was expected", problem=EMPTY_BODY, accepted=False, **where)
         ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype and "json" not in ctype and not ctype.startswith("text/"):
             return Binary(raw, ctype)
@@ -232,24 +282,24 @@ class HTTPCore:
         except ValueError:
             if ctype.startswith("text/"):
                 return raw.decode("utf-8", "replace")
-            # A 2xx with a garbled body still succeeded on WAHA's side; say so rather than fail the send.
-            log.warning("non-JSON 2xx body from %s %s", method, path)
-            _note_unreadable(method, path, session, response.status_code, NOT_JSON)
-            return {"ok": True, "note": "WAHA answered 2xx with a body that is not JSON"}
+            log.warning("non-JSON 2xx body from %s %s", route.method, path)
+            # A write that got a 2xx was done: the caller must not present it as a failure to repeat.
+            raise BadResponse(
+                f"with {NOT_JSON} where data was expected", problem=NOT_JSON, accepted=not route.read, **where
+            ) from None
 
-    def _error(self, method: str, path: str, session: str | None, kind: str, message: str) -> WAHAError:
-        return WAHAError(message, method=method, path=path, session=session, kind=kind)
 
-    def _connection_error(self, method: str, path: str, session: str | None, exc: Exception) -> WAHAError:
-        if isinstance(exc, httpx2.ConnectError):
-            text = str(exc).lower()
-            if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
-                message = f"cannot resolve the WAHA host in {self.base_url} (DNS): check WAHA_BASE_URL"
-            else:
-                message = f"cannot connect to WAHA at {self.base_url}: is it running? (check WAHA_BASE_URL)"
-            return self._error(method, path, session, "connect", message)
-        message = f"WAHA at {self.base_url} closed the connection before answering"
-        return self._error(method, path, session, "connect", message)
+def _route(operation_id: str) -> Route:
+    """The route of `operation_id`; the table is filled on first use so importing costs nothing."""
+    if not _ROUTES:
+        _ROUTES.update(routes())
+        if operation_id in _ROUTES:
+            return _ROUTES[operation_id]
+    raise TypeError(f"{operation_id!r} is not an operation of the WAHA OpenAPI document")
+
+
+# The hot-path lookup table (a plain dict: no cache wrapper per call).
+_ROUTES: dict[str, Route] = {}
 
 
 def _clean_params(params: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Chatting and Events: the `/api/send*` family, reactions, stars, seen, typing, `/api/{session}/events`.
 
 The older Chatting routes take the session as the JSON body field `session`; events take it in the
-path. Sends are never retried: a timeout after WAHA accepted a message would send it twice.
+path (`call()` puts it where the document says). Sends are never retried: a timeout after WAHA
+accepted a message would send it twice.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from typing import Any
 from waha_mcp.client._http import HTTPCore
 
 
-def _body(session: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body: unset optional fields left out, `session` last as WAHA's examples have it."""
-    return {key: value for key, value in fields.items() if value is not None} | {"session": session}
-
-
 class ChattingAPI(HTTPCore):
-    async def _chatting(self, method: str, path: str, session: str, **fields: Any) -> Any:
-        return await self.request(method, path, session=session, json_body=_body(session, fields), retry=False)
+    async def _chatting(self, operation: str, session: str, **fields: Any) -> Any:
+        """Unset optional fields are left out of the body; `call()` adds `session`."""
+        body = {key: value for key, value in fields.items() if value is not None}
+        return await self.call(operation, session, body=body)
 
     async def send_text(
         self,
@@ -32,8 +30,7 @@ class ChattingAPI(HTTPCore):
         mentions: list[str] | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST",
-            "/api/sendText",
+            "ChattingController_sendText",
             session,
             chatId=chat_id,
             text=text,
@@ -55,8 +52,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """`preview` is `{url, title, description, image?: {url} | {data}}`; `text` must contain `url`."""
         return await self._chatting(
-            "POST",
-            "/api/send/link-custom-preview",
+            "ChattingController_sendLinkCustomPreview",
             session,
             chatId=chat_id,
             text=text,
@@ -76,7 +72,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """`file` is `{mimetype, filename?, url}` or `{mimetype, filename?, data}` (base64)."""
         return await self._chatting(
-            "POST", "/api/sendImage", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
+            "ChattingController_sendImage", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
         )
 
     async def send_file(
@@ -89,7 +85,7 @@ class ChattingAPI(HTTPCore):
         reply_to: str | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST", "/api/sendFile", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
+            "ChattingController_sendFile", session, chatId=chat_id, file=file, caption=caption, reply_to=reply_to
         )
 
     async def send_video(
@@ -105,8 +101,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """`file` needs `filename` when it is a URL (VideoRemoteFile requires it)."""
         return await self._chatting(
-            "POST",
-            "/api/sendVideo",
+            "ChattingController_sendVideo",
             session,
             chatId=chat_id,
             file=file,
@@ -121,7 +116,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """A voice note; phones play only OGG/Opus, so pass `convert=True` for anything else."""
         return await self._chatting(
-            "POST", "/api/sendVoice", session, chatId=chat_id, file=file, convert=convert, reply_to=reply_to
+            "ChattingController_sendVoice", session, chatId=chat_id, file=file, convert=convert, reply_to=reply_to
         )
 
     async def send_location(
@@ -135,8 +130,7 @@ class ChattingAPI(HTTPCore):
         reply_to: str | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST",
-            "/api/sendLocation",
+            "ChattingController_sendLocation",
             session,
             chatId=chat_id,
             latitude=latitude,
@@ -150,7 +144,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """`contacts`: `[{vcard}]` or `[{fullName, phoneNumber, organization?, whatsappId?, vcard: None}]`."""
         return await self._chatting(
-            "POST", "/api/sendContactVcard", session, chatId=chat_id, contacts=contacts, reply_to=reply_to
+            "ChattingController_sendContactVcard", session, chatId=chat_id, contacts=contacts, reply_to=reply_to
         )
 
     async def send_poll(
@@ -164,7 +158,9 @@ class ChattingAPI(HTTPCore):
         reply_to: str | None = None,
     ) -> Any:
         poll = {"name": name, "options": options, "multipleAnswers": multiple_answers}
-        return await self._chatting("POST", "/api/sendPoll", session, chatId=chat_id, poll=poll, reply_to=reply_to)
+        return await self._chatting(
+            "ChattingController_sendPoll", session, chatId=chat_id, poll=poll, reply_to=reply_to
+        )
 
     async def send_poll_vote(
         self,
@@ -176,8 +172,7 @@ class ChattingAPI(HTTPCore):
         poll_server_id: int | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST",
-            "/api/sendPollVote",
+            "ChattingController_sendPollVote",
             session,
             chatId=chat_id,
             pollMessageId=poll_message_id,
@@ -190,7 +185,7 @@ class ChattingAPI(HTTPCore):
     ) -> Any:
         """`message`: `{title, description?, footer?, button, sections: [{title, rows: [{title, rowId}]}]}`."""
         return await self._chatting(
-            "POST", "/api/sendList", session, chatId=chat_id, message=message, reply_to=reply_to
+            "ChattingController_sendList", session, chatId=chat_id, message=message, reply_to=reply_to
         )
 
     async def send_buttons_reply(
@@ -203,8 +198,7 @@ class ChattingAPI(HTTPCore):
         reply_to: str | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST",
-            "/api/send/buttons/reply",
+            "ChattingController_sendButtonsReply",
             session,
             chatId=chat_id,
             replyTo=reply_to,
@@ -214,7 +208,7 @@ class ChattingAPI(HTTPCore):
 
     async def forward_message(self, session: str, chat_id: str, message_id: str) -> Any:
         """Forward `message_id` (from any chat) to `chat_id`."""
-        return await self._chatting("POST", "/api/forwardMessage", session, chatId=chat_id, messageId=message_id)
+        return await self._chatting("ChattingController_forwardMessage", session, chatId=chat_id, messageId=message_id)
 
     async def send_seen(
         self,
@@ -225,8 +219,7 @@ class ChattingAPI(HTTPCore):
         participant: str | None = None,
     ) -> Any:
         return await self._chatting(
-            "POST",
-            "/api/sendSeen",
+            "ChattingController_sendSeen",
             session,
             chatId=chat_id,
             messageIds=message_ids or None,
@@ -234,17 +227,19 @@ class ChattingAPI(HTTPCore):
         )
 
     async def start_typing(self, session: str, chat_id: str) -> Any:
-        return await self._chatting("POST", "/api/startTyping", session, chatId=chat_id)
+        return await self._chatting("ChattingController_startTyping", session, chatId=chat_id)
 
     async def stop_typing(self, session: str, chat_id: str) -> Any:
-        return await self._chatting("POST", "/api/stopTyping", session, chatId=chat_id)
+        return await self._chatting("ChattingController_stopTyping", session, chatId=chat_id)
 
     async def set_reaction(self, session: str, message_id: str, reaction: str) -> Any:
         """`reaction=""` removes this account's reaction."""
-        return await self._chatting("PUT", "/api/reaction", session, messageId=message_id, reaction=reaction)
+        return await self._chatting("ChattingController_setReaction", session, messageId=message_id, reaction=reaction)
 
     async def set_star(self, session: str, chat_id: str, message_id: str, star: bool) -> Any:
-        return await self._chatting("PUT", "/api/star", session, messageId=message_id, chatId=chat_id, star=star)
+        return await self._chatting(
+            "ChattingController_setStar", session, messageId=message_id, chatId=chat_id, star=star
+        )
 
     async def send_event(
         self, session: str, chat_id: str, event: dict[str, Any], *, reply_to: str | None = None
@@ -255,5 +250,4 @@ class ChattingAPI(HTTPCore):
             for key, value in {"chatId": chat_id, "event": event, "reply_to": reply_to}.items()
             if value is not None
         }
-        path = self.path("/api/{s}/events", s=session)
-        return await self.request("POST", path, session=session, json_body=body, retry=False)
+        return await self.call("EventsController_sendEvent", session, body=body)

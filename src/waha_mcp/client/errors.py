@@ -1,13 +1,21 @@
-"""Every failure talking to WAHA becomes one `WAHAError`; the API key never appears in it."""
+"""Every failure talking to WAHA is a `WAHAError` of a type saying what went wrong; the API key never appears.
+
+`from_response` and `from_transport` are the one place that decides which type a failure is.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import httpx2
+
 
 class WAHAError(Exception):
-    """A failed WAHA call: HTTP status (0 when no response), method, path, session and WAHA's message."""
+    """A failed WAHA call: HTTP status (0 when no response), method, path, session and WAHA's message.
+
+    Used as is for a refusal with no more specific type (400, 403, 409, most 422s).
+    """
 
     def __init__(
         self,
@@ -18,7 +26,6 @@ class WAHAError(Exception):
         path: str = "",
         session: str | None = None,
         body: Any = None,
-        kind: str = "http",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -27,8 +34,10 @@ class WAHAError(Exception):
         self.path = path
         self.session = session
         self.body = body
-        # http | connect | timeout | protocol | bad_response
-        self.kind = kind
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.path}".strip()
 
     @property
     def session_status(self) -> str | None:
@@ -44,9 +53,94 @@ class WAHAError(Exception):
         return []
 
     def __str__(self) -> str:
-        where = f"{self.method} {self.path}".strip()
         status = f" {self.status}" if self.status else ""
-        return f"WAHA{status} on {where}: {self.message}" if where else self.message
+        return f"WAHA{status} on {self.where}: {self.message}" if self.where else self.message
+
+
+class NotFound(WAHAError):
+    """404 for something named in the request: a session, chat or message WAHA does not know."""
+
+
+class EndpointMissing(WAHAError):
+    """This WAHA lacks the route or the feature: NestJS's 404 `Cannot GET /api/...`, or 501."""
+
+
+class SessionNotReady(WAHAError):
+    """WAHA's status-mismatch answer: the session exists but is not in a state that allows the call."""
+
+
+class TierLimit(WAHAError):
+    """A feature only WAHA Plus has."""
+
+
+class Unauthorized(WAHAError):
+    """401: WAHA rejected the API key."""
+
+
+class RateLimited(WAHAError):
+    """429."""
+
+
+class Unavailable(WAHAError):
+    """No usable answer: cannot connect, timed out, connection closed, or a 5xx (status 0 when none came)."""
+
+
+class BadResponse(WAHAError):
+    """A 2xx whose body cannot be used. `accepted` is True for a write: WAHA did it, the result is unknown."""
+
+    def __init__(self, message: str, *, problem: str, accepted: bool, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.problem = problem
+        self.accepted = accepted
+
+
+class TooLarge(WAHAError):
+    """A file over the configured size limit; nothing beyond the limit was read."""
+
+
+def from_response(status: int, raw: bytes, reason: str, *, method: str, path: str, session: str | None) -> WAHAError:
+    """The error for a >= 400 answer, in WAHA's own words where it gave any."""
+    body = _parse(raw)
+    message = message_from_body(body, f"HTTP {status} {reason or 'error'}")
+    where: dict[str, Any] = {"status": status, "method": method, "path": path, "session": session, "body": body}
+    if status == 401:
+        return Unauthorized("WAHA rejected the API key (401): check WAHA_API_KEY", **where)
+    if status == 429:
+        return RateLimited(message, **where)
+    if status == 501:
+        return EndpointMissing(message, **where)
+    if status >= 500:
+        return Unavailable(message, **where)
+    lowered = message.lower()
+    if "plus" in lowered and "waha" in lowered:
+        return TierLimit(message, **where)
+    if isinstance(body, dict) and isinstance(body.get("status"), str) and "expected" in body:
+        return SessionNotReady(message, **where)
+    if status == 404:
+        # NestJS names the route it lacks; the text contains the session name but is not about it.
+        if message.startswith(f"Cannot {method} /"):
+            return EndpointMissing(message, **where)
+        return NotFound(message, **where)
+    return WAHAError(message, **where)
+
+
+def from_transport(
+    exc: Exception, *, base_url: str, timeout: float, method: str, path: str, session: str | None
+) -> WAHAError:
+    """The error for a request that got no answer (an httpx exception or the overall deadline)."""
+    if isinstance(exc, httpx2.TimeoutException | TimeoutError):
+        message = f"WAHA did not answer within {timeout:g} s (WAHA_TIMEOUT)"
+    elif isinstance(exc, httpx2.ConnectError):
+        text = str(exc).lower()
+        if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+            message = f"cannot resolve the WAHA host in {base_url} (DNS): check WAHA_BASE_URL"
+        else:
+            message = f"cannot connect to WAHA at {base_url}: is it running? (check WAHA_BASE_URL)"
+    elif isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError):
+        message = f"WAHA at {base_url} closed the connection before answering"
+    else:
+        message = f"HTTP error: {type(exc).__name__}"
+    return Unavailable(message, method=method, path=path, session=session)
 
 
 def message_from_body(body: Any, fallback: str) -> str:
@@ -70,7 +164,7 @@ def message_from_body(body: Any, fallback: str) -> str:
     return fallback
 
 
-def parse_error_body(raw: bytes) -> Any:
+def _parse(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError:

@@ -9,7 +9,10 @@ from typing import Any, Literal
 
 from waha_mcp.client._http import Binary, HTTPCore
 
-CONVERTED = {"voice": "audio/ogg", "video": "video/mp4"}
+CONVERT = {
+    "voice": ("MediaController_convertVoice", "audio/ogg"),
+    "video": ("MediaController_convertVideo", "video/mp4"),
+}
 
 
 class MediaAPI(HTTPCore):
@@ -17,10 +20,9 @@ class MediaAPI(HTTPCore):
         self, session: str, kind: Literal["voice", "video"], *, url: str | None = None, data: str | None = None
     ) -> Binary | dict[str, Any]:
         """Voice → OGG/Opus, video → MP4; WAHA answers with the bytes (or JSON `{mimetype, data}`)."""
+        operation, accept = CONVERT[kind]
         body = {"url": url} if url is not None else {"data": data}
-        path = self.path("/api/{s}/media/convert/" + kind, s=session)
-        return await self.request("POST", path, session=session, json_body=body, accept=CONVERTED[kind])
+        return await self.call(operation, session, body=body, accept=accept)
 
     async def reject_call(self, session: str, caller: str, call_id: str) -> Any:
-        path = self.path("/api/{s}/calls/reject", s=session)
-        return await self.request("POST", path, session=session, json_body={"from": caller, "id": call_id})
+        return await self.call("CallsController_rejectCall", session, body={"from": caller, "id": call_id})

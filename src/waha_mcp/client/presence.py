@@ -14,17 +14,15 @@ class PresenceAPI(HTTPCore):
         WAHA refuses a chatId with online/offline (it tests `if (chatId)`), while the OpenAPI document
         marks chatId required: an empty string satisfies both.
         """
-        body: dict[str, Any] = {"chatId": chat_id or "", "presence": presence}
-        return await self.request("POST", self.path("/api/{s}/presence", s=session), session=session, json_body=body)
+        body = {"chatId": chat_id or "", "presence": presence}
+        return await self.call("PresenceController_setPresence", session, body=body)
 
     async def get_presences(self, session: str) -> list[dict[str, Any]]:
-        return await self.request("GET", self.path("/api/{s}/presence", s=session), session=session) or []
+        return await self.call("PresenceController_getPresenceAll", session) or []
 
     async def get_presence(self, session: str, chat_id: str) -> dict[str, Any] | None:
         """Also subscribes to the chat's presence when not yet subscribed."""
-        path = self.path("/api/{s}/presence/{chat}", s=session, chat=chat_id)
-        return await self.request("GET", path, session=session)
+        return await self.call("PresenceController_getPresence", session, path={"chatId": chat_id})
 
     async def subscribe_presence(self, session: str, chat_id: str) -> Any:
-        path = self.path("/api/{s}/presence/{chat}/subscribe", s=session, chat=chat_id)
-        return await self.request("POST", path, session=session)
+        return await self.call("PresenceController_subscribe", session, path={"chatId": chat_id})

@@ -9,13 +9,13 @@ from waha_mcp.client._http import HTTPCore
 
 class ServerAPI(HTTPCore):
     async def ping(self) -> Any:
-        return await self.request("GET", "/ping")
+        return await self.call("PingController_ping")
 
     async def get_version(self) -> dict[str, Any]:
-        return await self.request("GET", "/api/server/version")
+        return await self.call("ServerController_get")
 
     async def get_server_status(self) -> dict[str, Any]:
-        return await self.request("GET", "/api/server/status")
+        return await self.call("ServerController_status")
 
     async def get_environment(self, all: bool = False) -> dict[str, Any]:
-        return await self.request("GET", "/api/server/environment", params={"all": all})
+        return await self.call("ServerController_environment", query={"all": all})

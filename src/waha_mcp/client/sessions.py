@@ -9,10 +9,10 @@ from waha_mcp.client._http import Binary, HTTPCore
 
 class SessionsAPI(HTTPCore):
     async def list_sessions(self, all: bool = False) -> list[dict[str, Any]]:
-        return await self.request("GET", "/api/sessions", params={"all": all}) or []
+        return await self.call("SessionsController_list", query={"all": all}) or []
 
     async def get_session(self, session: str) -> dict[str, Any]:
-        return await self.request("GET", self.path("/api/sessions/{s}", s=session), session=session)
+        return await self.call("SessionsController_get", session)
 
     async def create_session(
         self, name: str | None = None, start: bool = True, config: dict[str, Any] | None = None
@@ -22,48 +22,40 @@ class SessionsAPI(HTTPCore):
             body["name"] = name
         if config is not None:
             body["config"] = config
-        return await self.request("POST", "/api/sessions", session=name, json_body=body)
+        # The name travels in the body; passed as `session` too so an error names it.
+        return await self.call("SessionsController_create", name, body=body)
 
     async def update_session(self, session: str, config: dict[str, Any]) -> dict[str, Any]:
-        path = self.path("/api/sessions/{s}", s=session)
-        return await self.request("PUT", path, session=session, json_body={"config": config}, retry=False)
+        return await self.call("SessionsController_update", session, body={"config": config})
 
     async def delete_session(self, session: str) -> Any:
-        return await self.request("DELETE", self.path("/api/sessions/{s}", s=session), session=session)
-
-    async def _session_action(self, session: str, action: str) -> Any:
-        path = self.path("/api/sessions/{s}/" + action, s=session)
-        return await self.request("POST", path, session=session)
+        return await self.call("SessionsController_delete", session)
 
     async def start_session(self, session: str) -> Any:
-        return await self._session_action(session, "start")
+        return await self.call("SessionsController_start", session)
 
     async def stop_session(self, session: str) -> Any:
-        return await self._session_action(session, "stop")
+        return await self.call("SessionsController_stop", session)
 
     async def restart_session(self, session: str) -> Any:
-        return await self._session_action(session, "restart")
+        return await self.call("SessionsController_restart", session)
 
     async def logout_session(self, session: str) -> Any:
-        return await self._session_action(session, "logout")
+        return await self.call("SessionsController_logout", session)
 
     async def get_me(self, session: str) -> dict[str, Any] | None:
-        return await self.request("GET", self.path("/api/sessions/{s}/me", s=session), session=session)
+        return await self.call("SessionsController_getMe", session)
 
     async def get_qr(self, session: str, format: str = "image") -> Binary | dict[str, Any]:
         """PNG bytes for `format="image"`, `{"value": ...}` for `format="raw"`."""
         accept = "image/png" if format == "image" else "application/json"
-        path = self.path("/api/{s}/auth/qr", s=session)
-        return await self.request("GET", path, session=session, params={"format": format}, accept=accept)
+        return await self.call("AuthController_getQR", session, query={"format": format}, accept=accept)
 
     async def request_pairing_code(self, session: str, phone_number: str, method: str | None = None) -> Any:
         body: dict[str, Any] = {"phoneNumber": phone_number}
         if method:
             body["method"] = method
-        path = self.path("/api/{s}/auth/request-code", s=session)
-        return await self.request("POST", path, session=session, json_body=body)
+        return await self.call("AuthController_requestCode", session, body=body)
 
     async def get_screenshot(self, session: str) -> Binary | dict[str, Any]:
-        return await self.request(
-            "GET", "/api/screenshot", session=session, params={"session": session}, accept="image/jpeg"
-        )
+        return await self.call("ScreenshotController_screenshot", session, accept="image/jpeg")

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-DOCUMENT = "openapi-2026.02.json"
+DOCUMENT = "openapi-2026.07.json"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 

@@ -69,6 +69,7 @@ def render_message(
             "id": quoted.raw_id,
             "participant": quoted.sender,
             "body": quoted.body,
+            "hasMedia": quoted.media is not None,  # required since WAHA 2026.7
             "_data": {"conversation": quoted.body},
         }
     if msg.location:

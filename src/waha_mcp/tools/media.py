@@ -11,7 +11,7 @@ from mcp_types import BlobResourceContents, EmbeddedResource
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import Binary, WAHAError
+from waha_mcp.client import Binary, TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
 from waha_mcp.tools._common import ChatId, MessageId, Rich, Session, image_result
@@ -63,7 +63,7 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
         try:
             file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
         except WAHAError as exc:
-            if exc.kind == "too_large":
+            if isinstance(exc, TooLarge):
                 raise ToolInputError(f"media of {mid}: {exc.message}") from None
             if exc.status == 404 and attempt == 0:
                 continue  # expired between WAHA's download and ours: ask WAHA to download it again
@@ -96,7 +96,7 @@ async def download_media(
     info = view.media_file(mid, mimetype, file.data, media.get("filename"))
     too_big = len(file.data) > INLINE_MAX_BYTES
     # Read-only mode writes nothing: not even a file too big to return inline.
-    auto_save = too_big and w.settings.files_dir is not None and not w.settings.waha_read_only
+    auto_save = too_big and w.settings.files_dir is not None and not w.read_only
     if save or auto_save:
         info["saved"] = str(save_file(w.settings, _filename(mid, media, mimetype), file.data))
     if mimetype in VIEWABLE:
@@ -106,7 +106,7 @@ async def download_media(
     if too_big:
         remedy = (
             "this server is read-only (WAHA_READ_ONLY), so it is not saved to WAHA_MCP_FILES_DIR"
-            if w.settings.waha_read_only
+            if w.read_only
             else "set WAHA_MCP_FILES_DIR to have it saved there"
         )
         raise ToolInputError(

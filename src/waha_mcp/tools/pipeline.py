@@ -16,7 +16,6 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from waha_mcp.client import WAHAClient, WAHAError
-from waha_mcp.client._http import NOT_JSON, UNREADABLE, Unreadable
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
 from waha_mcp.redact import Redactor, secrets_in
@@ -80,48 +79,15 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
 
 async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
     """Every failure becomes one `isError` line; a traceback only ever reaches the server log."""
-    unreadable: list[Unreadable] = []  # 2xx bodies that were empty or not JSON, noted by the client
-    token = UNREADABLE.set(unreadable)
-    name = inv.spec.name
     try:
-        out = await nxt(inv)
+        return await nxt(inv)
     except ToolInputError as exc:
-        return error_result(one_line(f"{name}: {exc}"))
+        return error_result(one_line(f"{inv.spec.name}: {exc}"))
     except WAHAError as exc:
         return error_result(await explain(exc, inv.client))
     except Exception:
-        if unreadable:
-            # Not a bug of ours: WAHA's answer had nothing usable (an empty body where data was needed).
-            log.warning("tool %s could not use WAHA's answer", name, exc_info=True)
-            return error_result(await explain(_unreadable_error(unreadable[-1]), inv.client))
-        log.exception("tool %s crashed", name)
-        return error_result(f"{name} failed with an internal error; details are in the server log")
-    finally:
-        UNREADABLE.reset(token)
-    garbled = [u for u in unreadable if u.problem == NOT_JSON]
-    if garbled and inv.spec.read_only:
-        # What a read returns would be made up from nothing: fail instead.
-        return error_result(await explain(_unreadable_error(garbled[0]), inv.client))
-    if garbled and isinstance(out.structured_content, dict):
-        # A write WAHA accepted (2xx): an error would invite a second send, silence would hide it.
-        first = garbled[0]
-        warning = (
-            f"WAHA accepted {first.method} {first.path} ({first.status}) but answered with "
-            f"{first.problem}: the result is unknown; check before repeating it"
-        )
-        return shape(out.structured_content | {"warning": warning})
-    return out
-
-
-def _unreadable_error(seen: Unreadable) -> WAHAError:
-    return WAHAError(
-        f"with {seen.problem} where data was expected",
-        status=seen.status,
-        method=seen.method,
-        path=seen.path,
-        session=seen.session,
-        kind="bad_response",
-    )
+        log.exception("tool %s crashed", inv.spec.name)
+        return error_result(f"{inv.spec.name} failed with an internal error; details are in the server log")
 
 
 async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
