@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 import pytest
+from hypothesis import settings as hypothesis_settings
 from mcp import Client
 
 from tests.contract_plugin import ContractRecorder
@@ -16,6 +17,14 @@ from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import WahaMCP, build_server
 
 BASE = "http://sandbox"
+
+# The SDK's default protocol generation. The older one (mode="legacy": initialize handshake, JSON-RPC framing)
+# is exercised where the generations may differ, in tests/test_protocol_conformance.py, not by every test.
+MODE = "auto"
+
+# Parallel workers (pytest-xdist) must not share an example database on disk; no test relies on replaying one.
+hypothesis_settings.register_profile("waha-mcp", database=None)
+hypothesis_settings.load_profile("waha-mcp")
 
 
 @pytest.fixture
@@ -86,8 +95,8 @@ def server(transport: httpx2.AsyncBaseTransport, settings: Settings) -> WahaMCP:
     return build_server(settings, transport=transport)
 
 
-@pytest.fixture(params=["legacy", "auto"])
-async def mcp(server: WahaMCP, request: pytest.FixtureRequest) -> AsyncIterator[Client]:
-    """An MCP client over the SDK's in-memory transport, in both protocol modes."""
-    async with Client(server, mode=request.param) as client:
+@pytest.fixture
+async def mcp(server: WahaMCP) -> AsyncIterator[Client]:
+    """An MCP client over the SDK's in-memory transport, in the SDK's default protocol mode."""
+    async with Client(server, mode=MODE) as client:
         yield client
