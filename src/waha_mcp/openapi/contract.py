@@ -23,7 +23,15 @@ from referencing.jsonschema import DRAFT202012
 
 from waha_mcp.openapi.spec import Operation, Spec, load_spec
 
-__all__ = ["ERRATA", "check_request", "check_response", "check_schema", "check_webhook", "json_schema_document"]
+__all__ = [
+    "ERRATA",
+    "check_request",
+    "check_response",
+    "check_schema",
+    "check_webhook",
+    "json_schema_document",
+    "request_body_errors",
+]
 
 # The preprocessed document is registered under this URI so `#/components/schemas/X` refs resolve.
 _REQUEST_URI = "urn:waha-openapi:request"
@@ -431,6 +439,34 @@ def check_request(
     ]
     label = _label(op)
     return [f"{label}: {problem}" for problem in problems]
+
+
+@cache
+def _json_body_pointer(method: str, path: str) -> str | None:
+    """Where the JSON request-body schema of one operation sits in the converted document."""
+    item = load_spec().document["paths"][path][method.lower()]
+    declared = item.get("requestBody")
+    if declared is None:
+        return None
+    content = load_spec().resolve(declared).get("content", {})
+    if "schema" not in content.get("application/json", {}):
+        return None
+    if "$ref" in declared:
+        return declared["$ref"].lstrip("#") + _pointer("content", "application/json", "schema")
+    return _pointer("paths", path, method.lower(), "requestBody", "content", "application/json", "schema")
+
+
+def request_body_errors(operation: Operation, body: Any) -> list[ValidationError]:
+    """The raw schema errors of a parsed JSON request body (empty: it conforms, or no JSON body is declared).
+
+    Same errata-patched, closed-object schemas and cached validators as `check_request`, but the
+    jsonschema errors themselves, for callers that word them their own way (the sandbox answers
+    like NestJS). Properties the document does not list come back as `unevaluatedProperties`.
+    """
+    pointer = _json_body_pointer(operation.method, operation.path)
+    if pointer is None:
+        return []
+    return list(_validator("request", pointer).iter_errors(body))
 
 
 # --------------------------------------------------------------------------- responses

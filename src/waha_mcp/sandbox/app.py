@@ -29,6 +29,7 @@ from .model import SandboxModel
 from .registry import Ctx, load_routes
 from .render import render_message
 from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, WORKING, SandboxSession, now_ms
+from .validation import body_problems
 
 log = logging.getLogger("waha_mcp.sandbox")
 
@@ -347,54 +348,21 @@ def _exception_body(exc: Exception, request: Request, raw_path: str) -> dict[str
     }
 
 
-def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
-    checks: dict[str, Callable[[Any], bool]] = {
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "array": lambda v: isinstance(v, list),
-        "object": lambda v: isinstance(v, dict),
-    }
-    return kind not in checks or value is None or checks[kind](value)
-
-
-_TYPE_WORDS = {
-    "string": "a string",
-    "boolean": "a boolean value",
-    "number": "a number conforming to the specified constraints",
-    "integer": "an integer number",
-    "array": "an array",
-    "object": "an object",
-}
-
-
 def _validate_body(op: Operation, body: bytes) -> Any:
-    """Parse the JSON body and check it like NestJS's ValidationPipe would (required fields, types)."""
+    """Parse the JSON body and check it like WAHA's NestJS ValidationPipe would (see validation.py)."""
     parsed: Any = None
     if body.strip():
         try:
             parsed = json.loads(body)
         except ValueError as exc:
             raise errors.nest(400, f"Unexpected token in JSON: {exc.msg} at position {exc.pos}") from None
-    schema = op.request_schema
-    if not schema:
+    if not op.request_schema:
         return parsed
     if parsed is None:
-        parsed = {}
+        parsed = {}  # NestJS validates a missing body as an empty object: every required field is named
     if not isinstance(parsed, dict):
         raise errors.bad_request(["request body must be a JSON object"])
-    spec = load_spec()
-    problems: list[str] = []
-    props = schema.get("properties", {})
-    for name in schema.get("required", []):
-        if parsed.get(name) is None:
-            problems.append(f"{name} should not be empty")
-    for name, value in parsed.items():
-        prop = spec.resolve(props.get(name, {}))
-        if prop and not _type_ok(value, prop):
-            problems.append(f"{name} must be {_TYPE_WORDS[prop['type']]}")
+    problems = body_problems(op, parsed)
     if problems:
         raise errors.bad_request(problems)
     return parsed
