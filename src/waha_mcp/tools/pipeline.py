@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +55,24 @@ class Invocation:
     def settings(self) -> Settings:
         return self.app.settings
 
+    async def call(
+        self,
+        operation_id: str,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """WAHA's operation `operation_id` for the session that acts (never any other)."""
+        return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body)
+
     async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.context is not None:
             await self.context.report_progress(done, total, message)
+
+
+# The call in progress, for whatever runs below the pipeline without a reference to it (log records, tests).
+CURRENT: ContextVar[Invocation | None] = ContextVar("waha_invocation", default=None)
 
 
 Next = Callable[[Invocation], Awaitable[CallToolResult]]
@@ -134,7 +150,11 @@ async def resolve(inv: Invocation, nxt: Next) -> CallToolResult:
 
 async def run(inv: Invocation, nxt: Next) -> CallToolResult:
     """Call the tool (it calls WAHA and projects); the result names the session that acted."""
-    out = await inv.spec.fn(inv, **inv.args)
+    token = CURRENT.set(inv)
+    try:
+        out = await inv.spec.fn(inv, **inv.args)
+    finally:
+        CURRENT.reset(token)
     data, blocks = (out.data, out.blocks) if isinstance(out, Rich) else (out, [])
     if inv.session is not None and "session" not in data:
         data = {"session": inv.session} | data
