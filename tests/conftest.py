@@ -16,6 +16,8 @@ from waha_mcp.config import Settings, load_settings
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import WahaMCP, build_server
 
+pytest_plugins = ["tests.operations_plugin"]
+
 BASE = "http://sandbox"
 
 # The SDK's default protocol generation. The older one (mode="legacy": initialize handshake, JSON-RPC framing)

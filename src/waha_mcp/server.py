@@ -23,7 +23,7 @@ from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
 from waha_mcp.tools._common import error_result
-from waha_mcp.tools.pipeline import App, Invocation, invoke
+from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
 
 log = logging.getLogger("waha_mcp")
@@ -120,6 +120,7 @@ def build_server(
             timeout=settings.waha_timeout,
             transport=transport,
         )
+        client.on_operation.append(note_operation)
         app = App(client=client, settings=settings)
         server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
         try:

@@ -128,6 +128,9 @@ async def test_group_messages_name_their_senders_without_raw_data(mcp: Client, s
     # Names come from one contacts call per tool call, not one per message.
     contacts_calls = [r for r in sandbox.requests if r.path == "/api/contacts/all"]
     assert len(contacts_calls) == 1 and contacts_calls[0].query["session"] == ["default"]
+    # One message on its own is named the same way.
+    one = data(await call(mcp, "waha_get_message", {"chatId": group.id, "messageId": reply.id}))
+    assert one["from"] == name and one["messageId"] == reply.id
 
 
 async def test_messages_filters_sort_and_paging(mcp: Client, sandbox: Sandbox) -> None:

@@ -46,6 +46,7 @@ class Invocation:
     args: dict[str, Any] = field(default_factory=dict)  # validated and normalised
     session: str | None = None  # the account that acts, once resolved
     read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
+    operations: list[str] = field(default_factory=list)  # WAHA operations sent so far, in order
 
     @property
     def client(self) -> WAHAClient:
@@ -73,6 +74,13 @@ class Invocation:
 
 # The call in progress, for whatever runs below the pipeline without a reference to it (log records, tests).
 CURRENT: ContextVar[Invocation | None] = ContextVar("waha_invocation", default=None)
+
+
+def note_operation(operation_id: str) -> None:
+    """The client's observer: each invocation knows which WAHA operations it reached."""
+    inv = CURRENT.get()
+    if inv is not None:
+        inv.operations.append(operation_id)
 
 
 Next = Callable[[Invocation], Awaitable[CallToolResult]]

@@ -135,7 +135,7 @@ async def _action(w: Invocation, session: str, action: str) -> view.SessionActio
     "sessions",
     "Start a stopped session.",
     effect=Effect.LOCAL,
-    operations=("SessionsController_start",),
+    operations=("SessionsController_start", "SessionsController_get"),
 )
 async def start_session(w: Invocation, session: Session = None) -> view.SessionAction:
     try:
@@ -260,7 +260,7 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
     "WAHA version, engine, tier, uptime.",
     effect=Effect.READ,
     scope="server",
-    operations=("ServerController_get", "ServerController_status"),
+    operations=("ServerController_get", "ServerController_status", "SessionsController_get"),
 )
 async def get_server_info(w: Invocation, session: Session = None) -> view.ServerInfo:
     version = await w.client.get_version()
