@@ -26,8 +26,8 @@ from waha_mcp.sandbox import Sandbox, sandbox_transport
 
 
 async def test_session_lands_in_path_and_segments_are_percent_encoded(waha: WAHAClient, sandbox: Sandbox) -> None:
-    await waha.get_session("default")
-    await waha.get_screenshot("default")
+    await waha.call("SessionsController_get", "default")
+    await waha.call("ScreenshotController_screenshot", "default", accept="image/jpeg")
     paths = [(r.method, r.path, r.query) for r in sandbox.requests]
     assert paths[0][1] == "/api/sessions/default"
     assert paths[1][1] == "/api/screenshot" and paths[1][2]["session"] == ["default"]
@@ -42,7 +42,7 @@ async def test_every_path_value_is_percent_encoded_as_one_segment(waha: WAHAClie
 async def test_api_key_is_sent_as_x_api_key() -> None:
     sandbox = Sandbox(api_key="k-123")
     client = WAHAClient("http://sandbox", "k-123", transport=sandbox_transport(sandbox))
-    assert (await client.get_session("default"))["name"] == "default"
+    assert (await client.call("SessionsController_get", "default"))["name"] == "default"
     assert sandbox.requests[-1].headers["x-api-key"] == "k-123"
     await client.aclose()
 
@@ -59,7 +59,7 @@ async def test_wrong_key_is_a_clear_error_without_the_key() -> None:
 
 async def test_nestjs_error_shape_is_mapped(waha: WAHAClient) -> None:
     with pytest.raises(NotFound) as info:
-        await waha.get_session("missing")
+        await waha.call("SessionsController_get", "missing")
     err = info.value
     assert (err.status, err.method, err.path, err.session) == (404, "GET", "/api/sessions/missing", "missing")
     assert err.message == "Session not found"
@@ -67,7 +67,9 @@ async def test_nestjs_error_shape_is_mapped(waha: WAHAClient) -> None:
 
 async def test_status_mismatch_shape_is_mapped(waha: WAHAClient) -> None:
     with pytest.raises(SessionNotReady) as info:
-        await waha.get_qr("default")  # WORKING sessions have no QR
+        await waha.call(
+            "AuthController_getQR", "default", query={"format": "image"}, accept="image/png"
+        )  # WORKING sessions have no QR
     assert info.value.status == 422
     assert info.value.session_status == "WORKING"
     assert info.value.expected_statuses == ["SCAN_QR_CODE"]
@@ -76,7 +78,7 @@ async def test_status_mismatch_shape_is_mapped(waha: WAHAClient) -> None:
 async def test_empty_2xx_body_on_a_write_is_success(waha: WAHAClient, sandbox: Sandbox) -> None:
     """WAHA answers many successful writes with an empty body (BEHAVIOUR.md)."""
     sandbox.faults.add("SessionsController_restart", kind="empty")
-    assert await waha.restart_session("default") is None
+    assert await waha.call("SessionsController_restart", "default") is None
 
 
 async def test_empty_2xx_body_where_the_document_promises_json_is_a_bad_response(
@@ -84,7 +86,7 @@ async def test_empty_2xx_body_where_the_document_promises_json_is_a_bad_response
 ) -> None:
     sandbox.faults.add("SessionsController_get", kind="empty")
     with pytest.raises(BadResponse) as info:
-        await waha.get_session("default")
+        await waha.call("SessionsController_get", "default")
     assert info.value.accepted is False and info.value.problem == "an empty body"
     assert (info.value.status, info.value.path) == (200, "/api/sessions/default")
 
@@ -92,13 +94,13 @@ async def test_empty_2xx_body_where_the_document_promises_json_is_a_bad_response
 async def test_empty_me_is_an_answer_not_a_failure(waha: WAHAClient, sandbox: Sandbox) -> None:
     """`GET /me` of a session that is not logged in answers an empty 200 (BEHAVIOUR.md)."""
     sandbox.faults.add("SessionsController_getMe", kind="empty")
-    assert await waha.get_me("default") is None
+    assert await waha.call("SessionsController_getMe", "default") is None
 
 
 async def test_garbled_2xx_on_a_read_is_a_bad_response_not_accepted(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_get", kind="malformed")
     with pytest.raises(BadResponse) as info:
-        await waha.get_session("default")
+        await waha.call("SessionsController_get", "default")
     assert info.value.accepted is False and "not JSON" in info.value.problem
     assert len(sandbox.requests) == 1
 
@@ -112,20 +114,20 @@ async def test_garbled_2xx_on_a_write_is_a_bad_response_that_was_accepted(waha: 
 
 
 async def test_binary_bodies_come_back_as_binary(waha: WAHAClient) -> None:
-    shot = await waha.get_screenshot("default")
+    shot = await waha.call("ScreenshotController_screenshot", "default", accept="image/jpeg")
     assert isinstance(shot, Binary) and shot.mimetype == "image/jpeg" and shot.data[:2] == b"\xff\xd8"
 
 
 async def test_reads_are_retried_on_503_then_succeed(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_get", kind="status", status=503, times=2)
-    assert (await waha.get_session("default"))["name"] == "default"
+    assert (await waha.call("SessionsController_get", "default"))["name"] == "default"
     assert len([r for r in sandbox.requests if r.path == "/api/sessions/default"]) == 3
 
 
 async def test_reads_are_retried_a_bounded_number_of_times(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_get", kind="status", status=502)
     with pytest.raises(WAHAError) as info:
-        await waha.get_session("default")
+        await waha.call("SessionsController_get", "default")
     assert info.value.status == 502
     assert len(sandbox.requests) == 3
 
@@ -133,14 +135,14 @@ async def test_reads_are_retried_a_bounded_number_of_times(waha: WAHAClient, san
 async def test_writes_are_never_retried(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_restart", kind="status", status=503)
     with pytest.raises(WAHAError):
-        await waha.restart_session("default")
+        await waha.call("SessionsController_restart", "default")
     assert len(sandbox.requests) == 1
 
 
 async def test_dropped_connection_on_a_write_is_not_retried(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("SessionsController_restart", kind="drop")
     with pytest.raises(Unavailable) as info:
-        await waha.restart_session("default")
+        await waha.call("SessionsController_restart", "default")
     assert info.value.status == 0 and "closed the connection" in info.value.message
     assert len(sandbox.requests) == 1
 
@@ -150,7 +152,7 @@ async def test_timeout_is_a_clear_error() -> None:
     sandbox.faults.add("SessionsController_get", kind="latency", delay=3)
     client = WAHAClient("http://sandbox", timeout=1, transport=sandbox_transport(sandbox))
     with pytest.raises(Unavailable) as info:
-        await client.get_session("default")
+        await client.call("SessionsController_get", "default")
     assert "did not answer within 1 s" in info.value.message
     await client.aclose()
 
@@ -170,9 +172,9 @@ async def test_connection_refused_is_a_clear_error() -> None:
 
 
 async def test_one_pooled_http_client_is_reused(waha: WAHAClient) -> None:
-    await waha.get_session("default")
+    await waha.call("SessionsController_get", "default")
     first = waha.http
-    await waha.get_session("business")
+    await waha.call("SessionsController_get", "business")
     assert waha.http is first
     assert isinstance(first, httpx2.AsyncClient)
 
@@ -204,8 +206,8 @@ async def test_call_puts_the_session_where_the_document_says(
 async def test_call_tells_observers_which_operation_was_sent(waha: WAHAClient) -> None:
     seen: list[str] = []
     waha.on_operation.append(seen.append)
-    await waha.get_session("default")
-    await waha.get_chats_overview("default")
+    await waha.call("SessionsController_get", "default")
+    await waha.call("ChatsController_getChatsOverview", "default")
     assert seen == ["SessionsController_get", "ChatsController_getChatsOverview"]
 
 
@@ -236,7 +238,14 @@ async def test_a_session_scoped_operation_needs_a_session(waha: WAHAClient, sand
 
 async def test_a_post_used_as_a_read_is_retried_like_a_get(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("ChatsController_postChatsOverview", kind="status", status=503, times=2)
-    assert isinstance(await waha.post_chats_overview("default", ids=["14155550123@c.us"]), list)
+    assert isinstance(
+        await waha.call(
+            "ChatsController_postChatsOverview",
+            "default",
+            body={"pagination": {}, "filter": {"ids": ["14155550123@c.us"]}},
+        ),
+        list,
+    )
     assert len(sandbox.requests) == 3
 
 

@@ -42,12 +42,12 @@ def _unix(value: str | None, field: str) -> int | None:
     return int(parsed.timestamp())
 
 
-async def _names(w: Invocation, session: str, messages: list[dict[str, Any]]) -> dict[str, str]:
+async def _names(w: Invocation, messages: list[dict[str, Any]]) -> dict[str, str]:
     """Contact names for the senders, fetched once per call and only when someone else wrote."""
     if all(m.get("fromMe") for m in messages if isinstance(m, dict)):
         return {}
     try:
-        contacts = await w.client.get_all_contacts(session)
+        contacts = await w.call("ContactsController_getAll")
     except WAHAError:
         return {}  # names are a nicety: ids still identify the senders
     return view.contact_names(contacts)
@@ -73,16 +73,18 @@ async def get_chats(
             raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
         wanted = list(dict.fromkeys(ids))
         if len(wanted) > GET_IDS_MAX:
-            items = await w.client.post_chats_overview(session, limit=len(wanted), ids=wanted)
+            body = {"pagination": {"limit": len(wanted)}, "filter": {"ids": wanted}}
+            items = await w.call("ChatsController_postChatsOverview", body=body)
         else:
-            items = await w.client.get_chats_overview(session, limit=len(wanted), ids=wanted)
-        return view.chat_list(items, None, by_name=sort == "name")
+            items = await w.call("ChatsController_getChatsOverview", query={"limit": len(wanted), "ids": wanted})
+        return view.chat_list(items or [], None, by_name=sort == "name")
     if sort == "name":
         # Only the plain list sorts by name; it has no last-message preview on every engine.
-        items = await w.client.get_chats(session, sort_by="name", sort_order="asc", limit=limit, offset=offset)
+        query = {"sortBy": "name", "sortOrder": "asc", "limit": limit, "offset": offset}
+        items = await w.call("ChatsController_getChats", query=query)
     else:
-        items = await w.client.get_chats_overview(session, limit=limit, offset=offset)
-    return view.chat_list(items, _next_offset(items, limit, offset))
+        items = await w.call("ChatsController_getChatsOverview", query={"limit": limit, "offset": offset})
+    return view.chat_list(items or [], _next_offset(items or [], limit, offset))
 
 
 @tool(
@@ -105,26 +107,26 @@ async def get_messages(
     oldestFirst: bool = False,
     downloadMedia: bool = False,
 ) -> view.MessageList:
-    chat = chatId
     gte, lte = _unix(since, "since"), _unix(until, "until")
     if gte is not None and lte is not None and gte > lte:
         raise ToolInputError("since is after until: no message can match")
-    items = await w.client.get_chat_messages(
-        session,
-        chat,
-        limit=limit,
-        offset=offset or None,
-        sort_order="asc" if oldestFirst else "desc",
-        download_media=downloadMedia,
-        timestamp_gte=gte,
-        timestamp_lte=lte,
-        from_me=fromMe,
-        ack=view.ACK_FILTER[ack] if ack else None,
-    )
-    items = [m for m in items if isinstance(m, dict)]
-    names = await _names(w, session, items)
-    group = view.chat_kind(chat) == "group"
-    return view.message_list(chat, items, names, _next_offset(items, limit, offset), group)
+    query = {
+        "limit": limit,
+        "offset": offset or None,
+        "sortOrder": "asc" if oldestFirst else "desc",
+        "downloadMedia": downloadMedia,  # WAHA downloads by default, which is slow: only on request
+        "filter.timestamp.gte": gte,
+        "filter.timestamp.lte": lte,
+        "filter.fromMe": fromMe,
+        "filter.ack": view.ACK_FILTER[ack] if ack else None,
+    }
+    items = [
+        m
+        for m in await w.call("ChatsController_getChatMessages", chatId=chatId, query=query) or []
+        if isinstance(m, dict)
+    ]
+    group = view.chat_kind(chatId) == "group"
+    return view.message_list(chatId, items, await _names(w, items), _next_offset(items, limit, offset), group)
 
 
 @tool(
@@ -141,13 +143,12 @@ async def get_message(
     session: Session = None,
     downloadMedia: bool = False,
 ) -> view.MessageDetail:
-    chat, mid = chatId, messageId
-    msg = await w.client.get_chat_message(session, chat, mid, download_media=downloadMedia)
+    query = {"downloadMedia": downloadMedia}
+    msg = await w.call("ChatsController_getChatMessage", chatId=chatId, messageId=messageId, query=query)
     if not isinstance(msg, dict):
-        raise WAHAError(
-            f"WAHA returned no message {mid}", status=404, method="GET", path=f"chats/{chat}/messages", session=session
-        )
-    return view.message_detail(msg, chat, await _names(w, session, [msg]))
+        where = {"method": "GET", "path": f"chats/{chatId}/messages", "session": w.session}
+        raise WAHAError(f"WAHA returned no message {messageId}", status=404, **where)
+    return view.message_detail(msg, chatId, await _names(w, [msg]))
 
 
 @tool(
@@ -158,7 +159,7 @@ async def get_message(
     operations=("ChatsController_readChatMessages",),
 )
 async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatRead:
-    return view.chat_read(chatId, await w.client.read_chat_messages(session, chatId))
+    return view.chat_read(chatId, await w.call("ChatsController_readChatMessages", chatId=chatId))
 
 
 @tool(
@@ -169,7 +170,7 @@ async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None)
     operations=("ChatsController_unreadChat",),
 )
 async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatMarkedUnread:
-    await w.client.unread_chat(session, chatId)
+    await w.call("ChatsController_unreadChat", chatId=chatId)
     return view.chat_marked_unread(chatId)
 
 
@@ -183,7 +184,7 @@ async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = Non
 async def archive_chat(
     w: Invocation, chatId: ChatId, session: Session = None, archived: bool = True
 ) -> view.ChatArchived:
-    await w.client.archive_chat(session, chatId, archived)
+    await w.call("ChatsController_archiveChat" if archived else "ChatsController_unarchiveChat", chatId=chatId)
     return view.chat_archived(chatId, archived)
 
 
@@ -201,7 +202,8 @@ async def pin_message(
     session: Session = None,
     duration: Literal["24h", "7d", "30d"] = "7d",
 ) -> view.MessagePinned:
-    await w.client.pin_message(session, chatId, messageId, PIN_SECONDS[duration])
+    body = {"duration": PIN_SECONDS[duration]}
+    await w.call("ChatsController_pinMessage", chatId=chatId, messageId=messageId, body=body)
     return view.message_pinned(chatId, messageId, duration)
 
 
@@ -215,7 +217,7 @@ async def pin_message(
 async def unpin_message(
     w: Invocation, chatId: ChatId, messageId: MessageId, session: Session = None
 ) -> view.MessagePinned:
-    await w.client.unpin_message(session, chatId, messageId)
+    await w.call("ChatsController_unpinMessage", chatId=chatId, messageId=messageId)
     return view.message_pinned(chatId, messageId, False)
 
 
@@ -229,13 +231,12 @@ async def unpin_message(
 async def edit_message(
     w: Invocation, chatId: ChatId, messageId: MessageId, text: str, session: Session = None
 ) -> view.MessageEdited:
-    chat, mid = chatId, messageId
     if not text or not text.strip():
         raise ToolInputError("text is empty: to remove a message use waha_delete_message")
-    if mid.startswith("false_"):
-        raise ToolInputError(f"{mid} was received, not sent by you: only your own messages can be edited")
-    await w.client.edit_message(session, chat, mid, text)
-    return view.message_edited(chat, mid, text)
+    if messageId.startswith("false_"):
+        raise ToolInputError(f"{messageId} was received, not sent by you: only your own messages can be edited")
+    await w.call("ChatsController_editMessage", chatId=chatId, messageId=messageId, body={"text": text})
+    return view.message_edited(chatId, messageId, text)
 
 
 @tool(
@@ -248,7 +249,7 @@ async def edit_message(
 async def delete_message(
     w: Invocation, chatId: ChatId, messageId: MessageId, session: Session = None
 ) -> view.MessageDeleted:
-    await w.client.delete_message(session, chatId, messageId)
+    await w.call("ChatsController_deleteMessage", chatId=chatId, messageId=messageId)
     return view.message_deleted(chatId, messageId)
 
 
@@ -260,7 +261,7 @@ async def delete_message(
     operations=("ChatsController_deleteChat",),
 )
 async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatDeleted:
-    await w.client.delete_chat(session, chatId)
+    await w.call("ChatsController_deleteChat", chatId=chatId)
     return view.chat_deleted(chatId)
 
 
@@ -272,7 +273,7 @@ async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) ->
     operations=("ChatsController_clearMessages",),
 )
 async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatCleared:
-    await w.client.clear_messages(session, chatId)
+    await w.call("ChatsController_clearMessages", chatId=chatId)
     return view.chat_cleared(chatId)
 
 
@@ -287,7 +288,7 @@ async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> 
 async def get_chat_picture(
     w: Invocation, chatId: ChatId, session: Session = None, refresh: bool = False
 ) -> view.ChatPicture | Rich:
-    answer = await w.client.get_chat_picture(session, chatId, refresh=refresh)
+    answer = await w.call("ChatsController_getChatPicture", chatId=chatId, query={"refresh": refresh or None})
     url = answer.get("url") if isinstance(answer, dict) else None
     image = await _picture(w, session, url) if url else None
     if image is None:

@@ -23,6 +23,11 @@ INLINE_MAX_BYTES = 1024 * 1024
 # Image types MCP clients render as image content.
 VIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 CallId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_\-:.@]{4,128}$", description="From the call.received event")]
+# Conversion answers with the bytes: the operation and what to accept for each kind.
+CONVERT = {
+    "voice": ("MediaController_convertVoice", "audio/ogg"),
+    "video": ("MediaController_convertVideo", "video/mp4"),
+}
 
 
 def _filename(msg_id: str, media: dict[str, Any], mimetype: str) -> str:
@@ -44,7 +49,8 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
     """Ask WAHA to download the media, then fetch it from WAHA's file server; one retry if it expired."""
     file: Binary | None = None
     for attempt in range(2):
-        msg = await w.client.get_chat_message(session, chat, mid, download_media=True)
+        query = {"downloadMedia": True}
+        msg = await w.call("ChatsController_getChatMessage", chatId=chat, messageId=mid, query=query)
         if not isinstance(msg, dict) or not msg.get("hasMedia"):
             raise ToolInputError(f"message {mid} has no media to download")
         media = msg.get("media") if isinstance(msg.get("media"), dict) else {}
@@ -146,7 +152,8 @@ async def convert_media(
         real, raw = read_local_file(w.settings, path or "")
         data = base64.b64encode(raw).decode()
         name = f"{real.stem}.{'ogg' if kind == 'voice' else 'mp4'}"
-    answer = await w.client.convert_media(session, kind, url=url, data=data)
+    operation, accept = CONVERT[kind]
+    answer = await w.call(operation, body={"url": url} if url else {"data": data}, accept=accept)
     if isinstance(answer, dict) and isinstance(answer.get("data"), str):
         answer = Binary(base64.b64decode(answer["data"]), str(answer.get("mimetype") or "application/octet-stream"))
     if not isinstance(answer, Binary):
@@ -176,5 +183,5 @@ async def reject_call(
     caller: ChatId,
     session: Session = None,
 ) -> view.CallRejected:
-    await w.client.reject_call(session, caller, callId)
+    await w.call("CallsController_rejectCall", body={"from": caller, "id": callId})
     return view.call_rejected(callId)

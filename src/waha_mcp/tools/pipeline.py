@@ -60,12 +60,18 @@ class Invocation:
         self,
         operation_id: str,
         *,
-        path: Mapping[str, Any] | None = None,
+        path: Mapping[str, str] | None = None,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
+        accept: str = "application/json",
+        **values: str,
     ) -> Any:
-        """WAHA's operation `operation_id` for the session that acts (never any other)."""
-        return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body)
+        """WAHA's operation `operation_id` for the session that acts (never any other).
+
+        Path values come as `path` or by name: `w.call("ChatsController_deleteChat", chatId=chat)`.
+        """
+        path = {**(path or {}), **values}
+        return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body, accept=accept)
 
     async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.context is not None:

@@ -11,6 +11,7 @@ from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 GLOBAL = ("online", "offline")
+TYPING = {"typing": "ChattingController_startTyping", "paused": "ChattingController_stopTyping"}
 
 
 @tool(
@@ -35,12 +36,12 @@ async def set_presence(
     if presence not in GLOBAL and not chatId:
         raise ToolInputError(f"'{presence}' is shown in one chat: give chatId")
     # Typing has its own routes, which every engine implements; the rest goes through presence.
-    if presence == "typing":
-        await w.client.start_typing(session, chatId)
-    elif presence == "paused":
-        await w.client.stop_typing(session, chatId)
+    if presence in TYPING:
+        await w.call(TYPING[presence], body={"chatId": chatId})
     else:
-        await w.client.set_presence(session, presence, chatId)
+        # WAHA refuses a chatId with online/offline (it tests `if (chatId)`), while the document marks
+        # chatId required: an empty string satisfies both.
+        await w.call("PresenceController_setPresence", body={"chatId": chatId or "", "presence": presence})
     return view.presence_set(presence, chatId)
 
 
@@ -53,8 +54,8 @@ async def set_presence(
 )
 async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | None = None) -> view.Presences:
     if chatId:
-        return view.chat_presence(await w.client.get_presence(session, chatId), chatId)
-    return view.presences(await w.client.get_presences(session))
+        return view.chat_presence(await w.call("PresenceController_getPresence", chatId=chatId), chatId)
+    return view.presences(await w.call("PresenceController_getPresenceAll") or [])
 
 
 @tool(
@@ -65,5 +66,5 @@ async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | 
     operations=("PresenceController_subscribe",),
 )
 async def subscribe_presence(w: Invocation, chatId: ChatId, session: Session = None) -> view.PresenceSubscribed:
-    await w.client.subscribe_presence(session, chatId)
+    await w.call("PresenceController_subscribe", chatId=chatId)
     return view.presence_subscribed(chatId)

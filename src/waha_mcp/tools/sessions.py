@@ -70,7 +70,9 @@ async def list_sessions(
     session: Session = None,
     all: bool = True,
 ) -> view.SessionList:
-    return view.session_list(await w.client.list_sessions(all=all), session, w.settings.waha_session)
+    return view.session_list(
+        await w.call("SessionsController_list", query={"all": all}), session, w.settings.waha_session
+    )
 
 
 @tool(
@@ -81,7 +83,7 @@ async def list_sessions(
     operations=("SessionsController_get",),
 )
 async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
-    info = await w.client.get_session(session)
+    info = await w.call("SessionsController_get")
     return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
 
 
@@ -105,7 +107,11 @@ async def create_session(
     new = name or session
     if new is not None:
         validate_session_name(new)
-    created = await w.client.create_session(new, start=start, config=_waha_config(config) if config else None)
+    body = {"name": new, "start": start, "config": _waha_config(config) if config else None}
+    # The new name is the session an error should name, although WAHA reads it from the body.
+    created = await w.client.call(
+        "SessionsController_create", new, body={k: v for k, v in body.items() if v is not None}
+    )
     step = "pair it: waha_get_qr_code or waha_request_pairing_code" if start else "start it with waha_start_session"
     return view.session_created(created or {"name": new, "status": "STOPPED"}, step)
 
@@ -118,16 +124,14 @@ async def create_session(
     operations=("SessionsController_get", "SessionsController_update"),
 )
 async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> view.SessionUpdated:
-    current = (await w.client.get_session(session)).get("config") or {}
+    current = (await w.call("SessionsController_get")).get("config") or {}
     # WAHA's PUT replaces the whole config: merge so unspecified parts (proxy, webhooks...) survive.
-    merged = {**current, **_waha_config(config)}
-    updated = await w.client.update_session(session, merged)
+    updated = await w.call("SessionsController_update", body={"config": {**current, **_waha_config(config)}})
     return view.session_updated(updated or {"name": session})
 
 
 async def _action(w: Invocation, session: str, action: str) -> view.SessionAction:
-    method = getattr(w.client, f"{action}_session")
-    return view.session_action(await method(session), session, action)
+    return view.session_action(await w.call(f"SessionsController_{action}"), session, action)
 
 
 @tool(
@@ -144,7 +148,7 @@ async def start_session(w: Invocation, session: Session = None) -> view.SessionA
         if exc.status != 422 or "already started" not in exc.message:
             raise
     # Starting a started session changes nothing: say where it is instead of failing.
-    return view.session_action(await w.client.get_session(session), session, "already started")
+    return view.session_action(await w.call("SessionsController_get"), session, "already started")
 
 
 @tool(
@@ -188,7 +192,7 @@ async def logout_session(w: Invocation, session: Session = None) -> view.Session
     operations=("SessionsController_delete",),
 )
 async def delete_session(w: Invocation, session: Session = None) -> view.SessionDeleted:
-    await w.client.delete_session(session)
+    await w.call("SessionsController_delete")
     return view.session_deleted(session)
 
 
@@ -200,7 +204,7 @@ async def delete_session(w: Invocation, session: Session = None) -> view.Session
     operations=("SessionsController_getMe",),
 )
 async def get_session_me(w: Invocation, session: Session = None) -> view.Account:
-    return view.account(await w.client.get_me(session))
+    return view.account(await w.call("SessionsController_getMe"))
 
 
 @tool(
@@ -216,8 +220,9 @@ async def get_qr_code(
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Rich:
-    image = await w.client.get_qr(session, "image")
-    info = view.qr_code(await w.client.get_qr(session, "raw"), with_value=True) if raw else view.qr_code()
+    image = await w.call("AuthController_getQR", query={"format": "image"}, accept="image/png")
+    value = await w.call("AuthController_getQR", query={"format": "raw"}) if raw else None
+    info = view.qr_code(value, with_value=True) if raw else view.qr_code()
     if not isinstance(image, Binary):
         raise WAHAError("WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session)
     return image_result(image, info)
@@ -236,7 +241,8 @@ async def request_pairing_code(
     session: Session = None,
     method: Literal["sms", "voice"] | None = None,
 ) -> view.PairingCode:
-    return view.pairing_code(await w.client.request_pairing_code(session, phoneNumber, method))
+    body = {"phoneNumber": phoneNumber} | ({"method": method} if method else {})
+    return view.pairing_code(await w.call("AuthController_requestCode", body=body))
 
 
 @tool(
@@ -248,7 +254,7 @@ async def request_pairing_code(
     operations=("ScreenshotController_screenshot",),
 )
 async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
-    shot = await w.client.get_screenshot(session)
+    shot = await w.call("ScreenshotController_screenshot", accept="image/jpeg")
     if not isinstance(shot, Binary):
         raise WAHAError("WAHA returned no screenshot", method="GET", path="/api/screenshot", session=session)
     return image_result(shot, view.screenshot(shot.data))
@@ -263,10 +269,10 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
     operations=("ServerController_get", "ServerController_status", "SessionsController_get"),
 )
 async def get_server_info(w: Invocation, session: Session = None) -> view.ServerInfo:
-    version = await w.client.get_version()
+    version = await w.call("ServerController_get")
     try:
-        status = await w.client.get_server_status()
+        status = await w.call("ServerController_status")
     except WAHAError:
         status = None  # older or restricted servers lack /api/server/status; version alone still answers
-    info = view.session(await w.client.get_session(session)) if session else None
+    info = view.session(await w.call("SessionsController_get")) if session else None
     return view.server_info(version, status, info)

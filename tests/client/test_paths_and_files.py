@@ -1,4 +1,4 @@
-"""Client: chats/presence/media paths and bodies, and fetching files only from the WAHA host."""
+"""Client: path values percent-encoded, and files fetched only from the WAHA host, within a size cap."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sa
     world = sandbox.sessions["default"].world
     assert world is not None
     msg = next(m for c in world.chats.values() for m in c.messages if m.media)
-    got = await waha.get_chat_message("default", msg.chat_id, msg.id, download_media=True)
+    got = await waha.call(
+        "ChatsController_getChatMessage",
+        "default",
+        path={"chatId": msg.chat_id, "messageId": msg.id},
+        query={"downloadMedia": True},
+    )
     assert got is not None
     url = got["media"]["url"]
     file = await waha.fetch_file("default", url, max_bytes=10**7)
@@ -56,30 +61,10 @@ async def test_chat_paths_are_percent_encoded(waha: WAHAClient, sandbox: Sandbox
     assert world is not None
     chat = next(iter(world.chats.values()))
     msg = chat.messages[0]
-    await waha.pin_message("default", chat.id, msg.id, 2592000)
+    path = {"chatId": chat.id, "messageId": msg.id}
+    await waha.call("ChatsController_pinMessage", "default", path=path, body={"duration": 2592000})
     request = sandbox.requests[-1]
     assert request.path == f"/api/default/chats/{chat.id.replace('@', '%40')}/messages/{msg.id.replace('@', '%40')}/pin"
     assert request.json == {"duration": 2592000}
-    await waha.archive_chat("default", chat.id, False)
+    await waha.call("ChatsController_unarchiveChat", "default", path={"chatId": chat.id})
     assert sandbox.requests[-1].path.endswith("%40" + chat.id.split("@")[1] + "/unarchive")
-
-
-async def test_overview_post_body_and_read_answer(waha: WAHAClient, sandbox: Sandbox) -> None:
-    world = sandbox.sessions["default"].world
-    assert world is not None
-    chat_id = next(iter(world.chats))
-    items = await waha.post_chats_overview("default", limit=5, ids=[chat_id])
-    assert [i["id"] for i in items] == [chat_id]
-    assert sandbox.requests[-1].json == {"pagination": {"limit": 5}, "filter": {"ids": [chat_id]}}
-    answer = await waha.read_chat_messages("default", chat_id, messages=10, days=30)
-    assert isinstance(answer, dict) and isinstance(answer["ids"], list)
-    assert sandbox.requests[-1].query == {"messages": ["10"], "days": ["30"]}
-
-
-async def test_convert_returns_bytes_and_presence_body(waha: WAHAClient, sandbox: Sandbox) -> None:
-    voice = await waha.convert_media("default", "voice", url="https://example.com/a.mp3")
-    assert isinstance(voice, Binary) and voice.mimetype == "audio/ogg" and voice.data[:4] == b"OggS"
-    video = await waha.convert_media("default", "video", data="AAAA")
-    assert isinstance(video, Binary) and video.mimetype == "video/mp4"
-    await waha.set_presence("default", "offline")
-    assert sandbox.requests[-1].json == {"chatId": "", "presence": "offline"}
