@@ -221,7 +221,8 @@ def wrong_type(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         "object": st.just({"k": [1, None]}),
         "null": st.none(),
     }
-    compatible = {kind} | ({"integer"} if kind == "number" else set())
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    compatible = kinds | ({"integer"} if "number" in kinds else set())
     if "enum" in schema:
         return st.sampled_from(["not-in-enum", 42, None])
     others = [strategy for key, strategy in pool.items() if key not in compatible]
@@ -259,6 +260,7 @@ def plausible(schema: dict[str, Any], name: str) -> Any:
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind  # one of several allowed types
     lowered = name.lower()
     if kind == "string":
         if "chat" in lowered or lowered == "caller":

@@ -147,6 +147,8 @@ async def test_messages_filters_sort_and_paging(mcp: Client, sandbox: Sandbox) -
     middle = sorted(m.timestamp for m in chat.messages)[count // 2]
     since = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "since": str(middle)}))
     assert len(since["messages"]) == sum(m.timestamp >= middle for m in chat.messages)
+    as_number = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "since": middle}))
+    assert as_number["messages"] == since["messages"]  # unix seconds as a JSON number too
     query = sandbox.requests[-2].query
     assert query["filter.timestamp.gte"] == [str(middle)] and query["downloadMedia"] == ["false"]
     read = data(await call(mcp, "waha_get_messages", {"chatId": chat.id, "limit": 100, "ack": "read"}))

@@ -10,7 +10,7 @@ from typing import Any
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
-from waha_mcp.tools.schema import SESSION_DESCRIPTION, ChatId, Limit, MessageId, Offset, Phone, Session
+from waha_mcp.tools.schema import SESSION_DESCRIPTION, ChatId, Limit, MessageId, Offset, Phone, Session, Timestamp
 
 __all__ = [
     "SESSION_DESCRIPTION",
@@ -21,6 +21,7 @@ __all__ = [
     "Phone",
     "Rich",
     "Session",
+    "Timestamp",
     "dumps",
     "error_result",
     "image_result",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import ChatId, Limit, MessageId, Offset, Rich, Session, image_result
+from waha_mcp.tools._common import ChatId, Limit, MessageId, Offset, Rich, Session, Timestamp, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -23,23 +21,6 @@ Ack = Literal["error", "pending", "sent", "delivered", "read", "played"]
 
 def _next_offset(items: list[Any], limit: int, offset: int) -> int | None:
     return offset + limit if len(items) >= limit else None
-
-
-def _unix(value: str | None, field: str) -> int | None:
-    """ISO 8601 (a date, or a time with or without offset; UTC when none) or unix seconds/ms → seconds."""
-    if value is None or not str(value).strip():
-        return None
-    raw = str(value).strip()
-    if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
-        number = float(raw)
-        return int(number / 1000 if number > 1e11 else number)
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ToolInputError(f"{field} {raw[:40]!r} is not an ISO 8601 time or unix seconds") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
 
 
 async def _names(w: Invocation, messages: list[dict[str, Any]]) -> dict[str, str]:
@@ -100,14 +81,14 @@ async def get_messages(
     session: Session = None,
     limit: Limit = 20,
     offset: Offset = 0,
-    since: str | None = None,
-    until: str | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     fromMe: bool | None = None,
     ack: Ack | None = None,
     oldestFirst: bool = False,
     downloadMedia: bool = False,
 ) -> view.MessageList:
-    gte, lte = _unix(since, "since"), _unix(until, "until")
+    gte, lte = since, until  # unix seconds, from the Timestamp marker
     if gte is not None and lte is not None and gte > lte:
         raise ToolInputError("since is after until: no message can match")
     query = {

@@ -6,8 +6,10 @@ argument model, so no tool calls an id helper itself; guards read `Marker.kind` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
@@ -19,7 +21,7 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # chat | message | phone | session
+    kind: str  # chat | message | phone | session | time
 
 
 def _normaliser(fn: Callable[..., str]) -> AfterValidator:
@@ -40,6 +42,19 @@ def _session(value: str, *, field: str) -> str:
     return validate_session_name(value)
 
 
+def _unix(value: str | int, *, field: str) -> int:
+    """ISO 8601 (a date, or a time with or without offset; UTC when none) or unix seconds/ms → seconds."""
+    raw = str(value).strip()
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
+        number = float(raw)
+        return int(number / 1000 if number > 1e11 else number)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ToolInputError(f"{field} {raw[:40]!r} is not an ISO 8601 time or unix seconds") from None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+
+
 SESSION_DESCRIPTION = "Default: WAHA_SESSION."
 
 # The same optional `session` on every tool; the pipeline replaces it with the resolved name.
@@ -48,6 +63,8 @@ Session = Annotated[str | None, Marker("session"), _normaliser(_session), Field(
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
+# A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
+Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
 Limit = Annotated[int, Field(ge=1, le=100)]
 Offset = Annotated[int, Field(ge=0)]
 
@@ -97,16 +114,15 @@ def compact(schema: dict[str, Any], *, strict: bool) -> dict[str, Any]:
             if key not in ("title", "$defs", "additionalProperties")
         }
         any_of = out.get("anyOf")
-        if (
-            isinstance(any_of, list)
-            and len(any_of) == 2
-            and {"type": "null"} in any_of
-            and out.get("default", 0) is None
-        ):
-            (kept,) = [item for item in any_of if item != {"type": "null"}]
-            out.pop("anyOf")
+        if isinstance(any_of, list) and {"type": "null"} in any_of and out.get("default", 0) is None:
+            # `X | None = None` is an optional X: leaving it out says the same.
+            any_of = [item for item in any_of if item != {"type": "null"}]
             out.pop("default")
-            out = {**kept, **out}
+            out.pop("anyOf")
+            out = {**any_of[0], **out} if len(any_of) == 1 else {"anyOf": any_of, **out}
+        simple = out.get("anyOf")
+        if isinstance(simple, list) and all(list(item) == ["type"] for item in simple):
+            out = {"type": [item["type"] for item in simple], **{k: v for k, v in out.items() if k != "anyOf"}}
         if "properties" in out:
             if strict:
                 out["additionalProperties"] = False
