@@ -131,8 +131,12 @@ async def test_custom_link_preview_uses_the_url_in_the_text(mcp: Client, sandbox
 async def test_button_reply(mcp: Client, sandbox: Sandbox) -> None:
     chat = person(sandbox)
     out = data(await call(mcp, "waha_send_message", {"chatId": chat, "text": "Yes please", "buttonId": "yes"}))
-    body = sent_bodies(sandbox, "/api/send/buttons/reply")[-1]
-    assert body["selectedButtonID"] == "yes" and body["selectedDisplayText"] == "Yes please"
+    assert sent_bodies(sandbox, "/api/send/buttons/reply")[-1] == {
+        "chatId": chat,
+        "selectedDisplayText": "Yes please",
+        "selectedButtonID": "yes",
+        "session": "default",
+    }
     assert world(sandbox).find_message(chat, out["messageId"]).button == {"id": "yes", "text": "Yes please"}
 
 
@@ -195,10 +199,11 @@ async def test_image_from_url_shows_as_media_in_the_chat(mcp: Client, sandbox: S
     args = {"chatId": chat, "file": "https://example.com/photos/cat.jpg", "caption": "Our cat"}
     out = data(await call(mcp, "waha_send_media", args))
     assert out["type"] == "image"
-    assert sent_bodies(sandbox, "/api/sendImage")[-1]["file"] == {
-        "mimetype": "image/jpeg",
-        "filename": "cat.jpg",
-        "url": "https://example.com/photos/cat.jpg",
+    assert sent_bodies(sandbox, "/api/sendImage")[-1] == {
+        "chatId": chat,
+        "file": {"mimetype": "image/jpeg", "filename": "cat.jpg", "url": "https://example.com/photos/cat.jpg"},
+        "caption": "Our cat",
+        "session": "default",
     }
     latest = (await chat_messages(waha, chat))[0]
     assert latest["id"] == out["messageId"] and latest["hasMedia"] is True and latest["body"] == "Our cat"
@@ -225,15 +230,22 @@ async def test_base64_document_and_forced_type(mcp: Client, sandbox: Sandbox) ->
 
 
 async def test_video_with_convert_and_note(mcp: Client, sandbox: Sandbox) -> None:
-    args = {"chatId": person(sandbox), "file": "https://example.com/clip.mov", "convert": True, "videoNote": True}
-    assert data(await call(mcp, "waha_send_media", args))["type"] == "video"
-    body = sent_bodies(sandbox, "/api/sendVideo")[-1]
-    assert body["convert"] is True and body["asNote"] is True
-    assert body["file"] == {
-        "mimetype": "video/quicktime",
-        "filename": "clip.mov",
-        "url": "https://example.com/clip.mov",
+    chat = person(sandbox)
+    quoted = world(sandbox).chats[chat].messages[-1].id
+    args = {"chatId": chat, "file": "https://example.com/clip.mov", "convert": True, "videoNote": True}
+    assert data(await call(mcp, "waha_send_media", {**args, "replyTo": quoted}))["type"] == "video"
+    assert sent_bodies(sandbox, "/api/sendVideo")[-1] == {
+        "chatId": chat,
+        "file": {"mimetype": "video/quicktime", "filename": "clip.mov", "url": "https://example.com/clip.mov"},
+        "convert": True,
+        "asNote": True,
+        "reply_to": quoted,
+        "session": "default",
     }
+    # Not a note and not converted: `convert` is still sent (WAHA requires it), `asNote` is left out.
+    data(await call(mcp, "waha_send_media", {"chatId": chat, "file": "https://example.com/clip.mp4"}))
+    body = sent_bodies(sandbox, "/api/sendVideo")[-1]
+    assert body["convert"] is False and "asNote" not in body
 
 
 @pytest.mark.parametrize(
@@ -311,6 +323,7 @@ async def test_location_is_read_back(mcp: Client, sandbox: Sandbox, waha: WAHACl
     chat = person(sandbox)
     args = {"chatId": chat, "latitude": 48.8584, "longitude": 2.2945, "title": "Eiffel Tower"}
     out = data(await call(mcp, "waha_send_location", args))
+    assert sent_bodies(sandbox, "/api/sendLocation")[-1] == {**args, "session": "default"}
     latest = (await chat_messages(waha, chat))[0]
     assert latest["id"] == out["messageId"]
     assert latest["location"] == {"latitude": "48.8584", "longitude": "2.2945", "live": False, "name": "Eiffel Tower"}
@@ -370,6 +383,7 @@ async def test_poll_and_vote(mcp: Client, sandbox: Sandbox) -> None:
     }
     args = {"pollMessageId": poll["messageId"], "votes": ["Sushi", "Salad"]}
     vote = data(await call(mcp, "waha_send_poll_vote", args))
+    assert sent_bodies(sandbox, "/api/sendPollVote")[-1] == {"chatId": chat, **args, "session": "default"}
     assert vote == {
         "session": "default",
         "pollMessageId": poll["messageId"],
@@ -379,7 +393,7 @@ async def test_poll_and_vote(mcp: Client, sandbox: Sandbox) -> None:
     stored = world(sandbox).find_message(chat, poll["messageId"])
     assert stored is not None and stored.votes == {world(sandbox).me_id: ["Sushi", "Salad"]}
     data(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["messageId"], "votes": []}))
-    assert stored.votes == {}
+    assert stored.votes == {} and sent_bodies(sandbox, "/api/sendPollVote")[-1]["votes"] == []
     message = error(await call(mcp, "waha_send_poll_vote", {"pollMessageId": poll["messageId"], "votes": ["Tacos"]}))
     assert "Not options of the poll: Tacos" in message
 
@@ -477,6 +491,11 @@ async def test_forward_copies_the_message_to_another_chat(mcp: Client, sandbox: 
     src, dst = person(sandbox, 0), person(sandbox, 1)
     original = data(await call(mcp, "waha_send_location", {"chatId": src, "latitude": 1.0, "longitude": 2.0}))
     out = data(await call(mcp, "waha_forward_message", {"chatId": dst, "messageId": original["messageId"]}))
+    assert sent_bodies(sandbox, "/api/forwardMessage")[-1] == {
+        "chatId": dst,
+        "messageId": original["messageId"],
+        "session": "default",
+    }
     assert out["chatId"] == dst and out["forwardedMessageId"] == original["messageId"]
     latest = (await chat_messages(waha, dst))[0]
     assert latest["id"] == out["messageId"] and latest["location"]["latitude"] == "1.0"

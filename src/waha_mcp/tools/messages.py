@@ -51,6 +51,11 @@ _SNIFF: tuple[tuple[int, bytes, str], ...] = (
     (0, b"PK\x03\x04", "application/zip"),
 )
 _EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
+_MEDIA_SENDS = {
+    "image": "ChattingController_sendImage",
+    "video": "ChattingController_sendVideo",
+    "file": "ChattingController_sendFile",
+}
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 FileArg = Annotated[str | None, Field(description="http(s) URL or path in WAHA_MCP_FILES_DIR")]
@@ -82,6 +87,12 @@ def _chat_for(chat: str | None, message_id: str, field: str = "messageId") -> st
     if derived is None:
         raise ToolInputError(f"give chatId: it cannot be read from {field} {message_id!r}")
     return derived
+
+
+async def _send(w: Invocation, operation: str, chat: str, reply_to: str | None = None, **fields: Any) -> Any:
+    """A send to `chat`: WAHA's body is `chatId`, the fields, then `reply_to`; unset (None) ones are left out."""
+    body = {"chatId": chat, **fields, "reply_to": reply_to}
+    return await w.call(operation, body={key: value for key, value in body.items() if value is not None})
 
 
 # --------------------------------------------------------------------------- media
@@ -196,6 +207,25 @@ def _media(
 # --------------------------------------------------------------------------- text
 
 
+def _preview(text: str, title: str | None, description: str | None, image_url: str | None) -> dict[str, Any]:
+    """WAHA's custom card for the first http(s) URL in `text`."""
+    if not (title or "").strip():
+        raise ToolInputError("a custom preview needs previewTitle")
+    found = _URL_IN_TEXT.search(text)
+    if found is None:
+        raise ToolInputError("a custom preview needs an http(s) URL in text: the card describes it")
+    preview: dict[str, Any] = {
+        "url": found.group(0).rstrip(".,;:!?)"),
+        "title": title,
+        "description": description or "",
+    }
+    if image_url:
+        if urlsplit(image_url).scheme.lower() not in ("http", "https"):
+            raise ToolInputError("previewImageUrl must be an http(s) URL")
+        preview["image"] = {"url": image_url}
+    return preview
+
+
 @tool(
     "waha_send_message",
     "messages",
@@ -221,35 +251,23 @@ async def send_message(
     buttonId: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
 ) -> view.Sent:
-    chat, body, quoted = chatId, _text(text), replyTo
+    body = _text(text)
     custom = previewTitle is not None or previewDescription is not None or previewImageUrl is not None
     if buttonId is not None:
         if custom:
             raise ToolInputError("buttonId and a custom preview cannot be combined")
-        sent = await w.client.send_buttons_reply(session, chat, body, buttonId, reply_to=quoted)
+        # This route alone spells the quoted message `replyTo`.
+        answer = {"replyTo": replyTo, "selectedDisplayText": body, "selectedButtonID": buttonId}
+        sent = await _send(w, "ChattingController_sendButtonsReply", chatId, **answer)
     elif custom:
         if not linkPreview:
             raise ToolInputError("linkPreview=false contradicts a custom preview")
-        if not (previewTitle or "").strip():
-            raise ToolInputError("a custom preview needs previewTitle")
-        found = _URL_IN_TEXT.search(body)
-        if found is None:
-            raise ToolInputError("a custom preview needs an http(s) URL in text: the card describes it")
-        preview: dict[str, Any] = {
-            "url": found.group(0).rstrip(".,;:!?)"),
-            "title": previewTitle,
-            "description": previewDescription or "",
-        }
-        if previewImageUrl:
-            if urlsplit(previewImageUrl).scheme.lower() not in ("http", "https"):
-                raise ToolInputError("previewImageUrl must be an http(s) URL")
-            preview["image"] = {"url": previewImageUrl}
-        sent = await w.client.send_link_custom_preview(session, chat, body, preview, reply_to=quoted)
+        preview = _preview(body, previewTitle, previewDescription, previewImageUrl)
+        sent = await _send(w, "ChattingController_sendLinkCustomPreview", chatId, replyTo, text=body, preview=preview)
     else:
-        sent = await w.client.send_text(
-            session, chat, body, reply_to=quoted, link_preview=linkPreview, mentions=mentions or None
-        )
-    return view.sent(sent, chat)
+        options = {"mentions": mentions or None, "linkPreview": linkPreview}
+        sent = await _send(w, "ChattingController_sendText", chatId, replyTo, text=body, **options)
+    return view.sent(sent, chatId)
 
 
 # --------------------------------------------------------------------------- media
@@ -281,7 +299,6 @@ async def send_media(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.MediaSent:
-    chat, quoted = chatId, replyTo
     media = _media(
         w.settings, file, data, filename, mimetype, default_mime="application/octet-stream", default_name="file"
     )
@@ -290,21 +307,9 @@ async def send_media(
     )
     if (convert or videoNote) and kind != "video":
         raise ToolInputError("convert and videoNote apply to videos only")
-    if kind == "image":
-        sent = await w.client.send_image(session, chat, media.waha(), caption=caption, reply_to=quoted)
-    elif kind == "video":
-        sent = await w.client.send_video(
-            session,
-            chat,
-            media.waha(),
-            convert=bool(convert),
-            caption=caption,
-            as_note=videoNote or None,
-            reply_to=quoted,
-        )
-    else:
-        sent = await w.client.send_file(session, chat, media.waha(), caption=caption, reply_to=quoted)
-    return view.media_sent(sent, chat, kind)
+    video = {"convert": bool(convert), "asNote": videoNote or None} if kind == "video" else {}
+    sent = await _send(w, _MEDIA_SENDS[kind], chatId, replyTo, file=media.waha(), caption=caption, **video)
+    return view.media_sent(sent, chatId, kind)
 
 
 @tool(
@@ -325,7 +330,6 @@ async def send_audio(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.VoiceSent:
-    chat, quoted = chatId, replyTo
     media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
     if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
         is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
@@ -336,8 +340,8 @@ async def send_audio(
     # VoiceRemoteFile has no filename; an unconverted note must be declared as OGG/Opus.
     mime = VOICE_MIME if is_opus and not convert else media.mimetype
     payload = media.waha(with_filename=media.url is None, mimetype=mime)
-    sent = await w.client.send_voice(session, chat, payload, convert=convert, reply_to=quoted)
-    return view.voice_sent(sent, chat, convert)
+    sent = await _send(w, "ChattingController_sendVoice", chatId, replyTo, file=payload, convert=convert)
+    return view.voice_sent(sent, chatId, convert)
 
 
 # --------------------------------------------------------------------------- location, contact
@@ -360,9 +364,8 @@ async def send_location(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.Sent:
-    chat, quoted = chatId, replyTo
-    sent = await w.client.send_location(session, chat, latitude, longitude, title, reply_to=quoted)
-    return view.sent(sent, chat)
+    pin = {"latitude": latitude, "longitude": longitude, "title": title}
+    return view.sent(await _send(w, "ChattingController_sendLocation", chatId, replyTo, **pin), chatId)
 
 
 def _vcard_text(value: str) -> str:
@@ -411,7 +414,6 @@ async def send_contact(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.Sent:
-    chat, quoted = chatId, replyTo
     if vcard is not None:
         if name or phone or organization:
             raise ToolInputError("give either vcard or name/phone/organization, not both")
@@ -422,8 +424,8 @@ async def send_contact(
         if not (name or "").strip() or not (phone or "").strip():
             raise ToolInputError("a contact needs name and phone (or a raw vcard)")
         card = build_vcard(name or "", phone or "", organization)
-    sent = await w.client.send_contact_vcard(session, chat, [{"vcard": card}], reply_to=quoted)
-    return view.sent(sent, chat)
+    sent = await _send(w, "ChattingController_sendContactVcard", chatId, replyTo, contacts=[{"vcard": card}])
+    return view.sent(sent, chatId)
 
 
 # --------------------------------------------------------------------------- poll, list, event
@@ -446,17 +448,15 @@ async def send_poll(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.PollSent:
-    chat, quoted = chatId, replyTo
     _text(question, "question")
     cleaned = [option.strip() for option in options]
     if any(not option for option in cleaned):
         raise ToolInputError("poll options must not be empty")
     if len(set(cleaned)) != len(cleaned):
         raise ToolInputError("poll options must be different from each other")
-    sent = await w.client.send_poll(
-        session, chat, question, cleaned, multiple_answers=bool(multipleAnswers), reply_to=quoted
-    )
-    return view.poll_sent(sent, chat, len(cleaned))
+    poll = {"name": question, "options": cleaned, "multipleAnswers": bool(multipleAnswers)}
+    sent = await _send(w, "ChattingController_sendPoll", chatId, replyTo, poll=poll)
+    return view.poll_sent(sent, chatId, len(cleaned))
 
 
 @tool(
@@ -474,12 +474,13 @@ async def send_poll_vote(
     chatId: ChatId | None = None,
     session: Session = None,
 ) -> view.PollVoted:
-    poll_id = pollMessageId
-    chat = _chat_for(chatId, poll_id, "pollMessageId")
+    chat = _chat_for(chatId, pollMessageId, "pollMessageId")
     if any(not v.strip() for v in votes):
         raise ToolInputError("votes must be option names, not empty strings")
-    await w.client.send_poll_vote(session, chat, poll_id, votes)
-    return view.poll_voted(poll_id, chat, votes)
+    await w.call(
+        "ChattingController_sendPollVote", body={"chatId": chat, "pollMessageId": pollMessageId, "votes": votes}
+    )
+    return view.poll_voted(pollMessageId, chat, votes)
 
 
 class ListRow(BaseModel):
@@ -514,7 +515,6 @@ async def send_list(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.ListSent:
-    chat, quoted = chatId, replyTo
     _text(title, "title")
     _text(button, "button")
     count = sum(len(section.rows) for section in sections)
@@ -539,8 +539,8 @@ async def send_list(
         message["description"] = description
     if footer:
         message["footer"] = footer
-    sent = await w.client.send_list(session, chat, message, reply_to=quoted)
-    return view.list_sent(sent, chat, row_ids)
+    sent = await _send(w, "ChattingController_sendList", chatId, replyTo, message=message)
+    return view.list_sent(sent, chatId, row_ids)
 
 
 def _unix(value: str, field: str) -> int:
@@ -576,7 +576,6 @@ async def send_event(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.EventSent:
-    chat, quoted = chatId, replyTo
     _text(name, "name")
     event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
     if end:
@@ -587,8 +586,8 @@ async def send_event(
         event["description"] = description
     if location:
         event["location"] = {"name": location}
-    sent = await w.client.send_event(session, chat, event, reply_to=quoted)
-    return view.event_sent(sent, chat, event["startTime"])
+    sent = await _send(w, "EventsController_sendEvent", chatId, replyTo, event=event)
+    return view.event_sent(sent, chatId, event["startTime"])
 
 
 # --------------------------------------------------------------------------- acting on messages
@@ -608,7 +607,7 @@ async def forward_message(
     messageId: MessageId,
     session: Session = None,
 ) -> view.Forwarded:
-    sent = await w.client.forward_message(session, chatId, messageId)
+    sent = await w.call("ChattingController_forwardMessage", body={"chatId": chatId, "messageId": messageId})
     return view.forwarded(sent, chatId, messageId)
 
 
@@ -625,12 +624,11 @@ async def react_to_message(
     reaction: str,
     session: Session = None,
 ) -> view.Reacted:
-    mid = messageId
     emoji = reaction.strip()
     if emoji and (len(emoji) > 32 or re.search(r"[A-Za-z\s]", emoji)):
         raise ToolInputError(f'reaction {reaction[:40]!r} must be one emoji, or "" to remove the reaction')
-    await w.client.set_reaction(session, mid, emoji)
-    return view.reacted(mid, emoji)
+    await w.call("ChattingController_setReaction", body={"messageId": messageId, "reaction": emoji})  # "" removes
+    return view.reacted(messageId, emoji)
 
 
 @tool(
@@ -647,10 +645,9 @@ async def star_message(
     chatId: ChatId | None = None,
     session: Session = None,
 ) -> view.Starred:
-    mid = messageId
-    chat = _chat_for(chatId, mid)
-    await w.client.set_star(session, chat, mid, star)
-    return view.starred(mid, chat, star)
+    chat = _chat_for(chatId, messageId)
+    await w.call("ChattingController_setStar", body={"messageId": messageId, "chatId": chat, "star": star})
+    return view.starred(messageId, chat, star)
 
 
 @tool(
@@ -666,12 +663,12 @@ async def mark_seen(
     messageIds: list[MessageId] | None = None,
     session: Session = None,
 ) -> view.Seen:
-    chat, given = chatId, messageIds or []
+    given = messageIds or []
     participant = None
-    if given and chat.endswith("@g.us"):
+    if given and chatId.endswith("@g.us"):
         # NOWEB wants the sender of group messages; received group ids end with it.
         senders = {mid.split("_")[3] for mid in given if mid.startswith("false_") and mid.count("_") >= 3}
         if len(senders) == 1:
             participant = senders.pop()
-    await w.client.send_seen(session, chat, message_ids=given or None, participant=participant)
-    return view.seen(chat, given)
+    await _send(w, "ChattingController_sendSeen", chatId, messageIds=given or None, participant=participant)
+    return view.seen(chatId, given)
