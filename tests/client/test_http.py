@@ -108,7 +108,7 @@ async def test_garbled_2xx_on_a_read_is_a_bad_response_not_accepted(waha: WAHACl
 async def test_garbled_2xx_on_a_write_is_a_bad_response_that_was_accepted(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("ChattingController_sendText", kind="malformed")
     with pytest.raises(BadResponse) as info:
-        await waha.send_text("default", "14155550123@c.us", "hi")
+        await waha.call("ChattingController_sendText", "default", body={"chatId": "14155550123@c.us", "text": "hi"})
     assert info.value.accepted is True and (info.value.method, info.value.path) == ("POST", "/api/sendText")
     assert len(sandbox.requests) == 1
 
@@ -252,5 +252,5 @@ async def test_a_post_used_as_a_read_is_retried_like_a_get(waha: WAHAClient, san
 async def test_a_send_is_never_retried(waha: WAHAClient, sandbox: Sandbox) -> None:
     sandbox.faults.add("ChattingController_sendText", kind="drop")
     with pytest.raises(Unavailable):
-        await waha.send_text("default", "14155550123@c.us", "hi")
+        await waha.call("ChattingController_sendText", "default", body={"chatId": "14155550123@c.us", "text": "hi"})
     assert len(sandbox.requests) == 1

@@ -4,7 +4,6 @@ where there is logic; no session is held."""
 from __future__ import annotations
 
 from waha_mcp.client._http import Binary, segment
-from waha_mcp.client.chatting import ChattingAPI
 from waha_mcp.client.errors import (
     BadResponse,
     EndpointMissing,
@@ -20,7 +19,7 @@ from waha_mcp.client.errors import (
 from waha_mcp.client.server import ServerAPI
 
 
-class WAHAClient(ServerAPI, ChattingAPI):
+class WAHAClient(ServerAPI):
     """`WAHAClient(base_url, api_key)`; every session-scoped method takes `session` first."""
 
 
