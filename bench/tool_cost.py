@@ -48,7 +48,13 @@ def source_lines() -> dict[str, Any]:
     module_lines = {str(path.relative_to(_tools_dir())): len(path.read_text().splitlines()) for path in files}
     total = sum(module_lines.values())
     counts = list(per_tool.values())
+    # A plain operation tool: one WAHA operation and a projection (the "about 15 lines" figure).
+    plain = [per_tool[spec.name] for spec in tools if len(getattr(spec, "operations", ())) == 1]
     return {
+        "plain_tools": len(plain),
+        "plain_mean": statistics.mean(plain) if plain else None,
+        "plain_max": max(plain) if plain else None,
+        "plain_median": statistics.median(plain) if plain else None,
         "tools": len(tools),
         "mean": statistics.mean(counts),
         "median": statistics.median(counts),
@@ -96,6 +102,8 @@ def report(lines: dict[str, Any], listing: dict[str, Any], commit: str) -> str:
             f"commit {commit}, {lines['tools']} tools",
             f"source lines per tool (function + decorator): mean {lines['mean']:.1f}, median {lines['median']:.0f}, "
             f"max {lines['max']} ({lines['max_tool']})",
+            f"plain operation tools (one WAHA operation): {lines['plain_tools']}, mean {lines['plain_mean']:.1f}, "
+            f"median {lines['plain_median']:.0f}, max {lines['plain_max']} lines",
             f"src/waha_mcp/tools/ lines over tools: {lines['module_lines']} / {lines['tools']} = "
             f"{lines['module_lines_per_tool']:.1f} per tool",
             f"  {modules}",
