@@ -50,8 +50,10 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
     run the server's stack on a canned WAHA answer (httpx2.MockTransport), so they are CPU cost without
     network noise; each row includes the ones above it.
     """
+    from waha_mcp.client import WAHAClient
     from waha_mcp.config import load_settings
     from waha_mcp.server import build_server
+    from waha_mcp.tools.pipeline import App, Invocation, invoke
 
     headers = {"Accept": "application/json"}
     with httpx2.Client(base_url=url, headers=headers) as sync_http:
@@ -60,9 +62,9 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
     settings = load_settings(WAHA_BASE_URL=url, WAHA_SESSION="default")
     mock = httpx2.MockTransport(lambda _: httpx2.Response(200, content=body, headers={"content-type": ctype}))
     server = build_server(settings, transport=mock)
-    deps = server.deps  # type: ignore[attr-defined]
-    registered = server._tool_manager.get_tool(TOOL)
-    assert registered is not None
+    client = WAHAClient(url, transport=mock)
+    app = server.app = App(client=client, settings=settings)  # what the lifespan would hand to calls
+    (spec,) = [spec for spec in server.specs if spec.name == TOOL]
 
     async def sync_get() -> None:
         sync_http.get(ROUTE).read()
@@ -71,15 +73,15 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
         (await async_http.get(ROUTE)).read()
 
     async def mock_get() -> None:
-        (await deps.client.http.get(ROUTE, headers=headers)).read()
+        (await client.http.get(ROUTE, headers=headers)).read()
 
     layers = {
         "sync httpx2 GET, socket": sync_get,
-        "async httpx2 GET, socket": async_get,
         "async httpx2 GET, canned answer": mock_get,
-        "+ WAHAClient.get_session": lambda: deps.client.get_session("default"),
-        "+ bound tool (session, projection, result)": registered.fn,
-        "+ MCPServer.call_tool (argument validation)": lambda: server.call_tool(TOOL, {}),
+        "async httpx2 GET, socket": async_get,
+        "+ WAHAClient.call (route from the document, errors)": lambda: client.call("SessionsController_get", "default"),
+        "+ pipeline (arguments, session, tool, projection, scrub)": lambda: invoke(Invocation(spec, {}, app)),
+        "+ WahaMCP.call_tool (lookup, narrowing)": lambda: server.call_tool(TOOL, {}),
     }
     times: dict[str, list[float]] = {name: [] for name in layers}
     with httpx2.Client(base_url=url, headers=headers) as sync_http:
@@ -90,7 +92,7 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
                     await layer()
                     if index >= warmup:
                         times[name].append(time.perf_counter() - start)
-    await deps.client.aclose()
+    await client.aclose()
     return {name: median(samples) * 1000 for name, samples in times.items()}
 
 
