@@ -223,3 +223,38 @@ def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox) -> None:
     assert stderr.strip(), "the server logged nothing at DEBUG: the check would be vacuous"
     assert not leaks(stdout), leaks(stdout)
     assert not leaks(stderr), [line for line in stderr.splitlines() if leaks(line)][:5]
+
+
+async def test_a_secret_cut_by_the_length_limit_is_redacted_before_the_cut(keyed: Sandbox) -> None:
+    """The key sits across the 500-character cut: none of its characters may survive in the message."""
+    padding = "x" * (500 - len("session 'default': WAHA 400 on GET /api/sessions/default: ") - 6)
+    keyed.faults.add("SessionsController_get", kind="status", status=400, body={"message": padding + API_KEY})
+    async with Client(_server(keyed)) as client:
+        message = shown(await client.call_tool("waha_get_session", {}))
+    assert API_KEY[:6] not in message and "***" in message
+
+
+async def test_a_password_set_in_one_call_is_hidden_when_waha_echoes_it_in_another(keyed: Sandbox) -> None:
+    async with Client(_server(keyed)) as client:
+        s = Scenario(client)
+        assert not (await s.run("waha_create_session", {"name": "vault", "config": CONFIG})).is_error
+        # A later call without the password in its arguments: WAHA (or a proxy) quotes it back.
+        echo = {"message": f"proxy http://bob:{PROXY_PASSWORD}@proxy.example failed, key {HMAC_KEY}"}
+        keyed.faults.add("SessionsController_get", kind="status", status=400, body=echo)
+        failed = await s.run("waha_get_session", {"session": "vault"})
+        assert failed.is_error and "proxy" in shown(failed)
+        s.assert_clean()
+
+
+async def test_log_records_hide_the_api_key_and_secrets_seen_in_arguments(keyed: Sandbox, debug_logs: Any) -> None:
+    log = logging.getLogger("waha_mcp.test")
+    async with Client(_server(keyed)) as client:
+        await client.call_tool("waha_create_session", {"name": "vault", "config": CONFIG})
+        log.warning("WAHA said: key=%s password=%s hmac=%s", API_KEY, PROXY_PASSWORD, HMAC_KEY)
+        try:
+            raise RuntimeError(f"boom with {API_KEY}")
+        except RuntimeError:
+            log.exception("a crash")
+    messages = [record.getMessage() for record in debug_logs.records if record.name == "waha_mcp.test"]
+    assert messages[0] == "WAHA said: key=*** password=*** hmac=***"
+    # The debug_logs fixture then checks every record (message, arguments, traceback) for every secret.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -52,49 +53,56 @@ def _reason(err: Any) -> str:
     return str(err["msg"])
 
 
-def one_line(text: str, limit: int = 500) -> str:
+def one_line(text: str, limit: int = 500, clean: Callable[[str], str] | None = None) -> str:
+    """One line of at most `limit` characters; `clean` (secret redaction) runs first, so no cut can split a
+    secret into a part that no longer matches it."""
     flat = _URL_PASSWORD.sub(r"\1***@", " ".join(str(text).split()))
+    flat = clean(flat) if clean else flat
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def explain(error: WAHAError, client: WAHAClient) -> str:
+async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], str] | None = None) -> str:
     """WAHA's failure plus which session, its status and the next step."""
+
+    def line(text: str) -> str:
+        return one_line(text, clean=clean)
+
     session = error.session
     tag = f"session '{session}'" if session else "WAHA"
     where = error.where
     if isinstance(error, Unavailable) and not error.status:
-        return one_line(f"{tag}: {error.message}")
+        return line(f"{tag}: {error.message}")
     if isinstance(error, BadResponse) and error.accepted:
         # WAHA did it (2xx); only its answer is broken. Retrying blindly could send it twice.
-        return one_line(
+        return line(
             f"{tag}: WAHA accepted {where} ({error.status}) but answered with {error.problem}: "
             "it has probably taken effect, but the result is unknown; check before repeating it"
         )
     if isinstance(error, BadResponse):
-        return one_line(
+        return line(
             f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
             "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
         )
     if isinstance(error, Unauthorized):
-        return one_line(f"{tag}: {error.message}")
+        return line(f"{tag}: {error.message}")
     if isinstance(error, RateLimited):
-        return one_line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
+        return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
     if isinstance(error, EndpointMissing):
-        return one_line(f"{tag}: this WAHA does not support {where} ({error.status}): {error.message}")
+        return line(f"{tag}: this WAHA does not support {where} ({error.status}): {error.message}")
     if isinstance(error, Unavailable):
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
-        return one_line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
+        return line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
     if isinstance(error, TierLimit):
         # WAHA's own text often lacks a final period ("...only in WAHA Plus version").
         plus = " " if error.message.rstrip().endswith(".") else ". "
-        return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}This needs WAHA Plus.")
+        return line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}This needs WAHA Plus.")
     if isinstance(error, SessionNotReady) and session:
         status = error.session_status or "not ready"
         step = NEXT_STEP.get(status, "check it with waha_get_session")
-        return one_line(f"{tag} is {status}, not ready for {where}: {step}")
+        return line(f"{tag} is {status}, not ready for {where}: {step}")
     if session and _is_about_session(error, session):
-        return one_line(await _session_state(client, session, error))
-    return one_line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
+        return line(await _session_state(client, session, error))
+    return line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
 
 
 def _is_about_session(error: WAHAError, session: str) -> bool:

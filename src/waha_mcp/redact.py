@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,3 +60,50 @@ class Redactor:
         if isinstance(node, list):
             return [self.value(item) for item in node]
         return node
+
+
+class Secrets:
+    """Every secret this process knows: the API key, and credentials seen in tool arguments, so a password
+    set in one call and echoed by WAHA in a later one is still hidden. Bounded: the oldest seen go first."""
+
+    LIMIT = 256
+
+    def __init__(self, *fixed: str | None) -> None:
+        self._fixed = [secret for secret in fixed if secret]
+        self._seen: dict[str, None] = {}
+        self._redactor: Redactor | None = None
+
+    def add(self, values: Iterable[str]) -> None:
+        for value in values:
+            if len(value) >= MIN_SECRET and value not in self._seen:
+                self._seen[value] = None
+                self._redactor = None
+        while len(self._seen) > self.LIMIT:
+            del self._seen[next(iter(self._seen))]
+
+    def redactor(self) -> Redactor:
+        if self._redactor is None:
+            self._redactor = Redactor([*self._fixed, *self._seen])
+        return self._redactor
+
+
+class LogRedaction(logging.Filter):
+    """Hides known secrets in log records (message, arguments and traceback) before any handler writes them."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redactor = self._secrets.redactor()
+        if not redactor:
+            return True
+        message = record.getMessage()
+        clean = redactor.text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redactor.text(record.exc_text)
+        return True

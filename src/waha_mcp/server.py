@@ -22,6 +22,7 @@ from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
+from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
@@ -121,11 +122,18 @@ def build_server(
             transport=transport,
         )
         client.on_operation.append(note_operation)
-        app = App(client=client, settings=settings)
+        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key))
+        # Every handler the process logs through hides what this server knows to be secret.
+        redaction = LogRedaction(app.secrets)
+        handlers = list(logging.getLogger().handlers)
+        for handler in handlers:
+            handler.addFilter(redaction)
         server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
         try:
             yield app
         finally:
+            for handler in handlers:
+                handler.removeFilter(redaction)
             if server.app is app:
                 server.app = None
             await client.aclose()

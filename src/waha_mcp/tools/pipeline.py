@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
-from waha_mcp.redact import Redactor, secrets_in
+from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.sessions import resolve_session
 from waha_mcp.tools._common import Rich, dumps, error_result
 from waha_mcp.tools.registry import ToolSpec
@@ -33,6 +33,7 @@ class App:
 
     client: WAHAClient
     settings: Settings
+    secrets: Secrets = field(default_factory=Secrets)
 
 
 @dataclass
@@ -95,8 +96,9 @@ Step = Callable[[Invocation, Next], Awaitable[CallToolResult]]
 
 async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
     """WAHA or a proxy may quote a credential back (in an error, an echoed config): it is not passed on."""
+    inv.app.secrets.add(secrets_in(inv.arguments))  # before the call: its own answer may echo them
     out = await nxt(inv)
-    redactor = Redactor([inv.settings.api_key, *secrets_in(inv.arguments)])
+    redactor = inv.app.secrets.redactor()
     if not redactor:
         return out
     content = [
@@ -109,12 +111,13 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
 
 async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
     """Every failure becomes one `isError` line; a traceback only ever reaches the server log."""
+    clean = inv.app.secrets.redactor().text  # before any message is shortened
     try:
         return await nxt(inv)
     except ToolInputError as exc:
-        return error_result(one_line(f"{inv.spec.name}: {exc}"))
+        return error_result(one_line(f"{inv.spec.name}: {exc}", clean=clean))
     except WAHAError as exc:
-        return error_result(await explain(exc, inv.client))
+        return error_result(await explain(exc, inv.client, clean=clean))
     except Exception:
         log.exception("tool %s crashed", inv.spec.name)
         return error_result(f"{inv.spec.name} failed with an internal error; details are in the server log")
