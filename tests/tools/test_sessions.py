@@ -158,3 +158,13 @@ async def test_server_info_names_times_and_a_sessions_state_by_the_vocabulary(mc
     assert info["session"] == "default" and info["sessionInfo"]["name"] == "default"
     assert info["sessionInfo"]["status"] and info["startTime"].endswith("+00:00")
     assert isinstance(info["uptimeSeconds"], int)
+
+
+async def test_starting_a_started_session_says_where_it_is_instead_of_failing(mcp: Client, sandbox: Sandbox) -> None:
+    # WAHA answers 422 "already started"; the tool is idempotent (its annotations say so) and reports the state.
+    again = data(await call(mcp, "waha_start_session", {"session": "business"}))
+    assert again["done"] == "already started" and again["status"] == "WORKING" and again["session"] == "business"
+    assert [r.method + " " + r.path for r in sandbox.requests[-2:]] == [
+        "POST /api/sessions/business/start",
+        "GET /api/sessions/business",
+    ]
