@@ -89,7 +89,8 @@ async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(WAHA_BASE_URL=BASE, WAHA_SESSION="default")
+    # Every toolset, including those off by default: the suite specifies every tool.
+    return load_settings(WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all")
 
 
 @pytest.fixture
