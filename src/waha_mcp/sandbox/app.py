@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..openapi.spec import Operation, load_spec
 from . import control, errors
+from .environment import VERSION
 from .faults import DropConnection, FaultRule, Faults
 from .model import SandboxModel
 from .registry import Ctx, load_routes
@@ -344,7 +345,7 @@ def _exception_body(exc: Exception, request: Request, raw_path: str) -> dict[str
             "stack": "".join(traceback.format_exception(exc))[-2000:],
         },
         "request": {"path": raw_path, "method": request.method, "query": dict(request.query_params)},
-        "version": {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
+        "version": {"version": VERSION, "engine": "NOWEB", "tier": "PLUS"},
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-VERSION = "2026.1.4"
+VERSION = "2026.7.1"  # the WAHA the vendored document describes
 BROWSER = "waha-mcp sandbox (not WhatsApp)"
 
 
