@@ -35,6 +35,19 @@ def chat_id(value: str, *, field: str = "chatId") -> str:
     )
 
 
+_GROUP = re.compile(r"^\d{5,40}(-\d{5,20})?$")
+
+
+def group_id(value: str, *, field: str = "groupId") -> str:
+    """`<digits>@g.us` (old groups: `<phone>-<time>@g.us`); the bare digits get the suffix."""
+    raw = (value or "").strip()
+    local = raw.removesuffix("@g.us")
+    if _GROUP.fullmatch(local):
+        return f"{local}@g.us"
+    shown = repr(value)[:60]
+    raise ToolInputError(f"{field} {shown} is not a group id (like 120363012345678901@g.us)")
+
+
 def chat_ids(values: list[str], *, field: str = "chatIds") -> list[str]:
     return [chat_id(v, field=field) for v in values]
 

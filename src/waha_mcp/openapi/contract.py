@@ -155,6 +155,11 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         "real WAHA sends me: null for a session that is not paired yet",
     ),
     (
+        "/components/schemas/ChatPictureResponse/properties/url",
+        {"anyOf": [{"type": "null"}, {"type": "string"}]},
+        "WAHA answers {url: null} for a chat or group without a picture",
+    ),
+    (
         "/components/schemas/NowebConfig/required",
         [],
         "markOnline has a default (true) and the document's own example omits it",

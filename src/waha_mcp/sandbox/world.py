@@ -79,6 +79,10 @@ def _b64(rng: random.Random, n: int) -> str:
     return base64.b64encode(rng.randbytes(n)).decode()
 
 
+def invite_code(rng: random.Random) -> str:
+    return _b64(rng, 16).rstrip("=").replace("/", "x").replace("+", "y")[:22]
+
+
 def jid(chat_id: str) -> str:
     """NOWEB's raw form of a WAHA id: persons use @s.whatsapp.net inside `_data`."""
     return chat_id.replace("@c.us", "@s.whatsapp.net")
@@ -247,12 +251,20 @@ class Message:
 
 @dataclass
 class Participant:
-    id: str
+    id: str  # @c.us, or @lid for a hidden number
     role: str = "participant"  # participant | admin | superadmin
+    pn: str | None = None  # the phone-number id of an @lid member, when WhatsApp shares it
 
     def to_waha(self) -> dict[str, Any]:
         admin = None if self.role == "participant" else self.role
         return {"id": self.id, "admin": admin}
+
+    def v2(self) -> dict[str, Any]:
+        """`GroupParticipant` (participants/v2 and group.v2.* events)."""
+        out = {"id": self.id, "role": self.role}
+        if self.pn or self.id.endswith("@c.us"):
+            out["pn"] = self.pn or self.id
+        return out
 
 
 @dataclass
@@ -266,6 +278,14 @@ class Group:
     announce: bool = False  # only admins send messages
     restrict: bool = False  # only admins edit info
     invite_code: str = ""
+    picture: int | None = 1  # version of the group picture; None: no picture
+
+    def member(self, participant_id: str) -> Participant | None:
+        return next((p for p in self.participants if participant_id in (p.id, p.pn)), None)
+
+    def is_admin(self, participant_id: str) -> bool:
+        member = self.member(participant_id)
+        return member is not None and member.role in ("admin", "superadmin")
 
     def info(self) -> dict[str, Any]:
         """`GroupInfo`, as in group.v2.* events."""
@@ -277,7 +297,7 @@ class Group:
             "membersCanAddNewMember": False,
             "membersCanSendMessages": not self.announce,
             "newMembersApprovalRequired": False,
-            "participants": [{"id": p.id, "role": p.role} for p in self.participants],
+            "participants": [p.v2() for p in self.participants],
         }
 
     def to_waha(self) -> dict[str, Any]:
@@ -381,6 +401,8 @@ class World:
     contacts: dict[str, Contact] = field(default_factory=dict)
     chats: dict[str, Chat] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
+    # Groups this account is not in but has an invite link to (join-info, join).
+    outside: dict[str, Group] = field(default_factory=dict)
     presence: OwnPresence = field(default_factory=OwnPresence)
     # Where events go (`SandboxSession.announce`): event name and payload (`Message`s rendered there).
     announce: Callable[[str, Any], None] = field(default=lambda event, payload: None, repr=False, compare=False)
@@ -504,7 +526,7 @@ class World:
             owner=self.me_id,
             creation=created,
             participants=members,
-            invite_code=_b64(self.rng, 16).rstrip("=").replace("/", "x").replace("+", "y")[:22],
+            invite_code=invite_code(self.rng),
         )
         self.groups[gid] = group
         self.ensure_chat(gid).name = subject
@@ -552,12 +574,67 @@ class World:
                 participants=[Participant(members[0], "superadmin"), Participant(me_id, "admin")]
                 + [Participant(m) for m in members[1:]],
                 description=f"Sandbox group '{subject}' (not WhatsApp)",
-                invite_code=_b64(rng, 16).rstrip("=").replace("/", "x").replace("+", "y")[:22],
+                invite_code=invite_code(rng),
             )
             world.groups[group.id] = group
             world.ensure_chat(group.id).name = subject
             t = world._seed_chat(group.id, members, t + rng.randrange(3600, 30000))
+        world._seed_outside(random.Random(f"{seed_key}:outside"), t)
         return world
+
+    def _seed_outside(self, rng: random.Random, t: int) -> None:
+        """One group with an invite link this account has not joined; its owner shows as an @lid."""
+        area = rng.choice(["212", "312", "512"])
+        owner_pn = f"1{area}5550{rng.randrange(100, 999)}@c.us"
+        owner = Participant(f"{rng.randrange(10**13, 10**14)}@lid", "superadmin", pn=owner_pn)
+        members = [owner] + [Participant(f"1{area}5551{rng.randrange(100, 999)}@c.us") for _ in range(2)]
+        group = Group(
+            id=f"120363{rng.randrange(10**11, 10**12)}@g.us",
+            subject="Running club",
+            owner=owner.id,
+            creation=t - 86400 * 30,
+            participants=members,
+            description="Sandbox group you can join by invite (not WhatsApp)",
+            announce=True,
+            restrict=True,
+            invite_code=invite_code(rng),
+        )
+        self.outside[group.id] = group
+
+    # --- groups -----------------------------------------------------------------------------------
+    def group_by_invite(self, code: str) -> Group | None:
+        """The group an invite code or link (https://chat.whatsapp.com/<code>) opens."""
+        code = code.strip().rstrip("/").rsplit("/", 1)[-1]
+        return next((g for g in [*self.groups.values(), *self.outside.values()] if g.invite_code == code), None)
+
+    def join_group(self, group: Group) -> Group:
+        if group.id in self.groups:
+            return group
+        self.outside.pop(group.id, None)
+        group.participants.append(Participant(self.me_id))
+        self.groups[group.id] = group
+        self.ensure_chat(group.id).name = group.subject
+        self.announce("group.v2.join", {"timestamp": self.now(), "group": group.info(), "_data": {}})
+        return group
+
+    def drop_group(self, group: Group) -> None:
+        """This account left (or deleted) the group: WAHA no longer lists it."""
+        self.groups.pop(group.id, None)
+        self.announce("group.v2.leave", {"timestamp": self.now(), "group": {"id": group.id}, "_data": {}})
+
+    def group_update(self, group: Group, **changed: Any) -> None:
+        self.announce("group.v2.update", {"timestamp": self.now(), "group": {"id": group.id, **changed}, "_data": {}})
+
+    def participants_changed(self, group: Group, kind: str, members: list[Participant]) -> None:
+        if members:
+            payload = {
+                "type": kind,
+                "timestamp": self.now(),
+                "group": {"id": group.id},
+                "participants": [m.v2() for m in members],
+                "_data": {},
+            }
+            self.announce("group.v2.participants", payload)
 
     def _seed_chat(self, chat_id: str, others: list[str], t: int) -> int:
         rng = self.rng

@@ -10,11 +10,22 @@ from typing import Any
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
-from waha_mcp.tools.schema import SESSION_DESCRIPTION, ChatId, Limit, MessageId, Offset, Phone, Session, Timestamp
+from waha_mcp.tools.schema import (
+    SESSION_DESCRIPTION,
+    ChatId,
+    GroupId,
+    Limit,
+    MessageId,
+    Offset,
+    Phone,
+    Session,
+    Timestamp,
+)
 
 __all__ = [
     "SESSION_DESCRIPTION",
     "ChatId",
+    "GroupId",
     "Limit",
     "MessageId",
     "Offset",

@@ -59,6 +59,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "messages": ("Send text, media, locations, contacts, polls; react, star, mark seen", True),
     "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
     "presence": ("Online/typing presence: set, get, subscribe", True),
+    "groups": ("Groups: list, create, join/leave, info, picture, settings, invite link, members", False),
     "media": ("Download received media, convert voice/video, reject calls", True),
 }
 

@@ -1,12 +1,56 @@
-"""👥 Groups: list (NOWEB: an object keyed by group id), create, get."""
+"""👥 Groups: every group operation, as WAHA answers them for a NOWEB session.
+
+- The list is an object keyed by group id (NOWEB); one group is NOWEB `GroupMetadata`.
+- The invite code (get and revoke) is a bare JSON string; subject, description, settings, leave and
+  delete answer an empty body; picture set/delete answer `{"success": true}`.
+- An unknown group is a NestJS 404. What WhatsApp refuses to a member who is not an admin (changing
+  the info of a group whose info is admin-only, its settings, participants, the invite code) comes
+  back as WAHA's 500 exception shape with Baileys' words (`forbidden`, `not-authorized`).
+- Events: `group.v2.join` (create, join), `group.v2.leave` (leave, delete), `group.v2.update` (subject,
+  description, picture, settings, invite), `group.v2.participants` (add, remove, promote, demote).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import errors
 from ..registry import Ctx, route
+from ..world import Group, Participant, World, invite_code
 from ._common import normalize_chat_id, paginate, sort_items, world_of
+
+
+def refused(ctx: Ctx, message: str) -> errors.WahaError:
+    """An error thrown by WhatsApp (Baileys' Boom) reaches the client as WAHA's 500 exception shape."""
+    return errors.WahaError(
+        500,
+        {
+            "statusCode": 500,
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "exception": {"message": message, "name": "Error", "stack": f"Error: {message}"},
+            "request": {"path": ctx.request.url.path, "method": ctx.request.method, "query": {}},
+        },
+    )
+
+
+async def _group(ctx: Ctx) -> tuple[World, Group]:
+    world = world_of(await ctx.working_session())
+    group = world.groups.get(ctx.params["id"])
+    if group is None:
+        raise errors.nest(404, f"Group '{ctx.params['id']}' not found")
+    return world, group
+
+
+def _admin(ctx: Ctx, world: World, group: Group, message: str = "forbidden") -> None:
+    if not group.is_admin(world.me_id):
+        raise refused(ctx, message)
+
+
+def _info_editor(ctx: Ctx, world: World, group: Group) -> None:
+    """With 'info admin only' (restrict), only admins change the subject, description and picture."""
+    if group.restrict:
+        _admin(ctx, world, group)
 
 
 def _render(group_json: dict[str, Any], exclude: list[str]) -> dict[str, Any]:
@@ -23,6 +67,17 @@ async def get_groups(ctx: Ctx) -> dict[str, Any]:
     return {g.id: _render(g.to_waha(), exclude) for g in paginate(groups, ctx)}
 
 
+@route("GroupsController_getGroupsCount")
+async def count_groups(ctx: Ctx) -> dict[str, Any]:
+    return {"count": len(world_of(await ctx.working_session()).groups)}
+
+
+@route("GroupsController_refreshGroups")
+async def refresh_groups(ctx: Ctx) -> dict[str, Any]:
+    world_of(await ctx.working_session())
+    return {"success": True}
+
+
 @route("GroupsController_createGroup")
 async def create_group(ctx: Ctx) -> dict[str, Any]:
     world = world_of(await ctx.working_session())
@@ -35,8 +90,219 @@ async def create_group(ctx: Ctx) -> dict[str, Any]:
 
 @route("GroupsController_getGroup")
 async def get_group(ctx: Ctx) -> dict[str, Any]:
-    world = world_of(await ctx.working_session())
-    group = world.groups.get(ctx.params["id"])
-    if group is None:
-        raise errors.nest(404, f"Group '{ctx.params['id']}' not found")
+    _, group = await _group(ctx)
     return group.to_waha()
+
+
+@route("GroupsController_deleteGroup")
+async def delete_group(ctx: Ctx) -> None:
+    world, group = await _group(ctx)
+    member = group.member(world.me_id)
+    if member is None or member.role != "superadmin":
+        raise refused(ctx, "forbidden")  # only the group's creator can delete it
+    world.drop_group(group)
+    world.chats.pop(group.id, None)
+
+
+@route("GroupsController_leaveGroup")
+async def leave_group(ctx: Ctx) -> None:
+    world, group = await _group(ctx)
+    me = group.member(world.me_id)
+    if me is not None:
+        group.participants.remove(me)
+        world.participants_changed(group, "leave", [me])
+    world.drop_group(group)
+
+
+def _code(ctx: Ctx, code: Any, world: World) -> Group:
+    group = world.group_by_invite(str(code or ""))
+    if group is None:
+        raise refused(ctx, "not-authorized")  # WhatsApp's answer to an invalid or revoked invite
+    return group
+
+
+@route("GroupsController_joinInfoGroup")
+async def join_info(ctx: Ctx) -> dict[str, Any]:
+    world = world_of(await ctx.working_session())
+    return _code(ctx, ctx.q("code"), world).to_waha()
+
+
+@route("GroupsController_joinGroup")
+async def join_group(ctx: Ctx) -> dict[str, Any]:
+    world = world_of(await ctx.working_session())
+    group = world.join_group(_code(ctx, ctx.body.get("code"), world))
+    return {"id": group.id}
+
+
+@route("GroupsController_getChatPicture")
+async def get_picture(ctx: Ctx) -> dict[str, Any]:
+    _, group = await _group(ctx)
+    ctx.q_bool("refresh", False)
+    if group.picture is None:
+        return {"url": None}  # NOWEB: WhatsApp has no picture for the group
+    number = group.id.split("@")[0][-9:]
+    return {"url": f"https://pps.whatsapp.net/v/t61.24694-24/{number}{group.picture:03d}_n.jpg?oh=sandbox"}
+
+
+@route("GroupsController_setPicture")
+async def set_picture(ctx: Ctx) -> dict[str, Any]:
+    world, group = await _group(ctx)
+    _info_editor(ctx, world, group)
+    group.picture = (group.picture or 0) + 1
+    world.group_update(group, picture=True)
+    return {"success": True}
+
+
+@route("GroupsController_deletePicture")
+async def delete_picture(ctx: Ctx) -> dict[str, Any]:
+    world, group = await _group(ctx)
+    _info_editor(ctx, world, group)
+    group.picture = None
+    world.group_update(group, picture=None)
+    return {"success": True}
+
+
+@route("GroupsController_setSubject")
+async def set_subject(ctx: Ctx) -> None:
+    world, group = await _group(ctx)
+    subject = str(ctx.body["subject"])
+    if not subject.strip():
+        raise refused(ctx, "bad-request")  # WhatsApp refuses an empty subject
+    _info_editor(ctx, world, group)
+    group.subject = subject
+    world.ensure_chat(group.id).name = subject
+    world.group_update(group, subject=subject)
+
+
+@route("GroupsController_setDescription")
+async def set_description(ctx: Ctx) -> None:
+    world, group = await _group(ctx)
+    _info_editor(ctx, world, group)
+    group.description = str(ctx.body["description"])  # "" clears it
+    world.group_update(group, description=group.description)
+
+
+def _setting(name: str) -> tuple[Any, Any]:
+    async def get(ctx: Ctx) -> dict[str, Any]:
+        _, group = await _group(ctx)
+        return {"adminsOnly": getattr(group, name)}
+
+    async def put(ctx: Ctx) -> None:
+        world, group = await _group(ctx)
+        _admin(ctx, world, group)
+        value = bool(ctx.body.get("adminsOnly", True))
+        if getattr(group, name) != value:
+            setattr(group, name, value)
+            changed = {"membersCanSendMessages": not value} if name == "announce" else {"restrict": value}
+            world.group_update(group, **changed)
+
+    return get, put
+
+
+_get_info, _set_info = _setting("restrict")
+_get_messages, _set_messages = _setting("announce")
+route("GroupsController_getInfoAdminOnly")(_get_info)
+route("GroupsController_setInfoAdminOnly")(_set_info)
+route("GroupsController_getMessagesAdminOnly")(_get_messages)
+route("GroupsController_setMessagesAdminOnly")(_set_messages)
+
+
+@route("GroupsController_getInviteCode")
+async def get_invite_code(ctx: Ctx) -> str:
+    world, group = await _group(ctx)
+    _admin(ctx, world, group, "not-authorized")
+    return group.invite_code  # a bare JSON string
+
+
+@route("GroupsController_revokeInviteCode")
+async def revoke_invite_code(ctx: Ctx) -> str:
+    world, group = await _group(ctx)
+    _admin(ctx, world, group, "not-authorized")
+    group.invite_code = invite_code(world.rng)
+    world.group_update(group, invite=f"https://chat.whatsapp.com/{group.invite_code}")
+    return group.invite_code
+
+
+@route("GroupsController_getParticipants")
+async def get_participants(ctx: Ctx) -> list[dict[str, Any]]:
+    _, group = await _group(ctx)
+    return [p.to_waha() for p in group.participants]
+
+
+@route("GroupsController_getGroupParticipants")
+async def get_participants_v2(ctx: Ctx) -> list[dict[str, Any]]:
+    _, group = await _group(ctx)
+    return [p.v2() for p in group.participants]
+
+
+def _ids(ctx: Ctx) -> list[str]:
+    participants = ctx.body["participants"]
+    if not all(isinstance(p, dict) and isinstance(p.get("id"), str) for p in participants):
+        raise errors.bad_request(["each value in participants must be an object with a string id"])
+    return list(dict.fromkeys(normalize_chat_id(p["id"]) for p in participants))
+
+
+def _result(pid: str, status: int) -> dict[str, Any]:
+    """Baileys' per-participant answer: `{status, jid}` (status "200" when done)."""
+    return {"status": str(status), "jid": pid.replace("@c.us", "@s.whatsapp.net")}
+
+
+@route("GroupsController_addParticipants")
+async def add_participants(ctx: Ctx) -> list[dict[str, Any]]:
+    world, group = await _group(ctx)
+    _admin(ctx, world, group)
+    out, added = [], []
+    for pid in _ids(ctx):
+        if group.member(pid) is not None:
+            out.append(_result(pid, 409))  # already in the group
+            continue
+        member = Participant(pid)
+        group.participants.append(member)
+        added.append(member)
+        out.append(_result(pid, 200))
+    world.participants_changed(group, "join", added)
+    return out
+
+
+@route("GroupsController_removeParticipants")
+async def remove_participants(ctx: Ctx) -> list[dict[str, Any]]:
+    world, group = await _group(ctx)
+    _admin(ctx, world, group)
+    out, removed = [], []
+    for pid in _ids(ctx):
+        member = group.member(pid)
+        if member is None:
+            out.append(_result(pid, 404))  # not in the group
+            continue
+        group.participants.remove(member)
+        removed.append(member)
+        out.append(_result(pid, 200))
+    world.participants_changed(group, "leave", removed)
+    return out
+
+
+async def _set_role(ctx: Ctx, role: str, kind: str) -> list[dict[str, Any]]:
+    world, group = await _group(ctx)
+    _admin(ctx, world, group)
+    out, changed = [], []
+    for pid in _ids(ctx):
+        member = group.member(pid)
+        if member is None:
+            out.append(_result(pid, 404))
+            continue
+        if member.role != "superadmin":  # the creator stays superadmin
+            member.role = role
+            changed.append(member)
+        out.append(_result(pid, 200))
+    world.participants_changed(group, kind, changed)
+    return out
+
+
+@route("GroupsController_promoteToAdmin")
+async def promote(ctx: Ctx) -> list[dict[str, Any]]:
+    return await _set_role(ctx, "admin", "promote")
+
+
+@route("GroupsController_demoteToAdmin")
+async def demote(ctx: Ctx) -> list[dict[str, Any]]:
+    return await _set_role(ctx, "participant", "demote")

@@ -1,0 +1,338 @@
+"""Toolset `groups`: list, create, join and leave groups; their info, picture, settings, invite and members.
+
+One tool per intent, one effect per tool: a setting's get and set are two tools (a read and a write),
+while routes that are one intent share a tool (subject + description, promote + demote, set + remove
+picture, the v2 participant list with v1 as fallback on older WAHA).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from waha_mcp import projections as view
+from waha_mcp.client import EndpointMissing
+from waha_mcp.errors import ToolInputError
+from waha_mcp.tools._common import ChatId, GroupId, Limit, Offset, Session
+from waha_mcp.tools.messages import DataArg, FileArg, _media
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
+
+# A code (AbC123...) or the whole https://chat.whatsapp.com/<code> link: WAHA accepts both.
+InviteCode = Annotated[str, Field(min_length=4, max_length=200, description="Code or chat.whatsapp.com link.")]
+Participants = Annotated[list[ChatId], Field(min_length=1, max_length=100)]
+SETTINGS = {
+    "infoAdminOnly": ("GroupsController_getInfoAdminOnly", "GroupsController_setInfoAdminOnly"),
+    "messagesAdminOnly": ("GroupsController_getMessagesAdminOnly", "GroupsController_setMessagesAdminOnly"),
+}
+
+
+def _people(ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """WAHA's ParticipantsRequest: a real JSON array of `{id}` objects."""
+    return {"participants": [{"id": pid} for pid in dict.fromkeys(ids)]}
+
+
+@tool(
+    "waha_get_groups",
+    "groups",
+    "List your groups: id, name, size.",
+    effect=Effect.READ,
+    operations=("GroupsController_getGroups", "GroupsController_getGroupsCount", "GroupsController_refreshGroups"),
+)
+async def get_groups(
+    w: Invocation,
+    session: Session = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    sort: Literal["name", "id"] = "name",
+    descending: bool = False,
+    refresh: bool = False,
+) -> view.GroupList:
+    if refresh:  # re-reads the list from WhatsApp into WAHA's cache; nothing anyone sees changes
+        await w.call("GroupsController_refreshGroups")
+    query = {
+        "sortBy": "subject" if sort == "name" else "id",
+        "sortOrder": "desc" if descending else "asc",
+        "limit": limit,
+        "offset": offset,
+        "exclude": ["participants"],  # members of every group would swamp the list: waha_get_group has them
+    }
+    answer = await w.call("GroupsController_getGroups", query=query)
+    shown = len(answer) if isinstance(answer, dict | list) else 0
+    if shown < limit:
+        return view.group_list(answer, None, offset + shown if shown or offset == 0 else None)
+    count = await w.call("GroupsController_getGroupsCount")
+    total = int(count["count"]) if isinstance(count, dict) and isinstance(count.get("count"), int | float) else None
+    more = total is None or offset + shown < total
+    return view.group_list(answer, offset + limit if more else None, total)
+
+
+@tool(
+    "waha_get_group",
+    "groups",
+    "One group: name, description, owner, settings, members.",
+    effect=Effect.READ,
+    operations=("GroupsController_getGroup",),
+)
+async def get_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupDetail:
+    return view.group_detail(await w.call("GroupsController_getGroup", id=groupId), groupId)
+
+
+@tool(
+    "waha_create_group",
+    "groups",
+    "Create a group with these people; you become its admin.",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_createGroup",),
+)
+async def create_group(
+    w: Invocation, name: str, participants: Participants, session: Session = None
+) -> view.GroupDetail:
+    if not name.strip():
+        raise ToolInputError("name is empty: a group needs a name")
+    body = {"name": name, **_people(participants)}
+    return view.group_detail(await w.call("GroupsController_createGroup", body=body))
+
+
+@tool(
+    "waha_get_group_join_info",
+    "groups",
+    "What group an invite opens, before joining.",
+    effect=Effect.READ,
+    operations=("GroupsController_joinInfoGroup",),
+)
+async def get_group_join_info(w: Invocation, code: InviteCode, session: Session = None) -> view.GroupDetail:
+    return view.group_detail(await w.call("GroupsController_joinInfoGroup", query={"code": code.strip()}))
+
+
+@tool(
+    "waha_join_group",
+    "groups",
+    "Join a group by invite code or link.",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_joinGroup",),
+)
+async def join_group(w: Invocation, code: InviteCode, session: Session = None) -> view.GroupJoined:
+    answer = await w.call("GroupsController_joinGroup", body={"code": code.strip()})
+    return view.group_joined(answer, "")
+
+
+@tool(
+    "waha_leave_group",
+    "groups",
+    "Leave a group.",
+    effect=Effect.DESTRUCTIVE,
+    operations=("GroupsController_leaveGroup",),
+)
+async def leave_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupLeft:
+    await w.call("GroupsController_leaveGroup", id=groupId)
+    return view.group_left(groupId)
+
+
+@tool(
+    "waha_delete_group",
+    "groups",
+    "Delete a group you created.",
+    effect=Effect.DESTRUCTIVE,
+    operations=("GroupsController_deleteGroup",),
+)
+async def delete_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupDeleted:
+    await w.call("GroupsController_deleteGroup", id=groupId)
+    return view.group_deleted(groupId)
+
+
+@tool(
+    "waha_get_group_picture",
+    "groups",
+    "A group's picture URL.",
+    effect=Effect.READ,
+    operations=("GroupsController_getChatPicture",),
+)
+async def get_group_picture(
+    w: Invocation, groupId: GroupId, session: Session = None, refresh: bool = False
+) -> view.GroupPicture:
+    answer = await w.call("GroupsController_getChatPicture", id=groupId, query={"refresh": refresh or None})
+    return view.group_picture(groupId, answer)
+
+
+@tool(
+    "waha_set_group_picture",
+    "groups",
+    "Set a group's picture (file or data), or remove it.",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_setPicture", "GroupsController_deletePicture"),
+)
+async def set_group_picture(
+    w: Invocation,
+    groupId: GroupId,
+    session: Session = None,
+    file: FileArg = None,
+    data: DataArg = None,
+    remove: bool = False,
+) -> view.GroupPictureSet:
+    if remove:
+        if file or data:
+            raise ToolInputError("remove=true takes no file or data")
+        await w.call("GroupsController_deletePicture", id=groupId)
+        return view.group_picture_set(groupId, False)
+    picture = _media(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
+    if not picture.base_type.startswith("image/"):
+        raise ToolInputError(f"a group picture is an image, not {picture.base_type}")
+    await w.call("GroupsController_setPicture", id=groupId, body={"file": picture.waha()})
+    return view.group_picture_set(groupId, True)
+
+
+@tool(
+    "waha_set_group_info",
+    "groups",
+    'Rename a group and/or set its description ("" clears it).',
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_setSubject", "GroupsController_setDescription"),
+)
+async def set_group_info(
+    w: Invocation,
+    groupId: GroupId,
+    session: Session = None,
+    name: Annotated[str | None, Field(max_length=100)] = None,
+    description: Annotated[str | None, Field(max_length=2048)] = None,
+) -> view.GroupInfoSet:
+    if name is None and description is None:
+        raise ToolInputError("give name, description or both")
+    if name is not None and not name.strip():
+        raise ToolInputError('name is empty: a group keeps a name (to clear the description, pass description="")')
+    if name is not None:
+        await w.call("GroupsController_setSubject", id=groupId, body={"subject": name})
+    if description is not None:
+        await w.call("GroupsController_setDescription", id=groupId, body={"description": description})
+    return view.group_info_set(groupId, name, description)
+
+
+@tool(
+    "waha_get_group_settings",
+    "groups",
+    "Who may edit a group's info and who may send.",
+    effect=Effect.READ,
+    operations=tuple(get for get, _ in SETTINGS.values()),
+)
+async def get_group_settings(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupSettings:
+    info = await w.call(SETTINGS["infoAdminOnly"][0], id=groupId)
+    messages = await w.call(SETTINGS["messagesAdminOnly"][0], id=groupId)
+    return view.group_settings(groupId, info, messages)
+
+
+@tool(
+    "waha_set_group_settings",
+    "groups",
+    "Let only admins edit a group's info and/or send messages.",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=tuple(put for _, put in SETTINGS.values()),
+)
+async def set_group_settings(
+    w: Invocation,
+    groupId: GroupId,
+    session: Session = None,
+    infoAdminOnly: bool | None = None,
+    messagesAdminOnly: bool | None = None,
+) -> view.GroupSettings:
+    wanted = {"infoAdminOnly": infoAdminOnly, "messagesAdminOnly": messagesAdminOnly}
+    if all(value is None for value in wanted.values()):
+        raise ToolInputError("give infoAdminOnly, messagesAdminOnly or both")
+    for key, value in wanted.items():
+        if value is not None:
+            await w.call(SETTINGS[key][1], id=groupId, body={"adminsOnly": value})
+    return view.group_settings(groupId, infoAdminOnly, messagesAdminOnly)
+
+
+@tool(
+    "waha_get_group_invite",
+    "groups",
+    "A group's invite code and link (admins).",
+    effect=Effect.READ,
+    operations=("GroupsController_getInviteCode",),
+)
+async def get_group_invite(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupInvite:
+    code = view.invite_code(await w.call("GroupsController_getInviteCode", id=groupId))
+    if code is None:
+        raise ToolInputError(f"WAHA returned no invite code for {groupId}")
+    return view.group_invite(groupId, code)
+
+
+@tool(
+    "waha_revoke_group_invite",
+    "groups",
+    "Revoke a group's invite link; returns the new one.",
+    effect=Effect.DESTRUCTIVE,
+    operations=("GroupsController_revokeInviteCode",),
+)
+async def revoke_group_invite(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupInvite:
+    code = view.invite_code(await w.call("GroupsController_revokeInviteCode", id=groupId))
+    if code is None:
+        raise ToolInputError(f"the link of {groupId} was revoked, but WAHA returned no new code")
+    return view.group_invite(groupId, code, revoked=True)
+
+
+@tool(
+    "waha_get_group_participants",
+    "groups",
+    "A group's members and their roles.",
+    effect=Effect.READ,
+    operations=("GroupsController_getGroupParticipants", "GroupsController_getParticipants"),
+)
+async def get_group_participants(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupMembers:
+    try:
+        answer = await w.call("GroupsController_getGroupParticipants", id=groupId)
+    except EndpointMissing:  # WAHA before participants/v2
+        answer = await w.call("GroupsController_getParticipants", id=groupId)
+    return view.group_members(groupId, answer)
+
+
+@tool(
+    "waha_add_group_participants",
+    "groups",
+    "Add people to a group (admins).",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_addParticipants",),
+)
+async def add_group_participants(
+    w: Invocation, groupId: GroupId, participants: Participants, session: Session = None
+) -> view.ParticipantsChanged:
+    answer = await w.call("GroupsController_addParticipants", id=groupId, body=_people(participants))
+    return view.participants_changed(groupId, "added", list(dict.fromkeys(participants)), answer)
+
+
+@tool(
+    "waha_remove_group_participants",
+    "groups",
+    "Remove people from a group (admins).",
+    effect=Effect.DESTRUCTIVE,
+    operations=("GroupsController_removeParticipants",),
+)
+async def remove_group_participants(
+    w: Invocation, groupId: GroupId, participants: Participants, session: Session = None
+) -> view.ParticipantsChanged:
+    answer = await w.call("GroupsController_removeParticipants", id=groupId, body=_people(participants))
+    return view.participants_changed(groupId, "removed", list(dict.fromkeys(participants)), answer)
+
+
+@tool(
+    "waha_set_group_admins",
+    "groups",
+    "Make members admins, or plain members with admin=false.",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_promoteToAdmin", "GroupsController_demoteToAdmin"),
+)
+async def set_group_admins(
+    w: Invocation, groupId: GroupId, participants: Participants, session: Session = None, admin: bool = True
+) -> view.ParticipantsChanged:
+    operation = "GroupsController_promoteToAdmin" if admin else "GroupsController_demoteToAdmin"
+    answer = await w.call(operation, id=groupId, body=_people(participants))
+    wanted = list(dict.fromkeys(participants))
+    return view.participants_changed(groupId, "promoted" if admin else "demoted", wanted, answer)
