@@ -19,7 +19,8 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 
 def _settings() -> Settings:
-    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000")
+    # Every toolset: a tool that is off by default is still reviewed when its schema changes.
+    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", WAHA_TOOLSETS="all")
 
 
 def test_tool_schemas_match_their_snapshots() -> None:
