@@ -24,6 +24,18 @@ from waha_mcp.projections.chats import (
     chat_read,
 )
 from waha_mcp.projections.common import Time, drop_empty, iso, serialized_id, short
+from waha_mcp.projections.labels import (
+    Label,
+    LabelChats,
+    LabelDeleted,
+    LabelList,
+    LabelSaved,
+    label,
+    label_chats,
+    label_deleted,
+    label_list,
+    label_saved,
+)
 from waha_mcp.projections.media import (
     CallRejected,
     Converted,
@@ -125,6 +137,11 @@ __all__ = [
     "Converted",
     "EventSent",
     "Forwarded",
+    "Label",
+    "LabelChats",
+    "LabelDeleted",
+    "LabelList",
+    "LabelSaved",
     "ListSent",
     "MediaFile",
     "MediaSent",
@@ -175,6 +192,11 @@ __all__ = [
     "event_sent",
     "forwarded",
     "iso",
+    "label",
+    "label_chats",
+    "label_deleted",
+    "label_list",
+    "label_saved",
     "list_sent",
     "me",
     "media_file",
