@@ -6,5 +6,6 @@ from waha_mcp.tools import (
     media,  # noqa: F401
     messages,  # noqa: F401
     presence,  # noqa: F401
+    profile,  # noqa: F401
     sessions,  # noqa: F401
 )
