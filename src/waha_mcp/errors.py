@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from waha_mcp.client.errors import (
     BadResponse,
+    BusinessOnly,
     EndpointMissing,
     NotFound,
     RateLimited,
@@ -85,6 +86,11 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
         )
     if isinstance(error, Unauthorized):
         return line(f"{tag}: {error.message}")
+    if isinstance(error, BusinessOnly):
+        return line(
+            f"{tag} is a personal WhatsApp account: {where} needs a WhatsApp Business account "
+            f"(WhatsApp refused: {error.message})"
+        )
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
     if isinstance(error, EndpointMissing):

@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from waha_mcp.client.errors import (
+    BusinessOnly,
     EndpointMissing,
     NotFound,
     RateLimited,
@@ -40,6 +41,7 @@ def answer(status: int, body: Any, method: str = "GET", path: str = "/api/defaul
         (401, {"message": "Unauthorized"}, Unauthorized),
         (429, {"message": "Too Many Requests"}, RateLimited),
         (500, {"exception": {"message": "boom"}}, Unavailable),
+        (500, {"exception": {"message": "[LT01] Only Whatsapp business"}}, BusinessOnly),
         (503, b"<html>Service Unavailable</html>", Unavailable),
         (501, {"message": "Not implemented in NOWEB"}, EndpointMissing),
         (404, {"message": "Cannot GET /api/default/chats", "statusCode": 404}, EndpointMissing),

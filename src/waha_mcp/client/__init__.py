@@ -6,6 +6,7 @@ from __future__ import annotations
 from waha_mcp.client._http import Binary, segment
 from waha_mcp.client.errors import (
     BadResponse,
+    BusinessOnly,
     EndpointMissing,
     NotFound,
     RateLimited,
@@ -26,6 +27,7 @@ class WAHAClient(ServerAPI):
 __all__ = [
     "BadResponse",
     "Binary",
+    "BusinessOnly",
     "EndpointMissing",
     "NotFound",
     "RateLimited",

@@ -73,6 +73,10 @@ class TierLimit(WAHAError):
     """A feature only WAHA Plus has."""
 
 
+class BusinessOnly(WAHAError):
+    """WhatsApp refused a WhatsApp Business feature (labels) to a personal account."""
+
+
 class Unauthorized(WAHAError):
     """401: WAHA rejected the API key."""
 
@@ -109,6 +113,9 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
         return RateLimited(message, **where)
     if status == 501:
         return EndpointMissing(message, **where)
+    if _business_only(message):
+        # WAHA lets the engine's refusal through as an unhandled exception (500): it is not an outage.
+        return BusinessOnly(message, **where)
     if status >= 500:
         return Unavailable(message, **where)
     lowered = message.lower()
@@ -122,6 +129,12 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
             return EndpointMissing(message, **where)
         return NotFound(message, **where)
     return WAHAError(message, **where)
+
+
+def _business_only(message: str) -> bool:
+    """whatsapp-web.js: "[LT01] Only Whatsapp business"; other engines' wording may differ, so match loosely."""
+    lowered = message.lower()
+    return "business" in lowered and ("only" in lowered or "not a business" in lowered)
 
 
 def from_transport(

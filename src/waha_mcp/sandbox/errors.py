@@ -6,6 +6,7 @@ Handlers raise `WahaError`; the app turns it into the HTTP response.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -69,3 +70,17 @@ def status_mismatch(name: str, status: str, expected: list[str]) -> WahaError:
 def bad_request(messages: list[str]) -> WahaError:
     # class-validator (NestJS ValidationPipe) reports a list of messages.
     return nest(400, messages)
+
+
+def exception(message: str, *, method: str, path: str, name: str = "Error") -> WahaError:
+    """An error WAHA does not handle (an engine's refusal thrown through): its 500 exception body."""
+    return WahaError(
+        500,
+        {
+            "statusCode": 500,
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "exception": {"message": message, "name": name, "stack": f"{name}: {message}"},
+            "request": {"path": path, "method": method, "query": {}},
+            "version": {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
+        },
+    )

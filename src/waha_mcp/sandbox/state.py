@@ -126,7 +126,9 @@ class SandboxSession:
             "pushName": PUSH_NAME,
         }
         if self.world is None or self.world.me_id != self.me["id"]:
-            self.world = World.seeded(self.me["id"], PUSH_NAME, f"{self.seed}:{self.name}")
+            # The seeded session `business` is a WhatsApp Business account; the others are personal ones.
+            business = self.name == "business"
+            self.world = World.seeded(self.me["id"], PUSH_NAME, f"{self.seed}:{self.name}", business=business)
             self.world.announce = self.announce  # wired after seeding: seed data is history, not events
         self.held = False
         self.become(WORKING)

@@ -9,6 +9,10 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
   has a `Chat` with the same id.
 - `World.presence: OwnPresence` - this account's own presence, typing and presence subscriptions.
+- `World.business`: a WhatsApp Business account (the seeded session `business` is one); only those have
+  `World.labels: dict[id, Label]` and `World.chat_labels: dict[chat id, [label id]]` (WhatsApp's five
+  default labels are seeded).
+- `World.profile: Profile` - about text and picture (the name is `me_name`); `World.statuses`: posted stories.
 - `Message.raw()` is the bulky NOWEB-like `_data`; `render.render_message` (also `Message.to_waha`)
   renders the `WAMessage` every route and the event log show.
   Ids: `true_<chatId>_<20 hex>` for sent, `false_<chatId>_<20 hex>` for received and, in groups,
@@ -393,6 +397,46 @@ class OwnPresence:
     typing: set[str] = field(default_factory=set)  # chats with startTyping (the chatting API)
 
 
+# WhatsApp Business label colours: `Label.color` is an index into this list, `colorHex` its value.
+LABEL_COLORS = (
+    "#ff9485", "#64c4ff", "#ffd429", "#dfaef0", "#99b6c1", "#55ccb3", "#ff9dff", "#d3a91d", "#6d7cce", "#d7e752",
+    "#00d0e2", "#ffc5c7", "#93ceac", "#f74848", "#00a0f2", "#83e422", "#ffaf04", "#b5ebff", "#9ba6ff", "#9368cf",
+)  # fmt: skip
+# The labels a new WhatsApp Business account starts with (name, colour index).
+DEFAULT_LABELS = (("New customer", 1), ("New order", 2), ("Pending payment", 3), ("Paid", 5), ("Order complete", 13))
+
+
+@dataclass
+class Label:
+    id: str
+    name: str
+    color: int
+
+    def to_waha(self) -> dict[str, Any]:
+        """WAHA's `Label`."""
+        return {"id": self.id, "name": self.name, "color": self.color, "colorHex": LABEL_COLORS[self.color]}
+
+
+@dataclass
+class Profile:
+    """This account's about text and picture (a WhatsApp CDN URL, or None)."""
+
+    about: str = "Hey there! I am using WhatsApp."
+    picture: str | None = None
+
+
+@dataclass
+class Status:
+    """A posted status (story): its raw message id, what it shows and who may see it (None: all contacts)."""
+
+    id: str
+    kind: str  # text | image | voice | video
+    body: str
+    contacts: list[str] | None
+    timestamp: int
+    media: Media | None = None
+
+
 @dataclass
 class World:
     me_id: str
@@ -404,6 +448,11 @@ class World:
     # Groups this account is not in but has an invite link to (join-info, join).
     outside: dict[str, Group] = field(default_factory=dict)
     presence: OwnPresence = field(default_factory=OwnPresence)
+    business: bool = False
+    labels: dict[str, Label] = field(default_factory=dict)
+    chat_labels: dict[str, list[str]] = field(default_factory=dict)
+    profile: Profile = field(default_factory=Profile)
+    statuses: dict[str, Status] = field(default_factory=dict)
     # Where events go (`SandboxSession.announce`): event name and payload (`Message`s rendered there).
     announce: Callable[[str, Any], None] = field(default=lambda event, payload: None, repr=False, compare=False)
 
@@ -546,11 +595,22 @@ class World:
                 return msg
         return None
 
+    # --- labels (WhatsApp Business) ----------------------------------------------------------------
+    def new_label_id(self) -> str:
+        return str(max((int(i) for i in self.labels if i.isdigit()), default=0) + 1)
+
+    def labels_of(self, chat_id: str) -> list[Label]:
+        return [self.labels[i] for i in self.chat_labels.get(chat_id, []) if i in self.labels]
+
     # --- seed -------------------------------------------------------------------------------------
     @classmethod
-    def seeded(cls, me_id: str, me_name: str, seed_key: str) -> World:
+    def seeded(cls, me_id: str, me_name: str, seed_key: str, *, business: bool = False) -> World:
         rng = random.Random(seed_key)
-        world = cls(me_id=me_id, me_name=me_name, rng=rng)
+        world = cls(me_id=me_id, me_name=me_name, rng=rng, business=business)
+        if business:
+            for name, color in DEFAULT_LABELS:
+                label = Label(world.new_label_id(), name, color)
+                world.labels[label.id] = label
         people = rng.sample(_NAMES, 6)
         area = rng.choice(["202", "303", "415", "617"])
         for i, name in enumerate(people):

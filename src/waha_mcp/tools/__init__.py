@@ -3,8 +3,10 @@
 from waha_mcp.tools import (
     chats,  # noqa: F401
     groups,  # noqa: F401
+    labels,  # noqa: F401
     media,  # noqa: F401
     messages,  # noqa: F401
     presence,  # noqa: F401
+    profile,  # noqa: F401
     sessions,  # noqa: F401
 )

@@ -61,6 +61,8 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "presence": ("Online/typing presence: set, get, subscribe", True),
     "groups": ("Groups: list, create, join/leave, info, picture, settings, invite link, members", False),
     "media": ("Download received media, convert voice/video, reject calls", True),
+    "profile": ("Your own profile: name, about text, picture", False),
+    "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),
 }
 
 
