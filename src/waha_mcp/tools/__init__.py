@@ -2,6 +2,7 @@
 
 from waha_mcp.tools import (
     chats,  # noqa: F401
+    contacts,  # noqa: F401
     media,  # noqa: F401
     messages,  # noqa: F401
     presence,  # noqa: F401

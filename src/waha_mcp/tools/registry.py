@@ -60,6 +60,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
     "presence": ("Online/typing presence: set, get, subscribe", True),
     "media": ("Download received media, convert voice/video, reject calls", True),
+    "contacts": ("Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone", False),
 }
 
 
