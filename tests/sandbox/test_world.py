@@ -9,7 +9,7 @@ import httpx2
 
 from waha_mcp.sandbox import Sandbox
 
-MSG_ID = re.compile(r"^(true|false)_[^_]+@(c\.us|g\.us)_[0-9A-F]{20}(_\d+@c\.us)?$")
+MSG_ID = re.compile(r"^(true|false)_[^_]+@(c\.us|g\.us)_[0-9A-F]{20}(_\d+@(c\.us|lid))?$")
 
 
 async def chats(client: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any]]:

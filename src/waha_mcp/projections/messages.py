@@ -60,7 +60,7 @@ class MessageList(TypedDict):
     chatId: str
     messages: list[Message]
     nextOffset: int | None
-    people: NotRequired[dict[str, str]]  # in groups: sender name → id
+    people: NotRequired[dict[str, str]]  # in groups: sender name → id (the phone id for a known LID)
 
 
 class Sent(TypedDict):
@@ -198,11 +198,17 @@ def message_detail(msg: dict[str, Any], chat_id: str, names: dict[str, str] | No
 
 
 def message_list(
-    chat_id: str, items: list[dict[str, Any]], names: dict[str, str], next_offset: int | None, group: bool
+    chat_id: str,
+    items: list[dict[str, Any]],
+    names: dict[str, str],
+    next_offset: int | None,
+    group: bool,
+    phones: dict[str, str] | None = None,
 ) -> MessageList:
+    """`names`: id → how to show a sender; `phones`: LID → phone id, for the `people` a group lists."""
     out: MessageList = {"chatId": chat_id, "messages": [message(m, names) for m in items], "nextOffset": next_offset}
     if group:
-        senders = {sender(m, names): sender(m) for m in items if not m.get("fromMe")}
+        senders = {sender(m, names): (phones or {}).get(sender(m), sender(m)) for m in items if not m.get("fromMe")}
         people = {name: who for name, who in senders.items() if name != who}
         if people:
             out["people"] = people

@@ -3,7 +3,11 @@
 Shape (all ids in WAHA's `@c.us` / `@g.us` form):
 
 - `World.me_id`, `World.me_name`: the paired account.
-- `World.contacts: dict[id, Contact]` - address book (`Contact.to_waha()` is WAHA's contact JSON).
+- `World.contacts: dict[id, Contact]` - address book (`Contact.to_waha()` is WAHA's contact JSON). Some
+  contacts have a LID (`Contact.lid`, `<digits>@lid`): WhatsApp's hidden-number identity, which the
+  LID routes map to the phone id (`World.pn_of`, `World.lid_of`). In seeded groups, a contact with a
+  LID writes as that LID (as WhatsApp does in LID-addressed groups), so senders arrive as `…@lid`.
+- Numbers on WhatsApp (`World.on_whatsapp`): me, every contact, and any other number not ending in 0.
 - `World.chats: dict[id, Chat]` - every conversation, direct or group; `Chat.messages` is a list of
   `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
@@ -26,6 +30,7 @@ given (seed, session name).
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -103,6 +108,9 @@ class Contact:
     pushname: str | None = None
     is_my_contact: bool = True
     blocked: bool = False
+    lid: str | None = None  # `<digits>@lid`, when WhatsApp gave this person one
+    about: str | None = None  # None: their privacy settings hide it
+    picture: bool = True  # False: their privacy settings hide it
 
     def to_waha(self) -> dict[str, Any]:
         name = self.name or self.pushname
@@ -472,8 +480,28 @@ class World:
     def name_of(self, chat_id: str) -> str | None:
         if chat_id in self.groups:
             return self.groups[chat_id].subject
-        contact = self.contacts.get(chat_id)
+        contact = self.contacts.get(self.pn_of(chat_id) or chat_id)
         return (contact.name or contact.pushname) if contact else None
+
+    # --- LIDs and numbers ---------------------------------------------------------------------------
+    def lids(self) -> dict[str, str]:
+        """Every LID this account knows → the phone id (`<digits>@c.us`)."""
+        return {c.lid: c.id for c in self.contacts.values() if c.lid}
+
+    def pn_of(self, lid: str) -> str | None:
+        return self.lids().get(lid) if lid.endswith("@lid") else None
+
+    def lid_of(self, chat_id: str) -> str | None:
+        contact = self.contacts.get(chat_id)
+        return contact.lid if contact else None
+
+    def contact(self, contact_id: str) -> Contact | None:
+        """A contact by phone id or by LID."""
+        return self.contacts.get(self.pn_of(contact_id) or contact_id)
+
+    def on_whatsapp(self, digits: str) -> bool:
+        chat_id = f"{digits}@c.us"
+        return chat_id == self.me_id or chat_id in self.contacts or not digits.endswith("0")
 
     # --- writes ---------------------------------------------------------------------------------
     def ensure_chat(self, chat_id: str) -> Chat:
@@ -620,6 +648,14 @@ class World:
                 world.contacts[cid] = Contact(cid, None, pushname=name.split()[0], is_my_contact=False)
             else:
                 world.contacts[cid] = Contact(cid, name, pushname=name.split()[0])
+            contact = world.contacts[cid]
+            # Derived from the id, not the rng: the rest of the seed stays what it was.
+            digest = hashlib.sha256(f"lid:{me_id}:{cid}".encode()).hexdigest()
+            if i in (1, 2, 4):
+                contact.lid = f"{int(digest[:12], 16) % 10**14 + 10**14}@lid"
+            if i != 3:
+                contact.about = ["Hey there! I am using WhatsApp.", "Busy", "At work 💼"][i % 3]
+            contact.picture = i != 3
         ids = list(world.contacts)
         t = SEED_EPOCH - 86400 * 6
         for cid in ids[:4]:
@@ -702,6 +738,8 @@ class World:
         for n in range(count):
             from_me = rng.random() < 0.4
             sender = self.me_id if from_me else rng.choice(others)
+            if is_group(chat_id) and not from_me:
+                sender = self.lid_of(sender) or sender  # LID-addressed group: WhatsApp hides the number
             media = None
             if n == 2 and rng.random() < 0.5:
                 media = Media("image/jpeg", None, rng.randrange(40_000, 300_000), 1280, 960)

@@ -2,6 +2,7 @@
 
 from waha_mcp.tools import (
     chats,  # noqa: F401
+    contacts,  # noqa: F401
     groups,  # noqa: F401
     labels,  # noqa: F401
     media,  # noqa: F401

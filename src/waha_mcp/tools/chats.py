@@ -7,6 +7,7 @@ from typing import Any, Literal
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
+from waha_mcp.tools import _people as people
 from waha_mcp.tools._common import ChatId, Limit, MessageId, Offset, Rich, Session, Timestamp, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -23,15 +24,8 @@ def _next_offset(items: list[Any], limit: int, offset: int) -> int | None:
     return offset + limit if len(items) >= limit else None
 
 
-async def _names(w: Invocation, messages: list[dict[str, Any]]) -> dict[str, str]:
-    """Contact names for the senders, fetched once per call and only when someone else wrote."""
-    if all(m.get("fromMe") for m in messages if isinstance(m, dict)):
-        return {}
-    try:
-        contacts = await w.call("ContactsController_getAll")
-    except WAHAError:
-        return {}  # names are a nicety: ids still identify the senders
-    return view.contact_names(contacts)
+def _senders(messages: list[dict[str, Any]]) -> list[str]:
+    return [view.sender(m) for m in messages if isinstance(m, dict) and not m.get("fromMe")]
 
 
 @tool(
@@ -73,7 +67,7 @@ async def get_chats(
     "chats",
     "Read a chat's messages, newest first; since/until: ISO or unix time.",
     effect=Effect.READ,
-    operations=("ChatsController_getChatMessages", "ContactsController_getAll"),
+    operations=("ChatsController_getChatMessages", people.CONTACTS, people.LIDS),
 )
 async def get_messages(
     w: Invocation,
@@ -107,7 +101,9 @@ async def get_messages(
         if isinstance(m, dict)
     ]
     group = view.chat_kind(chatId) == "group"
-    return view.message_list(chatId, items, await _names(w, items), _next_offset(items, limit, offset), group)
+    names = await people.names(w, _senders(items))
+    phones = await people.phones(w, _senders(items))  # cached by now: no second lookup
+    return view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
 
 
 @tool(
@@ -115,7 +111,7 @@ async def get_messages(
     "chats",
     "Get one message by id.",
     effect=Effect.READ,
-    operations=("ChatsController_getChatMessage", "ContactsController_getAll"),
+    operations=("ChatsController_getChatMessage", people.CONTACTS, people.LIDS),
 )
 async def get_message(
     w: Invocation,
@@ -129,7 +125,7 @@ async def get_message(
     if not isinstance(msg, dict):
         where = {"method": "GET", "path": f"chats/{chatId}/messages", "session": w.session}
         raise WAHAError(f"WAHA returned no message {messageId}", status=404, **where)
-    return view.message_detail(msg, chatId, await _names(w, [msg]))
+    return view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
 
 
 @tool(
@@ -271,13 +267,13 @@ async def get_chat_picture(
 ) -> view.ChatPicture | Rich:
     answer = await w.call("ChatsController_getChatPicture", chatId=chatId, query={"refresh": refresh or None})
     url = answer.get("url") if isinstance(answer, dict) else None
-    image = await _picture(w, session, url) if url else None
+    image = await fetch_picture(w, session, url) if url else None
     if image is None:
         return view.chat_picture(chatId, url=url)
     return image_result(image, view.chat_picture(chatId, image=image.data))
 
 
-async def _picture(w: Invocation, session: str, url: str) -> Binary | None:
+async def fetch_picture(w: Invocation, session: str, url: str) -> Binary | None:
     """The picture's bytes when WAHA serves them; None for another host (WhatsApp's CDN), never fetched."""
     if w.client.local_path(url) is None:
         return None

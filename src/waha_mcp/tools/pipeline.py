@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
+from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.sessions import resolve_session
 from waha_mcp.tools._common import Rich, dumps, error_result
@@ -34,6 +35,7 @@ class App:
     client: WAHAClient
     settings: Settings
     secrets: Secrets = field(default_factory=Secrets)
+    lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
 
 
 @dataclass

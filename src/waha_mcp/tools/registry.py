@@ -63,6 +63,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "media": ("Download received media, convert voice/video, reject calls", True),
     "profile": ("Your own profile: name, about text, picture", False),
     "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),
+    "contacts": ("Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone", False),
 }
 
 

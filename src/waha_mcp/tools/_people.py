@@ -1,0 +1,51 @@
+"""People in results: names for ids and phone numbers for `@lid` ids, the same way in every tool.
+
+A tool that shows people declares `LIDS` (and `CONTACTS` when it names them) among its operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from waha_mcp import projections as view
+from waha_mcp.client import WAHAError
+from waha_mcp.people import is_lid, phone_id
+from waha_mcp.tools.pipeline import Invocation
+
+LIDS = "LidsController_findPNByLid"
+CONTACTS = "ContactsController_getAll"
+
+
+async def phones(w: Invocation, ids: Iterable[str | None]) -> dict[str, str]:
+    """LID → phone id for the LIDs among `ids` this session knows: cached per session, one lookup per
+    unknown LID; a lookup that fails leaves that LID as it is and never fails the tool."""
+    lids = [i for i in ids if is_lid(i)]
+    if not lids or w.session is None:
+        return {}
+
+    async def lookup(lid: str) -> str | None:
+        try:
+            answer = await w.call(LIDS, lid=lid)
+        except WAHAError:
+            return None
+        return phone_id(answer.get("pn")) if isinstance(answer, dict) else None
+
+    return await w.app.lids.phones(w.session, lids, lookup)
+
+
+async def names(w: Invocation, ids: Iterable[str | None]) -> dict[str, str]:
+    """id → how to show that person: the contact's name, else `+<phone>` for a LID whose number is known.
+
+    Contacts are fetched once per call, and only when there is someone to name."""
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    if not wanted:
+        return {}
+    pns = await phones(w, wanted)
+    try:
+        known = view.contact_names(await w.call(CONTACTS))
+    except WAHAError:
+        known = {}  # names are a nicety: ids still identify people
+    out = {i: known[i] for i in wanted if i in known}
+    for lid, pn in pns.items():
+        out[lid] = known.get(lid) or known.get(pn) or "+" + pn.split("@")[0]
+    return out
