@@ -10,7 +10,7 @@ from waha_mcp.client import WAHAClient
 from waha_mcp.config import Settings, load_settings
 from waha_mcp.server import build_server
 from waha_mcp.tools._common import SESSION_DESCRIPTION
-from waha_mcp.tools.registry import all_tools
+from waha_mcp.tools.registry import all_tools, client_view
 
 NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "call", "aclose"}
 
@@ -53,10 +53,9 @@ def test_every_tool_has_an_optional_identically_described_session() -> None:
         assert "session" not in schema.get("required", []), tool.name
 
 
-def test_every_tool_sets_all_four_annotations() -> None:
-    server = build_server(load_settings(WAHA_BASE_URL="http://x"))
+def test_every_tool_tells_a_client_all_four_hints() -> None:
+    """Annotations leave out what equals MCP's defaults; read with the defaults, each tool's hints are its effect's."""
+    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
+    by_name = {spec.name: spec for spec in all_tools()}
     for tool in anyio.run(server.list_tools):
-        notes = tool.annotations
-        assert notes is not None
-        values = (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint)
-        assert None not in values, tool.name
+        assert client_view(tool.annotations) == by_name[tool.name].policy.hints, tool.name

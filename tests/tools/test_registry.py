@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from waha_mcp.config import ConfigError
-from waha_mcp.tools.registry import POLICY, TOOLSETS, Effect, all_tools, select_tools
+from waha_mcp.tools.registry import POLICY, TOOLSETS, Effect, all_tools, client_view, select_tools
 
 
 def names(specs: list) -> list[str]:
@@ -68,9 +68,19 @@ def test_the_effect_table_is_the_whole_policy() -> None:
     assert set(POLICY) == set(Effect)
     for effect, (hints, session, confirm, audit) in TABLE.items():
         policy = POLICY[effect]
-        notes = policy.annotations
-        assert (notes.read_only_hint, notes.destructive_hint, notes.idempotent_hint, notes.open_world_hint) == hints
+        assert policy.hints == hints and client_view(policy.annotations) == hints, effect
         assert (policy.session, policy.confirm, policy.audit) == (session, confirm, audit), effect
+
+
+def test_annotations_carry_only_what_differs_from_the_mcp_defaults() -> None:
+    sent = {effect: POLICY[effect].annotations.model_dump(by_alias=True, exclude_none=True) for effect in Effect}
+    assert sent == {
+        Effect.READ: {"readOnlyHint": True, "openWorldHint": False},
+        Effect.LOCAL: {"destructiveHint": False, "idempotentHint": True, "openWorldHint": False},
+        Effect.VISIBLE: {"destructiveHint": False},
+        Effect.DESTRUCTIVE: {"idempotentHint": True},
+        Effect.ADMIN: {"openWorldHint": False},
+    }
 
 
 def test_every_tool_takes_its_annotations_from_its_effect() -> None:

@@ -27,26 +27,46 @@ class Effect(StrEnum):
     ADMIN = "admin"  # changes WAHA itself (keys, server)
 
 
+Hints = tuple[bool, bool, bool, bool]  # readOnly, destructive, idempotent, openWorld
+
+
 @dataclass(frozen=True)
 class Policy:
-    annotations: ToolAnnotations
+    hints: Hints  # what a client should understand of the tool
     session: Literal["default", "explicit"]  # explicit: never falls back to WAHA_SESSION
     confirm: bool  # needs confirmation (elicitation, or confirm: true) once the guard exists
     audit: bool  # recorded in the audit log once it exists
 
+    @property
+    def annotations(self) -> ToolAnnotations:
+        """Only the hints that differ from MCP's defaults (every byte is paid on every turn); a read-only
+        tool's destructive and idempotent hints are meaningless under the spec and left out."""
+        read_only, destructive, idempotent, open_world = self.hints
+        return ToolAnnotations(
+            read_only_hint=True if read_only else None,
+            destructive_hint=None if read_only or destructive else False,
+            idempotent_hint=None if read_only or not idempotent else True,
+            open_world_hint=None if open_world else False,
+        )
 
-def _notes(read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> ToolAnnotations:
-    return ToolAnnotations(
-        read_only_hint=read_only, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=open_world
-    )
+
+def client_view(notes: ToolAnnotations | None) -> Hints:
+    """The hints as a client reads them, MCP's defaults applied (readOnly false, destructive true, idempotent
+    false, openWorld true; a read-only tool is neither destructive nor anything to repeat carefully)."""
+    notes = notes or ToolAnnotations()
+    read_only = bool(notes.read_only_hint)
+    destructive = False if read_only else notes.destructive_hint is not False
+    idempotent = True if read_only else bool(notes.idempotent_hint)
+    open_world = notes.open_world_hint is not False
+    return read_only, destructive, idempotent, open_world
 
 
 POLICY: dict[Effect, Policy] = {
-    Effect.READ: Policy(_notes(True, False, True, False), "default", confirm=False, audit=False),
-    Effect.LOCAL: Policy(_notes(False, False, True, False), "default", confirm=False, audit=True),
-    Effect.VISIBLE: Policy(_notes(False, False, False, True), "default", confirm=False, audit=True),
-    Effect.DESTRUCTIVE: Policy(_notes(False, True, True, True), "explicit", confirm=True, audit=True),
-    Effect.ADMIN: Policy(_notes(False, True, False, False), "explicit", confirm=True, audit=True),
+    Effect.READ: Policy((True, False, True, False), "default", confirm=False, audit=False),
+    Effect.LOCAL: Policy((False, False, True, False), "default", confirm=False, audit=True),
+    Effect.VISIBLE: Policy((False, False, False, True), "default", confirm=False, audit=True),
+    Effect.DESTRUCTIVE: Policy((False, True, True, True), "explicit", confirm=True, audit=True),
+    Effect.ADMIN: Policy((False, True, False, False), "explicit", confirm=True, audit=True),
 }
 
 Scope = Literal["session", "server"]
