@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
+MIN_AUTH_TOKEN = 16
 
 
 class ConfigError(Exception):
@@ -63,6 +65,25 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http(s) URL such as http://localhost:3000")
         return value.rstrip("/")
+
+    @field_validator("auth_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: Any) -> Any:
+        """An empty or blank token is no token (never an empty credential); a short one is an error."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a string")
+        raw = raw.strip()
+        if not raw:
+            return None
+        if len(raw) < MIN_AUTH_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_AUTH_TOKEN} characters (it is {len(raw)}); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return raw
 
     @field_validator("waha_session")
     @classmethod
