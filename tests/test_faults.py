@@ -186,9 +186,9 @@ async def test_empty_body_where_data_is_needed_is_an_error(mcp: Client, sandbox:
     assert hits(sandbox, GET_SESSION) == 1
 
 
-@pytest.mark.parametrize("target", WRITES, ids=str)
+@pytest.mark.parametrize("target", [RESTART], ids=str)
 async def test_empty_body_on_a_write_is_success(mcp: Client, sandbox: Sandbox, target: Target) -> None:
-    """WAHA answers some successful calls with an empty 2xx body (see BEHAVIOUR.md)."""
+    """WAHA answers some successful calls with an empty 2xx body (see BEHAVIOUR.md); not a send (below)."""
     sandbox.faults.add(target.operation, kind="empty")
     result = data(await call(mcp, target.tool, target.arguments))
     assert result
@@ -210,3 +210,12 @@ async def test_the_server_keeps_working_after_every_fault(mcp: Client, sandbox: 
         await call(mcp, GET_SESSION.tool)
     sandbox.faults.clear()
     assert data(await call(mcp, GET_SESSION.tool))["name"] == "default"
+
+
+async def test_empty_body_to_a_send_says_the_result_is_unknown(mcp: Client, sandbox: Sandbox) -> None:
+    """An empty 2xx to a send: WAHA took it, but whether the message went out is unknown."""
+    sandbox.faults.add(SEND.operation, kind="empty")
+    message = error(await call(mcp, SEND.tool, SEND.arguments))
+    names_session(message, SEND)
+    assert "WAHA accepted" in message and "empty body" in message and "check before repeating" in message, message
+    assert hits(sandbox, SEND) == 1

@@ -13,6 +13,7 @@ from waha_mcp.client.errors import (
     EndpointMissing,
     NotFound,
     RateLimited,
+    Redirected,
     SessionNotReady,
     TierLimit,
     Unauthorized,
@@ -83,7 +84,7 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
             f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
             "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
         )
-    if isinstance(error, Unauthorized):
+    if isinstance(error, Unauthorized | Redirected):
         return line(f"{tag}: {error.message}")
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")

@@ -94,6 +94,10 @@ class BadResponse(WAHAError):
         self.accepted = accepted
 
 
+class Redirected(WAHAError):
+    """A 3xx answer (never followed): WAHA_BASE_URL names the wrong scheme or path, or a proxy is in the way."""
+
+
 class TooLarge(WAHAError):
     """A file over the configured size limit; nothing beyond the limit was read."""
 
@@ -122,6 +126,26 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
             return EndpointMissing(message, **where)
         return NotFound(message, **where)
     return WAHAError(message, **where)
+
+
+def from_redirect(
+    status: int, location: str, *, base_url: str, method: str, path: str, session: str | None
+) -> Redirected:
+    """The error for a 3xx: redirects are not followed (the request, the key and a write's body would go
+    wherever the answer points), so the configuration is what needs fixing."""
+    where: dict[str, Any] = {"status": status, "method": method, "path": path, "session": session}
+    if status == 304:
+        return Redirected(
+            f"WAHA at {base_url} answered 304 Not Modified to a request that asked for no cache check "
+            "(a caching proxy in front of WAHA?); nothing was done",
+            **where,
+        )
+    target = f" to {location[:120]}" if location else ""
+    return Redirected(
+        f"WAHA at {base_url} answered with a redirect ({status}{target}), which is not followed: "
+        "WAHA_BASE_URL probably needs https:// or a different path (no trailing /api)",
+        **where,
+    )
 
 
 def from_transport(
