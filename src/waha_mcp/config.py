@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
     files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
     max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
+    # Hosts WAHA may fetch from although they are private, loopback or local (see fetch_urls.py).
+    allow_fetch_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_FETCH_HOSTS")
     # HTTP transport
     http_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_HOST")
     http_port: int = Field(default=8000, alias="WAHA_MCP_PORT", ge=0, le=65535)
@@ -42,7 +44,9 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
 
-    @field_validator("waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", mode="before")
+    @field_validator(
+        "waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", "allow_fetch_hosts", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -10,11 +10,25 @@ from typing import Any
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
-from waha_mcp.tools.schema import SESSION_DESCRIPTION, ChatId, Limit, MessageId, Offset, Phone, Session, Timestamp
+from waha_mcp.tools.schema import (
+    FETCH_NOTE,
+    SESSION_DESCRIPTION,
+    ChatId,
+    FetchUrl,
+    Limit,
+    MessageId,
+    Offset,
+    Phone,
+    Session,
+    Timestamp,
+    fetch_marker,
+)
 
 __all__ = [
+    "FETCH_NOTE",
     "SESSION_DESCRIPTION",
     "ChatId",
+    "FetchUrl",
     "Limit",
     "MessageId",
     "Offset",
@@ -24,6 +38,7 @@ __all__ = [
     "Timestamp",
     "dumps",
     "error_result",
+    "fetch_marker",
     "image_result",
 ]
 
