@@ -137,8 +137,9 @@ async def test_slow_beyond_the_timeout(sandbox: Sandbox, contract: Any, target: 
     names_session(message, target)
     assert "did not answer within 1 s" in message and "WAHA_TIMEOUT" in message, message
     assert elapsed < 2.5, f"the 1 s deadline was not enforced ({elapsed:.1f} s)"
-    # A timed-out write may have been done: it is never sent again.
+    # A timed-out write may have been done: it is never sent again, and the message says so.
     assert hits(sandbox, target) == 1
+    assert ("check the chat before repeating" in message) is (not target.read), message
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=str)
@@ -148,6 +149,7 @@ async def test_connection_dropped_before_an_answer(mcp: Client, sandbox: Sandbox
     names_session(message, target)
     assert "closed the connection before answering" in message, message
     assert hits(sandbox, target) == (3 if target.read else 1)
+    assert ("it may have been sent" in message) is (not target.read), message
 
 
 @pytest.mark.parametrize("target", WRITES, ids=str)
@@ -157,6 +159,13 @@ async def test_write_whose_answer_is_lost_is_not_sent_twice(mcp: Client, sandbox
     message = error(await call(mcp, target.tool, target.arguments))
     names_session(message, target)
     assert hits(sandbox, target) == 1
+    assert "it may have been sent" in message and "check the chat before repeating" in message, message
+
+
+async def test_a_write_that_could_not_connect_was_not_sent(sandbox: Sandbox, mcp: Client) -> None:
+    sandbox.faults.add(SEND.operation, kind="drop", body="connect")
+    message = error(await call(mcp, SEND.tool, SEND.arguments))
+    assert "cannot connect" in message and "may have been sent" not in message, message
 
 
 @pytest.mark.parametrize("target", READS, ids=str)

@@ -72,6 +72,12 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     tag = f"session '{session}'" if session else "WAHA"
     where = error.where
     if isinstance(error, Unavailable) and not error.status:
+        if error.maybe_done:
+            # The request may have reached WAHA before the answer was lost: a send may have gone out.
+            return line(
+                f"{tag}: {error.message} on {where}: it may have been sent (or done) all the same; "
+                "check the chat before repeating it"
+            )
         return line(f"{tag}: {error.message}")
     if isinstance(error, BadResponse) and error.accepted:
         # WAHA did it (2xx); only its answer is broken. Retrying blindly could send it twice.

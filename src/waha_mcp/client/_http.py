@@ -200,7 +200,7 @@ class HTTPCore:
                 if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
                     await anyio.sleep(BACKOFF * 2**attempt)
                     continue
-                raise self._unanswered(exc, method, url, session) from None
+                raise self._unanswered(exc, method, url, session, write=not route.read) from None
             if response.status_code in RETRY_STATUSES and route.read and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
@@ -276,9 +276,11 @@ class HTTPCore:
             response.status_code, location, base_url=self.base_url, method=method, path=path, session=session
         )
 
-    def _unanswered(self, exc: Exception, method: str, path: str, session: str | None) -> WAHAError:
+    def _unanswered(
+        self, exc: Exception, method: str, path: str, session: str | None, *, write: bool = False
+    ) -> WAHAError:
         return from_transport(
-            exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session
+            exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session, write=write
         )
 
     def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response) -> Any:

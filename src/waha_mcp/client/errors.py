@@ -82,7 +82,13 @@ class RateLimited(WAHAError):
 
 
 class Unavailable(WAHAError):
-    """No usable answer: cannot connect, timed out, connection closed, or a 5xx (status 0 when none came)."""
+    """No usable answer: cannot connect, timed out, connection closed, or a 5xx (status 0 when none came).
+
+    `maybe_done` is True for a write whose request may have reached WAHA (timed out or dropped after sending):
+    it may have taken effect.
+    """
+
+    maybe_done: bool = False
 
 
 class BadResponse(WAHAError):
@@ -149,9 +155,19 @@ def from_redirect(
 
 
 def from_transport(
-    exc: Exception, *, base_url: str, timeout: float, method: str, path: str, session: str | None
+    exc: Exception,
+    *,
+    base_url: str,
+    timeout: float,
+    method: str,
+    path: str,
+    session: str | None,
+    write: bool = False,
 ) -> WAHAError:
-    """The error for a request that got no answer (an httpx exception or the overall deadline)."""
+    """The error for a request that got no answer (an httpx exception or the overall deadline).
+
+    For a `write`, anything but a failed connect may have reached WAHA: the error says it may have been done.
+    """
     if isinstance(exc, httpx2.TimeoutException | TimeoutError):
         message = f"WAHA did not answer within {timeout:g} s (WAHA_TIMEOUT)"
     elif isinstance(exc, httpx2.ConnectError):
@@ -164,7 +180,9 @@ def from_transport(
         message = f"WAHA at {base_url} closed the connection before answering"
     else:
         message = f"HTTP error: {type(exc).__name__}"
-    return Unavailable(message, method=method, path=path, session=session)
+    error = Unavailable(message, method=method, path=path, session=session)
+    error.maybe_done = write and not isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+    return error
 
 
 def message_from_body(body: Any, fallback: str) -> str:
