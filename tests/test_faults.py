@@ -137,8 +137,9 @@ async def test_slow_beyond_the_timeout(sandbox: Sandbox, contract: Any, target: 
     names_session(message, target)
     assert "did not answer within 1 s" in message and "WAHA_TIMEOUT" in message, message
     assert elapsed < 2.5, f"the 1 s deadline was not enforced ({elapsed:.1f} s)"
-    # A timed-out write may have been done: it is never sent again.
+    # A timed-out write may have been done: it is never sent again, and the message says so.
     assert hits(sandbox, target) == 1
+    assert ("check the chat before repeating" in message) is (not target.read), message
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=str)
@@ -148,6 +149,7 @@ async def test_connection_dropped_before_an_answer(mcp: Client, sandbox: Sandbox
     names_session(message, target)
     assert "closed the connection before answering" in message, message
     assert hits(sandbox, target) == (3 if target.read else 1)
+    assert ("it may have been sent" in message) is (not target.read), message
 
 
 @pytest.mark.parametrize("target", WRITES, ids=str)
@@ -157,6 +159,13 @@ async def test_write_whose_answer_is_lost_is_not_sent_twice(mcp: Client, sandbox
     message = error(await call(mcp, target.tool, target.arguments))
     names_session(message, target)
     assert hits(sandbox, target) == 1
+    assert "it may have been sent" in message and "check the chat before repeating" in message, message
+
+
+async def test_a_write_that_could_not_connect_was_not_sent(sandbox: Sandbox, mcp: Client) -> None:
+    sandbox.faults.add(SEND.operation, kind="drop", body="connect")
+    message = error(await call(mcp, SEND.tool, SEND.arguments))
+    assert "cannot connect" in message and "may have been sent" not in message, message
 
 
 @pytest.mark.parametrize("target", READS, ids=str)
@@ -186,9 +195,9 @@ async def test_empty_body_where_data_is_needed_is_an_error(mcp: Client, sandbox:
     assert hits(sandbox, GET_SESSION) == 1
 
 
-@pytest.mark.parametrize("target", WRITES, ids=str)
+@pytest.mark.parametrize("target", [RESTART], ids=str)
 async def test_empty_body_on_a_write_is_success(mcp: Client, sandbox: Sandbox, target: Target) -> None:
-    """WAHA answers some successful calls with an empty 2xx body (see BEHAVIOUR.md)."""
+    """WAHA answers some successful calls with an empty 2xx body (see BEHAVIOUR.md); not a send (below)."""
     sandbox.faults.add(target.operation, kind="empty")
     result = data(await call(mcp, target.tool, target.arguments))
     assert result
@@ -210,3 +219,12 @@ async def test_the_server_keeps_working_after_every_fault(mcp: Client, sandbox: 
         await call(mcp, GET_SESSION.tool)
     sandbox.faults.clear()
     assert data(await call(mcp, GET_SESSION.tool))["name"] == "default"
+
+
+async def test_empty_body_to_a_send_says_the_result_is_unknown(mcp: Client, sandbox: Sandbox) -> None:
+    """An empty 2xx to a send: WAHA took it, but whether the message went out is unknown."""
+    sandbox.faults.add(SEND.operation, kind="empty")
+    message = error(await call(mcp, SEND.tool, SEND.arguments))
+    names_session(message, SEND)
+    assert "WAHA accepted" in message and "empty body" in message and "check before repeating" in message, message
+    assert hits(sandbox, SEND) == 1

@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
+MIN_AUTH_TOKEN = 16
 
 
 class ConfigError(Exception):
@@ -29,6 +31,8 @@ class Settings(BaseSettings):
     waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
     files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
     max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
+    # Hosts WAHA may fetch from although they are private, loopback or local (see fetch_urls.py).
+    allow_fetch_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_FETCH_HOSTS")
     # HTTP transport
     http_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_HOST")
     http_port: int = Field(default=8000, alias="WAHA_MCP_PORT", ge=0, le=65535)
@@ -40,7 +44,9 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
 
-    @field_validator("waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", mode="before")
+    @field_validator(
+        "waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", "allow_fetch_hosts", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -63,6 +69,25 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http(s) URL such as http://localhost:3000")
         return value.rstrip("/")
+
+    @field_validator("auth_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: Any) -> Any:
+        """An empty or blank token is no token (never an empty credential); a short one is an error."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a string")
+        raw = raw.strip()
+        if not raw:
+            return None
+        if len(raw) < MIN_AUTH_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_AUTH_TOKEN} characters (it is {len(raw)}); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return raw
 
     @field_validator("waha_session")
     @classmethod

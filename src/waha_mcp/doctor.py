@@ -7,6 +7,8 @@ from typing import Any
 
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.config import Settings
+from waha_mcp.errors import one_line
+from waha_mcp.redact import Redactor
 
 
 async def run_doctor(settings: Settings, transport: Any = None) -> int:
@@ -14,12 +16,14 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
         settings.waha_base_url or "http://sandbox", settings.api_key, timeout=settings.waha_timeout, transport=transport
     )
     failures = 0
+    # WAHA's (or a proxy's) error text is printed: it may quote the key back.
+    clean = Redactor([settings.api_key]).text
 
     def line(ok: bool | None, what: str, detail: str) -> None:
         nonlocal failures
         mark = {True: "ok  ", False: "FAIL", None: "warn"}[ok]
         failures += ok is False
-        print(f"{mark} {what:10} {detail}")
+        print(f"{mark} {what:10} {one_line(detail, limit=300, clean=clean)}")
 
     where = "built-in sandbox (emulator, not WhatsApp)" if settings.sandbox else settings.waha_base_url
     line(None if settings.sandbox else True, "target", str(where))

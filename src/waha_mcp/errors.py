@@ -14,6 +14,7 @@ from waha_mcp.client.errors import (
     EndpointMissing,
     NotFound,
     RateLimited,
+    Redirected,
     SessionNotReady,
     TierLimit,
     Unauthorized,
@@ -72,6 +73,12 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     tag = f"session '{session}'" if session else "WAHA"
     where = error.where
     if isinstance(error, Unavailable) and not error.status:
+        if error.maybe_done:
+            # The request may have reached WAHA before the answer was lost: a send may have gone out.
+            return line(
+                f"{tag}: {error.message} on {where}: it may have been sent (or done) all the same; "
+                "check the chat before repeating it"
+            )
         return line(f"{tag}: {error.message}")
     if isinstance(error, BadResponse) and error.accepted:
         # WAHA did it (2xx); only its answer is broken. Retrying blindly could send it twice.
@@ -84,7 +91,7 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
             f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
             "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
         )
-    if isinstance(error, Unauthorized):
+    if isinstance(error, Unauthorized | Redirected):
         return line(f"{tag}: {error.message}")
     if isinstance(error, BusinessOnly):
         return line(

@@ -20,6 +20,8 @@ class BearerAuth:
     """Rejects HTTP requests without `Authorization: Bearer <token>` (constant-time compare)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
+        if not token.strip():
+            raise ValueError("BearerAuth needs a non-empty token")
         self.app = app
         self._token = token.encode()
 
@@ -27,7 +29,8 @@ class BearerAuth:
         if scope["type"] == "http":
             header = dict(scope["headers"]).get(b"authorization", b"")
             scheme, _, given = header.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
+            given = given.strip()
+            if scheme.lower() != b"bearer" or not given or not hmac.compare_digest(given, self._token):
                 await _reply(send, 401, b'{"error":"unauthorized: send Authorization: Bearer <WAHA_MCP_AUTH_TOKEN>"}')
                 return
         await self.app(scope, receive, send)

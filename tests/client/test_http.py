@@ -16,6 +16,7 @@ from waha_mcp.client import (
     BadResponse,
     Binary,
     NotFound,
+    Redirected,
     SessionNotReady,
     Unauthorized,
     Unavailable,
@@ -254,3 +255,46 @@ async def test_a_send_is_never_retried(waha: WAHAClient, sandbox: Sandbox) -> No
     with pytest.raises(Unavailable):
         await waha.call("ChattingController_sendText", "default", body={"chatId": "14155550123@c.us", "text": "hi"})
     assert len(sandbox.requests) == 1
+
+
+def _answering(status: int, body: bytes = b"", **headers: str) -> WAHAClient:
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, content=body, headers=headers)
+
+    return WAHAClient("http://waha.example:3000", "key-0123456789", transport=httpx2.MockTransport(answer))
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_an_error_that_names_the_base_url_not_followed(status: int) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        return httpx2.Response(status, headers={"location": "https://waha.example/api/sendText"})
+
+    client = WAHAClient("http://waha.example:3000", "key-0123456789", transport=httpx2.MockTransport(answer))
+    body = {"chatId": "14155550123@c.us", "text": "hi"}
+    with pytest.raises(Redirected) as info:
+        await client.call("ChattingController_sendText", "default", body=body)
+    assert len(seen) == 1
+    assert "WAHA_BASE_URL" in info.value.message and "https" in info.value.message
+    with pytest.raises(Redirected):
+        await client.call("SessionsController_list")
+    with pytest.raises(Redirected):
+        await client.fetch_file("default", "http://waha.example:3000/api/files/x.jpg", max_bytes=1000)
+    assert len(seen) == 3
+
+
+async def test_304_is_an_error_not_an_empty_success() -> None:
+    with pytest.raises(Redirected, match="304"):
+        await _answering(304).call("SessionsController_restart", "default")
+
+
+async def test_empty_2xx_to_a_send_is_accepted_with_an_unknown_result() -> None:
+    body = {"chatId": "14155550123@c.us", "text": "hi"}
+    with pytest.raises(BadResponse) as info:
+        await _answering(201).call("ChattingController_sendText", "default", body=body)
+    assert info.value.accepted is True and info.value.problem == "an empty body"
+    # Marking messages read is not a send: an empty answer stays a success.
+    seen = {"chatId": "14155550123@c.us"}
+    assert await _answering(201).call("ChattingController_sendSeen", "default", body=seen) is None

@@ -17,7 +17,7 @@ from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import select_tools
 
-TOKEN = "test-token-4f1c"
+TOKEN = "test-token-4f1c-9a7e2d"
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -75,6 +75,43 @@ def test_non_loopback_bind_without_token_refuses_to_start() -> None:
     settings = http_settings(WAHA_MCP_HOST="0.0.0.0")
     with pytest.raises(ConfigError, match="without WAHA_MCP_AUTH_TOKEN"):
         build_http_app(build_server(settings), settings)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_an_empty_or_blank_token_is_no_token(blank: str) -> None:
+    settings = http_settings(WAHA_MCP_HOST="0.0.0.0", WAHA_MCP_AUTH_TOKEN=blank)
+    assert settings.auth_token is None
+    with pytest.raises(ConfigError, match="without WAHA_MCP_AUTH_TOKEN"):
+        build_http_app(build_server(settings), settings)
+
+
+def test_a_short_token_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="WAHA_MCP_AUTH_TOKEN: must be at least 16 characters"):
+        http_settings(WAHA_MCP_AUTH_TOKEN="short-token")
+
+
+@pytest.mark.parametrize("header", [b"Bearer", b"Bearer ", b"Bearer    ", b"bearer \t"])
+async def test_bearer_with_nothing_after_it_is_refused(header: bytes) -> None:
+    from waha_mcp.http_app import BearerAuth
+
+    reached, sent = [], []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        reached.append(scope)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "headers": [(b"authorization", header)]}
+    await BearerAuth(inner, TOKEN)(scope, None, send)  # type: ignore[arg-type]
+    assert not reached and sent[0]["status"] == 401
+
+
+def test_bearer_auth_refuses_an_empty_token() -> None:
+    from waha_mcp.http_app import BearerAuth
+
+    with pytest.raises(ValueError, match="non-empty token"):
+        BearerAuth(lambda *_: None, "  ")
 
 
 def test_non_loopback_bind_with_token_is_allowed() -> None:

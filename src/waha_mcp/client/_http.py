@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 import anyio
 import httpx2
 
-from waha_mcp.client.errors import BadResponse, TooLarge, WAHAError, from_response, from_transport
+from waha_mcp.client.errors import BadResponse, TooLarge, WAHAError, from_redirect, from_response, from_transport
 from waha_mcp.openapi import load_spec
 
 log = logging.getLogger("waha_mcp.client")
@@ -35,6 +35,9 @@ READ_POSTS = frozenset({"ChatsController_postChatsOverview"})
 # GETs whose empty 2xx is a real answer although the document declares JSON (BEHAVIOUR.md:
 # `GET /me` when the session is not logged in).
 EMPTY_ANSWERS = frozenset({"SessionsController_getMe"})
+# Operations that send a message answer with it; an empty 2xx means it may or may not have gone out.
+# (`sendSeen` only marks messages read.)
+NOT_SENDS = frozenset({"ChattingController_sendSeen"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _TRANSPORT_ERRORS = (httpx2.HTTPError, TimeoutError)
 _RETRYABLE_ERRORS = (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError)
@@ -52,6 +55,7 @@ class Route:
     session_in: str | None  # 'path', 'query', 'body' or None
     read: bool  # safe to retry; a garbled answer means nothing was done
     empty_ok: bool  # an empty 2xx body is an answer, not a failure
+    send: bool = False  # sends a message: an empty 2xx leaves its result unknown
 
     def url(self, given: Mapping[str, Any]) -> str:
         """The raw path, every value percent-encoded as one segment."""
@@ -80,6 +84,9 @@ def routes() -> dict[str, Route]:
             session_in=op.session_location,
             read=read,
             empty_ok=empty_ok,
+            send=op.method == "POST"
+            and op.operation_id.startswith("ChattingController_send")
+            and op.operation_id not in NOT_SENDS,
         )
     return out
 
@@ -128,6 +135,8 @@ class HTTPCore:
                 headers=headers,
                 timeout=httpx2.Timeout(self._timeout, connect=min(10.0, self._timeout)),
                 transport=self._transport,
+                # A redirect would carry the key (and a write's body) wherever it points: never followed.
+                follow_redirects=False,
                 limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16),
             )
         return self._http
@@ -191,7 +200,7 @@ class HTTPCore:
                 if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
                     await anyio.sleep(BACKOFF * 2**attempt)
                     continue
-                raise self._unanswered(exc, method, url, session) from None
+                raise self._unanswered(exc, method, url, session, write=not route.read) from None
             if response.status_code in RETRY_STATUSES and route.read and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
@@ -234,6 +243,8 @@ class HTTPCore:
         try:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:
+                    if 300 <= response.status_code < 400:
+                        raise self._redirected(response, "GET", path, session)
                     if response.status_code >= 400:
                         raw = await response.aread()
                         raise from_response(
@@ -259,9 +270,17 @@ class HTTPCore:
         message = f"the file is {told}, over the WAHA_MCP_MAX_MEDIA_BYTES limit of {limit} bytes"
         return TooLarge(message, method="GET", path=path, session=session)
 
-    def _unanswered(self, exc: Exception, method: str, path: str, session: str | None) -> WAHAError:
+    def _redirected(self, response: httpx2.Response, method: str, path: str, session: str | None) -> WAHAError:
+        location = response.headers.get("location", "")
+        return from_redirect(
+            response.status_code, location, base_url=self.base_url, method=method, path=path, session=session
+        )
+
+    def _unanswered(
+        self, exc: Exception, method: str, path: str, session: str | None, *, write: bool = False
+    ) -> WAHAError:
         return from_transport(
-            exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session
+            exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session, write=write
         )
 
     def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response) -> Any:
@@ -270,7 +289,12 @@ class HTTPCore:
         where = {"status": status, "method": route.method, "path": path, "session": session}
         if status >= 400:
             raise from_response(status, raw, response.reason_phrase, method=route.method, path=path, session=session)
+        if status >= 300:
+            raise self._redirected(response, route.method, path, session)
         if not raw.strip():
+            if route.send:
+                # WAHA answered 2xx to a send but said nothing about the message: it may have gone out.
+                raise BadResponse(f"with {EMPTY_BODY}", problem=EMPTY_BODY, accepted=True, **where)
             if route.empty_ok:
                 return None
             raise BadResponse(f"with {EMPTY_BODY} where data was expected", problem=EMPTY_BODY, accepted=False, **where)

@@ -86,7 +86,13 @@ class RateLimited(WAHAError):
 
 
 class Unavailable(WAHAError):
-    """No usable answer: cannot connect, timed out, connection closed, or a 5xx (status 0 when none came)."""
+    """No usable answer: cannot connect, timed out, connection closed, or a 5xx (status 0 when none came).
+
+    `maybe_done` is True for a write whose request may have reached WAHA (timed out or dropped after sending):
+    it may have taken effect.
+    """
+
+    maybe_done: bool = False
 
 
 class BadResponse(WAHAError):
@@ -96,6 +102,10 @@ class BadResponse(WAHAError):
         super().__init__(message, **where)
         self.problem = problem
         self.accepted = accepted
+
+
+class Redirected(WAHAError):
+    """A 3xx answer (never followed): WAHA_BASE_URL names the wrong scheme or path, or a proxy is in the way."""
 
 
 class TooLarge(WAHAError):
@@ -137,10 +147,40 @@ def _business_only(message: str) -> bool:
     return "business" in lowered and ("only" in lowered or "not a business" in lowered)
 
 
+def from_redirect(
+    status: int, location: str, *, base_url: str, method: str, path: str, session: str | None
+) -> Redirected:
+    """The error for a 3xx: redirects are not followed (the request, the key and a write's body would go
+    wherever the answer points), so the configuration is what needs fixing."""
+    where: dict[str, Any] = {"status": status, "method": method, "path": path, "session": session}
+    if status == 304:
+        return Redirected(
+            f"WAHA at {base_url} answered 304 Not Modified to a request that asked for no cache check "
+            "(a caching proxy in front of WAHA?); nothing was done",
+            **where,
+        )
+    target = f" to {location[:120]}" if location else ""
+    return Redirected(
+        f"WAHA at {base_url} answered with a redirect ({status}{target}), which is not followed: "
+        "WAHA_BASE_URL probably needs https:// or a different path (no trailing /api)",
+        **where,
+    )
+
+
 def from_transport(
-    exc: Exception, *, base_url: str, timeout: float, method: str, path: str, session: str | None
+    exc: Exception,
+    *,
+    base_url: str,
+    timeout: float,
+    method: str,
+    path: str,
+    session: str | None,
+    write: bool = False,
 ) -> WAHAError:
-    """The error for a request that got no answer (an httpx exception or the overall deadline)."""
+    """The error for a request that got no answer (an httpx exception or the overall deadline).
+
+    For a `write`, anything but a failed connect may have reached WAHA: the error says it may have been done.
+    """
     if isinstance(exc, httpx2.TimeoutException | TimeoutError):
         message = f"WAHA did not answer within {timeout:g} s (WAHA_TIMEOUT)"
     elif isinstance(exc, httpx2.ConnectError):
@@ -153,7 +193,9 @@ def from_transport(
         message = f"WAHA at {base_url} closed the connection before answering"
     else:
         message = f"HTTP error: {type(exc).__name__}"
-    return Unavailable(message, method=method, path=path, session=session)
+    error = Unavailable(message, method=method, path=path, session=session)
+    error.maybe_done = write and not isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+    return error
 
 
 def message_from_body(body: Any, fallback: str) -> str:

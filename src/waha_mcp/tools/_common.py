@@ -11,8 +11,10 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
 from waha_mcp.tools.schema import (
+    FETCH_NOTE,
     SESSION_DESCRIPTION,
     ChatId,
+    FetchUrl,
     GroupId,
     Limit,
     MessageId,
@@ -20,11 +22,14 @@ from waha_mcp.tools.schema import (
     Phone,
     Session,
     Timestamp,
+    fetch_marker,
 )
 
 __all__ = [
+    "FETCH_NOTE",
     "SESSION_DESCRIPTION",
     "ChatId",
+    "FetchUrl",
     "GroupId",
     "Limit",
     "MessageId",
@@ -35,6 +40,7 @@ __all__ = [
     "Timestamp",
     "dumps",
     "error_result",
+    "fetch_marker",
     "image_result",
 ]
 

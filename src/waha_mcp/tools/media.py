@@ -14,7 +14,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import Binary, TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
-from waha_mcp.tools._common import ChatId, MessageId, Rich, Session, image_result
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Rich, Session, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -138,7 +138,7 @@ async def convert_media(
     w: Invocation,
     kind: Literal["voice", "video"],
     session: Session = None,
-    url: str | None = None,
+    url: FetchUrl | None = None,
     path: Annotated[str | None, Field(description="In WAHA_MCP_FILES_DIR")] = None,
 ) -> view.Converted | Rich:
     if bool(url) == bool(path):

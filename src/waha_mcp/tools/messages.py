@@ -24,7 +24,7 @@ from waha_mcp import projections as view
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file
-from waha_mcp.tools._common import ChatId, MessageId, Phone, Session
+from waha_mcp.tools._common import FETCH_NOTE, ChatId, FetchUrl, MessageId, Phone, Session, fetch_marker
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -58,7 +58,9 @@ _MEDIA_SENDS = {
 }
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-FileArg = Annotated[str | None, Field(description="http(s) URL or path in WAHA_MCP_FILES_DIR")]
+FileArg = Annotated[
+    str | None, fetch_marker, Field(description=f"http(s) URL ({FETCH_NOTE}) or path in WAHA_MCP_FILES_DIR")
+]
 DataArg = Annotated[str | None, Field(description="base64")]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -247,7 +249,7 @@ async def send_message(
     mentions: Annotated[list[ChatId] | None, Field(description="Ids to @mention (write @<number> in text)")] = None,
     previewTitle: Annotated[str | None, Field(description="Custom card for the URL in text")] = None,
     previewDescription: str | None = None,
-    previewImageUrl: str | None = None,
+    previewImageUrl: FetchUrl | None = None,
     buttonId: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
 ) -> view.Sent:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
+from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.sessions import resolve_session
@@ -137,7 +138,22 @@ async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
     except ValidationError as exc:
         raise ToolInputError(f"invalid arguments: {validation_problems(exc)}") from None
     inv.args = {name: getattr(model, name) for name in type(model).model_fields}
+    check_fetch_urls(inv)
     return await nxt(inv)
+
+
+def check_fetch_urls(inv: Invocation) -> None:
+    """Every argument marked as a URL WAHA fetches: no private, loopback or local host (one rule)."""
+    allowed = inv.settings.allow_fetch_hosts
+    for name, kind in inv.spec.markers.items():
+        if kind != "fetch_url":
+            continue
+        value = inv.args.get(name)
+        for url in value if isinstance(value, list) else [value]:
+            if isinstance(url, str) and is_web_url(url):
+                problem = fetch_url_refusal(url, allowed)
+                if problem:
+                    raise ToolInputError(f"{name} refused: {problem}")
 
 
 def _unknown_argument(name: str, valid: list[str], spec: ToolSpec, read_only: bool) -> str:

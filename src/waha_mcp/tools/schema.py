@@ -21,7 +21,7 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # chat | group | message | phone | session | time
+    kind: str  # chat | group | message | phone | session | time | fetch_url
 
 
 def _normaliser(fn: Callable[..., str]) -> AfterValidator:
@@ -66,6 +66,10 @@ MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
 # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
 Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
+# A URL WAHA fetches: the pipeline refuses private, loopback and local hosts once for all (see fetch_urls.py).
+FETCH_NOTE = "no private/local hosts"
+fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a local path
+FetchUrl = Annotated[str, fetch_marker, Field(description=f"http(s), fetched by WAHA; {FETCH_NOTE}")]
 Limit = Annotated[int, Field(ge=1, le=100)]
 Offset = Annotated[int, Field(ge=0)]
 
