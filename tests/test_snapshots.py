@@ -53,3 +53,17 @@ def test_readme_states_the_current_coverage() -> None:
     report = coverage_report({spec.name: spec.operations for spec in all_tools()})
     readme = (ROOT / "README.md").read_text()
     assert f"{report.covered} of {report.total} non-deprecated WAHA operations ({round(report.percent)}%)" in readme
+
+
+def test_readme_toolset_table_is_generated_from_the_registry() -> None:
+    from waha_mcp.docs import README_END, README_START, toolsets_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index(README_START) : readme.index(README_END) + len(README_END)]
+    expected = toolsets_markdown(all_tools())
+    if UPDATE:
+        (ROOT / "README.md").write_text(readme.replace(block, expected))
+        block = expected
+    assert block == expected, (
+        "README toolset table is stale: UPDATE_SNAPSHOTS=1 python -m pytest tests/test_snapshots.py"
+    )

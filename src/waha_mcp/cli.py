@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(tools)
     tools.add_argument("--markdown", action="store_true", help="the tool reference in Markdown")
     tools.add_argument("--json", action="store_true", help="the tools/list JSON")
+    tools.add_argument("--readme", action="store_true", help="the README's toolset table")
 
     call = sub.add_parser("call", help="call one tool: waha-mcp call TOOL '{json}'")
     _common(call)
@@ -152,12 +153,14 @@ def _exit_now(*_: object) -> None:
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
-    from waha_mcp.docs import tools_json, tools_markdown, tools_text
-    from waha_mcp.tools.registry import select_for
+    from waha_mcp.docs import tools_json, tools_markdown, tools_text, toolsets_markdown
+    from waha_mcp.tools.registry import all_tools, select_for
 
     settings = _settings(args, need_url=False)
     specs = select_for(settings)
-    if args.markdown:
+    if args.readme:
+        print(toolsets_markdown(all_tools()))
+    elif args.markdown:
         print(tools_markdown(specs))
     elif args.json:
         print(json.dumps(tools_json(settings, specs), separators=(",", ":")))
