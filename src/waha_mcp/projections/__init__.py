@@ -178,6 +178,15 @@ from waha_mcp.projections.sessions import (
     session_list,
     session_updated,
 )
+from waha_mcp.projections.status import (
+    NewStatusId,
+    StatusDeleted,
+    StatusPosted,
+    new_status_id,
+    status_deleted,
+    status_message_id,
+    status_posted,
+)
 
 __all__ = [
     "ACK_FILTER",
@@ -234,6 +243,7 @@ __all__ = [
     "MessageList",
     "MessagePinned",
     "MyProfile",
+    "NewStatusId",
     "NumberCheck",
     "PairingCode",
     "ParticipantsChanged",
@@ -258,6 +268,8 @@ __all__ = [
     "SessionList",
     "SessionUpdated",
     "Starred",
+    "StatusDeleted",
+    "StatusPosted",
     "Time",
     "VoiceSent",
     "account",
@@ -319,6 +331,7 @@ __all__ = [
     "message_media",
     "message_pinned",
     "my_profile",
+    "new_status_id",
     "number_check",
     "pairing_code",
     "participants_changed",
@@ -347,5 +360,8 @@ __all__ = [
     "session_updated",
     "short",
     "starred",
+    "status_deleted",
+    "status_message_id",
+    "status_posted",
     "voice_sent",
 ]

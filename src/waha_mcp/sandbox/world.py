@@ -16,7 +16,9 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
 - `World.business`: a WhatsApp Business account (the seeded session `business` is one); only those have
   `World.labels: dict[id, Label]` and `World.chat_labels: dict[chat id, [label id]]` (WhatsApp's five
   default labels are seeded).
-- `World.profile: Profile` - about text and picture (the name is `me_name`); `World.statuses`: posted stories.
+- `World.profile: Profile` - about text and picture (the name is `me_name`).
+- `World.statuses: dict[raw id, Status]` - stories this account posted (messages to `status@broadcast`,
+  kept out of `chats`), with who each went to.
 - `Message.raw()` is the bulky NOWEB-like `_data`; `render.render_message` (also `Message.to_waha`)
   renders the `WAMessage` every route and the event log show.
   Ids: `true_<chatId>_<20 hex>` for sent, `false_<chatId>_<20 hex>` for received and, in groups,
@@ -433,16 +435,17 @@ class Profile:
     picture: str | None = None
 
 
+STATUS_CHAT = "status@broadcast"  # where WhatsApp posts stories: every status is a message to it
+
+
 @dataclass
 class Status:
-    """A posted status (story): its raw message id, what it shows and who may see it (None: all contacts)."""
+    """A status (story) this account posted: its message to `status@broadcast` (id, text or caption,
+    media) and who it went to (contact ids; the own account too when WAHA made the id itself)."""
 
-    id: str
+    message: Message
     kind: str  # text | image | voice | video
-    body: str
-    contacts: list[str] | None
-    timestamp: int
-    media: Media | None = None
+    audience: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -460,7 +463,7 @@ class World:
     labels: dict[str, Label] = field(default_factory=dict)
     chat_labels: dict[str, list[str]] = field(default_factory=dict)
     profile: Profile = field(default_factory=Profile)
-    statuses: dict[str, Status] = field(default_factory=dict)
+    statuses: dict[str, Status] = field(default_factory=dict)  # by raw message id
     # Where events go (`SandboxSession.announce`): event name and payload (`Message`s rendered there).
     announce: Callable[[str, Any], None] = field(default=lambda event, payload: None, repr=False, compare=False)
 

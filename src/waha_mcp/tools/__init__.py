@@ -10,4 +10,5 @@ from waha_mcp.tools import (
     presence,  # noqa: F401
     profile,  # noqa: F401
     sessions,  # noqa: F401
+    status,  # noqa: F401
 )

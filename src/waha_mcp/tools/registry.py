@@ -84,6 +84,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "profile": ("Your own profile: name, about text, picture", False),
     "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),
     "contacts": ("Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone", False),
+    "status": ("Your status (stories): post text, image, voice, video; delete", False),
 }
 
 
