@@ -12,6 +12,8 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 from waha_mcp.client import Binary
 from waha_mcp.tools.schema import (
     SESSION_DESCRIPTION,
+    ChannelId,
+    ChannelRef,
     ChatId,
     GroupId,
     Limit,
@@ -24,6 +26,8 @@ from waha_mcp.tools.schema import (
 
 __all__ = [
     "SESSION_DESCRIPTION",
+    "ChannelId",
+    "ChannelRef",
     "ChatId",
     "GroupId",
     "Limit",
