@@ -48,6 +48,37 @@ def group_id(value: str, *, field: str = "groupId") -> str:
     raise ToolInputError(f"{field} {shown} is not a group id (like 120363012345678901@g.us)")
 
 
+_CHANNEL = re.compile(r"^\d{5,40}$")
+_INVITE = re.compile(r"^[0-9A-Za-z]{10,40}$")
+_CHANNEL_LINK = re.compile(r"^(?:https?://)?(?:www\.)?whatsapp\.com/channel/([0-9A-Za-z]{10,40})/?(?:[?#].*)?$", re.I)
+
+
+def channel_id(value: str, *, field: str = "channelId") -> str:
+    """`<digits>@newsletter`; the bare digits get the suffix."""
+    raw = (value or "").strip()
+    local = raw.removesuffix("@newsletter")
+    if _CHANNEL.fullmatch(local):
+        return f"{local}@newsletter"
+    shown = repr(value)[:60]
+    raise ToolInputError(f"{field} {shown} is not a channel id (like 120363012345678901@newsletter)")
+
+
+def channel_ref(value: str, *, field: str = "channelId") -> str:
+    """A channel id, an invite code, or a whatsapp.com/channel/<code> link (→ its code), as WAHA's get takes."""
+    raw = (value or "").strip()
+    link = _CHANNEL_LINK.fullmatch(raw)
+    if link:
+        return link.group(1)
+    if raw.endswith("@newsletter") or raw.isdigit():
+        return channel_id(raw, field=field)
+    if _INVITE.fullmatch(raw):
+        return raw
+    shown = repr(value)[:60]
+    raise ToolInputError(
+        f"{field} {shown} is not a channel id (123...@newsletter), invite code or whatsapp.com/channel/ link"
+    )
+
+
 def chat_ids(values: list[str], *, field: str = "chatIds") -> list[str]:
     return [chat_id(v, field=field) for v in values]
 

@@ -27,6 +27,7 @@ FETCHED: list[tuple[str, str, dict[str, Any]]] = [
     ("waha_set_group_picture", "file", {"groupId": "120363000000000001@g.us", "session": "default"}),
     ("waha_set_my_profile_picture", "file", {}),
     ("waha_send_media_status", "file", {}),
+    ("waha_create_channel", "file", {"name": "News"}),
 ]
 BAD = [
     "http://127.0.0.1:3000/api/sessions",

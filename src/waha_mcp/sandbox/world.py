@@ -12,6 +12,9 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
   `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
   has a `Chat` with the same id.
+- `World.channels: dict[id, Channel]` - every channel this account can see: its own (OWNER/ADMIN), those
+  it follows (SUBSCRIBER) and the public directory it has not followed (GUEST, what search finds);
+  `Channel.posts` are the latest posts, oldest first, with their reactions and view counts.
 - `World.presence: OwnPresence` - this account's own presence, typing and presence subscriptions.
 - `World.business`: a WhatsApp Business account (the seeded session `business` is one); only those have
   `World.labels: dict[id, Label]` and `World.chat_labels: dict[chat id, [label id]]` (WhatsApp's five
@@ -58,6 +61,24 @@ _NAMES = [
     "Lena Berg",
 ]
 _GROUP_NAMES = ["Family 🏡", "Project Falcon", "Book club", "Weekend football", "Neighbours"]
+# The public directory of channels: (name, description, category, country, subscribers, verified).
+_CHANNELS = [
+    ("City Transit Updates", "Service changes, delays and new routes", "ORGANIZATIONS", "US", 48210, True),
+    ("Daily Football", "Scores, transfers and match days", "SPORTS", "GB", 1250400, True),
+    ("Ten-Minute Recipes", "A quick dinner every evening", "LIFESTYLE", "US", 88000, False),
+    ("Startup Weekly", "News and tools for founders", "BUSINESS", "US", 15300, False),
+    ("Indie Music Picks", "New releases every Friday", "ENTERTAINMENT", "BR", 230500, False),
+    ("Trail Running Club", "Routes, races and gear", "SPORTS", "US", 9100, False),
+    ("Science Today", "One discovery a day, explained", "ORGANIZATIONS", "DE", 402000, True),
+]
+_POSTS = [
+    "Good morning! Here is today's update.",
+    "New this week: three things you should know.",
+    "Thanks for following 🙏",
+    "Poll results are in, see the details below.",
+    "Weekend edition is out now.",
+    "Reminder: live Q&A tomorrow at 6pm.",
+]
 _LINES = [
     "Hi! How are you?",
     "All good here, thanks 🙂",
@@ -337,6 +358,55 @@ class Group:
         }
 
 
+@dataclass
+class ChannelPost:
+    message: Message
+    reactions: dict[str, int] = field(default_factory=dict)
+    views: int = 0
+
+
+@dataclass
+class Channel:
+    """A WhatsApp channel (newsletter); `role` is this account's: OWNER, ADMIN, SUBSCRIBER or GUEST."""
+
+    id: str
+    name: str
+    invite_code: str
+    role: str = "GUEST"
+    description: str = ""
+    subscribers: int = 0
+    verified: bool = False
+    picture: bool = True
+    muted: bool = False
+    category: str = ""
+    country: str = ""
+    creation: int = 0
+    posts: list[ChannelPost] = field(default_factory=list)
+
+    @property
+    def invite(self) -> str:
+        return f"https://www.whatsapp.com/channel/{self.invite_code}"
+
+    def public(self) -> dict[str, Any]:
+        """`ChannelPublicInfo` (search results)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "invite": self.invite}
+        if self.picture:
+            number = self.id.split("@")[0][-9:]
+            out["preview"] = f"https://mmg.whatsapp.net/m1/v/t24/{number}_preview.jpg?_nc_cat=sandbox"
+            out["picture"] = f"https://mmg.whatsapp.net/m1/v/t24/{number}.jpg?_nc_cat=sandbox"
+        out |= {"description": self.description, "verified": self.verified, "subscribersCount": self.subscribers}
+        return out
+
+    def to_waha(self) -> dict[str, Any]:
+        """`Channel` (list, get, create): the public info and this account's role."""
+        return self.public() | {"role": self.role}
+
+
+def channel_invite(rng: random.Random) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "0029Va" + "".join(rng.choice(alphabet) for _ in range(18))
+
+
 def _ack_body(msg: Message, me_id: str) -> dict[str, Any]:
     """`WAMessageAckBody` of the message.ack event."""
     return {
@@ -458,6 +528,7 @@ class World:
     groups: dict[str, Group] = field(default_factory=dict)
     # Groups this account is not in but has an invite link to (join-info, join).
     outside: dict[str, Group] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
     presence: OwnPresence = field(default_factory=OwnPresence)
     business: bool = False
     labels: dict[str, Label] = field(default_factory=dict)
@@ -679,6 +750,7 @@ class World:
             world.ensure_chat(group.id).name = subject
             t = world._seed_chat(group.id, members, t + rng.randrange(3600, 30000))
         world._seed_outside(random.Random(f"{seed_key}:outside"), t)
+        world._seed_channels(random.Random(f"{seed_key}:channels"), t)
         return world
 
     def _seed_outside(self, rng: random.Random, t: int) -> None:
@@ -699,6 +771,60 @@ class World:
             invite_code=invite_code(rng),
         )
         self.outside[group.id] = group
+
+    def _seed_channels(self, rng: random.Random, t: int) -> None:
+        """A channel this account owns, one it follows, the rest a public directory it can search."""
+        about = "Sandbox channel you own (not WhatsApp)"
+        owned = self.new_channel(f"{self.me_name} updates", about, rng, t - 86400 * 40)
+        owned.subscribers, owned.picture = 3, False
+        for i, (name, about, category, country, subscribers, verified) in enumerate(_CHANNELS):
+            channel = self.new_channel(name, about, rng, t - 86400 * (300 - i * 30))
+            channel.role = "SUBSCRIBER" if i == 0 else "GUEST"
+            channel.category, channel.country = category, country
+            channel.subscribers, channel.verified = subscribers, verified
+        for channel in self.channels.values():
+            stamp = t - 86400 * 3
+            for n in range(rng.randrange(2, 5)):
+                raw = _hex20(rng)
+                msg = Message(
+                    id=f"{'true' if channel.role == 'OWNER' else 'false'}_{channel.id}_{raw}",
+                    chat_id=channel.id,
+                    raw_id=raw,
+                    timestamp=stamp,
+                    from_me=channel.role == "OWNER",
+                    sender=channel.id,
+                    body=rng.choice(_POSTS),
+                    ack=2,
+                    media=Media("image/jpeg", None, rng.randrange(40_000, 300_000), 1280, 720) if n == 1 else None,
+                    secret=_b64(rng, 99),
+                )
+                views = max(1, channel.subscribers // rng.randrange(2, 9))
+                reactions = {"👍": views // 10, "❤️": views // 25} if channel.subscribers > 100 else {}
+                channel.posts.append(ChannelPost(msg, {k: v for k, v in reactions.items() if v}, views))
+                stamp += rng.randrange(3600, 40000)
+
+    # --- channels ---------------------------------------------------------------------------------
+    def new_channel(self, name: str, description: str, rng: random.Random | None = None, created: int = 0) -> Channel:
+        """A channel this account creates (OWNER); seeding passes its own rng and time."""
+        rng = rng or self.rng
+        channel = Channel(
+            id=f"120363{rng.randrange(10**11, 10**12)}@newsletter",
+            name=name,
+            invite_code=channel_invite(rng),
+            role="OWNER",
+            description=description,
+            creation=created or self.now(),
+        )
+        self.channels[channel.id] = channel
+        return channel
+
+    def channel_by_ref(self, ref: str) -> Channel | None:
+        """A channel by id, invite code or link (https://www.whatsapp.com/channel/<code>)."""
+        ref = ref.strip()
+        if ref.endswith("@newsletter"):
+            return self.channels.get(ref)
+        code = ref.rstrip("/").rsplit("/", 1)[-1]
+        return next((c for c in self.channels.values() if c.invite_code == code), None)
 
     # --- groups -----------------------------------------------------------------------------------
     def group_by_invite(self, code: str) -> Group | None:

@@ -13,6 +13,8 @@ from waha_mcp.client import Binary
 from waha_mcp.tools.schema import (
     FETCH_NOTE,
     SESSION_DESCRIPTION,
+    ChannelId,
+    ChannelRef,
     ChatId,
     FetchUrl,
     GroupId,
@@ -28,6 +30,8 @@ from waha_mcp.tools.schema import (
 __all__ = [
     "FETCH_NOTE",
     "SESSION_DESCRIPTION",
+    "ChannelId",
+    "ChannelRef",
     "ChatId",
     "FetchUrl",
     "GroupId",

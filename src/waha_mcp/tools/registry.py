@@ -80,6 +80,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
     "presence": ("Online/typing presence: set, get, subscribe", True),
     "groups": ("Groups: list, create, join/leave, info, picture, settings, invite link, members", False),
+    "channels": ("Channels: yours and followed, create/delete, preview posts, follow, mute, search", False),
     "media": ("Download received media, convert voice/video, reject calls", True),
     "profile": ("Your own profile: name, about text, picture", False),
     "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),

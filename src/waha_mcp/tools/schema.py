@@ -21,7 +21,7 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # chat | group | message | phone | session | time | fetch_url
+    kind: str  # chat | group | channel | message | phone | session | time | fetch_url
 
 
 def _normaliser(fn: Callable[..., str]) -> AfterValidator:
@@ -62,6 +62,11 @@ Session = Annotated[str | None, Marker("session"), _normaliser(_session), Field(
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
+ChannelId = Annotated[str, Marker("channel"), _normaliser(wid.channel_id)]
+# Where WAHA also takes a channel's invite code or link (get, preview): a link is sent as its code.
+ChannelRef = Annotated[
+    str, Marker("channel"), _normaliser(wid.channel_ref), Field(description="Id, invite code or link.")
+]
 MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
 # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
