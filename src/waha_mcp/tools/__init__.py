@@ -1,6 +1,7 @@
 """Tool modules, one per toolset; importing this package registers every tool."""
 
 from waha_mcp.tools import (
+    admin,  # noqa: F401
     chats,  # noqa: F401
     groups,  # noqa: F401
     media,  # noqa: F401

@@ -54,13 +54,14 @@ Pacing = Literal["send", "group"] | None
 
 # Toolset name → (one-line description, on by default), in the order tools are listed.
 TOOLSETS: dict[str, tuple[str, bool]] = {
-    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, screenshot", True),
-    "server": ("WAHA server version and status", True),
+    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, passkey, screenshot", True),
+    "server": ("WAHA server version, status, health and settings", True),
     "messages": ("Send text, media, locations, contacts, polls; react, star, mark seen", True),
     "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
     "presence": ("Online/typing presence: set, get, subscribe", True),
     "groups": ("Groups: list, create, join/leave, info, picture, settings, invite link, members", False),
     "media": ("Download received media, convert voice/video, reject calls", True),
+    "admin": ("WAHA administration: API keys, apps, stopping the server", False),
 }
 
 
