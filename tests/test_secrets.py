@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult
@@ -258,3 +259,64 @@ async def test_log_records_hide_the_api_key_and_secrets_seen_in_arguments(keyed:
     messages = [record.getMessage() for record in debug_logs.records if record.name == "waha_mcp.test"]
     assert messages[0] == "WAHA said: key=*** password=*** hmac=***"
     # The debug_logs fixture then checks every record (message, arguments, traceback) for every secret.
+
+
+async def test_waha_environment_never_shows_its_own_key(keyed: Sandbox, debug_logs: Any) -> None:
+    """WAHA answers /api/server/environment with WAHA_API_KEY in clear: by name and by value, it is hidden."""
+    from waha_mcp.sandbox.routes.server import FAKE_SECRETS
+
+    async with Client(_server(keyed, WAHA_TOOLSETS="all")) as client:
+        s = Scenario(client)
+        result = await s.run("waha_get_server_info", {"environment": True, "health": True})
+        env = json.loads(result.content[0].text)["environment"]
+        assert env["WAHA_API_KEY"] == "***" and env["WHATSAPP_HOOK_URL"].endswith("k=***")
+        assert all(env[name] == "***" for name in FAKE_SECRETS)
+        s.assert_clean()
+        assert not [v for v in FAKE_SECRETS.values() if any(v in text for _, text in s.seen)]
+    # WAHA did send it in clear: the redaction is tested against a real echo, not a sandbox that hid it.
+    assert any(r.path == "/api/server/environment" for r in keyed.requests)
+    async with httpx2.AsyncClient(transport=sandbox_transport(keyed), base_url="http://sandbox") as raw:
+        answer = await raw.get("/api/server/environment", headers={"X-Api-Key": API_KEY})
+    assert answer.json()["WAHA_API_KEY"] == API_KEY
+
+
+async def test_a_new_api_key_is_shown_once_then_never_again(keyed: Sandbox, debug_logs: Any) -> None:
+    async with Client(_server(keyed, WAHA_TOOLSETS="all")) as client:
+        made = await client.call_tool("waha_create_api_key", {"session": "default"})
+        value = json.loads(made.content[0].text)["key"]
+        assert value == next(iter(keyed.model.keys.values()))["key"]  # shown, in full, in this one result
+        assert made.structured_content is not None and made.structured_content["key"] == value
+        logging.getLogger("waha_mcp.test").warning("WAHA made key %s", value)
+        later: list[CallToolResult] = [
+            await client.call_tool("waha_list_api_keys", {}),
+            await client.call_tool(
+                "waha_update_api_key", {"keyId": json.loads(made.content[0].text)["keyId"], "active": False}
+            ),
+        ]
+        keyed.faults.add("SessionsController_get", kind="status", status=400, body={"message": f"key {value} refused"})
+        later.append(await client.call_tool("waha_get_session", {}))
+        for result in later:
+            assert value not in shown(result), shown(result)
+        assert "key *** refused" in shown(later[-1])
+        # A media-only key is "create or get": made again, it is shown again to the caller who asked for it.
+        media = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media"})
+        again = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media"})
+        assert json.loads(media.content[0].text)["key"] == json.loads(again.content[0].text)["key"] != "***"
+    lines = [record.getMessage() + (record.exc_text or "") for record in debug_logs.records]
+    assert any("WAHA made key ***" in line for line in lines)
+    assert not [line for line in lines if value in line]
+
+
+def test_named_redaction_and_values_kept_for_one_result() -> None:
+    from waha_mcp.redact import Secrets, redact_named, secret_named
+
+    assert all(secret_named(n) for n in ("WAHA_API_KEY", "accountToken", "X_SECRET", "DB_PASSWORD", "hmacKey"))
+    assert not any(secret_named(n) for n in ("WAHA_DEFAULT_ENGINE", "url", "username", "inboxId"))
+    clean, found = redact_named({"a": {"apiKey": "k-1234", "n": 1, "flag": True, "emptyToken": ""}, "l": [{"pw": 2}]})
+    assert clean == {"a": {"apiKey": "***", "n": 1, "flag": True, "emptyToken": ""}, "l": [{"pw": 2}]}
+    assert found == ["k-1234"]
+    known = Secrets(API_KEY)
+    known.add(["new-key-5678"])
+    assert known.redactor(keep=["new-key-5678"]).text(f"new-key-5678 {API_KEY}") == "new-key-5678 ***"
+    assert known.redactor(keep=[API_KEY]).text(API_KEY) == "***"  # the configured key is never kept
+    assert known.redactor().text("new-key-5678") == "***"

@@ -35,6 +35,9 @@ NEXT_STEP = {
     "STARTING": "it is starting: wait a few seconds and retry (waha_get_session shows progress)",
     "SCAN_QR_CODE": "it is not paired yet: show the QR with waha_get_qr_code "
     "or get a code with waha_request_pairing_code",
+    "PASSKEY_REQUIRED": "it waits for a passkey: waha_get_passkey_challenge, then waha_submit_passkey",
+    "PASSKEY_CONFIRMATION_REQUIRED": "compare the code from waha_get_passkey_challenge with the phone, "
+    "then waha_submit_passkey confirm=true",
     "FAILED": "restart it with waha_restart_session (re-pair with waha_get_qr_code if asked)",
 }
 

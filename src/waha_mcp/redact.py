@@ -11,6 +11,42 @@ REDACTED = "***"
 # Argument keys whose string values are credentials (a proxy password, an HMAC key, a token).
 SECRET_FIELDS = ("password", "secret", "token", "hmac", "apikey", "api_key")
 MIN_SECRET = 4  # shorter values would redact ordinary words
+# Words that make a variable or setting name a credential (WAHA_API_KEY, accountToken, ..._PASSWORD).
+SECRET_NAME_WORDS = ("key", "token", "secret", "password", "passwd", "hmac")
+
+
+def secret_named(name: str) -> bool:
+    """Is a setting of this name a credential? Any name holding one of SECRET_NAME_WORDS, in any case."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_NAME_WORDS)
+
+
+def redact_named(node: Any) -> tuple[Any, list[str]]:
+    """`node` with the value of every credential-named key (any depth) replaced by `***`, and those values.
+
+    For what WAHA shows of its own configuration (its environment, an app's config): names decide, so a
+    secret nobody told us about is still hidden.
+    """
+    found: list[str] = []
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for name, item in value.items():
+                if secret_named(str(name)) and isinstance(item, str | int | float) and not isinstance(item, bool):
+                    if str(item):
+                        found.append(str(item))
+                        out[name] = REDACTED
+                    else:
+                        out[name] = item
+                else:
+                    out[name] = walk(item)
+            return out
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return walk(node), found
 
 
 def secrets_in(arguments: Any) -> list[str]:
@@ -81,10 +117,17 @@ class Secrets:
         while len(self._seen) > self.LIMIT:
             del self._seen[next(iter(self._seen))]
 
-    def redactor(self) -> Redactor:
+    def redactor(self, keep: Iterable[str] = ()) -> Redactor:
+        """The redactor of every known secret; `keep`: values one result may show (a new key, shown once)."""
+        kept = set(keep) - set(self._fixed)  # the configured key is never shown, whatever a call says
+        if kept:
+            return Redactor([secret for secret in [*self._fixed, *self._seen] if secret not in kept])
         if self._redactor is None:
             self._redactor = Redactor([*self._fixed, *self._seen])
         return self._redactor
+
+    def known(self, value: str) -> bool:
+        return value in self._seen or value in self._fixed
 
 
 class LogRedaction(logging.Filter):

@@ -68,3 +68,12 @@ async def test_chat_paths_are_percent_encoded(waha: WAHAClient, sandbox: Sandbox
     assert request.json == {"duration": 2592000}
     await waha.call("ChatsController_unarchiveChat", "default", path={"chatId": chat.id})
     assert sandbox.requests[-1].path.endswith("%40" + chat.id.split("@")[1] + "/unarchive")
+
+
+async def test_a_dot_segment_is_encoded_not_resolved_into_another_route(waha: WAHAClient, sandbox: Sandbox) -> None:
+    for value in (".", ".."):
+        with pytest.raises(WAHAError, match="not found"):
+            await waha.call("AppsController_get", path={"id": value})
+        assert sandbox.requests[-1].path == "/api/apps/" + "%2E" * len(value)
+    await waha.call("ApiKeysController_list")
+    assert sandbox.requests[-1].path == "/api/keys"

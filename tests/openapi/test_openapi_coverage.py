@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from waha_mcp.openapi.coverage import coverage_report
+from waha_mcp.openapi.coverage import EXCLUDED, coverage_report
 from waha_mcp.openapi.spec import load_spec
 
 
@@ -17,7 +17,9 @@ def test_totals_come_from_the_document() -> None:
     assert report.total == 152 == len(spec.active_operations())
     assert report.covered == 0
     assert report.percent == 0.0
-    assert len(report.uncovered) == 152
+    assert report.excluded == 4 == len(EXCLUDED)
+    assert len(report.uncovered) == 148  # missing: neither reached nor excluded
+    assert {row.operation_id for row in report.rows if row.excluded} == set(EXCLUDED)
     assert {row.operation_id for row in report.rows} == {op.operation_id for op in spec.active_operations()}
 
 
@@ -59,6 +61,25 @@ def test_full_coverage() -> None:
     report = coverage_report({"everything": ops})
     assert (report.covered, report.total, report.percent) == (152, 152, 100.0)
     assert report.summary() == "152/152 non-deprecated operations covered (100.0%)"
+    assert report.excluded == 0  # an excluded operation some tool reaches counts as covered
+
+
+def test_exclusions_have_reasons_and_are_not_missing() -> None:
+    assert set(EXCLUDED) == {
+        "McpController_post",
+        "ServerDebugController_cpuProfile",
+        "ServerDebugController_heapsnapshot",
+        "ServerDebugController_browserTrace",
+    }
+    assert all(len(reason) > 20 for reason in EXCLUDED.values())
+    report = coverage_report({"list_sessions": ["SessionsController_list"]})
+    assert report.summary() == "1/152 non-deprecated operations covered (0.7%); 4 excluded, 147 missing"
+    text = report.text()
+    assert any(line.startswith("  [-] POST /mcp ") and "excluded: WAHA's own MCP" in line for line in text.splitlines())
+    assert "| POST | `/mcp` | `McpController_post` | excluded: WAHA's own MCP endpoint" in report.markdown()
+    with pytest.raises(ValueError, match="NoSuch_op"):
+        coverage_report({}, excluded={"NoSuch_op": "gone"})
+    assert coverage_report({}, excluded={}).excluded == 0
 
 
 def test_unknown_operation_ids_raise_naming_them() -> None:
@@ -75,7 +96,7 @@ def test_a_bare_string_is_one_operation_id() -> None:
 def test_markdown_and_text_rendering() -> None:
     report = coverage_report({"list_sessions": ["SessionsController_list"], "legacy": ["ChattingController_reply"]})
     markdown = report.markdown()
-    assert "1/152 non-deprecated operations covered (0.7%)" in markdown
+    assert "1/152 non-deprecated operations covered (0.7%); 4 excluded, 147 missing" in markdown
     assert "| 🖥️ Sessions | 1/10 |" in markdown
     assert "| GET | `/api/sessions` | `SessionsController_list` | `list_sessions` |" in markdown
     assert "| POST | `/api/sessions` | `SessionsController_create` | — |" in markdown
@@ -83,7 +104,7 @@ def test_markdown_and_text_rendering() -> None:
     assert markdown.count("| Method | Path | operationId | Tools |") == len(report.tags)
 
     text = report.text()
-    assert text.splitlines()[0] == "1/152 non-deprecated operations covered (0.7%)"
+    assert text.splitlines()[0] == "1/152 non-deprecated operations covered (0.7%); 4 excluded, 147 missing"
     assert any(
         line.startswith("  [x] GET /api/sessions ") and line.endswith("list_sessions") for line in text.splitlines()
     )

@@ -78,3 +78,48 @@ def test_screenshot_jpeg_decodes(tmp_path: Path) -> None:
 
     out = subprocess.run(["djpeg", "-pnm"], input=SCREENSHOT_JPEG, capture_output=True, timeout=10)
     assert out.returncode == 0 and out.stdout.startswith(b"P5\n8 8\n255\n")
+
+
+def _assertion(pending: dict, **client: str) -> dict:
+    import json as _json
+
+    data = {"type": "webauthn.get", "challenge": pending["challenge"], "origin": "https://web.whatsapp.com"} | client
+    encoded = base64.urlsafe_b64encode(_json.dumps(data).encode()).decode().rstrip("=")
+    cred = pending["allowCredentials"][0]["id"]
+    return {
+        "id": cred,
+        "rawId": cred,
+        "type": "public-key",
+        "response": {"clientDataJSON": encoded, "authenticatorData": "AAAA", "signature": "c2ln"},
+    }
+
+
+async def test_passkey_challenge_then_assertion_pairs(client: httpx2.AsyncClient, sb: Sandbox, waiting: str) -> None:
+    early = await client.get(f"/api/{waiting}/auth/passkey/challenge")
+    assert early.status_code == 422 and early.json()["expected"] == ["PASSKEY_REQUIRED"]
+    sb.set_status(waiting, "PASSKEY_REQUIRED")
+    challenge = (await client.get(f"/api/{waiting}/auth/passkey/challenge")).json()
+    assert challenge["rpId"] == "web.whatsapp.com" and challenge["timeout"] == 60000
+    assert challenge["allowCredentials"][0]["type"] == "public-key" and challenge["userVerification"] == "required"
+    for wrong in ({"challenge": "other"}, {"origin": "https://evil.example"}, {"type": "webauthn.create"}):
+        refused = await client.post(f"/api/{waiting}/auth/passkey", json=_assertion(challenge, **wrong))
+        assert refused.status_code == 422 and "Passkey assertion rejected" in refused.json()["message"]
+    garbage = _assertion(challenge) | {"response": {"clientDataJSON": "%%%", "authenticatorData": "", "signature": ""}}
+    assert (await client.post(f"/api/{waiting}/auth/passkey", json=garbage)).status_code == 422
+    assert (await client.post(f"/api/{waiting}/auth/passkey", json={"id": "x"})).status_code == 400
+    done = await client.post(f"/api/{waiting}/auth/passkey", json=_assertion(challenge))
+    assert done.status_code == 201 and done.content == b""
+    assert (await client.get(f"/api/sessions/{waiting}")).json()["status"] == "WORKING"
+    statuses = [e["payload"]["status"] for e in sb.events() if e["event"] == "session.status"]
+    assert statuses[-2:] == ["PASSKEY_REQUIRED", "WORKING"]
+
+
+async def test_passkey_confirmation_code_then_confirm(client: httpx2.AsyncClient, sb: Sandbox, waiting: str) -> None:
+    sb.set_status(waiting, "PASSKEY_CONFIRMATION_REQUIRED")
+    code = (await client.get(f"/api/{waiting}/auth/passkey/confirmation")).json()["code"]
+    assert len(code) == 4 and code.isdigit()
+    assert (await client.get(f"/api/{waiting}/auth/passkey/challenge")).status_code == 422
+    confirmed = await client.post(f"/api/{waiting}/auth/passkey/confirm")
+    assert confirmed.status_code == 201 and confirmed.content == b""
+    assert (await client.get(f"/api/sessions/{waiting}")).json()["status"] == "WORKING"
+    assert (await client.post(f"/api/{waiting}/auth/passkey/confirm")).status_code == 422

@@ -608,7 +608,9 @@ async def test_messages_tools_are_annotated_as_sends(mcp: Client) -> None:
     assert {name for name in tools if name in REGISTRY and REGISTRY[name].toolset == "messages"} == {
         *VISIBLE,
         "waha_star_message",
+        "waha_get_new_message_id",
     }
+    assert tools["waha_get_new_message_id"].annotations.read_only_hint is True  # type: ignore[union-attr]
     for name in VISIBLE:
         assert client_view(tools[name].annotations) == (False, False, False, True), name
         assert len(tools[name].description or "") <= 70, name
@@ -634,3 +636,10 @@ async def test_ids_and_bounds_are_in_the_schema(mcp: Client) -> None:
     assert section["required"] == ["title", "rows"] and section["additionalProperties"] is False
     assert set(section["properties"]["rows"]["items"]["properties"]) == {"title", "id", "description"}
     assert section["properties"]["rows"]["maxItems"] == 10
+
+
+async def test_new_message_id_is_fresh_each_time(mcp: Client, sandbox: Sandbox) -> None:
+    first = data(await call(mcp, "waha_get_new_message_id"))
+    second = data(await call(mcp, "waha_get_new_message_id", {"session": "business"}))
+    assert first["session"] == "default" and first["messageId"].startswith("3EB0")
+    assert second["messageId"] != first["messageId"] and sandbox.requests[-1].path == "/api/business/new-message-id"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from mcp import Client
 
-from tests.helpers import call, data, error
+from tests.helpers import call, data, error, text
 from waha_mcp.sandbox import Sandbox
 
 
@@ -168,3 +171,98 @@ async def test_starting_a_started_session_says_where_it_is_instead_of_failing(mc
         "POST /api/sessions/business/start",
         "GET /api/sessions/business",
     ]
+
+
+async def test_server_health_runs_waha_checks(mcp: Client, sandbox: Sandbox) -> None:
+    plain = data(await call(mcp, "waha_get_server_info"))
+    assert "health" not in plain and "environment" not in plain
+    healthy = data(await call(mcp, "waha_get_server_info", {"health": True}))
+    assert healthy["health"] == {"status": "ok", "checks": {"sandbox": "up"}}
+    assert sandbox.requests[-1].path == "/health"
+    # Unhealthy: WAHA answers 503 with the same object; the failing check is named.
+    sick = {
+        "status": "error",
+        "info": {"sandbox": {"status": "up"}},
+        "error": {"redis": {"status": "down", "message": "Could not connect"}},
+        "details": {"sandbox": {"status": "up"}, "redis": {"status": "down"}},
+    }
+    sandbox.faults.add("HealthController_check", kind="status", status=503, body=sick)
+    down = data(await call(mcp, "waha_get_server_info", {"health": True}))
+    assert down["health"] == {"status": "error", "checks": {"sandbox": "up", "redis": "down: Could not connect"}}
+    # A WAHA without /health (Core before 2026.6 answers 422): ping says it is alive.
+    sandbox.faults.clear()
+    core = {"statusCode": 422, "message": "Available only in WAHA Plus", "error": "Unprocessable Entity"}
+    sandbox.faults.add("HealthController_check", kind="status", status=422, body=core, times=1)
+    alive = data(await call(mcp, "waha_get_server_info", {"health": True}))
+    assert alive["health"]["status"] == "reachable" and "pong" in alive["health"]["note"]
+    assert sandbox.requests[-1].path == "/ping"
+    sandbox.faults.add("HealthController_check", kind="status", status=500, times=1)
+    assert "500" in error(await call(mcp, "waha_get_server_info", {"health": True}))
+
+
+async def test_server_environment_hides_every_credential(mcp: Client, sandbox: Sandbox) -> None:
+    from waha_mcp.sandbox.routes.server import FAKE_API_KEY, FAKE_SECRETS
+
+    result = await call(mcp, "waha_get_server_info", {"environment": True})
+    env = data(result)["environment"]
+    assert sandbox.requests[-1].path == "/api/server/environment"
+    assert env["WAHA_API_KEY"] == "***" and env["WAHA_DEFAULT_ENGINE"] == "NOWEB"
+    assert all(env[name] == "***" for name in FAKE_SECRETS)  # by name: *PASSWORD*, *HMAC*, *SECRET*, *TOKEN*
+    assert env["WAHA_DASHBOARD_USERNAME"] == "admin"  # targeted, not wholesale
+    assert env["WHATSAPP_HOOK_URL"].endswith("k=***")  # the key where no name says so: known once seen
+    shown = text(result) + json.dumps(result.structured_content)
+    assert not [value for value in (FAKE_API_KEY, *FAKE_SECRETS.values()) if value in shown]
+    # Seen once, known from then on: WAHA quoting one later is hidden too.
+    echo = {"message": f"cannot log in with {FAKE_SECRETS['WAHA_DASHBOARD_PASSWORD']}"}
+    sandbox.faults.add("SessionsController_get", kind="status", status=400, body=echo)
+    assert FAKE_SECRETS["WAHA_DASHBOARD_PASSWORD"] not in error(await call(mcp, "waha_get_session"))
+
+
+def _assertion(pending: dict, challenge: str | None = None) -> dict:
+    client = {
+        "type": "webauthn.get",
+        "challenge": challenge or pending["challenge"],
+        "origin": "https://web.whatsapp.com",
+    }
+    encoded = base64.urlsafe_b64encode(json.dumps(client).encode()).decode().rstrip("=")
+    cred = pending["allowCredentials"][0]["id"]
+    response = {"clientDataJSON": encoded, "authenticatorData": "AAAA", "signature": "c2ln"}
+    return {"id": cred, "rawId": cred, "response": response}
+
+
+async def test_passkey_pairing_sign_then_working(mcp: Client, sandbox: Sandbox) -> None:
+    data(await call(mcp, "waha_create_session", {"name": "pk"}))
+    waiting = error(await call(mcp, "waha_get_passkey_challenge", {"session": "pk"}))
+    assert "not waiting for a passkey" in waiting and "waha_get_qr_code" in waiting
+    sandbox.set_status("pk", "PASSKEY_REQUIRED")
+    step = data(await call(mcp, "waha_get_passkey_challenge", {"session": "pk"}))
+    assert step["step"] == "sign" and step["publicKey"]["rpId"] == "web.whatsapp.com"
+    assert step["publicKey"] == sandbox.sessions["pk"].passkey_challenge() and "waha_submit_passkey" in step["next"]
+    wrong = _assertion(step["publicKey"], challenge="c3RhbGU")
+    assert "challenge does not match" in error(
+        await call(mcp, "waha_submit_passkey", {"session": "pk", "assertion": wrong})
+    )
+    sent = data(await call(mcp, "waha_submit_passkey", {"session": "pk", "assertion": _assertion(step["publicKey"])}))
+    assert sent["done"] == "submitted" and "waha_get_session" in sent["next"]
+    assert (
+        sandbox.requests[-1].json["type"] == "public-key" and "userHandle" not in sandbox.requests[-1].json["response"]
+    )
+    assert data(await call(mcp, "waha_get_session", {"session": "pk"}))["status"] == "WORKING"
+
+
+async def test_passkey_confirmation_code_then_confirm(mcp: Client, sandbox: Sandbox) -> None:
+    data(await call(mcp, "waha_create_session", {"name": "pk2"}))
+    sandbox.set_status("pk2", "PASSKEY_CONFIRMATION_REQUIRED")
+    state = data(await call(mcp, "waha_get_session", {"session": "pk2"}))
+    assert "waha_get_passkey_challenge" in state["next"]
+    step = data(await call(mcp, "waha_get_passkey_challenge", {"session": "pk2"}))
+    assert step == {
+        "session": "pk2",
+        "step": "confirm",
+        "code": sandbox.sessions["pk2"].passkey_code(),
+        "next": step["next"],
+    }
+    assert "both" in error(await call(mcp, "waha_submit_passkey", {"session": "pk2"}))
+    done = data(await call(mcp, "waha_submit_passkey", {"session": "pk2", "confirm": True}))
+    assert done["done"] == "confirmed" and sandbox.requests[-1].path == "/api/pk2/auth/passkey/confirm"
+    assert sandbox.sessions["pk2"].status == "WORKING"

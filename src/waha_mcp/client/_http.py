@@ -53,6 +53,8 @@ class Route:
     path_names: frozenset[str]  # placeholders other than {session}
     query_names: frozenset[str]  # query parameters other than `session`
     session_in: str | None  # 'path', 'query', 'body' or None
+    # The body's session may be null (an API key for every session): None is sent as null, not refused.
+    session_nullable: bool
     read: bool  # safe to retry; a garbled answer means nothing was done
     empty_ok: bool  # an empty 2xx body is an answer, not a failure
     send: bool = False  # sends a message: an empty 2xx leaves its result unknown
@@ -82,6 +84,7 @@ def routes() -> dict[str, Route]:
             path_names=frozenset(names),
             query_names=frozenset(query),
             session_in=op.session_location,
+            session_nullable=_nullable_session(op.request_schema),
             read=read,
             empty_ok=empty_ok,
             send=op.method == "POST"
@@ -89,6 +92,10 @@ def routes() -> dict[str, Route]:
             and op.operation_id not in NOT_SENDS,
         )
     return out
+
+
+def _nullable_session(schema: dict[str, Any] | None) -> bool:
+    return bool(((schema or {}).get("properties") or {}).get("session", {}).get("nullable"))
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,12 @@ class Binary:
 
 
 def segment(value: str) -> str:
-    """Percent-encode one path segment: chat ids carry '@', session names are user input."""
-    return quote(str(value), safe="")
+    """Percent-encode one path segment: chat ids carry '@', session names are user input.
+
+    A segment of dots only ('.', '..') is encoded too: left bare, URL normalisation would send another route.
+    """
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text and set(text) == {"."} else text
 
 
 class HTTPCore:
@@ -170,7 +181,7 @@ class HTTPCore:
             unknown = sorted(set(query) - route.query_names)
             raise TypeError(f"{operation_id} has no query parameter {', '.join(unknown)}")
         where = route.session_in
-        if where is not None and not session:
+        if where is not None and not session and not route.session_nullable:
             raise TypeError(f"{operation_id} needs a session")
         if where == "path":
             given = {**given, "session": session}

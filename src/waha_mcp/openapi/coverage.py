@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from waha_mcp.openapi.spec import Spec, load_spec
 
-__all__ = ["CoverageRow", "Report", "TagCoverage", "coverage_report"]
+__all__ = ["EXCLUDED", "CoverageRow", "Report", "TagCoverage", "coverage_report"]
+
+# Operations no tool is meant to reach, with the reason: counted as excluded, not as missing.
+EXCLUDED: dict[str, str] = {
+    "McpController_post": "WAHA's own MCP endpoint: an MCP server for the same API, not an operation to wrap",
+    "ServerDebugController_cpuProfile": "debug profiling of WAHA's node process: large binary dumps for developers",
+    "ServerDebugController_heapsnapshot": "debug profiling of WAHA's node process: a heap dump holding every secret",
+    "ServerDebugController_browserTrace": "debug profiling of a session's browser: a Chrome DevTools trace",
+}
 
 
 @dataclass(frozen=True)
@@ -17,10 +25,15 @@ class CoverageRow:
     path: str
     summary: str
     tools: tuple[str, ...]  # sorted; empty when no tool reaches the operation
+    excluded: str | None = None  # why no tool reaches it on purpose (EXCLUDED), when none does
 
     @property
     def covered(self) -> bool:
         return bool(self.tools)
+
+    @property
+    def missing(self) -> bool:
+        return not self.tools and self.excluded is None
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,10 @@ class TagCoverage:
     @property
     def covered(self) -> int:
         return sum(row.covered for row in self.rows)
+
+    @property
+    def excluded(self) -> int:
+        return sum(row.excluded is not None and not row.covered for row in self.rows)
 
     @property
     def total(self) -> int:
@@ -52,6 +69,10 @@ class Report:
         return sum(tag.covered for tag in self.tags)
 
     @property
+    def excluded(self) -> int:
+        return sum(tag.excluded for tag in self.tags)
+
+    @property
     def total(self) -> int:
         return sum(tag.total for tag in self.tags)
 
@@ -61,10 +82,14 @@ class Report:
 
     @property
     def uncovered(self) -> tuple[CoverageRow, ...]:
-        return tuple(row for row in self.rows if not row.covered)
+        """Operations no tool reaches and none is meant to skip: the missing ones."""
+        return tuple(row for row in self.rows if row.missing)
 
     def summary(self) -> str:
-        return f"{self.covered}/{self.total} non-deprecated operations covered ({self.percent:.1f}%)"
+        out = f"{self.covered}/{self.total} non-deprecated operations covered ({self.percent:.1f}%)"
+        if self.excluded:
+            out += f"; {self.excluded} excluded, {len(self.uncovered)} missing"
+        return out
 
     def markdown(self) -> str:
         lines = ["# WAHA API coverage", "", self.summary(), ""]
@@ -74,7 +99,9 @@ class Report:
             lines += ["", f"## {tag.tag} — {tag.covered}/{tag.total}", ""]
             lines += ["| Method | Path | operationId | Tools |", "|---|---|---|---|"]
             for row in tag.rows:
-                tools = ", ".join(f"`{tool}`" for tool in row.tools) or "—"
+                tools = ", ".join(f"`{tool}`" for tool in row.tools) or (
+                    f"excluded: {row.excluded}" if row.excluded else "—"
+                )
                 lines.append(f"| {row.method} | `{row.path}` | `{row.operation_id}` | {tools} |")
         if self.deprecated_reached:
             lines += ["", "## Deprecated operations still reached", ""]
@@ -89,9 +116,10 @@ class Report:
             lines += ["", f"{tag.tag}  {tag.covered}/{tag.total}"]
             width = max(len(f"{row.method} {row.path}") for row in tag.rows)
             for row in tag.rows:
-                mark = "[x]" if row.covered else "[ ]"
+                mark = "[x]" if row.covered else "[ ]" if row.missing else "[-]"
                 route = f"{row.method} {row.path}".ljust(width)
-                lines.append(f"  {mark} {route}  {', '.join(row.tools) or '-'}")
+                shown = ", ".join(row.tools) or (f"excluded: {row.excluded}" if row.excluded else "-")
+                lines.append(f"  {mark} {route}  {shown}")
         if self.deprecated_reached:
             lines += ["", "deprecated operations still reached:"]
             lines += [f"  {op_id}: {', '.join(tools)}" for op_id, tools in self.deprecated_reached.items()]
@@ -107,12 +135,19 @@ def _tag_order(spec: Spec) -> list[str]:
     return order
 
 
-def coverage_report(tool_operations: Mapping[str, Iterable[str]], spec: Spec | None = None) -> Report:
+def coverage_report(
+    tool_operations: Mapping[str, Iterable[str]], spec: Spec | None = None, excluded: Mapping[str, str] | None = None
+) -> Report:
     """Map tool name -> operationIds it reaches into a per-operation coverage report.
 
-    Raises ValueError when a tool claims an operationId the document does not have.
+    `excluded` (default `EXCLUDED`): operations left out on purpose, with the reason. Raises ValueError
+    when a tool claims an operationId the document does not have.
     """
     spec = spec or load_spec()
+    excluded = EXCLUDED if excluded is None else excluded
+    stray = sorted(set(excluded) - set(spec.by_id))
+    if stray:
+        raise ValueError(f"excluded operationIds not in the WAHA document: {', '.join(stray)}")
     reached: dict[str, set[str]] = {}
     unknown: dict[str, list[str]] = {}
     for tool, op_ids in tool_operations.items():
@@ -134,6 +169,7 @@ def coverage_report(tool_operations: Mapping[str, Iterable[str]], spec: Spec | N
             if tools:
                 deprecated[op.operation_id] = tools
             continue
-        by_tag[op.tag].append(CoverageRow(op.operation_id, op.method, op.path, op.summary, tools))
+        reason = None if tools else excluded.get(op.operation_id)
+        by_tag[op.tag].append(CoverageRow(op.operation_id, op.method, op.path, op.summary, tools, reason))
     tags = tuple(TagCoverage(tag, tuple(rows)) for tag, rows in by_tag.items() if rows)
     return Report(tags=tags, deprecated_reached=deprecated)

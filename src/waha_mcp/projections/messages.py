@@ -130,6 +130,10 @@ class MessageEdited(TypedDict):
     text: str
 
 
+class NewMessageId(TypedDict):
+    messageId: str  # WhatsApp's own id part, not yet any message's
+
+
 class MessageDeleted(TypedDict):
     chatId: str
     messageId: str
@@ -284,3 +288,7 @@ def message_edited(chat_id: str, message_id: str, text: str) -> MessageEdited:
 
 def message_deleted(chat_id: str, message_id: str) -> MessageDeleted:
     return {"chatId": chat_id, "messageId": message_id, "deleted": True}
+
+
+def new_message_id(answer: Any) -> NewMessageId:
+    return {"messageId": str(answer.get("id") or "") if isinstance(answer, dict) else ""}

@@ -71,6 +71,18 @@ class PairingCode(TypedDict):
     next: str
 
 
+class PasskeyStep(TypedDict):
+    step: str  # sign (a WebAuthn challenge) | confirm (compare a code with the phone)
+    publicKey: NotRequired[dict[str, Any]]  # for navigator.credentials.get({publicKey}) on web.whatsapp.com
+    code: NotRequired[str]
+    next: str
+
+
+class PasskeySent(TypedDict):
+    done: str  # submitted | confirmed
+    next: str
+
+
 class Screenshot(TypedDict):
     bytes: int
 
@@ -165,6 +177,31 @@ def qr_code(raw: Any = None, *, with_value: bool = False) -> QrCode:
 def pairing_code(answer: Any) -> PairingCode:
     code = answer.get("code") if isinstance(answer, dict) else None
     return {"code": code, "next": "enter it in WhatsApp > Linked devices > Link with phone number"}
+
+
+def passkey_challenge(challenge: Any) -> PasskeyStep:
+    return {
+        "step": "sign",
+        "publicKey": challenge if isinstance(challenge, dict) else {},
+        "next": "sign it with the passkey on https://web.whatsapp.com (navigator.credentials.get), "
+        "then waha_submit_passkey with the assertion",
+    }
+
+
+def passkey_confirmation(answer: Any) -> PasskeyStep:
+    code = answer.get("code") if isinstance(answer, dict) else None
+    out: PasskeyStep = {"step": "confirm", "next": "if the phone shows this code, waha_submit_passkey confirm=true"}
+    if code:
+        out["code"] = str(code)
+    return out
+
+
+def passkey_sent(confirmed: bool) -> PasskeySent:
+    return {
+        "done": "confirmed" if confirmed else "submitted",
+        "next": "waha_get_session: WORKING when paired; PASSKEY_CONFIRMATION_REQUIRED: "
+        "waha_get_passkey_challenge shows the code to compare",
+    }
 
 
 def screenshot(data: bytes) -> Screenshot:

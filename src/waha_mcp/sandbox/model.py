@@ -47,6 +47,9 @@ class SandboxModel:
     # WHATSAPP_FILES_LIFETIME: downloaded files expire that long after download (None: never).
     files_lifetime: float | None = None
     log: EventLog = field(default_factory=EventLog)
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # API key id → ApiKeyDTO (routes/admin.py)
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)  # app id → App (routes/admin.py)
+    stops: list[dict[str, Any]] = field(default_factory=list)  # POST /api/server/stop requests, {force, time}
 
     @classmethod
     def seeded(cls, seed: int, sessions: int, previous: SandboxModel | None = None) -> SandboxModel:

@@ -1,5 +1,9 @@
 """Sandbox sessions and their lifecycle: STOPPED → STARTING → SCAN_QR_CODE → WORKING, or FAILED.
 
+Pairing by passkey (WAHA 2026.7): PASSKEY_REQUIRED (a WebAuthn challenge to sign) → WORKING, or through
+PASSKEY_CONFIRMATION_REQUIRED (a code to compare with the phone) when WhatsApp asks for it. A test
+forces PASSKEY_REQUIRED with `Sandbox.set_status`.
+
 A started session stays STARTING for the request that started it and moves on at the next request
 (to WORKING when it is already paired, else SCAN_QR_CODE), so clients really see the transition.
 A status forced by a test (`Sandbox.set_status`) is held: it does not move on by itself.
@@ -18,8 +22,10 @@ from .render import render_message
 from .world import Message, World
 
 STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED = "STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"
-STATUSES = (STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED)
-RUNNING = (STARTING, SCAN_QR_CODE, WORKING, FAILED)
+PASSKEY_REQUIRED, PASSKEY_CONFIRMATION_REQUIRED = "PASSKEY_REQUIRED", "PASSKEY_CONFIRMATION_REQUIRED"
+STATUSES = (STOPPED, STARTING, SCAN_QR_CODE, PASSKEY_REQUIRED, PASSKEY_CONFIRMATION_REQUIRED, WORKING, FAILED)
+RUNNING = (STARTING, SCAN_QR_CODE, PASSKEY_REQUIRED, PASSKEY_CONFIRMATION_REQUIRED, WORKING, FAILED)
+PASSKEY_ORIGIN, PASSKEY_RP = "https://web.whatsapp.com", "web.whatsapp.com"
 PUSH_NAME = "Sandbox Bot (not WhatsApp)"
 # WAHA (WEBJS) rejects other characters; we apply the rule to every engine.
 SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,54}$")
@@ -61,6 +67,26 @@ class SandboxSession:
 
         ref = base64.b64encode(self.digest(f"ref{self.qr_count}")[:18]).decode()
         return f"2@{ref},waha-mcp-sandbox-not-WhatsApp,{self.name[:12]}"
+
+    def passkey_challenge(self) -> dict[str, Any]:
+        """`PasskeyChallenge`: the WebAuthn request options WhatsApp sends for this pairing attempt."""
+        import base64
+
+        def b64url(raw: bytes) -> str:
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        credential = {"id": b64url(self.digest("credential")[:16]), "type": "public-key"}
+        return {
+            "challenge": b64url(self.digest(f"passkey{self.qr_count}")),
+            "timeout": 60000,
+            "rpId": PASSKEY_RP,
+            "allowCredentials": [credential | {"transports": ["internal", "hybrid"]}],
+            "userVerification": "required",
+        }
+
+    def passkey_code(self) -> str:
+        """The confirmation code WhatsApp shows on the phone (PASSKEY_CONFIRMATION_REQUIRED)."""
+        return f"{int.from_bytes(self.digest(f'confirm{self.qr_count}')[:4], 'big') % 10000:04d}"
 
     # --- events -----------------------------------------------------------------------------------
     def announce(self, event: str, subject: Any) -> None:

@@ -1,6 +1,7 @@
 """Tool modules, one per toolset; importing this package registers every tool."""
 
 from waha_mcp.tools import (
+    admin,  # noqa: F401
     channels,  # noqa: F401
     chats,  # noqa: F401
     contacts,  # noqa: F401

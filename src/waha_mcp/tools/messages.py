@@ -674,3 +674,14 @@ async def mark_seen(
             participant = senders.pop()
     await _send(w, "ChattingController_sendSeen", chatId, messageIds=given or None, participant=participant)
     return view.seen(chatId, given)
+
+
+@tool(
+    "waha_get_new_message_id",
+    "messages",
+    "A fresh message id from WhatsApp, for a message not yet sent.",
+    effect=Effect.READ,
+    operations=("ChattingController_getNewMessageId",),
+)
+async def get_new_message_id(w: Invocation, session: Session = None) -> view.NewMessageId:
+    return view.new_message_id(await w.call("ChattingController_getNewMessageId"))

@@ -51,6 +51,7 @@ class Invocation:
     session: str | None = None  # the account that acts, once resolved
     read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
     operations: list[str] = field(default_factory=list)  # WAHA operations sent so far, in order
+    revealed: set[str] = field(default_factory=set)  # secrets this one result may show (see `reveal`)
 
     @property
     def client(self) -> WAHAClient:
@@ -77,6 +78,18 @@ class Invocation:
         path = {**(path or {}), **values}
         return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body, accept=accept)
 
+    def reveal(self, value: str) -> None:
+        """A secret WAHA just made (a new API key): shown in this result only, hidden everywhere after.
+
+        It is known as a secret at once, so logs written during this call hide it too.
+        """
+        self.app.secrets.add([value])
+        self.revealed.add(value)
+
+    def hide(self, values: list[str]) -> None:
+        """Secrets WAHA showed us (keys in a list, its own environment): hidden from now on."""
+        self.app.secrets.add(values)
+
     async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.context is not None:
             await self.context.report_progress(done, total, message)
@@ -101,7 +114,7 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
     """WAHA or a proxy may quote a credential back (in an error, an echoed config): it is not passed on."""
     inv.app.secrets.add(secrets_in(inv.arguments))  # before the call: its own answer may echo them
     out = await nxt(inv)
-    redactor = inv.app.secrets.redactor()
+    redactor = inv.app.secrets.redactor(keep=inv.revealed)
     if not redactor:
         return out
     content = [

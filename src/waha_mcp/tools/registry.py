@@ -74,8 +74,8 @@ Pacing = Literal["send", "group"] | None
 
 # Toolset name → (one-line description, on by default), in the order tools are listed.
 TOOLSETS: dict[str, tuple[str, bool]] = {
-    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, screenshot", True),
-    "server": ("WAHA server version and status", True),
+    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, passkey, screenshot", True),
+    "server": ("WAHA server version, status, health and settings", True),
     "messages": ("Send text, media, locations, contacts, polls; react, star, mark seen", True),
     "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
     "presence": ("Online/typing presence: set, get, subscribe", True),
@@ -86,6 +86,7 @@ TOOLSETS: dict[str, tuple[str, bool]] = {
     "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),
     "contacts": ("Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone", False),
     "status": ("Your status (stories): post text, image, voice, video; delete", False),
+    "admin": ("WAHA administration: API keys, apps, stopping the server", False),
 }
 
 

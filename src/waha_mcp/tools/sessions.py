@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import Binary, WAHAError
+from waha_mcp.client import Binary, EndpointMissing, WAHAError
 from waha_mcp.errors import NEXT_STEP, ToolInputError
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools._common import Phone, Rich, Session, image_result
@@ -245,6 +245,63 @@ async def request_pairing_code(
     return view.pairing_code(await w.call("AuthController_requestCode", body=body))
 
 
+class AssertionResponse(_Model):
+    clientDataJSON: str
+    authenticatorData: str
+    signature: str
+    userHandle: str | None = None
+
+
+class PasskeyAssertion(_Model):
+    """What navigator.credentials.get(...).toJSON() returns (base64url strings)."""
+
+    id: str
+    rawId: str
+    type: Literal["public-key"] = "public-key"
+    response: AssertionResponse
+
+
+@tool(
+    "waha_get_passkey_challenge",
+    "sessions",
+    "Passkey pairing: the challenge to sign, or the code to compare.",
+    effect=Effect.READ,
+    operations=(
+        "SessionsController_get",
+        "AuthController_getPasskeyChallenge",
+        "AuthController_getPasskeyConfirmation",
+    ),
+)
+async def get_passkey_challenge(w: Invocation, session: Session = None) -> view.PasskeyStep:
+    status = str((await w.call("SessionsController_get")).get("status"))
+    if status == "PASSKEY_REQUIRED":
+        return view.passkey_challenge(await w.call("AuthController_getPasskeyChallenge"))
+    if status == "PASSKEY_CONFIRMATION_REQUIRED":
+        return view.passkey_confirmation(await w.call("AuthController_getPasskeyConfirmation"))
+    step = NEXT_STEP.get(status, "check it with waha_get_session")
+    raise ToolInputError(f"session '{session}' is {status}, not waiting for a passkey: {step}")
+
+
+@tool(
+    "waha_submit_passkey",
+    "sessions",
+    "Passkey pairing: send the signed assertion, or confirm=true once codes match.",
+    effect=Effect.LOCAL,
+    operations=("AuthController_submitPasskey", "AuthController_confirmPasskey"),
+)
+async def submit_passkey(
+    w: Invocation, session: Session = None, assertion: PasskeyAssertion | None = None, confirm: bool = False
+) -> view.PasskeySent:
+    if (assertion is None) == (not confirm):
+        raise ToolInputError("give assertion (the signed challenge) or confirm=true, not both")
+    if confirm:
+        await w.call("AuthController_confirmPasskey")
+    else:
+        assert assertion is not None
+        await w.call("AuthController_submitPasskey", body=assertion.model_dump(exclude_none=True))
+    return view.passkey_sent(confirm)
+
+
 @tool(
     "waha_get_screenshot",
     "sessions",
@@ -263,16 +320,46 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
 @tool(
     "waha_get_server_info",
     "server",
-    "WAHA version, engine, tier, uptime.",
+    "WAHA version, engine, tier, uptime; health and settings on request.",
     effect=Effect.READ,
     scope="server",
-    operations=("ServerController_get", "ServerController_status", "SessionsController_get"),
+    operations=(
+        "ServerController_get",
+        "ServerController_status",
+        "SessionsController_get",
+        "HealthController_check",
+        "PingController_ping",
+        "ServerController_environment",
+    ),
 )
-async def get_server_info(w: Invocation, session: Session = None) -> view.ServerInfo:
+async def get_server_info(
+    w: Invocation,
+    session: Session = None,
+    health: Annotated[bool, Field(description="Run WAHA's health checks.")] = False,
+    environment: Annotated[bool, Field(description="WAHA's settings, secrets hidden.")] = False,
+) -> view.ServerInfo:
     version = await w.call("ServerController_get")
     try:
         status = await w.call("ServerController_status")
     except WAHAError:
         status = None  # older or restricted servers lack /api/server/status; version alone still answers
     info = view.session(await w.call("SessionsController_get")) if session else None
-    return view.server_info(version, status, info)
+    checked = await _health(w) if health else None
+    settings = None
+    if environment:
+        # WAHA shows its own API key (and every other credential) in clear here.
+        settings, hidden = view.environment(await w.call("ServerController_environment"), w.app.secrets.known)
+        w.hide(hidden)
+    return view.server_info(version, status, info, checked, settings)
+
+
+async def _health(w: Invocation) -> view.Health:
+    try:
+        return view.health(await w.call("HealthController_check"))
+    except WAHAError as exc:
+        if exc.status == 503 and isinstance(exc.body, dict):
+            return view.health(exc.body)  # unhealthy: the answer says which check failed
+        if not (isinstance(exc, EndpointMissing) or exc.status in (404, 422)):
+            raise
+    # No /health on this WAHA (a Plus feature before 2026.6, 422 on Core): ping says it is alive.
+    return view.reachable(await w.call("PingController_ping"))

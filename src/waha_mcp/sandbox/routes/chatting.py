@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from .. import errors
 from ..registry import Ctx, route
 from ..world import is_group
 from ._common import normalize_chat_id, world_of
+
+
+@route("ChattingController_getNewMessageId")
+async def new_message_id(ctx: Ctx) -> dict[str, str]:
+    """A fresh id in the shape WhatsApp Web gives its own messages; nothing is reserved."""
+    world_of(await ctx.working_session())
+    return {"id": "3EB0" + secrets.token_hex(9).upper()}
 
 
 @route("ChattingController_sendText")

@@ -1,14 +1,25 @@
-"""📱 Pairing: QR code, pairing code, screenshot."""
+"""📱 Pairing: QR code, pairing code, passkey, screenshot.
+
+Passkey pairing: in PASSKEY_REQUIRED the challenge is a `PasskeyChallenge`; the submitted assertion must
+be for that challenge (clientDataJSON of type `webauthn.get`, origin web.whatsapp.com, an allowed
+credential) or WhatsApp refuses it (a 422 here); a good one pairs the session. In
+PASSKEY_CONFIRMATION_REQUIRED the code is read and the pairing confirmed. Submit and confirm answer an
+empty 201. Outside those statuses WAHA answers its status mismatch.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 from starlette.responses import Response
 
+from .. import errors
 from ..images import SCREENSHOT_JPEG, base64_file, qr_code_png
 from ..registry import Ctx, route
-from ..state import SCAN_QR_CODE
+from ..state import PASSKEY_CONFIRMATION_REQUIRED, PASSKEY_ORIGIN, PASSKEY_REQUIRED, SCAN_QR_CODE
 
 
 def _wants_json(ctx: Ctx) -> bool:
@@ -37,6 +48,47 @@ async def request_code(ctx: Ctx) -> dict[str, str]:
     code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
     session.pairing_phone, session.pairing_code = phone or None, f"{code[:4]}-{code[4:]}"
     return {"code": session.pairing_code}
+
+
+@route("AuthController_getPasskeyChallenge")
+async def passkey_challenge(ctx: Ctx) -> dict[str, Any]:
+    return (await ctx.running_session((PASSKEY_REQUIRED,))).passkey_challenge()
+
+
+def _client_data(value: Any) -> dict[str, Any]:
+    try:
+        text = base64.urlsafe_b64decode(str(value) + "=" * (-len(str(value)) % 4))
+        data = json.loads(text)
+    except (binascii.Error, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        raise errors.nest(422, "Passkey assertion rejected: clientDataJSON is not base64url JSON")
+    return data
+
+
+@route("AuthController_submitPasskey")
+async def submit_passkey(ctx: Ctx) -> None:
+    session = await ctx.running_session((PASSKEY_REQUIRED,))
+    pending = session.passkey_challenge()
+    client = _client_data(ctx.body["response"]["clientDataJSON"])
+    allowed = {cred["id"] for cred in pending["allowCredentials"]}
+    if client.get("type") != "webauthn.get" or client.get("origin") != PASSKEY_ORIGIN:
+        raise errors.nest(422, f"Passkey assertion rejected: not a webauthn.get from {PASSKEY_ORIGIN}")
+    if client.get("challenge") != pending["challenge"]:
+        raise errors.nest(422, "Passkey assertion rejected: the challenge does not match the pending one")
+    if ctx.body["id"] not in allowed or ctx.body["type"] != "public-key":
+        raise errors.nest(422, "Passkey assertion rejected: unknown credential")
+    session.pair()
+
+
+@route("AuthController_getPasskeyConfirmation")
+async def passkey_confirmation(ctx: Ctx) -> dict[str, str]:
+    return {"code": (await ctx.running_session((PASSKEY_CONFIRMATION_REQUIRED,))).passkey_code()}
+
+
+@route("AuthController_confirmPasskey")
+async def confirm_passkey(ctx: Ctx) -> None:
+    (await ctx.running_session((PASSKEY_CONFIRMATION_REQUIRED,))).pair()
 
 
 @route("ScreenshotController_screenshot")

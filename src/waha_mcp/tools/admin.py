@@ -1,0 +1,239 @@
+"""Toolset `admin`: WAHA's own administration: API keys, apps, stopping the server.
+
+Off by default; every write is `Effect.ADMIN` (confirmation and audit once those guards exist). A key
+value WAHA returns is shown once, in the result of the call that made it, and hidden from every later
+output and log line (`Invocation.reveal`); the list never shows key values.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from waha_mcp import projections as view
+from waha_mcp.client import BadResponse
+from waha_mcp.errors import ToolInputError
+from waha_mcp.tools._common import Session
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
+
+# WAHA's ids (key_id_..., app_...): no slash, and not a dot segment a URL would resolve away.
+KeyId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$")]
+AppId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$")]
+AppKind = Literal["chatwoot", "calls", "mcp"]
+
+
+class Rights(BaseModel):
+    """What a session key may do (WAHA's SessionActions); unset means no."""
+
+    model_config = ConfigDict(extra="forbid")
+    read: bool | None = None
+    send: bool | None = None
+    control: bool | None = Field(default=None, description="start, stop, pair")
+    setting: bool | None = None
+    app: bool | None = None
+    delete: bool | None = None
+
+
+def _rights(rights: Rights | None) -> dict[str, bool] | None:
+    return None if rights is None else {k: v for k, v in rights.model_dump().items() if v is not None}
+
+
+@tool(
+    "waha_list_api_keys",
+    "admin",
+    "API keys: id, session, rights (never the key).",
+    effect=Effect.READ,
+    scope="server",
+    operations=("ApiKeysController_list",),
+)
+async def list_api_keys(w: Invocation, session: Session = None) -> view.ApiKeyList:
+    answer = await w.call("ApiKeysController_list")
+    w.hide(view.key_values(answer))  # WAHA lists the values: none may reach any output
+    return view.api_key_list(answer, session)
+
+
+@tool(
+    "waha_create_api_key",
+    "admin",
+    "Create an API key (admin, or for one session); its value is shown once.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=("ApiKeysController_create", "ApiKeysController_media", "ApiKeysController_control"),
+)
+async def create_api_key(
+    w: Invocation,
+    session: Session = None,
+    admin: bool = False,
+    rights: Rights | None = None,
+    only: Annotated[
+        Literal["media", "control"] | None,
+        Field(description="A key that only downloads media, or only starts/stops/pairs (one per session)."),
+    ] = None,
+) -> view.ApiKeyCreated:
+    if admin and (session or rights or only):
+        raise ToolInputError("an admin key works for every session with every right: give no session, rights, only")
+    if not admin and not session:
+        raise ToolInputError("give session (the key works for it alone), or admin=true")
+    if only is not None:
+        if rights is not None:
+            raise ToolInputError(f"only={only} fixes the rights: give no rights")
+        operation = "ApiKeysController_media" if only == "media" else "ApiKeysController_control"
+        answer = await w.call(operation)
+    else:
+        operation = "ApiKeysController_create"
+        body = {"isAdmin": admin, "isActive": True} | ({"actions": _rights(rights)} if rights else {})
+        answer = await w.call(operation, body=body)
+    values = view.key_values(answer)
+    if not values:
+        path = {"ApiKeysController_create": "/api/keys"}.get(operation, f"/api/keys/{only}")
+        raise BadResponse(
+            "no key in WAHA's answer",
+            problem="no key (waha_list_api_keys shows whether one was made)",
+            accepted=True,
+            status=201,
+            method="POST",
+            path=path,
+            session=w.session,
+        )
+    for value in values:
+        w.reveal(value)
+    return view.api_key_created(answer)
+
+
+@tool(
+    "waha_update_api_key",
+    "admin",
+    "Turn a key off or on, or change its session or rights.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=("ApiKeysController_list", "ApiKeysController_update"),
+)
+async def update_api_key(
+    w: Invocation,
+    keyId: KeyId,
+    session: Session = None,
+    active: bool | None = None,
+    admin: bool | None = None,
+    rights: Rights | None = None,
+) -> view.ApiKey:
+    if session is None and active is None and admin is None and rights is None:
+        raise ToolInputError("give what changes: active, admin, session or rights")
+    keys = await w.call("ApiKeysController_list")
+    w.hide(view.key_values(keys))
+    current = next((k for k in keys or [] if isinstance(k, dict) and k.get("id") == keyId), None)
+    if current is None:
+        raise ToolInputError(f"no API key {keyId} (waha_list_api_keys lists them)")
+    # WAHA's PUT replaces the key's settings: what is not given stays as it was.
+    is_admin = bool(current.get("isAdmin")) if admin is None else admin
+    owner = None if is_admin else session or current.get("session")
+    if is_admin and session:
+        raise ToolInputError("an admin key works for every session: give no session")
+    if not is_admin and not owner:
+        raise ToolInputError("a key that is not an admin key needs a session")
+    body = {
+        "isAdmin": is_admin,
+        "isActive": bool(current.get("isActive", True)) if active is None else active,
+        "actions": None if is_admin else _rights(rights) if rights is not None else current.get("actions"),
+    }
+    answer = await w.client.call("ApiKeysController_update", owner, path={"id": keyId}, body=body)
+    w.hide(view.key_values(answer))
+    return view.api_key(answer if isinstance(answer, dict) else body | {"id": keyId, "session": owner})
+
+
+@tool(
+    "waha_delete_api_key",
+    "admin",
+    "Delete an API key; whatever uses it is locked out.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=("ApiKeysController_delete",),
+)
+async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -> view.ApiKeyDeleted:
+    await w.call("ApiKeysController_delete", id=keyId)
+    return view.api_key_deleted(keyId)
+
+
+@tool(
+    "waha_get_apps",
+    "admin",
+    "A session's apps (chatwoot, calls, mcp), or one by appId.",
+    effect=Effect.READ,
+    operations=("AppsController_list", "AppsController_get"),
+)
+async def get_apps(w: Invocation, session: Session = None, appId: AppId | None = None) -> view.AppList:
+    if appId is not None:
+        answer: Any = [await w.call("AppsController_get", id=appId)]
+    else:
+        answer = await w.call("AppsController_list")
+    found, hidden = view.app_list(answer)
+    w.hide(hidden)
+    return found
+
+
+@tool(
+    "waha_set_app",
+    "admin",
+    "Add an app to a session, or change one (appId): its config merges.",
+    effect=Effect.ADMIN,
+    operations=("AppsController_create", "AppsController_get", "AppsController_update"),
+)
+async def set_app(
+    w: Invocation,
+    session: Session = None,
+    appId: AppId | None = None,
+    app: AppKind | None = None,
+    config: Annotated[dict[str, Any] | None, Field(description="WAHA's config of that app")] = None,
+    enabled: bool | None = None,
+) -> view.AppInfo:
+    if appId is None:
+        if app is None or config is None:
+            raise ToolInputError("a new app needs app and config (or give appId to change one)")
+        body: dict[str, Any] = {"id": f"app_{secrets.token_hex(8)}", "app": app, "config": config}
+        body["enabled"] = True if enabled is None else enabled
+        answer = await w.call("AppsController_create", body=body)
+    else:
+        current = await w.call("AppsController_get", id=appId)
+        current = current if isinstance(current, dict) else {}
+        if current.get("session") and current["session"] != w.session:
+            raise ToolInputError(f"app {appId} belongs to session {current['session']}: pass that session")
+        if app is not None and app != current.get("app"):
+            raise ToolInputError(f"app {appId} is a {current.get('app')} app: delete it and add a {app} app")
+        body = {
+            "id": appId,
+            "app": current.get("app"),
+            "config": {**(current.get("config") or {}), **(config or {})},
+            "enabled": current.get("enabled", True) if enabled is None else enabled,
+        }
+        answer = await w.call("AppsController_update", id=appId, body=body)
+    info, hidden = view.app_info(answer or body | {"session": w.session})
+    w.hide(hidden)
+    return info
+
+
+@tool(
+    "waha_delete_app",
+    "admin",
+    "Remove an app.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=("AppsController_delete",),
+)
+async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> view.AppDeleted:
+    await w.call("AppsController_delete", id=appId)
+    return view.app_deleted(appId)
+
+
+@tool(
+    "waha_stop_server",
+    "admin",
+    "Stop WAHA (every session); Docker may restart it.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=("ServerController_stop",),
+)
+async def stop_server(w: Invocation, session: Session = None, force: bool = False) -> view.ServerStopped:
+    answer = await w.call("ServerController_stop", body={"force": force})
+    return view.server_stopped(answer, force)
