@@ -82,7 +82,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("target", TARGETS, ids=str)
 async def test_waha_down_is_a_clear_error(target: Target) -> None:
     port = _closed_port()
-    settings = load_settings(WAHA_BASE_URL=f"http://127.0.0.1:{port}", WAHA_SESSION="default")
+    settings = load_settings(WAHA_BASE_URL=f"http://127.0.0.1:{port}", WAHA_SESSION="default", WAHA_TOOLSETS="all")
     server = build_server(settings)  # no transport: a real socket to a closed port
     async with Client(server) as client:
         message = error(await call(client, target.tool, target.arguments))
@@ -127,7 +127,9 @@ async def test_rate_limited(mcp: Client, sandbox: Sandbox, target: Target) -> No
 
 @pytest.mark.parametrize("target", TARGETS, ids=str)
 async def test_slow_beyond_the_timeout(sandbox: Sandbox, contract: Any, target: Target) -> None:
-    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TIMEOUT=1)
+    settings = load_settings(
+        WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TIMEOUT=1, WAHA_TOOLSETS="all"
+    )
     server = build_server(settings, transport=sandbox_transport(sandbox))
     sandbox.faults.add(target.operation, kind="latency", delay=3)
     async with Client(server) as client:

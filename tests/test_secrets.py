@@ -84,9 +84,8 @@ def keyed(contract: ContractRecorder) -> Sandbox:
 
 
 def _server(sandbox: Sandbox | None, key: str = API_KEY, base_url: str = "http://sandbox", **extra: Any) -> Any:
-    settings = load_settings(
-        WAHA_BASE_URL=base_url, WAHA_SESSION="default", WAHA_API_KEY=key, WAHA_MCP_LOG_LEVEL="DEBUG", **extra
-    )
+    env = {"WAHA_BASE_URL": base_url, "WAHA_SESSION": "default", "WAHA_API_KEY": key, "WAHA_TOOLSETS": "all"}
+    settings = load_settings(**(env | {"WAHA_MCP_LOG_LEVEL": "DEBUG"} | extra))
     return build_server(settings, transport=sandbox_transport(sandbox) if sandbox else None)
 
 
@@ -199,6 +198,7 @@ def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox) -> None:
             "WAHA_SESSION": "default",
             "WAHA_API_KEY": API_KEY,
             "WAHA_MCP_LOG_LEVEL": "DEBUG",
+            "WAHA_TOOLSETS": "all",
         }
         proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdin is not None and proc.stdout is not None

@@ -40,7 +40,7 @@ def received(sandbox: Sandbox, mimetype: str, size: int, filename: str | None = 
 
 def server_with(sandbox: Sandbox, **env: Any) -> WahaMCP:
     """A server with extra settings (files dir, a smaller size cap) over the same sandbox."""
-    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", **env)
+    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all", **env)
     return build_server(settings, transport=sandbox_transport(sandbox))
 
 

@@ -43,6 +43,7 @@ def settings(files_dir: Path) -> Settings:
     return load_settings(
         WAHA_BASE_URL="http://sandbox",
         WAHA_SESSION="default",
+        WAHA_TOOLSETS="all",
         WAHA_MCP_FILES_DIR=str(files_dir),
         WAHA_MCP_MAX_MEDIA_BYTES=4096,
     )
@@ -276,7 +277,9 @@ async def test_bad_media_is_refused_before_any_request(
 async def test_local_files_are_refused_when_no_directory_is_configured(
     sandbox: Sandbox, transport: httpx2.AsyncBaseTransport, files_dir: Path
 ) -> None:
-    server = build_server(load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default"), transport=transport)
+    server = build_server(
+        load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all"), transport=transport
+    )
     async with Client(server) as client:
         message = error(
             await call(client, "waha_send_media", {"chatId": "12025550100", "file": str(files_dir / "pic.png")})

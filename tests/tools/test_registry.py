@@ -152,3 +152,14 @@ def test_paging_bounds_are_in_the_schema() -> None:
     props = chats.input_schema["properties"]
     assert (props["limit"]["minimum"], props["limit"]["maximum"]) == (1, 100)
     assert props["offset"]["minimum"] == 0
+
+
+def test_the_default_set_is_small_and_covers_the_common_case() -> None:
+    chosen = select_tools()
+    assert len(chosen) <= 25
+    assert {spec.toolset for spec in chosen} >= {"sessions", "chats", "messages", "contacts", "groups"}
+    # Groups and contacts are there to read; admin never is.
+    assert all(spec.read_only for spec in chosen if spec.toolset in ("groups", "contacts"))
+    assert not [spec for spec in chosen if spec.toolset == "admin"]
+    # Everything else is one setting away.
+    assert len(select_tools(toolsets=["all"])) == len(all_tools()) > len(chosen)

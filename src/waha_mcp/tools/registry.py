@@ -72,22 +72,51 @@ POLICY: dict[Effect, Policy] = {
 Scope = Literal["session", "server"]
 Pacing = Literal["send", "group"] | None
 
-# Toolset name → (one-line description, on by default), in the order tools are listed.
-TOOLSETS: dict[str, tuple[str, bool]] = {
-    "sessions": ("Sessions and pairing: list, create, start/stop, QR code, pairing code, passkey, screenshot", True),
-    "server": ("WAHA server version, status, health and settings", True),
-    "messages": ("Send text, media, locations, contacts, polls; react, star, mark seen", True),
-    "chats": ("Chats overview, messages, read/unread, archive, pin, edit, delete", True),
-    "presence": ("Online/typing presence: set, get, subscribe", True),
-    "groups": ("Groups: list, create, join/leave, info, picture, settings, invite link, members", False),
-    "channels": ("Channels: yours and followed, create/delete, preview posts, follow, mute, search", False),
-    "media": ("Download received media, convert voice/video, reject calls", True),
-    "profile": ("Your own profile: name, about text, picture", False),
-    "labels": ("WhatsApp Business labels: list, create, update, delete, put on chats", False),
-    "contacts": ("Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone", False),
-    "status": ("Your status (stories): post text, image, voice, video; delete", False),
-    "admin": ("WAHA administration: API keys, apps, stopping the server", False),
+# Toolset name → one-line description, in the order tools are listed.
+TOOLSETS: dict[str, str] = {
+    "sessions": "Sessions and pairing: list, create, start/stop, QR code, pairing code, passkey, screenshot",
+    "server": "WAHA server version, status, health and settings",
+    "messages": "Send text, media, locations, contacts, polls; react, star, mark seen",
+    "chats": "Chats overview, messages, read/unread, archive, pin, edit, delete",
+    "presence": "Online/typing presence: set, get, subscribe",
+    "groups": "Groups: list, create, join/leave, info, picture, settings, invite link, members",
+    "channels": "Channels: yours and followed, create/delete, preview posts, follow, mute, search",
+    "media": "Download received media, convert voice/video, reject calls",
+    "profile": "Your own profile: name, about text, picture",
+    "labels": "WhatsApp Business labels: list, create, update, delete, put on chats",
+    "contacts": "Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone",
+    "status": "Your status (stories): post text, image, voice, video; delete",
+    "admin": "WAHA administration: API keys, apps, stopping the server",
 }
+
+# The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
+# chats, contacts, groups to read), small because every tool schema is paid on every turn. A toolset by name,
+# or `all`, brings the rest.
+DEFAULT_TOOLS: frozenset[str] = frozenset(
+    {
+        "waha_list_sessions",
+        "waha_get_session",
+        "waha_start_session",
+        "waha_get_qr_code",
+        "waha_request_pairing_code",
+        "waha_get_server_info",
+        "waha_get_chats",
+        "waha_get_messages",
+        "waha_get_message",
+        "waha_mark_chat_read",
+        "waha_send_message",
+        "waha_send_media",
+        "waha_send_audio",
+        "waha_react_to_message",
+        "waha_download_media",
+        "waha_get_contacts",
+        "waha_get_contact",
+        "waha_check_number",
+        "waha_get_groups",
+        "waha_get_group",
+        "waha_get_group_participants",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -206,10 +235,6 @@ def all_tools() -> list[ToolSpec]:
     return sorted(REGISTRY.values(), key=lambda spec: order.index(spec.toolset))
 
 
-def default_toolsets() -> list[str]:
-    return [name for name, (_, on) in TOOLSETS.items() if on]
-
-
 def select_tools(
     toolsets: Iterable[str] | None = None, tools: Iterable[str] | None = None, read_only: bool = False
 ) -> list[ToolSpec]:
@@ -235,8 +260,7 @@ def select_tools(
         # WAHA_TOOLS adds single tools to the chosen toolsets, or alone is the whole list.
         chosen = (chosen or set()) | set(tools)
     if chosen is None:
-        defaults = set(default_toolsets())
-        chosen = {spec.name for spec in specs if spec.toolset in defaults}
+        chosen = set(DEFAULT_TOOLS)
     specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
         # Read-only overrides everything: no write tool is ever exposed.
