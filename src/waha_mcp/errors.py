@@ -14,6 +14,7 @@ from waha_mcp.client.errors import (
     EndpointMissing,
     NotFound,
     RateLimited,
+    ReachoutLimited,
     Redirected,
     SessionNotReady,
     TierLimit,
@@ -101,6 +102,8 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
             f"{tag} is a personal WhatsApp account: {where} needs a WhatsApp Business account "
             f"(WhatsApp refused: {error.message})"
         )
+    if isinstance(error, ReachoutLimited):
+        return line(await _reachout_limited(client, error))
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
     if isinstance(error, EndpointMissing):
@@ -119,6 +122,25 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     if session and _is_about_session(error, session):
         return line(await _session_state(client, session, error))
     return line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
+
+
+async def _reachout_limited(client: WAHAClient, error: WAHAError) -> str:
+    """WhatsApp's reach-out timelock: until when, where the session reports it (WAHA 2026.7.2+)."""
+    from waha_mcp.projections.sessions import reachout_timelock
+
+    session = error.session
+    until = None
+    if session:
+        try:
+            until = (reachout_timelock(await client.call("SessionsController_get", session)) or {}).get("untilTime")
+        except WAHAError:
+            pass  # the refusal itself is what matters; the end time is a nicety
+    who = f"session '{session}'" if session else "this account"
+    when = f"until {until}" if until else "for now (WhatsApp did not say until when)"
+    return (
+        f"{who} may not message new contacts {when} (WhatsApp reach-out limit, error 463); "
+        f"existing chats still work. WAHA: {error.message}"
+    )
 
 
 def _is_about_session(error: WAHAError, session: str) -> bool:

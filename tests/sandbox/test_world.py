@@ -9,7 +9,7 @@ import httpx2
 
 from waha_mcp.sandbox import Sandbox
 
-MSG_ID = re.compile(r"^(true|false)_[^_]+@(c\.us|g\.us)_[0-9A-F]{20}(_\d+@(c\.us|lid))?$")
+MSG_ID = re.compile(r"^(true|false)_[^_]+@(c\.us|g\.us|lid)_[0-9A-F]{20}(_\d+@(c\.us|lid))?$")
 
 
 async def chats(client: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -20,7 +20,12 @@ async def chats(client: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any
 
 async def test_seed_is_deterministic_and_realistic(client: httpx2.AsyncClient) -> None:
     first = await chats(client)
-    assert len(first) == 6 and sum(c["isGroup"] for c in first) == 2
+    assert len(first) == 7 and sum(c["isGroup"] for c in first) == 2
+    # One direct chat is keyed by the person's LID and has no name (WhatsApp hides the number).
+    [lid_chat] = [c for c in first if c["id"].endswith("@lid")]
+    assert lid_chat["name"] is None
+    pn = (await client.get(f"/api/default/lids/{lid_chat['id']}")).json()["pn"]
+    assert pn.endswith("@c.us")
 
     def message_ids(sandbox: Sandbox) -> list[str]:
         world = sandbox.sessions["default"].world

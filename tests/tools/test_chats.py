@@ -27,6 +27,11 @@ def first(sandbox: Sandbox, kind: str, **where: Any) -> Chat:
     raise AssertionError(f"no {kind} chat with {where}")
 
 
+def own_requests(sandbox: Sandbox) -> list[Any]:
+    """What WAHA received, without the lookups of who `@lid` chats are (contacts, LIDs)."""
+    return [r for r in sandbox.requests if "/lids/" not in r.path and r.path != "/api/contacts/all"]
+
+
 async def chats_by_id(mcp: Client, **args: Any) -> dict[str, dict[str, Any]]:
     out = data(await call(mcp, "waha_get_chats", {"limit": 100, **args}))
     return {c["id"]: c for c in out["chats"]}
@@ -46,7 +51,7 @@ async def test_chats_are_compact_and_newest_first_with_a_paging_hint(mcp: Client
     assert chat["id"] == newest.id and chat["name"] == newest.name
     last = data(await call(mcp, "waha_get_chats", {"limit": 3, "offset": total - 2}))
     assert len(last["chats"]) == 2 and last["nextOffset"] is None
-    request = sandbox.requests[-1]
+    request = own_requests(sandbox)[-1]
     assert request.path == "/api/default/chats/overview" and request.query["offset"] == [str(total - 2)]
 
 
@@ -61,7 +66,8 @@ async def test_sort_by_name_uses_the_plain_chat_list(mcp: Client, sandbox: Sandb
     out = data(await call(mcp, "waha_get_chats", {"sort": "name", "limit": 100}))
     names = [c["name"] for c in out["chats"]]
     assert names == sorted(names)
-    assert sandbox.requests[-1].path == "/api/default/chats" and sandbox.requests[-1].query["sortBy"] == ["name"]
+    request = own_requests(sandbox)[-1]
+    assert request.path == "/api/default/chats" and request.query["sortBy"] == ["name"]
 
 
 async def test_chats_by_ids_use_get_then_post_for_many(mcp: Client, sandbox: Sandbox) -> None:
@@ -99,7 +105,7 @@ async def test_mark_unread_and_archive_show_in_the_list(mcp: Client, sandbox: Sa
     assert (await chats_by_id(mcp))[chat.id]["archived"] is True
     data(await call(mcp, "waha_archive_chat", {"chatId": chat.id, "archived": False}))
     assert "archived" not in (await chats_by_id(mcp))[chat.id]
-    assert sandbox.requests[-2].path.endswith("/unarchive")
+    assert own_requests(sandbox)[-2].path.endswith("/unarchive")
 
 
 async def test_group_messages_name_their_senders_without_raw_data(mcp: Client, sandbox: Sandbox) -> None:
@@ -189,7 +195,7 @@ async def test_delete_message_chat_and_clear(mcp: Client, sandbox: Sandbox) -> N
     assert data(await call(mcp, "waha_get_messages", {"chatId": group.id}))["messages"] == []
     data(await call(mcp, "waha_delete_chat", {"chatId": person.id, "session": "default"}))
     assert person.id not in await chats_by_id(mcp)
-    assert sandbox.requests[-2].method == "DELETE"
+    assert own_requests(sandbox)[-2].method == "DELETE"
     assert "not found" in error(await call(mcp, "waha_delete_chat", {"chatId": person.id, "session": "default"}))
 
 
@@ -252,3 +258,56 @@ async def test_chat_picture_served_by_waha_comes_back_as_an_image(mcp: Client, s
     assert not result.is_error
     assert result.content[0].type == "image" and result.content[0].mime_type == "image/jpeg"
     assert result.structured_content == {"session": "default", "chatId": chat.id, "bytes": 2000}
+
+
+# --------------------------------------------------------------------------- @lid chats
+
+
+def lid_chat(sandbox: Sandbox, session: str = "default") -> tuple[str, str, str]:
+    """The seeded chat WhatsApp keys by a LID: (its id, the contact's phone id, the contact's name)."""
+    w = world(sandbox, session)
+    lid = next(cid for cid in w.chats if cid.endswith("@lid"))
+    contact = w.contact(lid)
+    assert contact is not None and contact.name
+    return lid, contact.id, contact.name
+
+
+def lid_lookups(sandbox: Sandbox) -> list[str]:
+    return [r.path for r in sandbox.requests if "/lids/" in r.path]
+
+
+async def test_a_lid_chat_shows_its_number_and_contact_name(mcp: Client, sandbox: Sandbox) -> None:
+    lid, pn, name = lid_chat(sandbox)
+    assert world(sandbox).chats[lid].name is None  # WAHA gives it no name
+    got = (await chats_by_id(mcp))[lid]
+    assert got["phone"] == "+" + pn.split("@")[0] and got["name"] == name and got["kind"] == "person"
+    assert len(lid_lookups(sandbox)) == 1
+    others = [c for c in (await chats_by_id(mcp)).values() if c["id"] != lid]
+    assert others and all("phone" not in c for c in others)  # only LIDs are looked up
+    assert len(lid_lookups(sandbox)) == 1  # cached for the session: no second lookup
+    by_id = data(await call(mcp, "waha_get_chats", {"ids": [lid]}))["chats"]
+    assert [(c["id"], c["phone"], c["name"]) for c in by_id] == [(lid, "+" + pn.split("@")[0], name)]
+
+
+async def test_a_lid_chat_whose_number_is_unknown_stays_as_it_is(mcp: Client, sandbox: Sandbox) -> None:
+    lid, _, _ = lid_chat(sandbox)
+    sandbox.faults.add("LidsController_findPNByLid", kind="status", status=404)
+    got = (await chats_by_id(mcp))[lid]
+    assert "phone" not in got and "name" not in got and got["id"] == lid  # the tool still answers
+
+
+async def test_logout_and_delete_forget_the_sessions_lids(mcp: Client, sandbox: Sandbox) -> None:
+    await chats_by_id(mcp)
+    await chats_by_id(mcp, session="business")
+    assert len(lid_lookups(sandbox)) == 2  # one LID chat per session, each looked up once
+    data(await call(mcp, "waha_logout_session", {"session": "default"}))
+    sandbox.scan("default")
+    await chats_by_id(mcp)
+    assert len(lid_lookups(sandbox)) == 3  # looked up again: the account may be another one now
+    await chats_by_id(mcp, session="business")
+    assert len(lid_lookups(sandbox)) == 3  # the other session's answers are kept
+    data(await call(mcp, "waha_delete_session", {"session": "business"}))
+    data(await call(mcp, "waha_create_session", {"name": "business"}))
+    sandbox.scan("business")
+    await chats_by_id(mcp, session="business")
+    assert len(lid_lookups(sandbox)) == 4

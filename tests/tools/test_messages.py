@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -646,3 +647,42 @@ async def test_new_message_id_is_fresh_each_time(mcp: Client, sandbox: Sandbox) 
     second = data(await call(mcp, "waha_get_new_message_id", {"session": "business"}))
     assert first["session"] == "default" and first["messageId"].startswith("3EB0")
     assert second["messageId"] != first["messageId"] and sandbox.requests[-1].path == "/api/business/new-message-id"
+
+
+# --------------------------------------------------------------------------- reach-out timelock (error 463)
+
+NEW_PERSON = "15550001234@c.us"  # on WhatsApp, no conversation yet
+
+
+async def test_a_send_refused_by_the_reachout_timelock_says_until_when(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.timelock("default", seconds=7200)
+    ends = sandbox.sessions["default"].reachout["timeEnforcementEnds"]  # type: ignore[index]
+    until = datetime.fromtimestamp(ends, UTC).isoformat(timespec="seconds")
+    message = error(await call(mcp, "waha_send_message", {"chatId": NEW_PERSON, "text": "hello"}))
+    assert message.startswith(
+        f"session 'default' may not message new contacts until {until} (WhatsApp reach-out limit, error 463); "
+        "existing chats still work"
+    )
+    assert "crashed" not in message  # a 500, but not an outage
+    assert [r.path for r in sandbox.requests] == ["/api/sendText", "/api/sessions/default"]  # not retried
+    assert NEW_PERSON not in world(sandbox).chats
+    # An existing chat still works.
+    assert data(await call(mcp, "waha_send_message", {"chatId": person(sandbox), "text": "hi again"}))["messageId"]
+
+
+async def test_a_reachout_refusal_without_a_known_end_still_says_what_it_is(mcp: Client, sandbox: Sandbox) -> None:
+    # A WAHA before 2026.7.2 reports no timelock; its refusal may be a 4xx naming WhatsApp's nack.
+    body = {"statusCode": 400, "message": "NackCallerReachoutTimelocked", "error": "Bad Request"}
+    sandbox.faults.add("ChattingController_sendText", kind="status", status=400, body=body)
+    message = error(await call(mcp, "waha_send_message", {"chatId": NEW_PERSON, "text": "hello"}))
+    assert message.startswith(
+        "session 'default' may not message new contacts for now (WhatsApp did not say until when) "
+        "(WhatsApp reach-out limit, error 463); existing chats still work"
+    )
+
+
+async def test_a_463_inside_an_id_is_not_a_reachout_refusal(mcp: Client, sandbox: Sandbox) -> None:
+    body = {"statusCode": 404, "message": "Group '120363000000000463@g.us' not found", "error": "Not Found"}
+    sandbox.faults.add("ChattingController_sendText", kind="status", status=404, body=body)
+    message = error(await call(mcp, "waha_send_message", {"chatId": "120363000000000463@g.us", "text": "x"}))
+    assert "reach-out" not in message and "not found" in message

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 
+import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error, text
@@ -266,3 +268,39 @@ async def test_passkey_confirmation_code_then_confirm(mcp: Client, sandbox: Sand
     done = data(await call(mcp, "waha_submit_passkey", {"session": "pk2", "confirm": True}))
     assert done["done"] == "confirmed" and sandbox.requests[-1].path == "/api/pk2/auth/passkey/confirm"
     assert sandbox.sessions["pk2"].status == "WORKING"
+
+
+# --------------------------------------------------------------------------- reach-out timelock (error 463)
+
+
+async def test_an_active_reachout_timelock_shows_until_when(mcp: Client, sandbox: Sandbox) -> None:
+    assert "reachoutTimelock" not in data(await call(mcp, "waha_get_session"))
+    sandbox.timelock("default", seconds=7200)
+    ends = sandbox.get_session("default").reachout["timeEnforcementEnds"]  # type: ignore[index]
+    got = data(await call(mcp, "waha_get_session"))
+    expected = datetime.fromtimestamp(ends, UTC).isoformat(timespec="seconds")
+    assert got["reachoutTimelock"] == {
+        "effect": "may not message new contacts (WhatsApp error 463); existing chats still work",
+        "untilTime": expected,
+        "enforcement": "DEFAULT",
+    }
+    listed = {s["name"]: s for s in data(await call(mcp, "waha_list_sessions"))["sessions"]}
+    assert listed["default"]["reachoutTimelock"]["untilTime"] == expected
+    assert "reachoutTimelock" not in listed["business"]
+
+
+async def test_a_lifted_or_expired_timelock_is_not_shown(mcp: Client, sandbox: Sandbox) -> None:
+    sandbox.timelock("default", seconds=None)  # WAHA reports {isActive: false}
+    assert "reachoutTimelock" not in data(await call(mcp, "waha_get_session"))
+    sandbox.get_session("default").reachout = {"isActive": True, "timeEnforcementEnds": 1_000_000_000}
+    assert "reachoutTimelock" not in data(await call(mcp, "waha_get_session"))  # ended in 2001
+
+
+@pytest.mark.parametrize(
+    "ends",
+    ["2099-01-02T03:04:05Z", "2099-01-02T03:04:05+00:00", 4071006245, 4071006245000, "4071006245"],
+)
+async def test_the_timelock_end_is_read_in_any_time_form(mcp: Client, sandbox: Sandbox, ends: object) -> None:
+    sandbox.get_session("default").reachout = {"isActive": True, "timeEnforcementEnds": ends}
+    lock = data(await call(mcp, "waha_get_session"))["reachoutTimelock"]
+    assert lock["untilTime"] == "2099-01-02T03:04:05+00:00" and "enforcement" not in lock

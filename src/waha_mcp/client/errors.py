@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx2
@@ -77,6 +78,13 @@ class BusinessOnly(WAHAError):
     """WhatsApp refused a WhatsApp Business feature (labels) to a personal account."""
 
 
+class ReachoutLimited(WAHAError):
+    """WhatsApp's reach-out timelock (error 463): the account may not message new contacts for a while.
+
+    WAHA passes the engine's refusal through, usually as an unhandled exception (500); it is not an outage.
+    """
+
+
 class Unauthorized(WAHAError):
     """401: WAHA rejected the API key."""
 
@@ -123,6 +131,8 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
         return RateLimited(message, **where)
     if status == 501:
         return EndpointMissing(message, **where)
+    if _reachout_limited(message):
+        return ReachoutLimited(message, **where)
     if _business_only(message):
         # WAHA lets the engine's refusal through as an unhandled exception (500): it is not an outage.
         return BusinessOnly(message, **where)
@@ -139,6 +149,15 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
             return EndpointMissing(message, **where)
         return NotFound(message, **where)
     return WAHAError(message, **where)
+
+
+# "server returned error 463" (whatsmeow), "NackCallerReachoutTimelocked", "reachout timelock": not a bare
+# 463, which may be part of a phone number or an id quoted in the message.
+_REACHOUT = re.compile(r"(?:error|code|nack)\W{0,3}463\b|reach[\s_-]?out[\s_-]?time[\s_-]?lock", re.IGNORECASE)
+
+
+def _reachout_limited(message: str) -> bool:
+    return _REACHOUT.search(message) is not None
 
 
 def _business_only(message: str) -> bool:

@@ -19,6 +19,7 @@ class Chat(TypedDict):
     time: NotRequired[Time]
     archived: NotRequired[bool]
     pinned: NotRequired[bool]
+    phone: NotRequired[str]  # +<digits>: the number behind a `@lid` chat, when the session knows it
 
 
 class ChatList(TypedDict):
@@ -72,8 +73,11 @@ def chat_kind(chat_id: Any) -> str:
     return "person"
 
 
-def chat(item: dict[str, Any]) -> Chat:
-    """A chat from the overview (`ChatSummary`) or the plain list: id, name, kind, unread, last, time."""
+def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict[str, str] | None = None) -> Chat:
+    """A chat from the overview (`ChatSummary`) or the plain list: id, name, kind, unread, last, time.
+
+    A `@lid` chat (WhatsApp hides the number) gets its number as `phone` from `phones` (LID → phone id) and,
+    when WAHA gives it no name, the contact's name from `names` (id → name)."""
     raw = item.get("_chat") if isinstance(item.get("_chat"), dict) else {}
     cid = serialized_id(item.get("id"))
     last = item.get("lastMessage") if isinstance(item.get("lastMessage"), dict) else {}
@@ -98,11 +102,25 @@ def chat(item: dict[str, Any]) -> Chat:
         out["archived"] = True
     if item.get("pinned") or raw.get("pinned"):
         out["pinned"] = True
+    pn = (phones or {}).get(cid or "")
+    if pn:
+        out["phone"] = "+" + pn.split("@")[0]
+        name = (names or {}).get(cid or "")
+        if not out.get("name") and name and name != out["phone"]:
+            out["name"] = name
     return cast(Chat, drop_empty(out))
 
 
-def chat_list(items: list[Any], next_offset: int | None, *, by_name: bool = False) -> ChatList:
-    chats = [chat(c) for c in items if isinstance(c, dict)]
+def chat_list(
+    items: list[Any],
+    next_offset: int | None,
+    *,
+    by_name: bool = False,
+    names: dict[str, str] | None = None,
+    phones: dict[str, str] | None = None,
+) -> ChatList:
+    """`names`, `phones`: who the `@lid` chats are (see `chat`)."""
+    chats = [chat(c, names, phones) for c in items if isinstance(c, dict)]
     if by_name:
         chats.sort(key=lambda c: str(c.get("name") or c.get("id")).lower())
     return {"chats": chats, "nextOffset": next_offset}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import time
+from datetime import datetime
 from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
-from waha_mcp.projections.common import Time, drop_empty, iso
+from waha_mcp.projections.common import Time, drop_empty, iso, unix_time
 from waha_mcp.redact import REDACTED
 
 
@@ -17,10 +19,22 @@ class Me(TypedDict):
     lid: NotRequired[str]
 
 
-class SessionInfo(TypedDict):
+class ReachoutTimelock(TypedDict):
+    """WhatsApp's reach-out limit (error 463), shown only while it holds."""
+
+    effect: str
+    untilTime: NotRequired[Time]
+    enforcement: NotRequired[str]  # WhatsApp's enforcementType
+
+
+class _Session(TypedDict):
     name: NotRequired[str]
     me: NotRequired[Me]
     status: str  # WAHA's status, or "unknown"
+
+
+class SessionInfo(_Session):
+    reachoutTimelock: NotRequired[ReachoutTimelock]
 
 
 class SessionDetail(SessionInfo):
@@ -35,7 +49,7 @@ class SessionUpdated(SessionInfo):
     restarted: bool
 
 
-class SessionCreated(SessionInfo):
+class SessionCreated(_Session):  # a new session has no timelock yet
     next: str
 
 
@@ -113,10 +127,43 @@ def me(info: Any) -> Me | None:
     return cast(Me, drop_empty({"id": info.get("id"), "name": info.get("pushName"), "lid": info.get("lid")}))
 
 
+REACHOUT_EFFECT = "may not message new contacts (WhatsApp error 463); existing chats still work"
+
+
+def _end_time(value: Any) -> float | None:
+    """`timeEnforcementEnds` as unix seconds: WAHA may give seconds, milliseconds, a digit string or ISO 8601."""
+    stamp = unix_time(value)
+    if stamp is not None:
+        return stamp / 1000 if stamp > 1e11 else stamp
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.timestamp() if parsed.tzinfo else None
+    return None
+
+
+def reachout_timelock(info: Any) -> ReachoutTimelock | None:
+    """The session's active reach-out timelock from `data.reachoutTimelock` (WAHA 2026.7.2+), or None when
+    there is none, it is not active, or its end has passed."""
+    data = info.get("data") if isinstance(info, dict) else None
+    lock = data.get("reachoutTimelock") if isinstance(data, dict) else None
+    if not isinstance(lock, dict) or lock.get("isActive") is not True:
+        return None
+    ends = _end_time(lock.get("timeEnforcementEnds"))
+    if ends is not None and ends <= time.time():
+        return None
+    kind = lock.get("enforcementType")
+    out = {"effect": REACHOUT_EFFECT, "untilTime": iso(ends), "enforcement": kind if isinstance(kind, str) else None}
+    return cast(ReachoutTimelock, drop_empty(out))
+
+
 def session(info: dict[str, Any]) -> SessionInfo:
     out = drop_empty({"name": info.get("name"), "me": me(info.get("me"))})
     # status stays even when WAHA leaves it out: "unknown" tells more than a missing key.
-    return cast(SessionInfo, out | {"status": info.get("status") or "unknown"})
+    out |= {"status": info.get("status") or "unknown"}
+    return cast(SessionInfo, out | drop_empty({"reachoutTimelock": reachout_timelock(info)}))
 
 
 def _configured(info: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +173,7 @@ def _configured(info: dict[str, Any]) -> dict[str, Any]:
             "me": me(info.get("me")),
             "config": redact_config(info.get("config")),
             "activeTime": iso((info.get("timestamps") or {}).get("activity")),
+            "reachoutTimelock": reachout_timelock(info),
         }
     )
     return out | {"status": info.get("status") or "unknown"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +117,18 @@ class Sandbox:
         session.become(status)
         session.held = status == STARTING
         session.touch()
+        return session.info()
+
+    def timelock(self, name: str, seconds: float | None = 86400, enforcement_type: str = "DEFAULT") -> dict[str, Any]:
+        """WhatsApp puts the account under its reach-out timelock (error 463) for `seconds`; None lifts it."""
+        session = self._require(name)
+        if session.world is None:
+            raise SandboxStateError(f"session {name!r} is not paired")
+        if seconds is None:
+            session.reachout = {"isActive": False, "enforcementType": enforcement_type}
+        else:
+            ends = int(time.time() + seconds)
+            session.reachout = {"isActive": True, "timeEnforcementEnds": ends, "enforcementType": enforcement_type}
         return session.info()
 
     def inject_inbound(self, session: str, chat_id: str, text: str, sender: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ DELETE /__sandbox/faults
 POST   /__sandbox/{session}/scan      {phone?}            SCAN_QR_CODE → WORKING
 POST   /__sandbox/{session}/status    {status}            force a status (held)
 POST   /__sandbox/{session}/inbound   {chatId, text, from?}
+POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's reach-out timelock (error 463)
+                                      for `seconds` (default a day); `"seconds": null` lifts it
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/files/{session}/{name}                 downloaded media (WAHA's /api/files/...)
@@ -71,6 +73,10 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 return json_response(sb.scan(name, data.get("phone")), 201)
             if action == "status":
                 return json_response(sb.set_status(name, str(data.get("status"))), 201)
+            if action == "timelock":
+                seconds = data.get("seconds", 86400)
+                kind = str(data.get("enforcementType") or "DEFAULT")
+                return json_response(sb.timelock(name, None if seconds is None else float(seconds), kind), 201)
             if action == "call":
                 from .routes.calls import ring
 

@@ -52,6 +52,9 @@ class SandboxSession:
     activity_ms: int | None = None
     log: EventLog | None = field(default=None, repr=False)  # where this session's events go
     statuses: list[dict[str, Any]] = field(default_factory=list)  # recent SessionStatusPoint history
+    # WhatsApp's reach-out timelock (error 463): {isActive, timeEnforcementEnds (unix s), enforcementType}, once
+    # WhatsApp has reported one for this account (`Sandbox.timelock`); WAHA 2026.7.2 shows it in `data`.
+    reachout: dict[str, Any] | None = None
 
     # --- identity -------------------------------------------------------------------------------
     def digest(self, salt: str) -> bytes:
@@ -138,6 +141,7 @@ class SandboxSession:
     def logout(self, seq: int) -> None:
         self.me = None
         self.world = None
+        self.reachout = None
         if self.status == STOPPED:
             self.touch()
         else:
@@ -161,6 +165,24 @@ class SandboxSession:
         self.pairing_phone = self.pairing_code = None
         self.touch()
 
+    # --- reach-out timelock (WhatsApp error 463) ---------------------------------------------------
+    def reachout_timelock(self) -> dict[str, Any] | None:
+        """`data.reachoutTimelock` as WAHA 2026.7.2 reports it; it lifts by itself at `timeEnforcementEnds`."""
+        if self.reachout is None:
+            return None
+        ends = self.reachout.get("timeEnforcementEnds")
+        ended = isinstance(ends, int | float) and ends <= time.time()  # other forms are set as is by tests
+        active = bool(self.reachout.get("isActive")) and not ended
+        return self.reachout | {"isActive": active}
+
+    def may_not_reach(self, chat_id: str) -> bool:
+        """A send to a person with no conversation yet, while the timelock is active (existing chats still work)."""
+        lock = self.reachout_timelock()
+        if not lock or not lock["isActive"] or self.world is None or chat_id.endswith("@g.us"):
+            return False
+        chat = self.world.chats.get(chat_id)
+        return chat is None or not chat.messages
+
     # --- JSON -------------------------------------------------------------------------------------
     def dto(self) -> dict[str, Any]:
         """SessionDTO: what create/start/stop/logout/restart/update return."""
@@ -177,6 +199,9 @@ class SandboxSession:
             "timestamps": {"activity": self.activity_ms},
             "assignedWorker": "waha-mcp-sandbox",
         }
+        lock = self.reachout_timelock() if self.status == WORKING else None
+        if lock is not None:
+            info["data"] = {"reachoutTimelock": lock}
         if expand_apps:
             info["apps"] = self.apps or []
         return info

@@ -8,7 +8,8 @@ Shape (all ids in WAHA's `@c.us` / `@g.us` form):
   LID routes map to the phone id (`World.pn_of`, `World.lid_of`). In seeded groups, a contact with a
   LID writes as that LID (as WhatsApp does in LID-addressed groups), so senders arrive as `…@lid`.
 - Numbers on WhatsApp (`World.on_whatsapp`): me, every contact, and any other number not ending in 0.
-- `World.chats: dict[id, Chat]` - every conversation, direct or group; `Chat.messages` is a list of
+- `World.chats: dict[id, Chat]` - every conversation, direct or group (one direct chat is keyed by the
+  person's LID, with no name); `Chat.messages` is a list of
   `Message` oldest first. `Chat.to_waha()` is an item of `GET /api/{s}/chats`, `Chat.raw()` is `_chat`.
 - `World.groups: dict[id, Group]` - group metadata (NOWEB shape, `Group.to_waha()`); each group also
   has a `Chat` with the same id.
@@ -750,8 +751,30 @@ class World:
             world.ensure_chat(group.id).name = subject
             t = world._seed_chat(group.id, members, t + rng.randrange(3600, 30000))
         world._seed_outside(random.Random(f"{seed_key}:outside"), t)
+        world._seed_lid_chat(random.Random(f"{seed_key}:lid-chat"), ids[4])
         world._seed_channels(random.Random(f"{seed_key}:channels"), t)
         return world
+
+    def _seed_lid_chat(self, rng: random.Random, contact_id: str) -> None:
+        """One direct chat WhatsApp keys by the person's LID (`<digits>@lid`), with no name: WhatsApp hides
+        the number, so only the LID routes (and the address book behind them) say who it is. It is the
+        oldest chat, and its own rng leaves the rest of the seed as it was."""
+        lid = self.contacts[contact_id].lid
+        assert lid is not None
+        saved, self.rng = self.rng, rng
+        try:
+            t = SEED_EPOCH - 86400 * 9
+            for n in range(5):
+                from_me = n % 2 == 1
+                sender = self.me_id if from_me else lid
+                self.add_message(
+                    lid, from_me=from_me, sender=sender, body=rng.choice(_LINES), timestamp=t, ack=3 if from_me else 2
+                )
+                t += rng.randrange(60, 3600)
+        finally:
+            self.rng = saved
+        self.chats[lid].name = None
+        self.chats[lid].unread_count = 0
 
     def _seed_outside(self, rng: random.Random, t: int) -> None:
         """One group with an invite link this account has not joined; its owner shows as an @lid."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, WAHAError
 from waha_mcp.errors import ToolInputError
+from waha_mcp.people import is_lid
 from waha_mcp.tools import _people as people
 from waha_mcp.tools._common import ChatId, Limit, MessageId, Offset, Rich, Session, Timestamp, image_result
 from waha_mcp.tools.pipeline import Invocation
@@ -24,6 +25,18 @@ def _next_offset(items: list[Any], limit: int, offset: int) -> int | None:
     return offset + limit if len(items) >= limit else None
 
 
+async def _chat_list(
+    w: Invocation, items: list[Any], next_offset: int | None, *, by_name: bool = False
+) -> view.ChatList:
+    """The chats, with the number (and, for an unnamed one, the contact's name) behind each `@lid` chat."""
+    found = view.chat_list(items, next_offset)["chats"]
+    lids = [c["id"] for c in found if is_lid(c.get("id"))]
+    phones = await people.phones(w, lids)
+    unnamed = [c["id"] for c in found if c.get("id") in phones and not c.get("name")]
+    names = await people.names(w, unnamed) if unnamed else {}
+    return view.chat_list(items, next_offset, by_name=by_name, names=names, phones=phones)
+
+
 def _senders(messages: list[dict[str, Any]]) -> list[str]:
     return [view.sender(m) for m in messages if isinstance(m, dict) and not m.get("fromMe")]
 
@@ -33,7 +46,13 @@ def _senders(messages: list[dict[str, Any]]) -> list[str]:
     "chats",
     "List chats, latest first: name, kind, unread, last message.",
     effect=Effect.READ,
-    operations=("ChatsController_getChatsOverview", "ChatsController_postChatsOverview", "ChatsController_getChats"),
+    operations=(
+        "ChatsController_getChatsOverview",
+        "ChatsController_postChatsOverview",
+        "ChatsController_getChats",
+        people.LIDS,
+        people.CONTACTS,
+    ),
 )
 async def get_chats(
     w: Invocation,
@@ -52,14 +71,15 @@ async def get_chats(
             items = await w.call("ChatsController_postChatsOverview", body=body)
         else:
             items = await w.call("ChatsController_getChatsOverview", query={"limit": len(wanted), "ids": wanted})
-        return view.chat_list(items or [], None, by_name=sort == "name")
+        return await _chat_list(w, items or [], None, by_name=sort == "name")
     if sort == "name":
         # Only the plain list sorts by name; it has no last-message preview on every engine.
         query = {"sortBy": "name", "sortOrder": "asc", "limit": limit, "offset": offset}
         items = await w.call("ChatsController_getChats", query=query)
     else:
         items = await w.call("ChatsController_getChatsOverview", query={"limit": limit, "offset": offset})
-    return view.chat_list(items or [], _next_offset(items or [], limit, offset))
+    # Sorted by name again: a `@lid` chat WAHA left unnamed may have one now (within this page).
+    return await _chat_list(w, items or [], _next_offset(items or [], limit, offset), by_name=sort == "name")
 
 
 @tool(

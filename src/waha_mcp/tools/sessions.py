@@ -181,7 +181,9 @@ async def restart_session(w: Invocation, session: Session = None) -> view.Sessio
     operations=("SessionsController_logout",),
 )
 async def logout_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    return await _action(w, session, "logout")
+    done = await _action(w, session, "logout")
+    w.app.lids.forget(session)  # it may pair as another account: its LIDs are another account's
+    return done
 
 
 @tool(
@@ -193,6 +195,7 @@ async def logout_session(w: Invocation, session: Session = None) -> view.Session
 )
 async def delete_session(w: Invocation, session: Session = None) -> view.SessionDeleted:
     await w.call("SessionsController_delete")
+    w.app.lids.forget(session)  # a new session of that name is another account
     return view.session_deleted(session)
 
 

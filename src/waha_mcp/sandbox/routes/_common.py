@@ -19,6 +19,13 @@ def world_of(session: SandboxSession) -> World:
     return session.world
 
 
+def refuse_if_timelocked(ctx: Ctx, session: SandboxSession, chat_id: str) -> None:
+    """WhatsApp's reach-out timelock: a message to someone with no conversation yet fails with error 463,
+    which WAHA lets through as an unhandled exception (500), like the engine's other refusals."""
+    if session.may_not_reach(chat_id):
+        raise errors.exception("server returned error 463", method=ctx.request.method, path=ctx.request.url.path)
+
+
 def normalize_chat_id(value: str) -> str:
     """WAHA accepts a bare phone number where a person's chat id is expected."""
     value = value.strip()

@@ -19,7 +19,7 @@ from .. import errors
 from ..registry import Ctx, route
 from ..render import render_proto
 from ..world import Media, Message, World, is_group, jid
-from ._common import normalize_chat_id, world_of
+from ._common import normalize_chat_id, refuse_if_timelocked, world_of
 
 MAX_POLL_OPTIONS = 12
 
@@ -197,10 +197,12 @@ def _str(value: Any) -> bool:
 
 
 async def _target(ctx: Ctx) -> tuple[World, str]:
-    world = world_of(await ctx.working_session())
+    session = await ctx.working_session()
+    world = world_of(session)
     chat_id = normalize_chat_id(str(ctx.body["chatId"]))
     if is_group(chat_id) and chat_id not in world.groups:
         raise errors.nest(404, f"Group '{chat_id}' not found: the account is not a participant")
+    refuse_if_timelocked(ctx, session, chat_id)
     return world, chat_id
 
 
