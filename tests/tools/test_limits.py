@@ -62,7 +62,7 @@ async def test_every_inline_image_obeys_the_inline_cap(sandbox: Sandbox) -> None
         sandbox.set_status("business", "SCAN_QR_CODE")
         qr = error(await call(mcp, "waha_get_qr_code", {"session": "business"}))
         assert "the image is 4096 bytes" in qr and "1024" in qr and "WAHA_MCP_MAX_INLINE_BYTES" in qr
-        url = f"http://sandbox/__sandbox/files/default/{big.id}.png"
+        url = f"http://sandbox/api/files/default/{big.id}.png"
         big.media.downloaded_at = 1e18
         sandbox.faults.add("ChatsController_getChatPicture", kind="status", status=200, body={"url": url}, times=1)
         picture = error(await call(mcp, "waha_get_chat_picture", {"chatId": big.chat_id}))

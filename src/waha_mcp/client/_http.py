@@ -30,6 +30,8 @@ BACKOFF = 0.25
 USER_AGENT = "waha-mcp"
 EMPTY_BODY = "an empty body"
 NOT_JSON = "a body that is not JSON"
+# WAHA's file server (downloaded media, pictures): the one route fetched by URL, with the API key.
+FILES_ROUTE = "/api/files/"
 
 # POSTs that only read (the body carries a filter too long for a URL): retried like a GET.
 READ_POSTS = frozenset({"ChatsController_postChatsOverview"})
@@ -242,11 +244,12 @@ class HTTPCore:
         return TooLarge(message, status=status, method=route.method, path=path, session=session)
 
     def local_path(self, url: str) -> str | None:
-        """The path (and query) of `url` on the configured WAHA host, or None when it points elsewhere.
+        """The path (and query) of `url` on WAHA's file server (`/api/files/...` on the configured host), or
+        None: nothing else is ever fetched with the API key (not another route of WAHA's API, not another host).
 
         WAHA announces its file server under its own `WAHA_BASE_URL`, which may name the same server
         differently (a Docker host name): an `/api/files/...` path is therefore fetched from the
-        configured host. Nothing else is ever fetched from another host.
+        configured host.
         """
         parts = urlsplit(url.strip())
         base = urlsplit(self.base_url)
@@ -263,9 +266,11 @@ class HTTPCore:
                 if not path.startswith(prefix + "/"):
                     return None
                 path = path[len(prefix) :]
-        elif "/api/files/" in path:
-            path = path[path.index("/api/files/") :]
+        elif FILES_ROUTE in path:
+            path = path[path.index(FILES_ROUTE) :]
         else:
+            return None
+        if not path.startswith(FILES_ROUTE):
             return None
         return path + (f"?{parts.query}" if parts.query else "")
 
@@ -273,7 +278,7 @@ class HTTPCore:
         """GET a file from WAHA's host (its file server, same API key); at most `max_bytes` are read."""
         path = self.local_path(url)
         if path is None:
-            raise ValueError(f"{url!r} is not on the WAHA host {self.base_url}")
+            raise ValueError(f"{url!r} is not on WAHA's file server ({self.base_url}{FILES_ROUTE}...)")
         try:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:

@@ -61,10 +61,10 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
                 f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
             )
         if w.client.local_path(url) is None:
-            host = re.sub(r"^[a-z]+://([^/]+).*$", r"\1", str(url))
+            shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
             raise ToolInputError(
-                f"the media URL is on {host}, not on WAHA ({w.client.base_url}): not fetched. "
-                "The server only downloads from WAHA's own file server"
+                f"the media URL {shown} is not on WAHA's file server ({w.client.base_url}/api/files/...): "
+                "not fetched. The server only downloads from WAHA's own file server"
             )
         try:
             file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
