@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = Field(default=None, alias="WAHA_MCP_AUTH_TOKEN")
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_ORIGINS")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_HOSTS")
+    # Open MCP sessions at once (the next one gets 503), and how long one may sit idle before it is closed.
+    http_max_sessions: int = Field(default=100, alias="WAHA_MCP_HTTP_MAX_SESSIONS", ge=1)
+    http_session_idle: float = Field(default=1800.0, alias="WAHA_MCP_HTTP_SESSION_IDLE", gt=0, le=86400)
+    # Open connections (and requests in progress) at once; more get 503.
+    http_max_connections: int = Field(default=200, alias="WAHA_MCP_HTTP_MAX_CONNECTIONS", ge=2)
+    # Seconds a connection may take to send a complete request head, or sit idle between requests.
+    http_header_timeout: float = Field(default=10.0, alias="WAHA_MCP_HTTP_HEADER_TIMEOUT", gt=0, le=300)
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
