@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import socket
 from typing import Any
 
 import h11
@@ -57,16 +58,42 @@ def check_http_settings(settings: Settings) -> None:
         )
 
 
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", "[::]"})
+
+
 def security_settings(settings: Settings) -> TransportSecuritySettings:
+    """The `Host` and `Origin` values accepted (DNS-rebinding protection): loopback names, the bound address,
+    and, on a wildcard bind (0.0.0.0, ::), this machine's names; a reverse proxy's public name is the operator's
+    to add (WAHA_MCP_ALLOWED_HOSTS), as nothing here can know it."""
     host = settings.http_host
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
-        hosts.append(f"{host}:*")
-        origins += [f"http://{host}:*", f"https://{host}:*"]
+    if host in WILDCARD_BINDS:
+        names = machine_names()
+    elif not is_loopback(host):
+        names = [f"[{host}]" if ":" in host and not host.startswith("[") else host]
+    else:
+        names = []
+    for name in names:
+        hosts += [name, f"{name}:*"]
+        origins += [f"{scheme}://{name}{port}" for scheme in ("http", "https") for port in ("", ":*")]
     hosts += settings.allowed_hosts
     origins += settings.allowed_origins
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def machine_names() -> list[str]:
+    """This machine's host name and fully qualified name (as given and in lower case), without loopback names."""
+    found: list[str] = []
+    for lookup in (socket.gethostname, socket.getfqdn):
+        try:
+            name = lookup().strip().rstrip(".")
+        except OSError:
+            continue
+        for spelling in (name, name.lower()):
+            if spelling and spelling.lower() != "localhost" and not is_loopback(spelling):
+                found.append(spelling)
+    return list(dict.fromkeys(found))
 
 
 async def health(_: Request) -> JSONResponse:

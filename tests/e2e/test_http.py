@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.e2e.servers import serving
 from tests.helpers import data
 from waha_mcp.config import ConfigError, Settings, load_settings
-from waha_mcp.http_app import MAX_HEAD_BYTES, build_http_app, uvicorn_options
+from waha_mcp.http_app import MAX_HEAD_BYTES, build_http_app, security_settings, uvicorn_options
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import select_tools
@@ -267,3 +267,39 @@ def test_the_cli_serves_with_the_limits() -> None:
     defaults = http_settings()
     assert (defaults.http_max_sessions, defaults.http_session_idle) == (100, 1800)
     assert (defaults.http_max_connections, defaults.http_header_timeout) == (200, 10)
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0", "::"])
+def test_a_wildcard_bind_accepts_this_machines_names(bind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "Box7")
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "box7.lan.example")
+    security = security_settings(http_settings(WAHA_MCP_HOST=bind, WAHA_MCP_AUTH_TOKEN=TOKEN))
+    for name in ["Box7", "box7", "box7.lan.example"]:
+        assert {name, f"{name}:*"} <= set(security.allowed_hosts)
+        assert {f"http://{name}:*", f"https://{name}"} <= set(security.allowed_origins)
+    # A loopback bind does not answer to the machine's names; an explicit address answers to itself.
+    assert "box7:*" not in security_settings(http_settings()).allowed_hosts
+    explicit = security_settings(http_settings(WAHA_MCP_HOST="10.1.2.3", WAHA_MCP_AUTH_TOKEN=TOKEN))
+    assert "10.1.2.3:*" in explicit.allowed_hosts and "box7:*" not in explicit.allowed_hosts
+    # A reverse proxy's public name is not knowable here: WAHA_MCP_ALLOWED_HOSTS adds it.
+    proxied = http_settings(WAHA_MCP_HOST=bind, WAHA_MCP_AUTH_TOKEN=TOKEN, WAHA_MCP_ALLOWED_HOSTS="mcp.example.com")
+    assert "mcp.example.com" in security_settings(proxied).allowed_hosts
+    assert "mcp.example.com" not in security.allowed_hosts
+
+
+async def test_the_remote_recipe_answers_to_the_machine_name(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --http --host 0.0.0.0` reached by the machine's name: no 421 Invalid Host header."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "box7")
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "box7.lan.example")
+    settings = http_settings(WAHA_MCP_HOST="0.0.0.0", WAHA_MCP_AUTH_TOKEN=TOKEN)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    with serving(app, host="0.0.0.0") as url:
+        port = url.rsplit(":", 1)[1]
+        auth = HEADERS | {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx2.AsyncClient(timeout=10) as http:
+            target = f"http://127.0.0.1:{port}/mcp"
+            for name in ["box7", "box7.lan.example"]:
+                answer = await http.post(target, json=INIT, headers=auth | {"Host": f"{name}:{port}"})
+                assert answer.status_code == 200, answer.text
+            stranger = await http.post(target, json=INIT, headers=auth | {"Host": f"evil.example:{port}"})
+            assert stranger.status_code == 421
