@@ -1,4 +1,4 @@
-"""Local files: only inside WAHA_MCP_FILES_DIR, after symlinks and `..` are resolved."""
+"""Local files: only inside WAHA_MCP_FILES_DIR, opened without following links, hard links refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from waha_mcp.config import Settings, load_settings
 from waha_mcp.errors import ToolInputError
-from waha_mcp.files import read_local_file, resolve_local_path, safe_filename, save_file
+from waha_mcp.files import read_local_file, safe_filename, save_file
 
 
 @pytest.fixture
@@ -28,59 +28,137 @@ def settings(root: Path) -> Settings:
     return load_settings(WAHA_BASE_URL="http://x", WAHA_MCP_FILES_DIR=str(root), WAHA_MCP_MAX_MEDIA_BYTES=2048)
 
 
+def path_of(settings: Settings, path: str) -> Path:
+    return read_local_file(settings, path)[0]
+
+
 def test_relative_and_absolute_paths_inside_the_directory_are_allowed(settings: Settings, root: Path) -> None:
-    assert resolve_local_path(settings, "photo.jpg") == (root / "photo.jpg").resolve()
-    assert resolve_local_path(settings, "sub/doc.pdf") == (root / "sub" / "doc.pdf").resolve()
-    assert resolve_local_path(settings, str(root / "sub" / "doc.pdf")) == (root / "sub" / "doc.pdf").resolve()
-    # `..` that stays inside is fine: the resolved path is what counts.
-    assert resolve_local_path(settings, "sub/../photo.jpg") == (root / "photo.jpg").resolve()
+    assert read_local_file(settings, "photo.jpg") == (root / "photo.jpg", (root / "photo.jpg").read_bytes())
+    assert path_of(settings, "sub/doc.pdf") == root / "sub" / "doc.pdf"
+    assert read_local_file(settings, str(root / "sub" / "doc.pdf"))[1] == b"%PDF-1.4"
+    # `..` that stays inside is fine.
+    assert path_of(settings, "sub/../photo.jpg") == root / "photo.jpg"
+    assert path_of(settings, "./sub//doc.pdf") == root / "sub" / "doc.pdf"
 
 
 def test_dot_dot_escape_is_refused_with_the_reason(settings: Settings, root: Path) -> None:
-    with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, "../secret.txt")
-    with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, str(root.parent / "secret.txt"))
-    with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, "/etc/passwd")
+    for path in ["../secret.txt", str(root.parent / "secret.txt"), "/etc/passwd", "sub/../../secret.txt"]:
+        with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR") as info:
+            read_local_file(settings, path)
+        assert str(root.parent / "secret.txt") not in str(info.value) or path.startswith("/")
 
 
-def test_symlink_pointing_outside_is_refused(settings: Settings, root: Path) -> None:
-    (root / "innocent.txt").symlink_to(root.parent / "secret.txt")
-    (root / "escape_dir").symlink_to(root.parent, target_is_directory=True)
-    with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, "innocent.txt")
-    with pytest.raises(ToolInputError, match="outside WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, "escape_dir/secret.txt")
+def test_symlinks_are_never_followed_and_never_explained_by_their_target(
+    settings: Settings, root: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "secret.txt").write_text("do not send")
+    (root / "innocent.txt").symlink_to(elsewhere / "secret.txt")
+    (root / "escape_dir").symlink_to(elsewhere, target_is_directory=True)
+    (root / "alias.jpg").symlink_to(root / "photo.jpg")  # even a link that stays inside
+    for path in ["innocent.txt", "escape_dir/secret.txt", "alias.jpg", str(root / "innocent.txt")]:
+        with pytest.raises(ToolInputError, match="symbolic link") as info:
+            read_local_file(settings, path)
+        assert str(elsewhere) not in str(info.value) and "do not send" not in str(info.value)
 
 
-def test_symlink_inside_the_directory_is_followed(settings: Settings, root: Path) -> None:
-    (root / "alias.jpg").symlink_to(root / "photo.jpg")
-    assert resolve_local_path(settings, "alias.jpg") == (root / "photo.jpg").resolve()
+def test_hard_links_are_refused(settings: Settings, root: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "secret.txt").write_text("do not send")
+    os.link(elsewhere / "secret.txt", root / "hard.txt")
+    with pytest.raises(ToolInputError, match="hard link") as info:
+        read_local_file(settings, "hard.txt")
+    assert str(elsewhere) not in str(info.value)
 
 
 def test_allowed_directory_reached_through_a_symlink_still_works(tmp_path: Path, root: Path) -> None:
     link = tmp_path / "link-to-allowed"
     link.symlink_to(root, target_is_directory=True)
     settings = load_settings(WAHA_BASE_URL="http://x", WAHA_MCP_FILES_DIR=str(link))
-    assert resolve_local_path(settings, "photo.jpg") == (root / "photo.jpg").resolve()
+    assert path_of(settings, "photo.jpg") == root / "photo.jpg"
+    # An absolute path may use either spelling of the directory.
+    assert path_of(settings, str(link / "photo.jpg")) == root / "photo.jpg"
+    assert path_of(settings, str(root / "photo.jpg")) == root / "photo.jpg"
 
 
 def test_unset_directory_refuses_every_local_file(root: Path) -> None:
     settings = load_settings(WAHA_BASE_URL="http://x")
     with pytest.raises(ToolInputError, match="local files are disabled: set WAHA_MCP_FILES_DIR"):
-        resolve_local_path(settings, str(root / "photo.jpg"))
+        read_local_file(settings, str(root / "photo.jpg"))
     with pytest.raises(ToolInputError, match="WAHA_MCP_FILES_DIR"):
         save_file(settings, "x.txt", b"data")
 
 
-def test_missing_files_and_directories_are_refused(settings: Settings) -> None:
+def test_missing_files_and_directories_are_refused(settings: Settings, root: Path) -> None:
     with pytest.raises(ToolInputError, match="does not exist"):
-        resolve_local_path(settings, "nope.png")
+        read_local_file(settings, "nope.png")
+    with pytest.raises(ToolInputError, match="does not exist"):
+        read_local_file(settings, "nodir/x.png")
     with pytest.raises(ToolInputError, match="not a regular file"):
-        resolve_local_path(settings, "sub")
+        read_local_file(settings, "sub")
+    with pytest.raises(ToolInputError, match="not a regular file"):
+        read_local_file(settings, ".")
     with pytest.raises(ToolInputError, match="not a valid path"):
-        resolve_local_path(settings, "  ")
+        read_local_file(settings, "  ")
+    os.mkfifo(root / "pipe")
+    with pytest.raises(ToolInputError, match="not a regular file"):
+        read_local_file(settings, "pipe")  # refused, not waited on
+
+
+def test_a_file_swapped_for_a_link_after_any_check_is_not_followed(
+    settings: Settings, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race, made deterministic: the file becomes a link to a secret at the first stat of any kind
+    of the file (where a check-then-read checks), and at the final open (where it could slip in)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "secret.txt").write_text("do not send")
+    victim = root / "photo.jpg"
+    original = victim.read_bytes()
+
+    swapped: list[bool] = []
+
+    def swap() -> None:
+        if not swapped:
+            swapped.append(True)
+            victim.unlink()
+            victim.symlink_to(elsewhere / "secret.txt")
+
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def stat_then_swap(*args: object, **kwargs: object) -> os.stat_result:
+        result = real_stat(*args, **kwargs)  # type: ignore[arg-type]
+        if isinstance(args[0], str | os.PathLike) and os.fspath(args[0]) == os.fspath(victim):
+            swap()
+        return result
+
+    def fstat_then_swap(*args: object, **kwargs: object) -> os.stat_result:
+        result = real_fstat(*args, **kwargs)  # type: ignore[arg-type]
+        swap()
+        return result
+
+    monkeypatch.setattr(os, "stat", stat_then_swap)
+    monkeypatch.setattr(os, "fstat", fstat_then_swap)
+    _, data = read_local_file(settings, "photo.jpg")
+    monkeypatch.undo()
+    assert swapped and victim.is_symlink() and data == original  # what was opened is what was read
+
+    victim.unlink()
+    victim.write_bytes(original)
+    swapped.clear()
+    real_open = os.open
+
+    def swap_then_open(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if path == "photo.jpg":
+            swap()
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", swap_then_open)
+    with pytest.raises(ToolInputError, match="symbolic link") as info:
+        read_local_file(settings, "photo.jpg")
+    assert str(elsewhere) not in str(info.value)
 
 
 def test_read_refuses_files_over_the_size_limit_before_reading(settings: Settings, root: Path) -> None:

@@ -125,7 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_logging(settings)
     _warn_insecure(settings)
     if getattr(args, "http", False):
-        from waha_mcp.http_app import build_http_app, check_http_settings
+        from waha_mcp.http_app import build_http_app, check_http_settings, uvicorn_options
 
         check_http_settings(settings)
         server = build_server(settings, transport=_transport(settings))
@@ -133,7 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{settings.http_port}/mcp", file=sys.stderr)
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+        uvicorn.run(app, **uvicorn_options(settings))
         return 0
     server = build_server(settings, transport=_transport(settings))
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
 MIN_AUTH_TOKEN = 16
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
     files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
     max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
+    # Any WAHA answer (JSON, QR, screenshot, converted media) is read at most this far.
+    max_response_bytes: int = Field(default=MAX_RESPONSE_BYTES, alias="WAHA_MCP_MAX_RESPONSE_BYTES", ge=64 * 1024)
+    # An image or file returned inside a tool result (base64 makes it a third bigger).
+    max_inline_bytes: int = Field(default=3 * 1024 * 1024, alias="WAHA_MCP_MAX_INLINE_BYTES", ge=1024)
     # Hosts WAHA may fetch from although they are private, loopback or local (see fetch_urls.py).
     allow_fetch_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_FETCH_HOSTS")
     # HTTP transport
@@ -40,6 +45,13 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = Field(default=None, alias="WAHA_MCP_AUTH_TOKEN")
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_ORIGINS")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOWED_HOSTS")
+    # Open MCP sessions at once (the next one gets 503), and how long one may sit idle before it is closed.
+    http_max_sessions: int = Field(default=100, alias="WAHA_MCP_HTTP_MAX_SESSIONS", ge=1)
+    http_session_idle: float = Field(default=1800.0, alias="WAHA_MCP_HTTP_SESSION_IDLE", gt=0, le=86400)
+    # Open connections (and requests in progress) at once; more get 503.
+    http_max_connections: int = Field(default=200, alias="WAHA_MCP_HTTP_MAX_CONNECTIONS", ge=2)
+    # Seconds a connection may take to send a complete request head, or sit idle between requests.
+    http_header_timeout: float = Field(default=10.0, alias="WAHA_MCP_HTTP_HEADER_TIMEOUT", gt=0, le=300)
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")

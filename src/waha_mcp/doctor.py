@@ -13,7 +13,11 @@ from waha_mcp.redact import Redactor
 
 async def run_doctor(settings: Settings, transport: Any = None) -> int:
     client = WAHAClient(
-        settings.waha_base_url or "http://sandbox", settings.api_key, timeout=settings.waha_timeout, transport=transport
+        settings.waha_base_url or "http://sandbox",
+        settings.api_key,
+        timeout=settings.waha_timeout,
+        transport=transport,
+        max_response_bytes=settings.max_response_bytes,
     )
     failures = 0
     # WAHA's (or a proxy's) error text is printed: it may quote the key back.

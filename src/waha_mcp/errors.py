@@ -18,6 +18,7 @@ from waha_mcp.client.errors import (
     Redirected,
     SessionNotReady,
     TierLimit,
+    TooLarge,
     Unauthorized,
     Unavailable,
     WAHAError,
@@ -95,7 +96,7 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
             f"{tag}: WAHA answered {where} ({error.status}) {error.message}; "
             "retry, and check WAHA's logs (or a proxy in front of it) if it persists"
         )
-    if isinstance(error, Unauthorized | Redirected):
+    if isinstance(error, Unauthorized | Redirected | TooLarge):
         return line(f"{tag}: {error.message}")
     if isinstance(error, BusinessOnly):
         return line(

@@ -3,17 +3,25 @@ open; a webhook route with its own authentication (HMAC) gets its own entry here
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import socket
+from typing import Any
 
+import h11
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from waha_mcp.config import ConfigError, Settings, is_loopback
 from waha_mcp.server import WahaMCP
+
+# A request head (request line and headers) larger than this is refused (400) before it is parsed.
+MAX_HEAD_BYTES = 32 * 1024
 
 
 class BearerAuth:
@@ -50,16 +58,42 @@ def check_http_settings(settings: Settings) -> None:
         )
 
 
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", "[::]"})
+
+
 def security_settings(settings: Settings) -> TransportSecuritySettings:
+    """The `Host` and `Origin` values accepted (DNS-rebinding protection): loopback names, the bound address,
+    and, on a wildcard bind (0.0.0.0, ::), this machine's names; a reverse proxy's public name is the operator's
+    to add (WAHA_MCP_ALLOWED_HOSTS), as nothing here can know it."""
     host = settings.http_host
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
-        hosts.append(f"{host}:*")
-        origins += [f"http://{host}:*", f"https://{host}:*"]
+    if host in WILDCARD_BINDS:
+        names = machine_names()
+    elif not is_loopback(host):
+        names = [f"[{host}]" if ":" in host and not host.startswith("[") else host]
+    else:
+        names = []
+    for name in names:
+        hosts += [name, f"{name}:*"]
+        origins += [f"{scheme}://{name}{port}" for scheme in ("http", "https") for port in ("", ":*")]
     hosts += settings.allowed_hosts
     origins += settings.allowed_origins
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def machine_names() -> list[str]:
+    """This machine's host name and fully qualified name (as given and in lower case), without loopback names."""
+    found: list[str] = []
+    for lookup in (socket.gethostname, socket.getfqdn):
+        try:
+            name = lookup().strip().rstrip(".")
+        except OSError:
+            continue
+        for spelling in (name, name.lower()):
+            if spelling and spelling.lower() != "localhost" and not is_loopback(spelling):
+                found.append(spelling)
+    return list(dict.fromkeys(found))
 
 
 async def health(_: Request) -> JSONResponse:
@@ -73,6 +107,8 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
         stateless_http=settings.http_stateless,
         transport_security=security_settings(settings),
         host=settings.http_host,
+        max_sessions=settings.http_max_sessions,
+        session_idle_timeout=settings.http_session_idle,
     )
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
@@ -80,3 +116,56 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     routes = [Route("/healthz", health, methods=["GET"]), Mount("/", app=protected)]
     # The SDK app's lifespan runs the session manager; a mounted app's lifespan would not run by itself.
     return Starlette(routes=routes, lifespan=mcp_app.router.lifespan_context)
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, plus a deadline for the request head: a connection that has not sent a complete
+    request line and headers within `timeout_keep_alive` seconds of opening (or of its last response) is closed,
+    however slowly it trickles bytes. uvicorn alone only times out a connection that sends nothing."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
+            self._disarm_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_later(self.timeout_keep_alive, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The limits uvicorn serves the HTTP app with (`uvicorn.run(app, **uvicorn_options(settings))`)."""
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "http": HeadTimeoutProtocol,  # h11 always: the head size cap below is h11's
+        "timeout_keep_alive": settings.http_header_timeout,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "limit_concurrency": settings.http_max_connections,
+        "log_level": "warning",
+    }

@@ -120,6 +120,7 @@ def build_server(
             settings.api_key,
             timeout=settings.waha_timeout,
             transport=transport,
+            max_response_bytes=settings.max_response_bytes,
         )
         client.on_operation.append(note_operation)
         app = App(client=client, settings=settings, secrets=Secrets(settings.api_key))

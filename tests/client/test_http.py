@@ -18,6 +18,7 @@ from waha_mcp.client import (
     NotFound,
     Redirected,
     SessionNotReady,
+    TooLarge,
     Unauthorized,
     Unavailable,
     WAHAClient,
@@ -298,3 +299,48 @@ async def test_empty_2xx_to_a_send_is_accepted_with_an_unknown_result() -> None:
     # Marking messages read is not a send: an empty answer stays a success.
     seen = {"chatId": "14155550123@c.us"}
     assert await _answering(201).call("ChattingController_sendSeen", "default", body=seen) is None
+
+
+class _Endless(httpx2.AsyncByteStream):
+    """A body that never ends; counts what was pulled from it."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def __aiter__(self):  # type: ignore[override]
+        chunk = b"[" + b'{"id":"x"},' * 6000
+        while True:
+            self.sent += len(chunk)
+            yield chunk
+
+
+async def test_an_answer_over_the_response_cap_is_abandoned_while_it_streams() -> None:
+    stream = _Endless()
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, stream=stream, headers={"content-type": "application/json"})
+
+    client = WAHAClient(
+        "http://waha.example:3000", transport=httpx2.MockTransport(answer), max_response_bytes=256 * 1024
+    )
+    with pytest.raises(TooLarge) as info:
+        await client.call("SessionsController_list")
+    message = str(info.value)
+    assert "WAHA_MCP_MAX_RESPONSE_BYTES" in message and "GET /api/sessions" in message and "262144" in message
+    assert stream.sent < 256 * 1024 + 2 * 66_000  # stopped at the cap, not read to the end
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
+    client = _answering(200, b"[]", **{"content-type": "application/json", "content-length": str(10**9)})
+    with pytest.raises(TooLarge, match="1000000000 bytes"):
+        await client.call("SessionsController_list")
+    # A write WAHA accepted: the error says it was probably done.
+    body = {"chatId": "14155550123@c.us", "text": "hi"}
+    with pytest.raises(TooLarge, match="probably taken effect"):
+        await client.call("ChattingController_sendText", "default", body=body)
+
+
+async def test_an_answer_under_the_cap_is_read_whole() -> None:
+    payload = b"[" + b",".join(b'{"name":"s%d"}' % i for i in range(5000)) + b"]"
+    client = _answering(200, payload, **{"content-type": "application/json"})
+    assert len(await client.call("SessionsController_list")) == 5000

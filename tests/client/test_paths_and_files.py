@@ -1,4 +1,4 @@
-"""Client: path values percent-encoded, and files fetched only from the WAHA host, within a size cap."""
+"""Client: path values percent-encoded, and files fetched only from WAHA's file server, within a size cap."""
 
 from __future__ import annotations
 
@@ -25,6 +25,14 @@ from waha_mcp.sandbox import Sandbox
         ("http://waha:3000", "http://waha:3000/api/files/../../etc/passwd", None),
         ("http://waha:3000", "http://waha:3000/api/files/%2e%2e/x", None),
         ("http://waha:3000", "x.jpeg", None),
+        # Only WAHA's file server is fetched with the key, never another route of its API.
+        ("http://waha:3000", "http://waha:3000/api/sessions", None),
+        ("http://waha:3000", "http://waha:3000/api/default/chats?limit=1000", None),
+        ("http://waha:3000", "/api/server/environment", None),
+        ("http://waha:3000", "http://waha:3000/__sandbox/files/default/x.jpeg", None),
+        ("http://waha:3000", "http://waha:3000/api/filesystem/x", None),
+        ("http://waha:3000", "http://waha:3000/api/files/..%2fsessions", None),
+        ("http://h/waha", "http://h/waha/api/sessions", None),
     ],
 )
 def test_local_path_only_for_the_waha_host(base: str, url: str, expected: str | None) -> None:
@@ -34,6 +42,10 @@ def test_local_path_only_for_the_waha_host(base: str, url: str, expected: str | 
 async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sandbox: Sandbox) -> None:
     with pytest.raises(ValueError):
         await waha.fetch_file("default", "http://elsewhere/x", max_bytes=10)
+    for url in ["http://sandbox/api/sessions", "http://sandbox/api/server/environment", "/__sandbox/state"]:
+        with pytest.raises(ValueError, match="file server"):
+            await waha.fetch_file("default", url, max_bytes=10**6)
+    assert sandbox.requests == []
     world = sandbox.sessions["default"].world
     assert world is not None
     msg = next(m for c in world.chats.values() for m in c.messages if m.media)
@@ -45,6 +57,7 @@ async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sa
     )
     assert got is not None
     url = got["media"]["url"]
+    assert url.startswith("http://sandbox/api/files/default/")  # where WAHA serves them
     file = await waha.fetch_file("default", url, max_bytes=10**7)
     assert isinstance(file, Binary) and file.mimetype == "image/jpeg" and len(file.data) == msg.media.size
     with pytest.raises(WAHAError) as caught:

@@ -12,10 +12,11 @@ import uvicorn
 
 
 @contextmanager
-def serving(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread; yields its base URL; stops on exit."""
+def serving(app: Any, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread; yields its base URL; stops on exit. `options` go to uvicorn."""
     # Port 0: the kernel picks a free port at bind time, so parallel test workers never race for one.
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=0, log_level="error", lifespan="on"))
+    config = {"host": host, "log_level": "error", **options, "port": 0, "lifespan": "on"}
+    server = uvicorn.Server(uvicorn.Config(app, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

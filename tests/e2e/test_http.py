@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -12,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.e2e.servers import serving
 from tests.helpers import data
 from waha_mcp.config import ConfigError, Settings, load_settings
-from waha_mcp.http_app import build_http_app
+from waha_mcp.http_app import MAX_HEAD_BYTES, build_http_app, security_settings, uvicorn_options
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import select_tools
@@ -163,3 +167,139 @@ async def test_narrowing_never_widens_and_unknown_toolsets_are_named(sandbox: Sa
         async with _narrowed(url + "/mcp", **{"X-WAHA-Toolsets": "chats,nope"}) as client:
             with pytest.raises(Exception, match=r"unknown toolset.*nope"):
                 await client.list_tools()
+
+
+def _serve(sandbox: Sandbox, **env: object) -> AbstractContextManager[str]:
+    settings = http_settings(**env)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    options = {k: v for k, v in uvicorn_options(settings).items() if k not in ("host", "port", "log_level")}
+    return serving(app, **options)
+
+
+async def _open_session(http: httpx2.AsyncClient, url: str) -> httpx2.Response:
+    return await http.post(url, json=INIT, headers=HEADERS)
+
+
+async def test_sessions_over_the_cap_are_refused_until_one_ends(sandbox: Sandbox) -> None:
+    with _serve(sandbox, WAHA_MCP_HTTP_MAX_SESSIONS="2") as url:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            first, second = [await _open_session(http, url + "/mcp") for _ in range(2)]
+            assert first.status_code == second.status_code == 200
+            third = await _open_session(http, url + "/mcp")
+            assert third.status_code == 503 and "Too many open sessions" in third.text
+            # The open ones still work; ending one makes room.
+            session = {"mcp-session-id": first.headers["mcp-session-id"], "mcp-protocol-version": "2025-06-18"}
+            assert (await http.delete(url + "/mcp", headers=HEADERS | session)).status_code == 200
+            assert (await _open_session(http, url + "/mcp")).status_code == 200
+
+
+async def test_an_idle_session_expires(sandbox: Sandbox) -> None:
+    with _serve(sandbox, WAHA_MCP_HTTP_SESSION_IDLE="0.5") as url:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            opened = await _open_session(http, url + "/mcp")
+            session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-06-18"}
+            ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+            assert (await http.post(url + "/mcp", json=ping, headers=HEADERS | session)).status_code == 200
+            await anyio.sleep(1.5)
+            expired = await http.post(url + "/mcp", json=ping, headers=HEADERS | session)
+            assert expired.status_code == 404
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, _, port = url.removeprefix("http://").partition(":")
+    return host, int(port)
+
+
+def test_a_request_head_sent_too_slowly_is_cut_off(sandbox: Sandbox) -> None:
+    with _serve(sandbox, WAHA_MCP_HTTP_HEADER_TIMEOUT="1") as url:
+        with socket.create_connection(_host_port(url), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            closed = False
+            while time.monotonic() - started < 6:  # a header line every 0.3 s: never idle, never finished
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.3)
+                sock.settimeout(0.01)
+                try:
+                    if sock.recv(1024) == b"":
+                        closed = True
+                        break
+                except TimeoutError:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            assert closed and time.monotonic() - started < 4
+
+
+def test_an_oversized_request_head_is_refused(sandbox: Sandbox) -> None:
+    with _serve(sandbox) as url:
+        with socket.create_connection(_host_port(url), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1024))
+            answer = sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_connections_over_the_cap_get_503(sandbox: Sandbox) -> None:
+    with _serve(sandbox, WAHA_MCP_HTTP_MAX_CONNECTIONS="3") as url:
+        idle = [socket.create_connection(_host_port(url), timeout=10) for _ in range(3)]
+        try:
+            time.sleep(0.2)
+            with socket.create_connection(_host_port(url), timeout=10) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert sock.recv(1024).startswith(b"HTTP/1.1 503")
+        finally:
+            for conn in idle:
+                conn.close()
+        time.sleep(0.2)
+        assert httpx2.get(url + "/healthz").status_code == 200
+
+
+def test_the_cli_serves_with_the_limits() -> None:
+    settings = http_settings(WAHA_MCP_HTTP_MAX_CONNECTIONS="50", WAHA_MCP_HTTP_HEADER_TIMEOUT="7")
+    options = uvicorn_options(settings)
+    assert options["limit_concurrency"] == 50 and options["timeout_keep_alive"] == 7
+    assert options["h11_max_incomplete_event_size"] == MAX_HEAD_BYTES
+    defaults = http_settings()
+    assert (defaults.http_max_sessions, defaults.http_session_idle) == (100, 1800)
+    assert (defaults.http_max_connections, defaults.http_header_timeout) == (200, 10)
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0", "::"])
+def test_a_wildcard_bind_accepts_this_machines_names(bind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "Box7")
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "box7.lan.example")
+    security = security_settings(http_settings(WAHA_MCP_HOST=bind, WAHA_MCP_AUTH_TOKEN=TOKEN))
+    for name in ["Box7", "box7", "box7.lan.example"]:
+        assert {name, f"{name}:*"} <= set(security.allowed_hosts)
+        assert {f"http://{name}:*", f"https://{name}"} <= set(security.allowed_origins)
+    # A loopback bind does not answer to the machine's names; an explicit address answers to itself.
+    assert "box7:*" not in security_settings(http_settings()).allowed_hosts
+    explicit = security_settings(http_settings(WAHA_MCP_HOST="10.1.2.3", WAHA_MCP_AUTH_TOKEN=TOKEN))
+    assert "10.1.2.3:*" in explicit.allowed_hosts and "box7:*" not in explicit.allowed_hosts
+    # A reverse proxy's public name is not knowable here: WAHA_MCP_ALLOWED_HOSTS adds it.
+    proxied = http_settings(WAHA_MCP_HOST=bind, WAHA_MCP_AUTH_TOKEN=TOKEN, WAHA_MCP_ALLOWED_HOSTS="mcp.example.com")
+    assert "mcp.example.com" in security_settings(proxied).allowed_hosts
+    assert "mcp.example.com" not in security.allowed_hosts
+
+
+async def test_the_remote_recipe_answers_to_the_machine_name(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --http --host 0.0.0.0` reached by the machine's name: no 421 Invalid Host header."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "box7")
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "box7.lan.example")
+    settings = http_settings(WAHA_MCP_HOST="0.0.0.0", WAHA_MCP_AUTH_TOKEN=TOKEN)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    with serving(app, host="0.0.0.0") as url:
+        port = url.rsplit(":", 1)[1]
+        auth = HEADERS | {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx2.AsyncClient(timeout=10) as http:
+            target = f"http://127.0.0.1:{port}/mcp"
+            for name in ["box7", "box7.lan.example"]:
+                answer = await http.post(target, json=INIT, headers=auth | {"Host": f"{name}:{port}"})
+                assert answer.status_code == 200, answer.text
+            stranger = await http.post(target, json=INIT, headers=auth | {"Host": f"evil.example:{port}"})
+            assert stranger.status_code == 421

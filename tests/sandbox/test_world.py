@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 
-from waha_mcp.sandbox import Sandbox
+from waha_mcp.sandbox import Sandbox, sandbox_transport
 
 MSG_ID = re.compile(r"^(true|false)_[^_]+@(c\.us|g\.us|lid)_[0-9A-F]{20}(_\d+@(c\.us|lid))?$")
 
@@ -139,11 +139,31 @@ async def test_media_messages_and_download_flag(client: httpx2.AsyncClient, sb: 
     chat, msg = next((c, m) for c in world.chats.values() for m in c.messages if m.media)
     with_media = (await client.get(f"/api/default/chats/{chat.id}/messages/{msg.id}")).json()
     assert with_media["hasMedia"] is True and with_media["media"]["mimetype"] == "image/jpeg"
-    assert with_media["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
+    assert with_media["media"]["url"].startswith("http://sandbox/api/files/default/")
     without = (
         await client.get(f"/api/default/chats/{chat.id}/messages/{msg.id}", params={"downloadMedia": "false"})
     ).json()
     assert "media" not in without and without["hasMedia"] is True
+
+
+async def test_the_file_server_is_at_api_files_with_the_key_and_unrecorded() -> None:
+    sb = Sandbox(api_key="k-123", sessions=1)
+    world = sb.sessions["default"].world
+    assert world is not None
+    msg = next(m for c in world.chats.values() for m in c.messages if m.media)
+    headers = {"X-Api-Key": "k-123"}
+    async with httpx2.AsyncClient(transport=sandbox_transport(sb), base_url="http://sandbox") as client:
+        path = f"/api/default/chats/{msg.chat_id}/messages/{msg.id}"
+        url = (await client.get(path, headers=headers)).json()["media"]["url"]
+        recorded = len(sb.requests)
+        file = f"/api/files/default/{msg.id}.jpeg"
+        assert url == f"http://sandbox{file}"
+        assert (await client.get(file)).status_code == 401
+        got = await client.get(file, headers=headers)
+        assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+        assert (await client.get(f"/__sandbox/files/default/{msg.id}.jpeg", headers=headers)).status_code == 404
+        assert (await client.get("/api/files/default/nope.jpeg", headers=headers)).status_code == 404
+    assert len(sb.requests) == recorded  # not a route of WAHA's document: never recorded
 
 
 async def test_overview_filters_by_ids_get_and_post(client: httpx2.AsyncClient) -> None:

@@ -170,7 +170,7 @@ async def test_media_is_summarised_and_its_url_shown_only_once_downloaded(mcp: C
     assert plain["media"] == {"type": "image", "mimetype": "image/jpeg", "size": msg.media.size}
     args = {"chatId": chat.id, "messageId": msg.id, "downloadMedia": True}
     loaded = data(await call(mcp, "waha_get_message", args))
-    assert loaded["media"]["url"].startswith("http://sandbox/__sandbox/files/default/")
+    assert loaded["media"]["url"].startswith("http://sandbox/api/files/default/")
 
 
 async def test_edit_then_read_shows_the_new_text(mcp: Client, sandbox: Sandbox) -> None:
@@ -252,7 +252,7 @@ async def test_chat_picture_served_by_waha_comes_back_as_an_image(mcp: Client, s
     chat, msg = next((c, m) for c in world(sandbox).chats.values() for m in c.messages if m.media)
     msg.media.size = 2000
     msg.media.downloaded_at = 1e18  # present on the file server
-    url = f"http://sandbox/__sandbox/files/default/{msg.id}.jpeg"
+    url = f"http://sandbox/api/files/default/{msg.id}.jpeg"
     sandbox.faults.add("ChatsController_getChatPicture", kind="status", status=200, body={"url": url}, times=1)
     result = await call(mcp, "waha_get_chat_picture", {"chatId": chat.id})
     assert not result.is_error

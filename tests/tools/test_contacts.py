@@ -100,7 +100,7 @@ async def test_picture_served_by_waha_is_an_image(mcp: Client, sandbox: Sandbox)
     msg = next(m for c in world(sandbox).chats.values() for m in c.messages if m.media)
     msg.media.size = 1500
     msg.media.downloaded_at = 1e18
-    url = f"http://sandbox/__sandbox/files/default/{msg.id}.jpeg"
+    url = f"http://sandbox/api/files/default/{msg.id}.jpeg"
     body = {"profilePictureURL": url}
     sandbox.faults.add("ContactsController_getProfilePicture", kind="status", status=200, body=body, times=1)
     contact = next(iter(world(sandbox).contacts))

@@ -149,6 +149,17 @@ async def test_a_media_url_off_the_waha_host_is_never_fetched(mcp: Client, sandb
     assert not any("latest" in r.path for r in sandbox.requests)
 
 
+async def test_a_media_url_to_another_waha_route_is_never_fetched_with_the_key(mcp: Client, sandbox: Sandbox) -> None:
+    msg = image_message(sandbox)
+    rendered = msg.to_waha(world(sandbox).me_id, base_url="http://sandbox")
+    rendered["media"]["url"] = "http://sandbox/api/server/environment"
+    sandbox.faults.add("ChatsController_getChatMessage", kind="status", status=200, body=rendered, times=1)
+    before = len(sandbox.requests)
+    message = error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))
+    assert "/api/server/environment" in message and "not fetched" in message and "/api/files/" in message
+    assert [r.path.split("/")[-2] for r in sandbox.requests[before:]] == ["messages"]  # the message, nothing else
+
+
 async def test_a_message_without_media_is_refused(mcp: Client, sandbox: Sandbox) -> None:
     msg = next(m for c in world(sandbox).chats.values() for m in c.messages if not m.media and not m.stub)
     assert "no media" in error(await call(mcp, "waha_download_media", {"chatId": msg.chat_id, "messageId": msg.id}))

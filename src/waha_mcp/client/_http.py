@@ -19,6 +19,7 @@ import anyio
 import httpx2
 
 from waha_mcp.client.errors import BadResponse, TooLarge, WAHAError, from_redirect, from_response, from_transport
+from waha_mcp.config import MAX_RESPONSE_BYTES
 from waha_mcp.openapi import load_spec
 
 log = logging.getLogger("waha_mcp.client")
@@ -29,6 +30,8 @@ BACKOFF = 0.25
 USER_AGENT = "waha-mcp"
 EMPTY_BODY = "an empty body"
 NOT_JSON = "a body that is not JSON"
+# WAHA's file server (downloaded media, pictures): the one route fetched by URL, with the API key.
+FILES_ROUTE = "/api/files/"
 
 # POSTs that only read (the body carries a filter too long for a URL): retried like a GET.
 READ_POSTS = frozenset({"ChatsController_postChatsOverview"})
@@ -125,10 +128,13 @@ class HTTPCore:
         *,
         timeout: float = 60.0,
         transport: httpx2.AsyncBaseTransport | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
+        # No answer is read into memory beyond this (WAHA_MCP_MAX_RESPONSE_BYTES).
+        self.max_response_bytes = max_response_bytes
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
         # Called with the operationId of every request `call()` sends (tests learn what was reached).
@@ -205,7 +211,9 @@ class HTTPCore:
             try:
                 # A total deadline as well: httpx's timeouts are per read, and a slow drip never trips them.
                 with anyio.fail_after(self._timeout):
-                    response = await self.http.request(method, url, params=query, json=body, headers={"Accept": accept})
+                    headers = {"Accept": accept}
+                    async with self.http.stream(method, url, params=query, json=body, headers=headers) as response:
+                        raw = await self._read_capped(response, route, url, session)
             except _TRANSPORT_ERRORS as exc:
                 # Only a read may go again: a write that reached WAHA before the drop would happen twice.
                 if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
@@ -215,15 +223,44 @@ class HTTPCore:
             if response.status_code in RETRY_STATUSES and route.read and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
-            return self._result(route, url, session, response)
+            return self._result(route, url, session, response, raw)
         raise AssertionError("unreachable")
 
+    async def _read_capped(self, response: httpx2.Response, route: Route, path: str, session: str | None) -> bytes:
+        """The body, read as it streams in and abandoned at WAHA_MCP_MAX_RESPONSE_BYTES (never buffered whole)."""
+        limit = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._answer_too_large(route, path, session, response.status_code, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise self._answer_too_large(route, path, session, response.status_code, None)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _answer_too_large(
+        self, route: Route, path: str, session: str | None, status: int, size: int | None
+    ) -> TooLarge:
+        told = f"{size} bytes" if size is not None else "more"
+        message = (
+            f"WAHA's answer to {route.method} {path} is {told}, over the {self.max_response_bytes}-byte limit "
+            "(WAHA_MCP_MAX_RESPONSE_BYTES), and was not read: ask for less (a smaller limit, a filter) "
+            "or raise the setting"
+        )
+        if not route.read and 200 <= status < 300:
+            message += "; WAHA accepted the request, so it has probably taken effect"
+        return TooLarge(message, status=status, method=route.method, path=path, session=session)
+
     def local_path(self, url: str) -> str | None:
-        """The path (and query) of `url` on the configured WAHA host, or None when it points elsewhere.
+        """The path (and query) of `url` on WAHA's file server (`/api/files/...` on the configured host), or
+        None: nothing else is ever fetched with the API key (not another route of WAHA's API, not another host).
 
         WAHA announces its file server under its own `WAHA_BASE_URL`, which may name the same server
         differently (a Docker host name): an `/api/files/...` path is therefore fetched from the
-        configured host. Nothing else is ever fetched from another host.
+        configured host.
         """
         parts = urlsplit(url.strip())
         base = urlsplit(self.base_url)
@@ -240,9 +277,11 @@ class HTTPCore:
                 if not path.startswith(prefix + "/"):
                     return None
                 path = path[len(prefix) :]
-        elif "/api/files/" in path:
-            path = path[path.index("/api/files/") :]
+        elif FILES_ROUTE in path:
+            path = path[path.index(FILES_ROUTE) :]
         else:
+            return None
+        if not path.startswith(FILES_ROUTE):
             return None
         return path + (f"?{parts.query}" if parts.query else "")
 
@@ -250,7 +289,7 @@ class HTTPCore:
         """GET a file from WAHA's host (its file server, same API key); at most `max_bytes` are read."""
         path = self.local_path(url)
         if path is None:
-            raise ValueError(f"{url!r} is not on the WAHA host {self.base_url}")
+            raise ValueError(f"{url!r} is not on WAHA's file server ({self.base_url}{FILES_ROUTE}...)")
         try:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:
@@ -294,8 +333,7 @@ class HTTPCore:
             exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session, write=write
         )
 
-    def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response) -> Any:
-        raw = response.content
+    def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response, raw: bytes) -> Any:
         status = response.status_code
         where = {"status": status, "method": route.method, "path": path, "session": session}
         if status >= 400:

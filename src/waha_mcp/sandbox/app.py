@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 import anyio
 from starlette.datastructures import State
@@ -34,6 +34,8 @@ from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, WORKING, Sand
 from .validation import body_problems
 
 log = logging.getLogger("waha_mcp.sandbox")
+# Where WAHA's file server serves downloaded media (`media.url`).
+FILES = "/api/files/"
 
 
 @dataclass
@@ -204,6 +206,13 @@ class SandboxApp:
             if sb.api_key and request.headers.get("x-api-key") != sb.api_key:
                 return _error(errors.unauthorized())
             return await control.handle(sb, request, raw_path, body)
+        if raw_path.startswith(FILES) and request.method == "GET":
+            # WAHA's file server: not in the OpenAPI document, so neither recorded nor contract-checked.
+            if sb.api_key and request.headers.get("x-api-key") != sb.api_key:
+                return _error(errors.unauthorized())
+            from .routes.media import serve_file
+
+            return serve_file(sb, [unquote(p) for p in raw_path[len(FILES) :].split("/")], raw_path)
         self._record(request, raw_path, body)
         sb.model.log.base_url = str(request.base_url).rstrip("/")
 

@@ -9,7 +9,6 @@ POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's r
                                       for `seconds` (default a day); `"seconds": null` lifts it
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
-GET    /__sandbox/files/{session}/{name}                 downloaded media (WAHA's /api/files/...)
 GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
 GET    /__sandbox/state
 POST   /__sandbox/reset
@@ -39,10 +38,6 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
         data: dict[str, Any] = json.loads(body) if body.strip() else {}
         if not isinstance(data, dict):
             raise ValueError("body must be a JSON object")
-        if parts[:1] == ["files"] and method == "GET":
-            from .routes.media import serve_file
-
-            return serve_file(sb, parts[1:], raw_path)
         if parts == ["faults"] and method == "POST":
             kind = data.get("kind")
             if not isinstance(kind, str):

@@ -15,10 +15,10 @@ DEFAULT_BASE_URL = "http://localhost:3000"
 
 
 def media_url(msg: Message, base_url: str, session: str) -> str:
-    """Where the file server serves a message's media (real WAHA: /api/files/...; ours is under /__sandbox/)."""
+    """Where the file server serves a message's media: `/api/files/...`, as real WAHA does."""
     assert msg.media is not None
     ext = msg.media.mimetype.split(";")[0].split("/")[-1]
-    return f"{base_url.rstrip('/')}/__sandbox/files/{session}/{msg.id}.{ext}"
+    return f"{base_url.rstrip('/')}/api/files/{session}/{msg.id}.{ext}"
 
 
 def render_message(

@@ -61,10 +61,10 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
                 f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
             )
         if w.client.local_path(url) is None:
-            host = re.sub(r"^[a-z]+://([^/]+).*$", r"\1", str(url))
+            shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
             raise ToolInputError(
-                f"the media URL is on {host}, not on WAHA ({w.client.base_url}): not fetched. "
-                "The server only downloads from WAHA's own file server"
+                f"the media URL {shown} is not on WAHA's file server ({w.client.base_url}/api/files/...): "
+                "not fetched. The server only downloads from WAHA's own file server"
             )
         try:
             file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
@@ -100,12 +100,14 @@ async def download_media(
     media, file = await _download(w, session, chatId, mid)
     mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
     info = view.media_file(mid, mimetype, file.data, media.get("filename"))
-    too_big = len(file.data) > INLINE_MAX_BYTES
+    inline = w.settings.max_inline_bytes
+    limit = inline if mimetype in VIEWABLE else min(INLINE_MAX_BYTES, inline)
+    too_big = len(file.data) > limit
     # Read-only mode writes nothing: not even a file too big to return inline.
     auto_save = too_big and w.settings.files_dir is not None and not w.read_only
     if save or auto_save:
         info["saved"] = str(save_file(w.settings, _filename(mid, media, mimetype), file.data))
-    if mimetype in VIEWABLE:
+    if mimetype in VIEWABLE and not too_big:
         return image_result(Binary(file.data, mimetype), info)
     if "saved" in info:
         return info
@@ -116,7 +118,8 @@ async def download_media(
             else "set WAHA_MCP_FILES_DIR to have it saved there"
         )
         raise ToolInputError(
-            f"media of {mid} is {len(file.data)} bytes, too big to return inline (>{INLINE_MAX_BYTES}): {remedy}"
+            f"media of {mid} is {len(file.data)} bytes, too big to return inline (>{limit}, "
+            f"WAHA_MCP_MAX_INLINE_BYTES): {remedy}"
         )
     return _resource(f"waha://{session}/media/{mid}", file.data, mimetype, info)
 
@@ -163,9 +166,11 @@ async def convert_media(
     if w.settings.files_dir:
         info["saved"] = str(save_file(w.settings, name, answer.data))
         return info
-    if len(answer.data) > INLINE_MAX_BYTES:
+    limit = min(INLINE_MAX_BYTES, w.settings.max_inline_bytes)
+    if len(answer.data) > limit:
         raise ToolInputError(
-            f"converted file is {len(answer.data)} bytes, too big to return inline: set WAHA_MCP_FILES_DIR"
+            f"converted file is {len(answer.data)} bytes, too big to return inline (>{limit}, "
+            "WAHA_MCP_MAX_INLINE_BYTES): set WAHA_MCP_FILES_DIR"
         )
     return _resource(f"waha://{session}/converted/{name}", answer.data, mimetype, info)
 

@@ -204,9 +204,27 @@ async def run(inv: Invocation, nxt: Next) -> CallToolResult:
     finally:
         CURRENT.reset(token)
     data, blocks = (out.data, out.blocks) if isinstance(out, Rich) else (out, [])
+    check_inline(blocks, inv.settings.max_inline_bytes)
     if inv.session is not None and "session" not in data:
         data = {"session": inv.session} | data
     return shape(data, blocks)
+
+
+def check_inline(blocks: list[Any], limit: int) -> None:
+    """No image or file bigger than WAHA_MCP_MAX_INLINE_BYTES goes into a result (QR, screenshot, pictures,
+    media): every tool's blocks pass here."""
+    for block in blocks:
+        resource = getattr(block, "resource", None)
+        encoded = getattr(block, "data", None) if resource is None else getattr(resource, "blob", None)
+        if not isinstance(encoded, str):
+            continue
+        size = len(encoded) // 4 * 3 - encoded[-2:].count("=")  # the decoded size, without decoding
+        if size > limit:
+            kind = "image" if getattr(block, "type", "") == "image" else "file"
+            raise ToolInputError(
+                f"the {kind} is {size} bytes, over the {limit}-byte limit for a tool result "
+                "(WAHA_MCP_MAX_INLINE_BYTES); nothing was returned"
+            )
 
 
 def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResult:

@@ -2,8 +2,9 @@
 
 Real WAHA serves downloaded media at `/api/files/<session>/<message id>.<ext>` (same API key) and
 deletes each file after WHATSAPP_FILES_LIFETIME; downloading again (`downloadMedia=true`) brings
-it back. The sandbox serves them at `/__sandbox/files/...` (not a WAHA route, so never contract-
-checked): a file exists once a message was rendered with `downloadMedia=true`, until it expires.
+it back. The sandbox serves them there too (not a route of WAHA's OpenAPI document, so neither recorded
+nor contract-checked, like `/__sandbox/`): a file exists once a message was rendered with
+`downloadMedia=true`, until it expires.
 
 - `set_files_lifetime(sandbox, seconds)`: files expire that long after their download (None: never);
   the setting lives in the sandbox model, so a reset brings back the default (never).
@@ -149,7 +150,7 @@ def _find(world: World, message_id: str) -> Message | None:
 
 
 def serve_file(sb: Sandbox, parts: list[str], raw_path: str) -> Response:
-    """GET /__sandbox/files/<session>/<message id>.<ext> (`parts` decoded): the media, or 404 once expired."""
+    """GET /api/files/<session>/<message id>.<ext> (`parts` decoded): the media, or 404 once expired."""
     from ..app import json_response
 
     missing = json_response(errors.nest_body(404, f"Cannot GET {raw_path}"), 404)
