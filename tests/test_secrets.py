@@ -320,3 +320,12 @@ def test_named_redaction_and_values_kept_for_one_result() -> None:
     assert known.redactor(keep=["new-key-5678"]).text(f"new-key-5678 {API_KEY}") == "new-key-5678 ***"
     assert known.redactor(keep=[API_KEY]).text(API_KEY) == "***"  # the configured key is never kept
     assert known.redactor().text("new-key-5678") == "***"
+
+
+async def test_debug_logs_never_print_waha_response_headers(keyed: Sandbox, debug_logs: Any) -> None:
+    # Over a real socket, where the HTTP transport's own DEBUG records would print every header WAHA sent.
+    with serving(keyed.app) as url:
+        async with Client(_server(None, base_url=url)) as client:
+            assert not (await client.call_tool("waha_list_sessions", {})).is_error
+    lines = [record.getMessage() for record in debug_logs.records]
+    assert lines and not [line for line in lines if "content-type" in line.lower() or "headers.complete" in line]

@@ -28,6 +28,7 @@ from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
 
 log = logging.getLogger("waha_mcp")
+TRANSPORT_LOGGERS = ("httpcore2", "httpcore")
 
 INSTRUCTIONS = (
     "WhatsApp through WAHA, across several accounts (sessions). Every tool takes an optional `session`; "
@@ -129,6 +130,10 @@ def build_server(
         handlers = list(logging.getLogger().handlers)
         for handler in handlers:
             handler.addFilter(redaction)
+        # The HTTP transport's DEBUG records print WAHA's response headers verbatim (cookies, echoed
+        # credentials): they never reach the log, whatever WAHA_MCP_LOG_LEVEL says.
+        for name in TRANSPORT_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).getEffectiveLevel()))
         server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
         try:
             yield app
