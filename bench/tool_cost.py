@@ -66,22 +66,29 @@ def source_lines() -> dict[str, Any]:
     }
 
 
-async def _listed() -> dict[str, Any]:
-    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all")
+async def _listed(toolsets: str | None) -> dict[str, Any]:
+    extra = {"WAHA_TOOLSETS": toolsets} if toolsets else {}
+    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", **extra)
     async with Client(build_server(settings)) as client:
         result = await client.list_tools()
     return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def listing_bytes() -> dict[str, Any]:
-    listed = anyio.run(_listed)
+def listing_bytes(toolsets: str | None = "all") -> dict[str, Any]:
+    """tools/list of every toolset (`all`) or of the default set (None); tokens as characters / 4."""
+    listed = anyio.run(_listed, toolsets)
     tools = listed["tools"]
     sizes = [_compact(tool) for tool in tools]
+    inputs_only = [_compact({k: v for k, v in tool.items() if k != "outputSchema"}) for tool in tools]
+    chars = len(json.dumps(listed, separators=(",", ":"), ensure_ascii=False))
     return {
         "tools": len(tools),
         "result_bytes": _compact(listed),
         "tool_bytes": sum(sizes),
         "mean": sum(sizes) / len(tools),
+        "mean_without_output_schemas": sum(inputs_only) / len(tools),
+        "tokens": chars / 4,
+        "tokens_without_output_schemas": (chars - sum(sizes) + sum(inputs_only)) / 4,
     }
 
 
@@ -95,7 +102,7 @@ def _commit() -> str:
     return sha + (" (src/ modified)" if dirty.stdout.strip() else "")
 
 
-def report(lines: dict[str, Any], listing: dict[str, Any], commit: str) -> str:
+def report(lines: dict[str, Any], listing: dict[str, Any], default: dict[str, Any], commit: str) -> str:
     modules = ", ".join(f"{name} {n}" for name, n in lines["modules"].items())
     return "\n".join(
         [
@@ -108,7 +115,10 @@ def report(lines: dict[str, Any], listing: dict[str, Any], commit: str) -> str:
             f"{lines['module_lines_per_tool']:.1f} per tool",
             f"  {modules}",
             f"tools/list compact JSON: {listing['tool_bytes']} bytes of tools ({listing['result_bytes']} the whole "
-            f"result), {listing['mean']:.0f} bytes per tool",
+            f"result), {listing['mean']:.0f} bytes per tool ({listing['mean_without_output_schemas']:.0f} without "
+            "output schemas)",
+            f"default set: {default['tools']} tools, {default['tool_bytes']} bytes, {default['tokens']:.0f} tokens "
+            f"(characters / 4); {default['tokens_without_output_schemas']:.0f} tokens without output schemas",
         ]
     )
 
@@ -121,12 +131,13 @@ def main() -> None:
     for key in [key for key in os.environ if key.startswith("WAHA_")]:
         del os.environ[key]
     os.chdir("/")  # no `.env` either
-    lines, listing = source_lines(), listing_bytes()
+    lines, listing, default = source_lines(), listing_bytes("all"), listing_bytes(None)
     commit = _commit()
     if args.json:
-        print(json.dumps({"commit": commit, "source_lines": lines, "tools_list": listing}, indent=1))
+        out = {"commit": commit, "source_lines": lines, "tools_list": listing, "default_set": default}
+        print(json.dumps(out, indent=1))
     else:
-        print(report(lines, listing, commit))
+        print(report(lines, listing, default, commit))
 
 
 if __name__ == "__main__":
