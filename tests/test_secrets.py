@@ -329,3 +329,14 @@ async def test_debug_logs_never_print_waha_response_headers(keyed: Sandbox, debu
             assert not (await client.call_tool("waha_list_sessions", {})).is_error
     lines = [record.getMessage() for record in debug_logs.records]
     assert lines and not [line for line in lines if "content-type" in line.lower() or "headers.complete" in line]
+
+
+async def test_a_secret_with_quotes_and_backslashes_is_hidden_in_the_json_text_too(keyed: Sandbox) -> None:
+    odd = 'px"Pa\\ss-77c1'  # in the JSON text it appears escaped: px\"Pa\\\\ss-77c1
+    config = {"proxy": {"server": "proxy.example:3128", "password": odd}, "metadata": {"note": odd}}
+    async with Client(_server(keyed)) as client:
+        assert not (await client.call_tool("waha_create_session", {"name": "quoted", "config": config})).is_error
+        got = await client.call_tool("waha_get_session", {"session": "quoted"})
+    text = shown(got)
+    assert json.dumps(odd)[1:-1] not in text and odd not in text
+    assert json.loads(got.content[-1].text)["config"]["metadata"]["note"] == "***"
