@@ -172,7 +172,7 @@ def check_fetch_urls(inv: Invocation) -> None:
 def _unknown_argument(name: str, valid: list[str], spec: ToolSpec, read_only: bool) -> str:
     shown = name[:40]
     if read_only and name in spec.writes:
-        return f"argument `{shown}` writes, and this server is read-only (WAHA_READ_ONLY)"
+        return f"argument `{shown}` writes, and this connection is read-only (WAHA_READ_ONLY or X-WAHA-Read-Only)"
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6) or difflib.get_close_matches(
         name.lower(), [v.lower() for v in valid], n=1, cutoff=0.6
     )
