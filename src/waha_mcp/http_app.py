@@ -96,6 +96,15 @@ def machine_names() -> list[str]:
     return list(dict.fromkeys(found))
 
 
+SDK_BODY_LIMIT = 4 * 1024 * 1024
+
+
+def request_body_limit(settings: Settings) -> int:
+    """Room for the largest media a tool accepts as base64 (4/3 of WAHA_MCP_MAX_MEDIA_BYTES) plus the rest of
+    the call; never below the SDK's own 4 MiB."""
+    return max(SDK_BODY_LIMIT, -(-settings.max_media_bytes * 4 // 3) + 64 * 1024)
+
+
 async def health(_: Request) -> JSONResponse:
     """Liveness for load balancers; says nothing about WAHA (that is `waha-mcp doctor`)."""
     return JSONResponse({"ok": True})
@@ -109,6 +118,7 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
         host=settings.http_host,
         max_sessions=settings.http_max_sessions,
         session_idle_timeout=settings.http_session_idle,
+        max_request_body_size=request_body_limit(settings),
     )
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:

@@ -303,3 +303,19 @@ async def test_the_remote_recipe_answers_to_the_machine_name(sandbox: Sandbox, m
                 assert answer.status_code == 200, answer.text
             stranger = await http.post(target, json=INIT, headers=auth | {"Host": f"evil.example:{port}"})
             assert stranger.status_code == 421
+
+
+@pytest.mark.parametrize(("media_cap", "status"), [(None, 200), ("1024", 413)])
+async def test_a_request_body_may_carry_base64_media_up_to_the_media_cap(
+    sandbox: Sandbox, media_cap: str | None, status: int
+) -> None:
+    """5 MiB of body: over the SDK's own 4 MiB, within the room the default media cap (16 MiB) needs as base64."""
+    extra = {"WAHA_MCP_MAX_MEDIA_BYTES": media_cap} if media_cap else {}
+    settings = http_settings(WAHA_MCP_AUTH_TOKEN=TOKEN, **extra)
+    app = build_http_app(build_server(settings, transport=sandbox_transport(sandbox)), settings)
+    big = INIT | {"params": INIT["params"] | {"_meta": {"padding": "x" * (5 * 1024 * 1024)}}}
+    with serving(app) as url:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            headers = HEADERS | {"Authorization": f"Bearer {TOKEN}"}
+            response = await http.post(url + "/mcp", json=big, headers=headers)
+    assert response.status_code == status
