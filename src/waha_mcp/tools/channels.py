@@ -19,7 +19,7 @@ from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections import channel_search as _searched
 from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Session
-from waha_mcp.tools.messages import DataArg, FileArg, _media
+from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -83,7 +83,7 @@ async def create_channel(
     if description:
         body["description"] = description
     if file or data:
-        picture = _media(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
+        picture = media_input(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
         if not picture.base_type.startswith("image/"):
             raise ToolInputError(f"a channel picture is an image, not {picture.base_type}")
         body["picture"] = picture.waha()

@@ -15,7 +15,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import EndpointMissing
 from waha_mcp.errors import ToolInputError
 from waha_mcp.tools._common import ChatId, GroupId, Limit, Offset, Session
-from waha_mcp.tools.messages import DataArg, FileArg, _media
+from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -179,7 +179,7 @@ async def set_group_picture(
             raise ToolInputError("remove=true takes no file or data")
         await w.call("GroupsController_deletePicture", id=groupId)
         return view.group_picture_set(groupId, False)
-    picture = _media(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
+    picture = media_input(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
     if not picture.base_type.startswith("image/"):
         raise ToolInputError(f"a group picture is an image, not {picture.base_type}")
     await w.call("GroupsController_setPicture", id=groupId, body={"file": picture.waha()})

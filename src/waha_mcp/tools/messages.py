@@ -8,49 +8,25 @@ WAHA_MCP_FILES_DIR (see `waha_mcp.files`).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import mimetypes
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError
-from waha_mcp.files import read_local_file
-from waha_mcp.tools._common import FETCH_NOTE, ChatId, FetchUrl, MessageId, Phone, Session, fetch_marker
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session
+from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 MAX_TEXT = 65536  # WhatsApp's limit for one text message
 POLL_OPTIONS = (2, 12)
 LIST_ROWS = 10  # WhatsApp shows at most 10 rows in a list message
-VOICE_MIME = "audio/ogg; codecs=opus"
-_IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp"}
-_OPUS_MIMES = {"audio/ogg", "audio/opus", "audio/oga"}
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
-# Magic numbers for base64 data that arrives without a name or mimetype.
-_SNIFF: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\xff\xd8\xff", "image/jpeg"),
-    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
-    (0, b"GIF8", "image/gif"),
-    (8, b"WEBP", "image/webp"),
-    (0, b"%PDF", "application/pdf"),
-    (0, b"OggS", "audio/ogg"),
-    (4, b"ftypM4A", "audio/mp4"),
-    (4, b"ftyp", "video/mp4"),
-    (0, b"ID3", "audio/mpeg"),
-    (0, b"\xff\xfb", "audio/mpeg"),
-    (0, b"PK\x03\x04", "application/zip"),
-)
-_EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
 _MEDIA_SENDS = {
     "image": "ChattingController_sendImage",
     "video": "ChattingController_sendVideo",
@@ -58,10 +34,6 @@ _MEDIA_SENDS = {
 }
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-FileArg = Annotated[
-    str | None, fetch_marker, Field(description=f"http(s) URL ({FETCH_NOTE}) or path in WAHA_MCP_FILES_DIR")
-]
-DataArg = Annotated[str | None, Field(description="base64")]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -95,115 +67,6 @@ async def _send(w: Invocation, operation: str, chat: str, reply_to: str | None =
     """A send to `chat`: WAHA's body is `chatId`, the fields, then `reply_to`; unset (None) ones are left out."""
     body = {"chatId": chat, **fields, "reply_to": reply_to}
     return await w.call(operation, body={key: value for key, value in body.items() if value is not None})
-
-
-# --------------------------------------------------------------------------- media
-
-
-@dataclass
-class _Media:
-    mimetype: str
-    filename: str
-    url: str | None = None
-    data: bytes | None = None
-
-    def waha(self, *, with_filename: bool = True, mimetype: str | None = None) -> dict[str, Any]:
-        """WAHA's RemoteFile `{mimetype, filename?, url}` or BinaryFile `{mimetype, filename?, data}`."""
-        out: dict[str, Any] = {"mimetype": mimetype or self.mimetype}
-        if with_filename:
-            out["filename"] = self.filename
-        if self.url is not None:
-            out["url"] = self.url
-        else:
-            out["data"] = base64.b64encode(self.data or b"").decode()
-        return out
-
-    @property
-    def base_type(self) -> str:
-        return self.mimetype.split(";")[0].strip().lower()
-
-
-def _guess(name: str | None) -> str | None:
-    if not name:
-        return None
-    lower = name.lower()
-    if lower.endswith((".opus", ".oga", ".ogg")):
-        return "audio/ogg"
-    guessed, _ = mimetypes.guess_type(lower, strict=False)
-    return guessed
-
-
-def _sniff(data: bytes) -> str | None:
-    for offset, magic, mime in _SNIFF:
-        if data[offset : offset + len(magic)] == magic:
-            return mime
-    return None
-
-
-def _decode(data: str, limit: int) -> tuple[bytes, str | None]:
-    """Base64 (optionally a `data:<mime>;base64,` URL) → bytes, refused above `limit` before decoding."""
-    raw, mime = data.strip(), None
-    if raw.startswith("data:") and "," in raw:
-        header, raw = raw.split(",", 1)
-        mime = header[5:].split(";")[0] or None
-    raw = "".join(raw.split())
-    if len(raw) * 3 // 4 > limit + 3:
-        raise ToolInputError(
-            f"data is about {len(raw) * 3 // 4} bytes, over the {limit}-byte limit (WAHA_MCP_MAX_MEDIA_BYTES)"
-        )
-    try:
-        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ToolInputError("data is not valid base64") from None
-    if not decoded:
-        raise ToolInputError("data is empty")
-    if len(decoded) > limit:
-        raise ToolInputError(f"data is {len(decoded)} bytes, over the {limit}-byte limit (WAHA_MCP_MAX_MEDIA_BYTES)")
-    return decoded, mime
-
-
-def _media(
-    settings: Settings,
-    file: str | None,
-    data: str | None,
-    filename: str | None,
-    mimetype: str | None,
-    *,
-    default_mime: str,
-    default_name: str,
-) -> _Media:
-    """One attachment from exactly one of `file` (URL or local path) and `data` (base64)."""
-    if bool(file) == bool(data):
-        raise ToolInputError("give exactly one of `file` (http(s) URL or local path) and `data` (base64)")
-    url: str | None = None
-    content: bytes | None = None
-    hint: str | None = None
-    sniffed: str | None = None
-    if file:
-        scheme = urlsplit(file).scheme.lower()
-        if scheme in ("http", "https"):
-            url = file
-            hint = PurePosixPath(unquote(urlsplit(file).path)).name or None
-        elif len(scheme) > 1:  # a drive letter is not a scheme
-            raise ToolInputError(
-                f"file {file[:60]!r}: only http(s) URLs or paths inside WAHA_MCP_FILES_DIR are accepted"
-            )
-        else:
-            path, content = read_local_file(settings, file)
-            hint = path.name
-            sniffed = _sniff(content)
-    else:
-        content, declared = _decode(data or "", settings.max_media_bytes)
-        sniffed = declared or _sniff(content)
-    name = PurePosixPath((filename or "").replace("\\", "/")).name or None
-    mime = (mimetype or "").strip() or _guess(name) or _guess(hint) or sniffed or default_mime
-    if "/" not in mime:
-        raise ToolInputError(f"mimetype {mimetype!r} is not a MIME type like image/jpeg")
-    if not name:
-        base = mime.split(";")[0].strip().lower()
-        ext = _EXT.get(base) or mimetypes.guess_extension(base, strict=False) or ""
-        name = hint or f"{default_name}{ext}"
-    return _Media(mimetype=mime, filename=name, url=url, data=content)
 
 
 # --------------------------------------------------------------------------- text
@@ -301,11 +164,11 @@ async def send_media(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.MediaSent:
-    media = _media(
+    media = media_input(
         w.settings, file, data, filename, mimetype, default_mime="application/octet-stream", default_name="file"
     )
     kind = type or (
-        "image" if media.base_type in _IMAGE_MIMES else "video" if media.base_type.startswith("video/") else "file"
+        "image" if media.base_type in IMAGE_MIMES else "video" if media.base_type.startswith("video/") else "file"
     )
     if (convert or videoNote) and kind != "video":
         raise ToolInputError("convert and videoNote apply to videos only")
@@ -332,16 +195,8 @@ async def send_audio(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.VoiceSent:
-    media = _media(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
-    if media.data is not None:  # the bytes decide: Ogg can hold Vorbis too, and only Opus plays
-        is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
-    else:
-        is_opus = media.base_type in _OPUS_MIMES or "opus" in media.mimetype.lower()
-    if convert is None:
-        convert = not is_opus
-    # VoiceRemoteFile has no filename; an unconverted note must be declared as OGG/Opus.
-    mime = VOICE_MIME if is_opus and not convert else media.mimetype
-    payload = media.waha(with_filename=media.url is None, mimetype=mime)
+    media = media_input(w.settings, file, data, None, mimetype, default_mime="audio/ogg", default_name="voice")
+    payload, convert = media.voice(convert)
     sent = await _send(w, "ChattingController_sendVoice", chatId, replyTo, file=payload, convert=convert)
     return view.voice_sent(sent, chatId, convert)
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.tools._common import Session
-from waha_mcp.tools.messages import DataArg, FileArg, _media
+from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -69,7 +69,7 @@ async def set_my_profile_status(
 async def set_my_profile_picture(
     w: Invocation, file: FileArg = None, data: DataArg = None, session: Session = None
 ) -> view.ProfileUpdated:
-    media = _media(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
+    media = media_input(w.settings, file, data, None, None, default_mime="image/jpeg", default_name="picture")
     if media.base_type not in _PICTURE_MIMES:
         raise ToolInputError(f"a profile picture is a JPEG or PNG image, not {media.base_type}")
     answer = await w.call("ProfileController_setProfilePicture", body={"file": media.waha()})

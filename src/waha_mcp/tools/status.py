@@ -17,7 +17,8 @@ from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections.status import STATUS_CHAT
 from waha_mcp.tools._common import ChatId, MessageId, Session
-from waha_mcp.tools.messages import _IMAGE_MIMES, _OPUS_MIMES, MAX_TEXT, VOICE_MIME, DataArg, FileArg, _media, _text
+from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
+from waha_mcp.tools.messages import MAX_TEXT, _text
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -111,9 +112,9 @@ async def send_media_status(
     session: Session = None,
 ) -> view.StatusPosted:
     unknown = "application/octet-stream"
-    media = _media(w.settings, file, data, None, mimetype, default_mime=unknown, default_name="status")
+    media = media_input(w.settings, file, data, None, mimetype, default_mime=unknown, default_name="status")
     base = media.base_type
-    guessed = "image" if base in _IMAGE_MIMES else "voice" if base.startswith("audio/") else "video"
+    guessed = "image" if base in IMAGE_MIMES else "voice" if base.startswith("audio/") else "video"
     chosen = kind or (guessed if base.split("/")[0] in ("image", "audio", "video") else None)
     if chosen is None:
         raise ToolInputError(f"a status is an image, voice or video, not {base}: give kind or mimetype if it is one")
@@ -129,14 +130,7 @@ async def send_media_status(
     people, raw = _audience(contacts, statusMessageId)
     body: dict[str, object]
     if chosen == "voice":
-        # As waha_send_audio: only OGG/Opus plays; the bytes decide when there are bytes.
-        if media.data is not None:
-            is_opus = media.data[:4] == b"OggS" and b"OpusHead" in media.data[:256]
-        else:
-            is_opus = base in _OPUS_MIMES or "opus" in media.mimetype.lower()
-        convert = not is_opus if convert is None else convert
-        mime = VOICE_MIME if is_opus and not convert else media.mimetype
-        file_out = media.waha(with_filename=media.url is None, mimetype=mime)
+        file_out, convert = media.voice(convert)  # as waha_send_audio
         body = {"file": file_out, "convert": convert, "backgroundColor": backgroundColor or DEFAULT_BACKGROUND}
     elif chosen == "video":
         convert = bool(convert)
