@@ -79,10 +79,6 @@ def channel_ref(value: str, *, field: str = "channelId") -> str:
     )
 
 
-def chat_ids(values: list[str], *, field: str = "chatIds") -> list[str]:
-    return [chat_id(v, field=field) for v in values]
-
-
 def message_id(value: str, *, field: str = "messageId") -> str:
     """WAHA message ids look like `true_<chatId>_<hex>`; engines also use bare ids, so accept those too."""
     raw = (value or "").strip()

@@ -165,7 +165,7 @@ async def delete_status(
 @tool(
     "waha_new_status_id",
     "status",
-    "A fresh id to post one status in several calls (statusMessageId); name yourself in the first.",
+    "A fresh statusMessageId to post one status in several calls; name yourself first.",
     effect=Effect.READ,
     operations=("StatusController_getNewMessageId",),
 )
