@@ -41,6 +41,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> No
         if key.startswith(("WAHA_", "WAHA_MCP_")):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+    # The store's per-user default lands in the test's own directory, never the developer's home.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture

@@ -143,6 +143,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
         pass
+    finally:
+        server.close()
     return 0
 
 
@@ -194,7 +196,10 @@ def cmd_call(args: argparse.Namespace) -> int:
                 print(json.dumps({"content": block.type, "mimeType": getattr(block, "mime_type", None)}))
         return bool(result.is_error)
 
-    return 1 if anyio.run(run) else 0
+    try:
+        return 1 if anyio.run(run) else 0
+    finally:
+        server.close()
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

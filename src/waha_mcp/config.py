@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
+    # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, or unset for the per-user default.
+    store: str | None = Field(default=None, alias="WAHA_MCP_STORE")
 
     @field_validator(
         "waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", "allow_fetch_hosts", mode="before"

@@ -23,6 +23,7 @@ from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
 from waha_mcp.redact import LogRedaction, Secrets
+from waha_mcp.store import Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
@@ -60,6 +61,19 @@ class WahaMCP(MCPServer[Any]):
         self._by_name = {spec.name: spec for spec in specs}
         self._listed = [describe(spec, settings.waha_read_only) for spec in specs]
         self.app: App | None = None  # set by the lifespan
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
+        shares it, so it outlives them and is closed by `close`."""
+        if self._store is None:
+            self._store = open_store(self.waha_settings.store)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     async def list_tools(self) -> list[MCPTool]:
         return list(self._listed)
@@ -124,7 +138,7 @@ def build_server(
             max_response_bytes=settings.max_response_bytes,
         )
         client.on_operation.append(note_operation)
-        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key))
+        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key), store=server.store())
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)

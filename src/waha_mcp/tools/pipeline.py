@@ -23,6 +23,7 @@ from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.sessions import resolve_session
+from waha_mcp.store import Store
 from waha_mcp.tools._common import Rich, dumps, error_result
 from waha_mcp.tools.registry import ToolSpec
 
@@ -37,6 +38,7 @@ class App:
     settings: Settings
     secrets: Secrets = field(default_factory=Secrets)
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
+    store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
 
 
 @dataclass
