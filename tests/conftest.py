@@ -91,8 +91,11 @@ async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient
 
 @pytest.fixture
 def settings() -> Settings:
-    # Every toolset, including those off by default: the suite specifies every tool.
-    return load_settings(WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all")
+    # Every toolset, including those off by default: the suite specifies every tool. Output schemas on, so
+    # the SDK client checks every result the suite sees against its tool's schema.
+    return load_settings(
+        WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all", WAHA_MCP_OUTPUT_SCHEMAS="true"
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import anyio
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import Settings, load_settings
 from waha_mcp.server import build_server
-from waha_mcp.tools._common import SESSION_DESCRIPTION
 from waha_mcp.tools.registry import all_tools, client_view
 
 NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "call", "aclose"}
@@ -43,13 +42,13 @@ def test_every_session_scoped_client_method_takes_session_first() -> None:
         assert first == "session", f"WAHAClient.{name} takes {first!r} first"
 
 
-def test_every_tool_has_an_optional_identically_described_session() -> None:
+def test_every_tool_has_the_same_optional_session() -> None:
     server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
     tools = anyio.run(server.list_tools)
     assert len(tools) == len(all_tools())
     for tool in tools:
         schema = tool.input_schema
-        assert schema["properties"]["session"] == {"type": "string", "description": SESSION_DESCRIPTION}, tool.name
+        assert schema["properties"]["session"] == {"type": "string"}, tool.name
         assert "session" not in schema.get("required", []), tool.name
 
 

@@ -19,8 +19,9 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 
 def _settings() -> Settings:
-    # Every toolset: a tool that is off by default is still reviewed when its schema changes.
-    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", WAHA_TOOLSETS="all")
+    # Every toolset: a tool that is off by default is still reviewed when its schema changes; output
+    # schemas too, as clients that turn them on see them.
+    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", WAHA_TOOLSETS="all", WAHA_MCP_OUTPUT_SCHEMAS="1")
 
 
 def test_tool_schemas_match_their_snapshots() -> None:

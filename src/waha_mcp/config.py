@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     waha_toolsets: Annotated[list[str] | None, NoDecode] = Field(default=None, alias="WAHA_TOOLSETS")
     waha_tools: Annotated[list[str] | None, NoDecode] = Field(default=None, alias="WAHA_TOOLS")
     waha_read_only: bool = Field(default=False, alias="WAHA_READ_ONLY")
+    # Output schemas in tools/list: off by default, as clients that pass whole tool definitions to the
+    # model would pay for them on every turn (they double tools/list); results are structured either way.
+    output_schemas: bool = Field(default=False, alias="WAHA_MCP_OUTPUT_SCHEMAS")
     files_dir: str | None = Field(default=None, alias="WAHA_MCP_FILES_DIR")
     max_media_bytes: int = Field(default=16 * 1024 * 1024, alias="WAHA_MCP_MAX_MEDIA_BYTES", ge=1024)
     # Any WAHA answer (JSON, QR, screenshot, converted media) is read at most this far.

@@ -33,16 +33,17 @@ TRANSPORT_LOGGERS = ("httpcore2", "httpcore")
 
 INSTRUCTIONS = (
     "WhatsApp through WAHA, across several accounts (sessions). Every tool takes an optional `session`; "
-    "without it WAHA_SESSION is used. Start with waha_list_sessions."
+    "without it WAHA_SESSION is used, except by tools that delete or administer, which need it named. "
+    "Start with waha_list_sessions."
 )
 
 
-def describe(spec: ToolSpec, read_only: bool) -> MCPTool:
+def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True) -> MCPTool:
     return MCPTool(
         name=spec.name,
         description=spec.description,
         input_schema=spec.schema_for(read_only),
-        output_schema=spec.output_schema,
+        output_schema=spec.output_schema if output_schemas else None,
         annotations=spec.annotations,
     )
 
@@ -59,7 +60,7 @@ class WahaMCP(MCPServer[Any]):
         self.waha_settings = settings
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
-        self._listed = [describe(spec, settings.waha_read_only) for spec in specs]
+        self._listed = [describe(spec, settings.waha_read_only, settings.output_schemas) for spec in specs]
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
 
@@ -93,7 +94,8 @@ class WahaMCP(MCPServer[Any]):
             specs, read_only = self._visible(headers)
         except ConfigError as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
-        return ListToolsResult(tools=[describe(spec, read_only) for spec in specs])
+        outputs = self.waha_settings.output_schemas
+        return ListToolsResult(tools=[describe(spec, read_only, outputs) for spec in specs])
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
         spec = self._by_name.get(name)

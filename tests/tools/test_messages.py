@@ -637,7 +637,7 @@ async def test_ids_and_bounds_are_in_the_schema(mcp: Client) -> None:
     options = tools["waha_send_poll"]["properties"]["options"]
     assert (options["minItems"], options["maxItems"]) == (2, 12)
     section = tools["waha_send_list"]["properties"]["sections"]["items"]
-    assert section["required"] == ["title", "rows"] and section["additionalProperties"] is False
+    assert section["required"] == ["title", "rows"]
     assert set(section["properties"]["rows"]["items"]["properties"]) == {"title", "id", "description"}
     assert section["properties"]["rows"]["maxItems"] == 10
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from waha_mcp.config import ConfigError
 from waha_mcp.tools.registry import POLICY, TOOLSETS, Effect, all_tools, client_view, select_tools
@@ -127,20 +128,36 @@ def test_read_only_mode_hides_arguments_that_write() -> None:
     assert "save" not in download.schema_for(read_only=True)["properties"]
 
 
-def test_every_input_schema_is_closed_and_compact() -> None:
+def test_every_input_schema_is_compact() -> None:
     for spec in all_tools():
-        schema = spec.input_schema
-        assert schema["additionalProperties"] is False, spec.name
-        assert not _noise(schema), spec.name
+        assert not _noise(spec.input_schema), spec.name
+
+
+def test_unknown_names_are_refused_at_every_depth_though_schemas_do_not_spend_bytes_saying_so() -> None:
+    (send_list,) = [spec for spec in all_tools() if spec.name == "waha_send_list"]
+    assert "additionalProperties" not in send_list.input_schema
+    with pytest.raises(ValidationError) as refused:
+        send_list.arguments.model_validate(
+            {
+                "chatId": "1@c.us",
+                "title": "t",
+                "button": "b",
+                "sections": [{"title": "s", "rows": [{"title": "r", "x": 1}]}],
+            }
+        )
+    assert refused.value.errors()[0]["loc"] == ("sections", 0, "rows", 0, "x")
 
 
 def _noise(node: object) -> list[str]:
-    """Keys that cost tokens and say nothing: pydantic titles and `$defs` (property names excepted)."""
+    """Keys that cost tokens and say nothing: pydantic titles, `$defs`, a closed-object flag, a `false` default
+    for a flag (property names excepted)."""
     if isinstance(node, list):
         return [key for item in node for key in _noise(item)]
     if not isinstance(node, dict):
         return []
     found = [key for key in node if key in ("title", "$defs", "$ref")]
+    found += ["additionalProperties"] if node.get("additionalProperties") is False else []
+    found += ["default"] if node.get("default") is False else []
     for key, value in node.items():
         children = value.values() if key == "properties" else [value]
         found += [k for child in children for k in _noise(child)]

@@ -12,7 +12,6 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 from waha_mcp.client import Binary
 from waha_mcp.tools.schema import (
     FETCH_NOTE,
-    SESSION_DESCRIPTION,
     ChannelId,
     ChannelRef,
     ChatId,
@@ -29,7 +28,6 @@ from waha_mcp.tools.schema import (
 
 __all__ = [
     "FETCH_NOTE",
-    "SESSION_DESCRIPTION",
     "ChannelId",
     "ChannelRef",
     "ChatId",

@@ -55,10 +55,9 @@ def _unix(value: str | int, *, field: str) -> int:
     return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
 
 
-SESSION_DESCRIPTION = "Default: WAHA_SESSION."
-
-# The same optional `session` on every tool; the pipeline replaces it with the resolved name.
-Session = Annotated[str | None, Marker("session"), _normaliser(_session), Field(description=SESSION_DESCRIPTION)]
+# The same optional `session` on every tool; the pipeline replaces it with the resolved name. It carries no
+# description: the server's instructions say once that WAHA_SESSION stands in when it is left out.
+Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
@@ -103,10 +102,12 @@ def markers_of(model: type[BaseModel]) -> dict[str, str]:
     return out
 
 
-def compact(schema: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+def compact(schema: dict[str, Any]) -> dict[str, Any]:
     """Fewer tokens, same meaning: no titles, `$defs` inlined, `X | None = None` as optional `X`.
 
-    `strict` keeps (or adds) `additionalProperties: false` on every object with declared properties.
+    Not said because it costs bytes on every turn and tells the model nothing: `additionalProperties:
+    false` (the argument models refuse unknown names at every depth, naming the closest valid one),
+    and defaults a model assumes anyway (`false` for a flag, `0` for an offset).
     """
     defs = schema.get("$defs", {})
 
@@ -133,20 +134,19 @@ def compact(schema: dict[str, Any], *, strict: bool) -> dict[str, Any]:
         simple = out.get("anyOf")
         if isinstance(simple, list) and all(list(item) == ["type"] for item in simple):
             out = {"type": [item["type"] for item in simple], **{k: v for k, v in out.items() if k != "anyOf"}}
-        if "properties" in out:
-            if strict:
-                out["additionalProperties"] = False
-            elif isinstance(node.get("additionalProperties"), dict):
-                out["additionalProperties"] = walk(node["additionalProperties"])
-        elif isinstance(node.get("additionalProperties"), dict):
+        if isinstance(node.get("additionalProperties"), dict):
             out["additionalProperties"] = walk(node["additionalProperties"])
+        if out.get("default") is False and out.get("type") == "boolean":
+            out.pop("default")
+        elif out.get("default") == 0 and out.get("minimum") == 0 and out.get("type") == "integer":
+            out.pop("default")
         return out
 
     return walk(schema)
 
 
 def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return compact(model.model_json_schema(), strict=True)
+    return compact(model.model_json_schema())
 
 
 def output_schema(annotation: Any) -> dict[str, Any] | None:
@@ -155,7 +155,7 @@ def output_schema(annotation: Any) -> dict[str, Any] | None:
         return None
     if not (issubclass(annotation, BaseModel) or hasattr(annotation, "__required_keys__")):
         return None
-    schema = _lean(compact(TypeAdapter(annotation).json_schema(), strict=False))
+    schema = _lean(compact(TypeAdapter(annotation).json_schema()))
     # The pipeline adds the session that acted to every result.
     schema["properties"] = {"session": {"type": "string"}} | schema.get("properties", {})
     return schema
