@@ -11,7 +11,6 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
 from waha_mcp.tools.schema import (
-    FETCH_NOTE,
     ChannelId,
     ChannelRef,
     ChatId,
@@ -27,7 +26,6 @@ from waha_mcp.tools.schema import (
 )
 
 __all__ = [
-    "FETCH_NOTE",
     "ChannelId",
     "ChannelRef",
     "ChatId",

@@ -16,7 +16,7 @@ from pydantic import Field
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file
-from waha_mcp.tools.schema import FETCH_NOTE, fetch_marker
+from waha_mcp.tools.schema import fetch_marker
 
 VOICE_MIME = "audio/ogg; codecs=opus"
 IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -37,9 +37,7 @@ _SNIFF: tuple[tuple[int, bytes, str], ...] = (
 )
 _EXT = {"audio/ogg": ".ogg", "video/mp4": ".mp4", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
 
-FileArg = Annotated[
-    str | None, fetch_marker, Field(description=f"http(s) URL ({FETCH_NOTE}) or path in WAHA_MCP_FILES_DIR")
-]
+FileArg = Annotated[str | None, fetch_marker, Field(description="URL, or a file in WAHA_MCP_FILES_DIR")]
 DataArg = Annotated[str | None, Field(description="base64")]
 
 

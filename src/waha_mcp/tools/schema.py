@@ -71,9 +71,9 @@ Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(des
 # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
 Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
 # A URL WAHA fetches: the pipeline refuses private, loopback and local hosts once for all (see fetch_urls.py).
-FETCH_NOTE = "no private/local hosts"
 fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a local path
-FetchUrl = Annotated[str, fetch_marker, Field(description=f"http(s), fetched by WAHA; {FETCH_NOTE}")]
+# Its rules (no private or local hosts) are said by the refusal, not repeated in every schema.
+FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 Limit = Annotated[int, Field(ge=1, le=100)]
 Offset = Annotated[int, Field(ge=0)]
 
