@@ -23,6 +23,7 @@ from waha_mcp.tools.schema import (
     Session,
     Timestamp,
     fetch_marker,
+    words,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "error_result",
     "fetch_marker",
     "image_result",
+    "words",
 ]
 
 

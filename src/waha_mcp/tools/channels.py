@@ -18,7 +18,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections import channel_search as _searched
-from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Session
+from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Session, words
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -71,14 +71,12 @@ async def get_channel(w: Invocation, channelId: ChannelRef, session: Session = N
 )
 async def create_channel(
     w: Invocation,
-    name: Annotated[str, Field(min_length=1, max_length=100)],
+    name: words(100),
     session: Session = None,
     description: Annotated[str | None, Field(max_length=2048)] = None,
     file: FileArg = None,
     data: DataArg = None,
 ) -> view.ChannelCreated:
-    if not name.strip():
-        raise ToolInputError("name is empty: a channel needs a name")
     body: dict[str, object] = {"name": name}
     if description:
         body["description"] = description

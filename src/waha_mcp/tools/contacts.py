@@ -11,7 +11,7 @@ from waha_mcp.client import EndpointMissing
 from waha_mcp.errors import ToolInputError
 from waha_mcp.people import is_lid, phone_id
 from waha_mcp.tools import _people as people
-from waha_mcp.tools._common import ChatId, Limit, Offset, Phone, Rich, Session, image_result
+from waha_mcp.tools._common import ChatId, Limit, Offset, Phone, Rich, Session, image_result, words
 from waha_mcp.tools.chats import fetch_picture
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -131,12 +131,14 @@ async def block_contact(
     operations=("ContactsSessionController_put",),
 )
 async def save_contact(
-    w: Invocation, contactId: ChatId, firstName: Name, lastName: Name = "", session: Session = None
+    w: Invocation,
+    contactId: ChatId,
+    firstName: words(100),
+    lastName: Name = "",
+    session: Session = None,
 ) -> view.ContactSaved:
     contact_id = _person(contactId)
     first, last = firstName.strip(), lastName.strip()
-    if not first:
-        raise ToolInputError("firstName is empty")
     body = {"firstName": first, "lastName": last}
     await w.call("ContactsSessionController_put", chatId=contact_id, body=body)
     return view.contact_saved(contact_id, f"{first} {last}".strip())

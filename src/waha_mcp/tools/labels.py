@@ -11,20 +11,13 @@ from typing import Annotated
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import ChatId, Session
+from waha_mcp.tools._common import ChatId, Session, words
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 LabelId = Annotated[str, Field(pattern=r"^\S{1,64}$")]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = words(100)
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="hex, e.g. #ff9485")]
-
-
-def _name(value: str) -> str:
-    if not value.strip():
-        raise ToolInputError("name is empty")
-    return value.strip()
 
 
 @tool(
@@ -50,7 +43,7 @@ async def get_labels(w: Invocation, session: Session = None, chatId: ChatId | No
 async def create_label(
     w: Invocation, name: Name, session: Session = None, color: Color | None = None
 ) -> view.LabelSaved:
-    body = {"name": _name(name), "colorHex": color.lower() if color else None}
+    body = {"name": name.strip(), "colorHex": color.lower() if color else None}
     answer = await w.call("LabelsController_create", body={k: v for k, v in body.items() if v is not None})
     return view.label_saved(answer, name=body["name"] or "")
 
@@ -65,7 +58,7 @@ async def create_label(
 async def update_label(
     w: Invocation, labelId: LabelId, name: Name, session: Session = None, color: Color | None = None
 ) -> view.LabelSaved:
-    body = {"name": _name(name), "colorHex": color.lower() if color else None}
+    body = {"name": name.strip(), "colorHex": color.lower() if color else None}
     answer = await w.call(
         "LabelsController_update", labelId=labelId, body={k: v for k, v in body.items() if v is not None}
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, words
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -33,19 +33,12 @@ _MEDIA_SENDS = {
     "file": "ChattingController_sendFile",
 }
 
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+Text = words(MAX_TEXT)
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _text(value: str, field: str = "text") -> str:
-    """Length is the schema's; blank text passes it and is refused here."""
-    if not value.strip():
-        raise ToolInputError(f"{field} is empty: WhatsApp does not send empty messages")
-    return value
 
 
 def _chat_of(message_id: str) -> str | None:
@@ -116,7 +109,7 @@ async def send_message(
     buttonId: Annotated[str | None, Field(description="Answer a buttons message")] = None,
     session: Session = None,
 ) -> view.Sent:
-    body = _text(text)
+    body = text
     custom = previewTitle is not None or previewDescription is not None or previewImageUrl is not None
     if buttonId is not None:
         if custom:
@@ -305,7 +298,6 @@ async def send_poll(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.PollSent:
-    _text(question, "question")
     cleaned = [option.strip() for option in options]
     if any(not option for option in cleaned):
         raise ToolInputError("poll options must not be empty")
@@ -365,15 +357,13 @@ async def send_list(
     w: Invocation,
     chatId: ChatId,
     title: Text,
-    button: Annotated[str, Field(min_length=1, description="Label of the button opening the list")],
+    button: Annotated[words(MAX_TEXT), Field(description="Label of the button opening the list")],
     sections: Annotated[list[ListSection], Field(min_length=1)],
     description: str | None = None,
     footer: str | None = None,
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.ListSent:
-    _text(title, "title")
-    _text(button, "button")
     count = sum(len(section.rows) for section in sections)
     if count > LIST_ROWS:
         raise ToolInputError(f"a list shows at most {LIST_ROWS} rows in all, got {count}")
@@ -433,7 +423,6 @@ async def send_event(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.EventSent:
-    _text(name, "name")
     event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
     if end:
         event["endTime"] = _unix(end, "end")

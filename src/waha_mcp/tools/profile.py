@@ -8,7 +8,7 @@ from pydantic import Field
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Session
+from waha_mcp.tools._common import Session, words
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -36,11 +36,7 @@ async def get_my_profile(w: Invocation, session: Session = None) -> view.MyProfi
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileName",),
 )
-async def set_my_profile_name(
-    w: Invocation, name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)], session: Session = None
-) -> view.ProfileUpdated:
-    if not name.strip():
-        raise ToolInputError("name is empty")
+async def set_my_profile_name(w: Invocation, name: words(NAME_MAX), session: Session = None) -> view.ProfileUpdated:
     answer = await w.call("ProfileController_setProfileName", body={"name": name.strip()})
     return view.profile_updated(answer, name=name.strip())
 

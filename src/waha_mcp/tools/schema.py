@@ -75,6 +75,20 @@ fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a loc
 # Its rules (no private or local hosts) are said by the refusal, not repeated in every schema.
 FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 Limit = Annotated[int, Field(ge=1, le=100)]
+
+
+def _words(value: str, *, field: str) -> str:
+    if not value.strip():
+        raise ToolInputError(f"{field} is empty (only spaces)")
+    return value
+
+
+def words(max_length: int) -> Any:
+    """Text WhatsApp shows (a message, a name, a title): at least one visible character, at most
+    `max_length`. Tools that strip it before sending still do; this only refuses the blank."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), _normaliser(_words)]
+
+
 Offset = Annotated[int, Field(ge=0)]
 
 

@@ -18,7 +18,7 @@ from waha_mcp.errors import ToolInputError
 from waha_mcp.projections.status import STATUS_CHAT
 from waha_mcp.tools._common import ChatId, MessageId, Session
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
-from waha_mcp.tools.messages import MAX_TEXT, _text
+from waha_mcp.tools.messages import MAX_TEXT, Text
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -75,7 +75,7 @@ def _who(contacts: list[str] | None, raw_id: str | None) -> dict[str, object]:
 )
 async def send_text_status(
     w: Invocation,
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)],
+    text: Text,
     backgroundColor: Color = DEFAULT_BACKGROUND,
     font: Annotated[int, Field(ge=0, le=FONTS)] = 0,
     linkPreview: bool = True,
@@ -83,7 +83,6 @@ async def send_text_status(
     statusMessageId: SameStatus = None,
     session: Session = None,
 ) -> view.StatusPosted:
-    _text(text)
     people, raw = _audience(contacts, statusMessageId)
     body = {"text": text, "backgroundColor": backgroundColor, "font": font, "linkPreview": linkPreview}
     answer = await w.call("StatusController_sendTextStatus", body=body | _who(people, raw))
