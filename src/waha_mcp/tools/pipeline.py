@@ -22,6 +22,7 @@ from waha_mcp.errors import ToolInputError, explain, one_line, validation_proble
 from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
+from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
 from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store
 from waha_mcp.tools._common import Rich, dumps, error_result
@@ -235,8 +236,8 @@ def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResu
     )
 
 
-# Guard slots (allow-lists, confirmation, pacing, audit) go between `resolve` and `run`.
-GUARDS: list[Step] = []
+# Guard slots (allow-lists, confirmation, pacing, audit) go between `resolve` and `run` (waha_mcp.safety).
+GUARDS: list[Step] = list(SAFETY_GUARDS)
 STEPS: list[Step] = [scrub, contain, check_arguments, resolve, *GUARDS, run]
 
 

@@ -1,0 +1,44 @@
+"""The safety steps of the tool pipeline, in order: allow-lists → confirmation → pacing → audit.
+
+Each is an ordinary pipeline step `(inv, nxt) -> result`; reads pass straight through.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from waha_mcp.errors import ToolInputError
+from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.targets import chats_of
+
+if TYPE_CHECKING:
+    from waha_mcp.tools.pipeline import Invocation, Next
+
+# Server-wide write tools that name the session they make: the session allow-list applies to that name.
+SESSION_ARGUMENT = {"waha_create_session": "name"}
+
+
+async def allow(inv: Invocation, nxt: Next) -> Any:
+    """A write outside WAHA_MCP_ALLOW_SESSIONS / WAHA_MCP_ALLOW_CHATS is refused before any request."""
+    spec, settings = inv.spec, inv.settings
+    if spec.read_only or not (settings.allow_sessions or settings.allow_chats):
+        return await nxt(inv)
+    if settings.allow_sessions:
+        if spec.scope == "session":
+            problem = session_refusal(inv.session, settings.allow_sessions)
+        elif spec.name in SESSION_ARGUMENT:
+            problem = session_refusal(inv.args.get(SESSION_ARGUMENT[spec.name]), settings.allow_sessions)
+        else:
+            problem = (
+                f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
+                "to some sessions; nothing was sent"
+            )
+        if problem:
+            raise ToolInputError(problem)
+    problem = chat_refusal(chats_of(spec, inv.args), settings.allow_chats)
+    if problem:
+        raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
+    return await nxt(inv)
+
+
+GUARDS = [allow]
