@@ -65,7 +65,9 @@ async def test_allowed_chat_is_sent(mcp: Client, sandbox: Sandbox) -> None:
 
 async def test_refused_session(mcp: Client, sandbox: Sandbox) -> None:
     before = len(sandbox.requests)
-    message = error(await call(mcp, "waha_send_message", {"session": "business", "chatId": "4915112345678", "text": "hi"}))
+    message = error(
+        await call(mcp, "waha_send_message", {"session": "business", "chatId": "4915112345678", "text": "hi"})
+    )
     assert "session 'business' is not in WAHA_MCP_ALLOW_SESSIONS (default, team-*)" in message
     assert len(sandbox.requests) == before
 

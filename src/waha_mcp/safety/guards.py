@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from waha_mcp.errors import ToolInputError
 from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.targets import chats_of
 
 if TYPE_CHECKING:
@@ -41,4 +42,4 @@ async def allow(inv: Invocation, nxt: Next) -> Any:
     return await nxt(inv)
 
 
-GUARDS = [allow]
+GUARDS = [allow, confirm]

@@ -55,6 +55,11 @@ class Invocation:
     read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
     operations: list[str] = field(default_factory=list)  # WAHA operations sent so far, in order
     revealed: set[str] = field(default_factory=set)  # secrets this one result may show (see `reveal`)
+    # Safety (waha_mcp.safety): confirmed by the user (a bulk call confirms once for every session), the bulk
+    # run this call belongs to, and guard-private state.
+    confirmed: bool = False
+    bulk_id: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def client(self) -> WAHAClient:
@@ -118,7 +123,7 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
     inv.app.secrets.add(secrets_in(inv.arguments))  # before the call: its own answer may echo them
     out = await nxt(inv)
     redactor = inv.app.secrets.redactor(keep=inv.revealed)
-    if not redactor:
+    if not redactor or not isinstance(out, CallToolResult):  # an InputRequiredResult holds our own question
         return out
     content = [
         block.model_copy(update={"text": redactor.text(block.text)}) if isinstance(block, TextContent) else block
