@@ -25,6 +25,7 @@ from waha_mcp.projections.admin import (
     key_values,
     server_stopped,
 )
+from waha_mcp.projections.audit import AuditEntry, AuditLog, audit_entry, audit_log
 from waha_mcp.projections.channels import (
     ChannelCreated,
     ChannelDeleted,
@@ -253,6 +254,8 @@ __all__ = [
     "AppDeleted",
     "AppInfo",
     "AppList",
+    "AuditEntry",
+    "AuditLog",
     "CallRejected",
     "ChannelCreated",
     "ChannelDeleted",
@@ -360,6 +363,8 @@ __all__ = [
     "app_deleted",
     "app_info",
     "app_list",
+    "audit_entry",
+    "audit_log",
     "call_rejected",
     "channel_created",
     "channel_deleted",

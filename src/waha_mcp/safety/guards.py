@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from waha_mcp.errors import ToolInputError
+from mcp_types import CallToolResult
+
+from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.safety import audit as log
 from waha_mcp.safety.allow import chat_refusal, session_refusal
 from waha_mcp.safety.confirm import confirm
-from waha_mcp.safety.targets import chats_of
+from waha_mcp.safety.targets import chats_of, target_of
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
@@ -42,4 +45,28 @@ async def allow(inv: Invocation, nxt: Next) -> Any:
     return await nxt(inv)
 
 
-GUARDS = [allow, confirm]
+async def audit(inv: Invocation, nxt: Next) -> Any:
+    """Every write is recorded before its WAHA call and finished after it (waha_mcp.safety.audit)."""
+    store = inv.app.store
+    if not inv.spec.policy.audit or store is None:
+        return await nxt(inv)
+    redactor = inv.app.secrets.redactor()
+    entry = log.Entry(
+        inv.session, inv.spec.name, target_of(inv.spec, inv.args), log.summary(inv.args, redactor), inv.bulk_id
+    )
+    row = await log.start(store, entry)
+    try:
+        out = await nxt(inv)
+    except Exception as exc:
+        # A cancelled call (BaseException) stays `started`: whether WAHA acted is unknown.
+        await log.finish(store, row, "error", one_line(f"{type(exc).__name__}: {exc}", clean=redactor.text)[:300], None)
+        raise
+    if isinstance(out, CallToolResult):
+        found = out.structured_content or {}
+        message_id = found.get("messageId") if isinstance(found.get("messageId"), str) else None
+        detail = one_line(getattr(out.content[-1], "text", ""))[:300] if out.is_error and out.content else None
+        await log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
+    return out
+
+
+GUARDS = [allow, confirm, audit]
