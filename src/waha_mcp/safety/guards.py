@@ -5,14 +5,19 @@ Each is an ordinary pipeline step `(inv, nxt) -> result`; reads pass straight th
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult
 
 from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.safety import audit as log
+from waha_mcp.safety import pacing
 from waha_mcp.safety.allow import chat_refusal, session_refusal
 from waha_mcp.safety.confirm import confirm
+from waha_mcp.safety.pacing import parse_pacing
 from waha_mcp.safety.targets import chats_of, target_of
 
 if TYPE_CHECKING:
@@ -45,6 +50,33 @@ async def allow(inv: Invocation, nxt: Next) -> Any:
     return await nxt(inv)
 
 
+async def pace(inv: Invocation, nxt: Next) -> Any:
+    """Sends and group changes wait for their slot (waha_mcp.safety.pacing); a long wait is an error instead."""
+    kind = inv.spec.pacing
+    rules = parse_pacing(inv.settings.pacing) if kind else None
+    store = inv.app.store
+    if rules is None or store is None or inv.session is None:
+        return await nxt(inv)
+    try:
+        at = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
+    except pacing.TooLong as late:
+        when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
+        raise ToolInputError(
+            f"session {inv.session}: anti-ban pacing (WAHA_MCP_PACING) would hold this {kind} for {late.wait:.0f} s, "
+            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
+        ) from None
+    await wait_until(inv, at)
+    return await nxt(inv)
+
+
+async def wait_until(inv: Invocation, at: float) -> None:
+    """Sleep until the slot, reporting progress about once a second."""
+    total = at - time.time()
+    while (left := at - time.time()) > 0:
+        await inv.progress(total - left, total, f"paced: sending in {left:.1f} s")
+        await asyncio.sleep(min(left, 1.0))
+
+
 async def audit(inv: Invocation, nxt: Next) -> Any:
     """Every write is recorded before its WAHA call and finished after it (waha_mcp.safety.audit)."""
     store = inv.app.store
@@ -69,4 +101,4 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
     return out
 
 
-GUARDS = [allow, confirm, audit]
+GUARDS = [allow, confirm, pace, audit]

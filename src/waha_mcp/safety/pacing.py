@@ -8,7 +8,14 @@ chats, and a slower bucket and gap for group changes; every slot gets a random j
 
 from __future__ import annotations
 
+import functools
+import random
+import sqlite3
+import time
+import weakref
 from dataclasses import dataclass, fields, replace
+
+from waha_mcp.store import Store
 
 WINDOW = 60.0  # the cap's rolling window, seconds (scaled like every other duration)
 
@@ -38,6 +45,7 @@ class PacingConfigError(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=8)
 def parse_pacing(value: str | None) -> PacingRules | None:
     """`safe` (or unset) → the safe rules; `off` → None; `perMinute=20,chatGap=1` → safe rules with those."""
     raw = (value or "safe").strip()
@@ -61,3 +69,105 @@ def parse_pacing(value: str | None) -> PacingRules | None:
             raise PacingConfigError(f"{name} must be positive")
         changes[name] = int(parsed) if name in ("burst", "cap") else parsed
     return replace(SAFE, **changes)  # type: ignore[arg-type]
+
+
+SCHEMA = (
+    # One row per reserved send (per chat it reaches); old rows are pruned as new ones come.
+    """CREATE TABLE IF NOT EXISTS pacing_slots (
+        session TEXT NOT NULL, kind TEXT NOT NULL, chat TEXT, at REAL NOT NULL, first INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS pacing_slots_at ON pacing_slots(session, kind, at)",
+    "CREATE INDEX IF NOT EXISTS pacing_slots_chat ON pacing_slots(session, chat, at)",
+    # The token bucket as GCRA: the theoretical arrival time of the next send.
+    "CREATE TABLE IF NOT EXISTS pacing_bucket (session TEXT NOT NULL, kind TEXT NOT NULL, tat REAL NOT NULL,"
+    " PRIMARY KEY (session, kind))",
+    # Chats each session has written to through this server (first contact is paced more slowly).
+    "CREATE TABLE IF NOT EXISTS pacing_chats (session TEXT NOT NULL, chat TEXT NOT NULL, PRIMARY KEY (session, chat))",
+)
+_READY: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+class TooLong(Exception):
+    """The next slot is further away than `maxWait`: nothing was reserved."""
+
+    def __init__(self, wait: float, at: float) -> None:
+        super().__init__(f"{wait:.1f} s")
+        self.wait, self.at = wait, at
+
+
+def reserve(
+    db: sqlite3.Connection,
+    rules: PacingRules,
+    session: str,
+    kind: str,
+    chats: list[str],
+    now: float,
+    jitter: float,
+) -> float:
+    """The earliest time this send may go out, reserved (inside the caller's write transaction).
+
+    Slots of one session and kind are handed out in order, so the cap's rolling window is exact.
+    """
+    group = kind == "group"
+    interval = rules.seconds(60.0 / (rules.groupPerMinute if group else rules.perMinute))
+    burst = 1 if group else max(1, rules.burst)
+    window = rules.seconds(WINDOW)
+    keep = max(2 * window, rules.seconds(max(rules.chatGap, rules.groupGap, rules.newChatGap)))
+    db.execute("DELETE FROM pacing_slots WHERE session = ? AND at < ?", (session, now - keep))
+    row = db.execute("SELECT tat FROM pacing_bucket WHERE session = ? AND kind = ?", (session, kind)).fetchone()
+    tat = row[0] if row else now
+    at = max(now, tat - (burst - 1) * interval)
+    last = db.execute("SELECT max(at) FROM pacing_slots WHERE session = ? AND kind = ?", (session, kind)).fetchone()[0]
+    if last is not None:
+        at = max(at, last)
+    gap = rules.seconds(rules.groupGap if group else rules.chatGap)
+    for chat in chats:
+        before = db.execute(
+            "SELECT max(at) FROM pacing_slots WHERE session = ? AND chat = ?", (session, chat)
+        ).fetchone()[0]
+        if before is not None:
+            at = max(at, before + gap)
+    known = {
+        r[0]
+        for r in db.execute(
+            f"SELECT chat FROM pacing_chats WHERE session = ? AND chat IN ({','.join('?' * len(chats))})",
+            (session, *chats),
+        )
+    }
+    first = not group and any(chat not in known for chat in chats)
+    if first:
+        prior = db.execute("SELECT max(at) FROM pacing_slots WHERE session = ? AND first = 1", (session,)).fetchone()[0]
+        if prior is not None:
+            at = max(at, prior + rules.seconds(rules.newChatGap))
+    cap = max(1, rules.cap)
+    recent = db.execute(  # distinct: a send to several chats holds one slot per chat, at one time
+        "SELECT DISTINCT at FROM pacing_slots WHERE session = ? AND kind = ? ORDER BY at DESC LIMIT ?",
+        (session, kind, cap),
+    ).fetchall()
+    if len(recent) >= cap:
+        at = max(at, recent[cap - 1][0] + window)
+    at += jitter
+    if at - now > rules.seconds(rules.maxWait):
+        raise TooLong(at - now, at)
+    for chat in chats or [None]:
+        db.execute(
+            "INSERT INTO pacing_slots (session, kind, chat, at, first) VALUES (?, ?, ?, ?, ?)",
+            (session, kind, chat, at, int(first)),
+        )
+    db.execute(
+        "INSERT INTO pacing_bucket (session, kind, tat) VALUES (?, ?, ?)"
+        " ON CONFLICT(session, kind) DO UPDATE SET tat = excluded.tat",
+        (session, kind, max(tat, at) + interval),
+    )
+    if not group:
+        db.executemany("INSERT OR IGNORE INTO pacing_chats VALUES (?, ?)", [(session, chat) for chat in chats])
+    return at
+
+
+async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats: list[str]) -> float:
+    """Reserve the next slot for a send (atomic in the store, shared by every process using it)."""
+    if store not in _READY:
+        store.schema(*SCHEMA)
+        _READY.add(store)
+    jitter = random.uniform(0.0, rules.seconds(rules.jitter))
+    return await store.write(lambda db: reserve(db, rules, session, kind, chats, time.time(), jitter))
