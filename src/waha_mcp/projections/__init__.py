@@ -26,6 +26,15 @@ from waha_mcp.projections.admin import (
     server_stopped,
 )
 from waha_mcp.projections.audit import AuditEntry, AuditLog, audit_entry, audit_log
+from waha_mcp.projections.bulk import (
+    BulkResult,
+    BulkRow,
+    UnreadEverywhere,
+    UnreadSession,
+    bulk_result,
+    bulk_row,
+    unread_everywhere,
+)
 from waha_mcp.projections.channels import (
     ChannelCreated,
     ChannelDeleted,
@@ -256,6 +265,8 @@ __all__ = [
     "AppList",
     "AuditEntry",
     "AuditLog",
+    "BulkResult",
+    "BulkRow",
     "CallRejected",
     "ChannelCreated",
     "ChannelDeleted",
@@ -354,6 +365,8 @@ __all__ = [
     "StatusDeleted",
     "StatusPosted",
     "Time",
+    "UnreadEverywhere",
+    "UnreadSession",
     "VoiceSent",
     "account",
     "api_key",
@@ -365,6 +378,8 @@ __all__ = [
     "app_list",
     "audit_entry",
     "audit_log",
+    "bulk_result",
+    "bulk_row",
     "call_rejected",
     "channel_created",
     "channel_deleted",
@@ -476,5 +491,6 @@ __all__ = [
     "status_deleted",
     "status_message_id",
     "status_posted",
+    "unread_everywhere",
     "voice_sent",
 ]

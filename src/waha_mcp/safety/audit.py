@@ -151,14 +151,15 @@ async def query(
     return [dict(zip(COLUMNS.split(", "), row, strict=True)) for row in rows]
 
 
-async def done_sessions(store: Store, bulk_id: str, tool: str) -> dict[str, dict[str, Any]]:
-    """Sessions of a bulk run whose call of `tool` finished ok (a resumed run skips them), with what they recorded."""
+async def finished_sessions(store: Store, bulk_id: str, tool: str) -> dict[str, str]:
+    """Sessions of a bulk run whose call of `tool` went out: `ok`, or `started` (interrupted, outcome unknown).
+    A resumed run skips both; a failed one is tried again."""
 
     def select(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
         return db.execute(
-            "SELECT session, message_id, finished FROM audit_log WHERE bulk_id = ? AND tool = ? AND outcome = 'ok'",
+            "SELECT session, outcome FROM audit_log WHERE bulk_id = ? AND tool = ? AND outcome IN ('ok', 'started')"
+            " ORDER BY id",
             (bulk_id, tool),
         ).fetchall()
 
-    rows = await ready(store).read(select)
-    return {row[0]: {"messageId": row[1], "finished": row[2]} for row in rows if row[0]}
+    return {session: outcome for session, outcome in await ready(store).read(select) if session}

@@ -77,7 +77,10 @@ async def elicit(context: Any, message: str) -> bool | InputRequiredResult:
 async def confirm(inv: Invocation, nxt: Callable[[Invocation], Awaitable[Any]]) -> Any:
     """The confirmation guard: nothing is sent until the user (or, without elicitation, `confirm: true`) agreed."""
     asker = QUESTIONS.get(inv.spec.name)
-    given = bool(inv.args.pop(CONFIRM_ARGUMENT, False)) if inv.spec.policy.confirm else False
+    if inv.spec.policy.confirm:  # the registry added `confirm`; the tool never sees it
+        given = bool(inv.args.pop(CONFIRM_ARGUMENT, False))
+    else:  # a tool with a question of its own takes `confirm` itself
+        given = asker is not None and bool(inv.args.get(CONFIRM_ARGUMENT, False))
     if inv.confirmed:  # a bulk call confirmed once for every session
         return await nxt(inv)
     if asker is not None:

@@ -30,7 +30,8 @@ SESSION_ARGUMENT = {"waha_create_session": "name"}
 async def allow(inv: Invocation, nxt: Next) -> Any:
     """A write outside WAHA_MCP_ALLOW_SESSIONS / WAHA_MCP_ALLOW_CHATS is refused before any request."""
     spec, settings = inv.spec, inv.settings
-    if spec.read_only or not (settings.allow_sessions or settings.allow_chats):
+    # Bulk tools run every session's call through this pipeline, where each one is checked.
+    if spec.read_only or spec.toolset == "bulk" or not (settings.allow_sessions or settings.allow_chats):
         return await nxt(inv)
     if settings.allow_sessions:
         if spec.scope == "session":

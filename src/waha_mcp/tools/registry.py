@@ -88,6 +88,7 @@ TOOLSETS: dict[str, str] = {
     "status": "Your status (stories): post text, image, voice, video; delete",
     "admin": "WAHA administration: API keys, apps, stopping the server",
     "audit": "The audit log of write calls: time, session, tool, target, outcome, message id",
+    "bulk": "Across sessions in one call: any tool for many sessions (resumable), unread chats everywhere",
 }
 
 # The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
