@@ -23,8 +23,8 @@ from mcp_types import InputRequiredResult
 from pydantic import BaseModel, Field
 
 from waha_mcp.errors import ToolInputError
+from waha_mcp.safety import CONFIRM_ARGUMENT
 from waha_mcp.safety.targets import target_of
-from waha_mcp.tools.registry import CONFIRM_ARGUMENT
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation

@@ -59,7 +59,7 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     if rules is None or store is None or inv.session is None:
         return await nxt(inv)
     try:
-        at = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
+        at, rows = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
     except pacing.TooLong as late:
         when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
@@ -67,7 +67,12 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
             f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
         ) from None
     await wait_until(inv, at)
-    return await nxt(inv)
+    while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
+        await wait_until(inv, time.time() + late)  # an earlier send went out late: keep the spacing real
+    try:
+        return await nxt(inv)
+    finally:
+        await pacing.done(store, rows)
 
 
 async def wait_until(inv: Invocation, at: float) -> None:
@@ -102,4 +107,4 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
     return out
 
 
-GUARDS = [allow, confirm, pace, audit]
+GUARDS = [allow, confirm, audit, pace]

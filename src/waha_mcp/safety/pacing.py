@@ -74,7 +74,8 @@ def parse_pacing(value: str | None) -> PacingRules | None:
 SCHEMA = (
     # One row per reserved send (per chat it reaches); old rows are pruned as new ones come.
     """CREATE TABLE IF NOT EXISTS pacing_slots (
-        session TEXT NOT NULL, kind TEXT NOT NULL, chat TEXT, at REAL NOT NULL, first INTEGER NOT NULL DEFAULT 0
+        session TEXT NOT NULL, kind TEXT NOT NULL, chat TEXT, at REAL NOT NULL, first INTEGER NOT NULL DEFAULT 0,
+        fired INTEGER NOT NULL DEFAULT 0  -- 1 once the send went out; `at` is then when it did
     )""",
     "CREATE INDEX IF NOT EXISTS pacing_slots_at ON pacing_slots(session, kind, at)",
     "CREATE INDEX IF NOT EXISTS pacing_slots_chat ON pacing_slots(session, chat, at)",
@@ -103,8 +104,8 @@ def reserve(
     chats: list[str],
     now: float,
     jitter: float,
-) -> float:
-    """The earliest time this send may go out, reserved (inside the caller's write transaction).
+) -> tuple[float, list[int]]:
+    """The earliest time this send may go out, reserved (inside the caller's write transaction), and the rows.
 
     Slots of one session and kind are handed out in order, so the cap's rolling window is exact.
     """
@@ -149,11 +150,16 @@ def reserve(
     at += jitter
     if at - now > rules.seconds(rules.maxWait):
         raise TooLong(at - now, at)
-    for chat in chats or [None]:
-        db.execute(
-            "INSERT INTO pacing_slots (session, kind, chat, at, first) VALUES (?, ?, ?, ?, ?)",
-            (session, kind, chat, at, int(first)),
+    rows = [
+        int(
+            db.execute(
+                "INSERT INTO pacing_slots (session, kind, chat, at, first) VALUES (?, ?, ?, ?, ?)",
+                (session, kind, chat, at, int(first)),
+            ).lastrowid
+            or 0
         )
+        for chat in chats or [None]
+    ]
     db.execute(
         "INSERT INTO pacing_bucket (session, kind, tat) VALUES (?, ?, ?)"
         " ON CONFLICT(session, kind) DO UPDATE SET tat = excluded.tat",
@@ -161,13 +167,60 @@ def reserve(
     )
     if not group:
         db.executemany("INSERT OR IGNORE INTO pacing_chats VALUES (?, ?)", [(session, chat) for chat in chats])
-    return at
+    return at, rows
 
 
-async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats: list[str]) -> float:
+def fire(db: sqlite3.Connection, rules: PacingRules, session: str, kind: str, rows: list[int], now: float) -> float:
+    """At its slot, check the send against the sends that really went out (a caller woken late must not crowd
+    the next one): 0 and the slot marked as gone now, or how much longer to wait."""
+    marks = ",".join("?" * len(rows))
+    mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
+    group = kind == "group"
+    need = now
+    gap = rules.seconds(rules.groupGap if group else rules.chatGap)
+    for chat, _ in mine:
+        if chat is not None:
+            last = db.execute(
+                "SELECT max(at) FROM pacing_slots WHERE session = ? AND chat = ? AND fired = 1", (session, chat)
+            ).fetchone()[0]
+            if last is not None:
+                need = max(need, last + gap)
+    if any(first for _, first in mine):
+        last = db.execute(
+            "SELECT max(at) FROM pacing_slots WHERE session = ? AND first = 1 AND fired = 1", (session,)
+        ).fetchone()[0]
+        if last is not None:
+            need = max(need, last + rules.seconds(rules.newChatGap))
+    cap = max(1, rules.cap)
+    recent = db.execute(
+        "SELECT DISTINCT at FROM pacing_slots WHERE session = ? AND kind = ? AND fired = 1 ORDER BY at DESC LIMIT ?",
+        (session, kind, cap),
+    ).fetchall()
+    if len(recent) >= cap:
+        need = max(need, recent[cap - 1][0] + rules.seconds(WINDOW))
+    if need > now:
+        return need - now
+    db.execute(f"UPDATE pacing_slots SET at = ?, fired = 1 WHERE rowid IN ({marks})", (now, *rows))
+    return 0.0
+
+
+async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats: list[str]) -> tuple[float, list[int]]:
     """Reserve the next slot for a send (atomic in the store, shared by every process using it)."""
     if store not in _READY:
         store.schema(*SCHEMA)
         _READY.add(store)
     jitter = random.uniform(0.0, rules.seconds(rules.jitter))
     return await store.write(lambda db: reserve(db, rules, session, kind, chats, time.time(), jitter))
+
+
+async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> float:
+    """Mark the reserved slot as sent now, or say how much longer to wait (see `fire`)."""
+    return await store.write(lambda db: fire(db, rules, session, kind, rows, time.time()))
+
+
+async def done(store: Store, rows: list[int]) -> None:
+    """The send is over: from now on it counts from when WAHA had it for certain (a send that reached WAHA
+    late must not let the next one crowd it)."""
+    now = time.time()
+    marks = ",".join("?" * len(rows))
+    await store.write(lambda db: db.execute(f"UPDATE pacing_slots SET at = ? WHERE rowid IN ({marks})", (now, *rows)))

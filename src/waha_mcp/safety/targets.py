@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from waha_mcp.tools.registry import ToolSpec
+if TYPE_CHECKING:
+    from waha_mcp.tools.registry import ToolSpec
 
 CHAT_KINDS = ("chat", "group", "channel")
 # @mentions name people inside a message; they are not where the message goes.

@@ -16,6 +16,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from waha_mcp.config import ConfigError, Settings
+from waha_mcp.safety import CONFIRM_ARGUMENT
 from waha_mcp.tools.schema import arguments_schema, markers_of, output_schema
 
 
@@ -217,8 +218,6 @@ def tool(
     return register
 
 
-# The argument a tool needing confirmation gains (the confirmation guard consumes it; the tool never sees it).
-CONFIRM_ARGUMENT = "confirm"
 CONFIRM_FIELD = (bool, Field(default=False, description="Must be true unless your client asks the user itself."))
 
 
