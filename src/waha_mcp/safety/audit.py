@@ -8,9 +8,11 @@ dies mid-call leaves the row `started`: visible as started-but-not-finished. Arg
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 import weakref
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,7 @@ SCHEMA = (
 # Arguments holding media bytes (base64): recorded as their size only.
 MEDIA_ARGUMENTS = frozenset({"data"})
 MAX_TEXT = 200
+log = logging.getLogger("waha_mcp.audit")
 _READY: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
@@ -97,7 +100,9 @@ async def start(store: Store, entry: Entry) -> int:
     return await ready(store).write(insert)
 
 
-async def finish(store: Store, row: int, outcome: str, detail: str | None, message_id: str | None) -> None:
+def finish(store: Store, row: int, outcome: str, detail: str | None, message_id: str | None) -> None:
+    """Queued, not awaited: the call's answer does not wait for it (a process killed in between leaves the row
+    `started`: unknown, which is the truth from the log's point of view). Readers wait for it (`query`)."""
     now = time.time()
 
     def update(db: sqlite3.Connection) -> None:
@@ -106,7 +111,12 @@ async def finish(store: Store, row: int, outcome: str, detail: str | None, messa
             (now, outcome, detail, message_id, row),
         )
 
-    await store.write(update)
+    store.write_soon(update).add_done_callback(_logged)
+
+
+def _logged(done: Future[None]) -> None:
+    if done.exception() is not None:
+        log.error("the audit log could not record a call's outcome: %s", done.exception())
 
 
 COLUMNS = "id, started, finished, session, tool, target, arguments, outcome, detail, message_id, bulk_id"
@@ -147,7 +157,8 @@ async def query(
     def select(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
         return db.execute(sql, values).fetchall()
 
-    rows = await ready(store).read(select)
+    await ready(store).write(lambda db: None)  # every outcome queued so far is committed first
+    rows = await store.read(select)
     return [dict(zip(COLUMNS.split(", "), row, strict=True)) for row in rows]
 
 
@@ -162,4 +173,5 @@ async def finished_sessions(store: Store, bulk_id: str, tool: str) -> dict[str, 
             (bulk_id, tool),
         ).fetchall()
 
-    return {session: outcome for session, outcome in await ready(store).read(select) if session}
+    await ready(store).write(lambda db: None)  # every outcome queued so far is committed first
+    return {session: outcome for session, outcome in await store.read(select) if session}

@@ -97,13 +97,13 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
         out = await nxt(inv)
     except Exception as exc:
         # A cancelled call (BaseException) stays `started`: whether WAHA acted is unknown.
-        await log.finish(store, row, "error", one_line(f"{type(exc).__name__}: {exc}", clean=redactor.text)[:300], None)
+        log.finish(store, row, "error", one_line(f"{type(exc).__name__}: {exc}", clean=redactor.text)[:300], None)
         raise
     if isinstance(out, CallToolResult):
         found = out.structured_content or {}
         message_id = found.get("messageId") if isinstance(found.get("messageId"), str) else None
         detail = one_line(getattr(out.content[-1], "text", ""))[:300] if out.is_error and out.content else None
-        await log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
+        log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
     return out
 
 
