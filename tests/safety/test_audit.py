@@ -137,3 +137,14 @@ async def test_an_interrupted_write_is_unfinished(
         [entry] = data(await call(mcp, "waha_get_audit_log", {"outcome": "unfinished"}))["entries"]
     server.close()
     assert entry["tool"] == "waha_send_message" and entry["outcome"] == "unfinished" and "ms" not in entry
+
+
+async def test_queued_writes_commit_in_order(tmp_path: Path) -> None:
+    """Store.write_soon (the audit outcome, the pacing finish): not awaited, yet before any later write."""
+    store = Store(tmp_path / "order.sqlite3")
+    store.schema("CREATE TABLE IF NOT EXISTS seen (n INTEGER)")
+    for n in range(50):
+        store.write_soon(lambda db, n=n: db.execute("INSERT INTO seen VALUES (?)", (n,)))
+    last = await store.write(lambda db: db.execute("SELECT count(*), max(n) FROM seen").fetchone())
+    store.close()
+    assert last == (50, 49)

@@ -1,4 +1,6 @@
-"""The safety steps of the tool pipeline, in order: allow-lists → confirmation → pacing → audit.
+"""The safety steps of the tool pipeline, in order: allow-lists → confirmation → audit → pacing.
+
+The audit row is written before pacing, so a send pacing refuses is in the log too.
 
 Each is an ordinary pipeline step `(inv, nxt) -> result`; reads pass straight through.
 """
@@ -72,7 +74,7 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     try:
         return await nxt(inv)
     finally:
-        await pacing.done(store, rows)
+        pacing.done(store, rows)
 
 
 async def wait_until(inv: Invocation, at: float) -> None:

@@ -218,9 +218,10 @@ async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: li
     return await store.write(lambda db: fire(db, rules, session, kind, rows, time.time()))
 
 
-async def done(store: Store, rows: list[int]) -> None:
+def done(store: Store, rows: list[int]) -> None:
     """The send is over: from now on it counts from when WAHA had it for certain (a send that reached WAHA
     late must not let the next one crowd it)."""
     now = time.time()
     marks = ",".join("?" * len(rows))
-    await store.write(lambda db: db.execute(f"UPDATE pacing_slots SET at = ? WHERE rowid IN ({marks})", (now, *rows)))
+    # Queued on the single writer: committed before any later slot is reserved or fired.
+    store.write_soon(lambda db: db.execute(f"UPDATE pacing_slots SET at = ? WHERE rowid IN ({marks})", (now, *rows)))
