@@ -24,7 +24,7 @@ from waha_mcp.safety.targets import chats_of
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
 from waha_mcp.tools._common import Limit, Session
-from waha_mcp.tools.pipeline import Invocation, invoke
+from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
 from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, select_for, tool
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
@@ -51,7 +51,11 @@ def _inner(w: Invocation, name: str) -> ToolSpec:
 async def _sessions(w: Invocation, which: Any) -> list[str]:
     if isinstance(which, list):
         return list(dict.fromkeys(validate_session_name(name) for name in which))
-    found = await w.call(LIST, query={"all": True}) or []
+    token = CURRENT.set(w)  # the confirmation guard asks before `run` sets it: the call is still this tool's
+    try:
+        found = await w.call(LIST, query={"all": True}) or []
+    finally:
+        CURRENT.reset(token)
     return [
         s["name"]
         for s in found
