@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx2
 import pytest
 from hypothesis import settings as hypothesis_settings
 from mcp import Client
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from tests.contract_plugin import ContractRecorder
 from waha_mcp.client import WAHAClient
@@ -43,6 +45,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> No
     monkeypatch.chdir(tmp_path)
     # The store's per-user default lands in the test's own directory, never the developer's home.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    # Anti-ban pacing is on by default; tests of other things run unpaced (tests/safety sets it where it matters).
+    monkeypatch.setenv("WAHA_MCP_PACING", "off")
 
 
 @pytest.fixture
@@ -103,8 +107,14 @@ def server(transport: httpx2.AsyncBaseTransport, settings: Settings) -> WahaMCP:
     return build_server(settings, transport=transport)
 
 
+async def user_says_yes(context: Any, params: ElicitRequestParams) -> ElicitResult:
+    """A user who confirms every destructive call the server asks about (tests/safety covers the rest)."""
+    return ElicitResult(action="accept", content={"confirm": True})
+
+
 @pytest.fixture
 async def mcp(server: WahaMCP) -> AsyncIterator[Client]:
-    """An MCP client over the SDK's in-memory transport, in the SDK's default protocol mode."""
-    async with Client(server, mode=MODE) as client:
+    """An MCP client over the SDK's in-memory transport, in the SDK's default protocol mode; it answers the
+    server's confirmation questions with yes, as a user at a client with elicitation would."""
+    async with Client(server, mode=MODE, elicitation_callback=user_says_yes) as client:
         yield client

@@ -105,7 +105,9 @@ async def test_session_config_secrets_never_come_back(keyed: Sandbox, debug_logs
         assert config["proxy"]["password"] == "***" and config["webhooks"][0]["hmac"]["key"] == "***"
         assert config["proxy"]["username"] == "bob"  # redaction is targeted, not wholesale
         await s.run("waha_list_sessions", {"all": True})
-        updated = await s.run("waha_update_session_config", {"session": "vault", "config": {"debug": True}})
+        updated = await s.run(
+            "waha_update_session_config", {"session": "vault", "config": {"debug": True}, "confirm": True}
+        )
         assert not updated.is_error, shown(updated)
         merged = keyed.requests[-1].json["config"]
         assert merged["proxy"]["password"] == PROXY_PASSWORD  # kept across the update, never shown
@@ -114,7 +116,9 @@ async def test_session_config_secrets_never_come_back(keyed: Sandbox, debug_logs
         broken = {"proxy": {"password": PROXY_PASSWORD}, "webhooks": [{"url": "x", "hmacKey": HMAC_KEY}]}
         assert (await s.run("waha_create_session", {"name": "vault2", "config": broken})).is_error
         assert (await s.run("waha_create_session", {"name": "vault3", "start": PROXY_PASSWORD})).is_error
-        assert (await s.run("waha_update_session_config", {"session": "vault", "config": HMAC_KEY})).is_error
+        assert (
+            await s.run("waha_update_session_config", {"session": "vault", "config": HMAC_KEY, "confirm": True})
+        ).is_error
         s.assert_clean()
 
 
@@ -282,7 +286,7 @@ async def test_waha_environment_never_shows_its_own_key(keyed: Sandbox, debug_lo
 
 async def test_a_new_api_key_is_shown_once_then_never_again(keyed: Sandbox, debug_logs: Any) -> None:
     async with Client(_server(keyed, WAHA_TOOLSETS="all")) as client:
-        made = await client.call_tool("waha_create_api_key", {"session": "default"})
+        made = await client.call_tool("waha_create_api_key", {"session": "default", "confirm": True})
         value = json.loads(made.content[0].text)["key"]
         assert value == next(iter(keyed.model.keys.values()))["key"]  # shown, in full, in this one result
         assert made.structured_content is not None and made.structured_content["key"] == value
@@ -299,8 +303,8 @@ async def test_a_new_api_key_is_shown_once_then_never_again(keyed: Sandbox, debu
             assert value not in shown(result), shown(result)
         assert "key *** refused" in shown(later[-1])
         # A media-only key is "create or get": made again, it is shown again to the caller who asked for it.
-        media = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media"})
-        again = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media"})
+        media = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media", "confirm": True})
+        again = await client.call_tool("waha_create_api_key", {"session": "default", "only": "media", "confirm": True})
         assert json.loads(media.content[0].text)["key"] == json.loads(again.content[0].text)["key"] != "***"
     lines = [record.getMessage() + (record.exc_text or "") for record in debug_logs.records]
     assert any("WAHA made key ***" in line for line in lines)

@@ -60,9 +60,23 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
     # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, or unset for the per-user default.
     store: str | None = Field(default=None, alias="WAHA_MCP_STORE")
+    # Safety (waha_mcp.safety): the sessions and chats write tools may target, as ids or glob patterns
+    # (unset: any); anti-ban pacing of sends (safe | off | key=value,... over the safe values); how many
+    # sessions a bulk write may reach before it needs confirmation.
+    allow_sessions: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_SESSIONS")
+    allow_chats: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_CHATS")
+    pacing: str = Field(default="safe", alias="WAHA_MCP_PACING")
+    bulk_confirm_over: int = Field(default=3, alias="WAHA_MCP_BULK_CONFIRM_OVER", ge=0)
 
     @field_validator(
-        "waha_toolsets", "waha_tools", "allowed_origins", "allowed_hosts", "allow_fetch_hosts", mode="before"
+        "waha_toolsets",
+        "waha_tools",
+        "allowed_origins",
+        "allowed_hosts",
+        "allow_fetch_hosts",
+        "allow_sessions",
+        "allow_chats",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -112,6 +126,14 @@ class Settings(BaseSettings):
         if value is not None and not SESSION_NAME_RE.fullmatch(value):
             raise ValueError("session names use only letters, digits, '_' and '-'")
         return value
+
+    @field_validator("pacing")
+    @classmethod
+    def _check_pacing(cls, value: str) -> str:
+        from waha_mcp.safety.pacing import parse_pacing  # the format lives with the pacer
+
+        parse_pacing(value)
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

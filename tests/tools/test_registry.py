@@ -26,7 +26,8 @@ def test_every_tool_names_the_waha_operations_it_reaches() -> None:
     spec = load_spec()
     for tool in all_tools():
         assert tool.name.startswith("waha_")
-        assert tool.operations, tool.name
+        # waha_get_audit_log reads this server's own store, never WAHA.
+        assert tool.operations or tool.name == "waha_get_audit_log", tool.name
         assert all(op in spec.by_id for op in tool.operations), tool.name
 
 

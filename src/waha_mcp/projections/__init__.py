@@ -25,6 +25,16 @@ from waha_mcp.projections.admin import (
     key_values,
     server_stopped,
 )
+from waha_mcp.projections.audit import AuditEntry, AuditLog, audit_entry, audit_log
+from waha_mcp.projections.bulk import (
+    BulkResult,
+    BulkRow,
+    UnreadEverywhere,
+    UnreadSession,
+    bulk_result,
+    bulk_row,
+    unread_everywhere,
+)
 from waha_mcp.projections.channels import (
     ChannelCreated,
     ChannelDeleted,
@@ -253,6 +263,10 @@ __all__ = [
     "AppDeleted",
     "AppInfo",
     "AppList",
+    "AuditEntry",
+    "AuditLog",
+    "BulkResult",
+    "BulkRow",
     "CallRejected",
     "ChannelCreated",
     "ChannelDeleted",
@@ -351,6 +365,8 @@ __all__ = [
     "StatusDeleted",
     "StatusPosted",
     "Time",
+    "UnreadEverywhere",
+    "UnreadSession",
     "VoiceSent",
     "account",
     "api_key",
@@ -360,6 +376,10 @@ __all__ = [
     "app_deleted",
     "app_info",
     "app_list",
+    "audit_entry",
+    "audit_log",
+    "bulk_result",
+    "bulk_row",
     "call_rejected",
     "channel_created",
     "channel_deleted",
@@ -471,5 +491,6 @@ __all__ = [
     "status_deleted",
     "status_message_id",
     "status_posted",
+    "unread_everywhere",
     "voice_sent",
 ]

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -99,6 +99,13 @@ class Store:
             raise RuntimeError("the store is closed")
         pool = self._writer if self._shared is not None else self._reader
         return await asyncio.wrap_future(pool.submit(self._in_thread, fn, False))
+
+    def write_soon(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Queue `fn(db)` on the writer thread without waiting: it commits after every write queued before it
+        and before any queued after it (one writer, in order). For records nobody waits on."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        return self._writer.submit(self._in_thread, fn, True)
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`write` for code that runs outside the event loop (start-up, the CLI, tests)."""

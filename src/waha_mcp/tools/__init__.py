@@ -2,6 +2,8 @@
 
 from waha_mcp.tools import (
     admin,  # noqa: F401
+    audit,  # noqa: F401
+    bulk,  # noqa: F401
     channels,  # noqa: F401
     chats,  # noqa: F401
     contacts,  # noqa: F401

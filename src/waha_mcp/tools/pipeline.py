@@ -22,6 +22,7 @@ from waha_mcp.errors import ToolInputError, explain, one_line, validation_proble
 from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
+from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
 from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store
 from waha_mcp.tools._common import Rich, dumps, error_result
@@ -54,6 +55,11 @@ class Invocation:
     read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
     operations: list[str] = field(default_factory=list)  # WAHA operations sent so far, in order
     revealed: set[str] = field(default_factory=set)  # secrets this one result may show (see `reveal`)
+    # Safety (waha_mcp.safety): confirmed by the user (a bulk call confirms once for every session), the bulk
+    # run this call belongs to, and guard-private state.
+    confirmed: bool = False
+    bulk_id: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def client(self) -> WAHAClient:
@@ -117,7 +123,7 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
     inv.app.secrets.add(secrets_in(inv.arguments))  # before the call: its own answer may echo them
     out = await nxt(inv)
     redactor = inv.app.secrets.redactor(keep=inv.revealed)
-    if not redactor:
+    if not redactor or not isinstance(out, CallToolResult):  # an InputRequiredResult holds our own question
         return out
     content = [
         block.model_copy(update={"text": redactor.text(block.text)}) if isinstance(block, TextContent) else block
@@ -235,8 +241,8 @@ def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResu
     )
 
 
-# Guard slots (allow-lists, confirmation, pacing, audit) go between `resolve` and `run`.
-GUARDS: list[Step] = []
+# Guard slots (allow-lists, confirmation, pacing, audit) go between `resolve` and `run` (waha_mcp.safety).
+GUARDS: list[Step] = list(SAFETY_GUARDS)
 STEPS: list[Step] = [scrub, contain, check_arguments, resolve, *GUARDS, run]
 
 

@@ -13,9 +13,10 @@ from enum import StrEnum
 from typing import Any, Literal, get_type_hints
 
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from waha_mcp.config import ConfigError, Settings
+from waha_mcp.safety import CONFIRM_ARGUMENT
 from waha_mcp.tools.schema import arguments_schema, markers_of, output_schema
 
 
@@ -87,6 +88,8 @@ TOOLSETS: dict[str, str] = {
     "contacts": "Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone",
     "status": "Your status (stories): post text, image, voice, video; delete",
     "admin": "WAHA administration: API keys, apps, stopping the server",
+    "audit": "The audit log of write calls: time, session, tool, target, outcome, message id",
+    "bulk": "Across sessions in one call: any tool for many sessions (resumable), unread chats everywhere",
 }
 
 # The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
@@ -189,7 +192,7 @@ def tool(
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in REGISTRY:
             raise ValueError(f"duplicate tool {name}")
-        model = _arguments_model(name, fn)
+        model = _arguments_model(name, fn, confirm=POLICY[effect].confirm)
         if "session" not in model.model_fields:
             raise TypeError(f"{name} must take a `session` parameter")
         unknown = set(writes) - set(model.model_fields)
@@ -215,13 +218,23 @@ def tool(
     return register
 
 
-def _arguments_model(name: str, fn: Callable[..., Any]) -> type[BaseModel]:
-    """A pydantic model of the function's parameters after the first (the invocation); extras forbidden."""
+CONFIRM_FIELD = (bool, Field(default=False, description="Must be true unless your client asks the user itself."))
+
+
+def _arguments_model(name: str, fn: Callable[..., Any], *, confirm: bool = False) -> type[BaseModel]:
+    """A pydantic model of the function's parameters after the first (the invocation); extras forbidden.
+
+    A tool whose policy needs confirmation also takes `confirm` (see waha_mcp.safety.confirm).
+    """
     hints = get_type_hints(fn, include_extras=True)
     fields: dict[str, Any] = {}
     for param in list(inspect.signature(fn).parameters.values())[1:]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (hints[param.name], default)
+    if confirm:
+        if CONFIRM_ARGUMENT in fields:
+            raise TypeError(f"{name}: `{CONFIRM_ARGUMENT}` is added by the confirmation policy; rename the parameter")
+        fields[CONFIRM_ARGUMENT] = CONFIRM_FIELD
     return create_model(  # type: ignore[call-overload,no-any-return]
         f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
     )

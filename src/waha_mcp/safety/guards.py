@@ -1,0 +1,112 @@
+"""The safety steps of the tool pipeline, in order: allow-lists → confirmation → audit → pacing.
+
+The audit row is written before pacing, so a send pacing refuses is in the log too.
+
+Each is an ordinary pipeline step `(inv, nxt) -> result`; reads pass straight through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from mcp_types import CallToolResult
+
+from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.safety import audit as log
+from waha_mcp.safety import pacing
+from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.confirm import confirm
+from waha_mcp.safety.pacing import parse_pacing
+from waha_mcp.safety.targets import chats_of, target_of
+
+if TYPE_CHECKING:
+    from waha_mcp.tools.pipeline import Invocation, Next
+
+# Server-wide write tools that name the session they make: the session allow-list applies to that name.
+SESSION_ARGUMENT = {"waha_create_session": "name"}
+
+
+async def allow(inv: Invocation, nxt: Next) -> Any:
+    """A write outside WAHA_MCP_ALLOW_SESSIONS / WAHA_MCP_ALLOW_CHATS is refused before any request."""
+    spec, settings = inv.spec, inv.settings
+    # Bulk tools run every session's call through this pipeline, where each one is checked.
+    if spec.read_only or spec.toolset == "bulk" or not (settings.allow_sessions or settings.allow_chats):
+        return await nxt(inv)
+    if settings.allow_sessions:
+        if spec.scope == "session":
+            problem = session_refusal(inv.session, settings.allow_sessions)
+        elif spec.name in SESSION_ARGUMENT:
+            problem = session_refusal(inv.args.get(SESSION_ARGUMENT[spec.name]), settings.allow_sessions)
+        else:
+            problem = (
+                f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
+                "to some sessions; nothing was sent"
+            )
+        if problem:
+            raise ToolInputError(problem)
+    problem = chat_refusal(chats_of(spec, inv.args), settings.allow_chats)
+    if problem:
+        raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
+    return await nxt(inv)
+
+
+async def pace(inv: Invocation, nxt: Next) -> Any:
+    """Sends and group changes wait for their slot (waha_mcp.safety.pacing); a long wait is an error instead."""
+    kind = inv.spec.pacing
+    rules = parse_pacing(inv.settings.pacing) if kind else None
+    store = inv.app.store
+    if rules is None or store is None or inv.session is None:
+        return await nxt(inv)
+    try:
+        at, rows = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
+    except pacing.TooLong as late:
+        when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
+        raise ToolInputError(
+            f"session {inv.session}: anti-ban pacing (WAHA_MCP_PACING) would hold this {kind} for {late.wait:.0f} s, "
+            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
+        ) from None
+    await wait_until(inv, at)
+    while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
+        await wait_until(inv, time.time() + late)  # an earlier send went out late: keep the spacing real
+    try:
+        return await nxt(inv)
+    finally:
+        pacing.done(store, rows)
+
+
+async def wait_until(inv: Invocation, at: float) -> None:
+    """Sleep until the slot, reporting progress about once a second."""
+    total = at - time.time()
+    while (left := at - time.time()) > 0:
+        await inv.progress(total - left, total, f"paced: sending in {left:.1f} s")
+        await asyncio.sleep(min(left, 1.0))
+
+
+async def audit(inv: Invocation, nxt: Next) -> Any:
+    """Every write is recorded before its WAHA call and finished after it (waha_mcp.safety.audit)."""
+    store = inv.app.store
+    if not inv.spec.policy.audit or store is None:
+        return await nxt(inv)
+    redactor = inv.app.secrets.redactor()
+    entry = log.Entry(
+        inv.session, inv.spec.name, target_of(inv.spec, inv.args), log.summary(inv.args, redactor), inv.bulk_id
+    )
+    row = await log.start(store, entry)
+    try:
+        out = await nxt(inv)
+    except Exception as exc:
+        # A cancelled call (BaseException) stays `started`: whether WAHA acted is unknown.
+        log.finish(store, row, "error", one_line(f"{type(exc).__name__}: {exc}", clean=redactor.text)[:300], None)
+        raise
+    if isinstance(out, CallToolResult):
+        found = out.structured_content or {}
+        message_id = found.get("messageId") if isinstance(found.get("messageId"), str) else None
+        detail = one_line(getattr(out.content[-1], "text", ""))[:300] if out.is_error and out.content else None
+        log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
+    return out
+
+
+GUARDS = [allow, confirm, audit, pace]

@@ -1,0 +1,54 @@
+"""What a write call targets: its session and the chats it touches, read from the argument markers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from waha_mcp.tools.registry import ToolSpec
+
+CHAT_KINDS = ("chat", "group", "channel")
+# @mentions name people inside a message; they are not where the message goes.
+NOT_TARGETS = frozenset({"mentions"})
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def message_chat(message_id: str) -> str | None:
+    """`true_<chat>_<id>` → `<chat>`; a bare engine id names no chat."""
+    head, _, rest = message_id.partition("_")
+    if head not in ("true", "false") or "_" not in rest:
+        return None
+    chat = rest.rsplit("_", 1)[0]
+    return chat if "@" in chat else None
+
+
+def chats_of(spec: ToolSpec, args: dict[str, Any]) -> list[str]:
+    """Every chat, group or channel the call reaches, in argument order (the chat inside a message id too)."""
+    found: list[str] = []
+    for name, kind in spec.markers.items():
+        if name in NOT_TARGETS:
+            continue
+        if kind in CHAT_KINDS:
+            found.extend(_values(args.get(name)))
+        elif kind == "message":
+            found.extend(chat for v in _values(args.get(name)) if (chat := message_chat(v)))
+    return list(dict.fromkeys(found))
+
+
+def target_of(spec: ToolSpec, args: dict[str, Any]) -> str | None:
+    """One short target for the audit log: the chats reached, else the session made or named."""
+    chats = chats_of(spec, args)
+    if chats:
+        shown = ",".join(chats[:3])
+        return shown + (f",+{len(chats) - 3}" if len(chats) > 3 else "")
+    for name in ("name", "labelId", "keyId", "appId"):
+        if isinstance(args.get(name), str):
+            return f"{name}:{args[name][:60]}"
+    return None

@@ -1,0 +1,197 @@
+"""Toolset `bulk`: one call across many sessions (off by default).
+
+Each session's call goes through the whole pipeline on its own (allow-lists, pacing, audit apply per
+session); the bulk call confirms once for all of them (waha_mcp.safety.confirm). A bulk id marks every
+audited call, so a run cut short resumes with the same id without repeating what already went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import secrets
+from typing import Annotated, Any, Literal
+
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from waha_mcp import projections as view
+from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.safety import audit
+from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.confirm import QUESTIONS
+from waha_mcp.safety.targets import chats_of
+from waha_mcp.sessions import validate_session_name
+from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
+from waha_mcp.tools._common import Limit, Session
+from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
+from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, select_for, tool
+
+# Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
+CONCURRENCY = 32
+LIST = "SessionsController_list"
+Which = list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | Literal["all", "working"]
+
+
+def _inner(w: Invocation, name: str) -> ToolSpec:
+    """The tool to run per session: registered, enabled here, not a bulk tool, and a read in read-only mode."""
+    enabled = {spec.name: spec for spec in select_for(w.settings)}
+    spec = enabled.get(name)
+    if spec is None:
+        close = difflib.get_close_matches(name, list(enabled), n=1)
+        hint = f": did you mean {close[0]}?" if close else " (see tools/list)"
+        raise ToolInputError(f"tool {name[:60]!r} is not enabled on this server{hint}")
+    if spec.toolset == "bulk":
+        raise ToolInputError(f"{name} is itself a bulk tool; name a single-session tool")
+    if w.read_only and not spec.read_only:
+        raise ToolInputError(f"{name} writes, and this connection is read-only")
+    return spec
+
+
+async def _sessions(w: Invocation, which: Any) -> list[str]:
+    if isinstance(which, list):
+        return list(dict.fromkeys(validate_session_name(name) for name in which))
+    token = CURRENT.set(w)  # the confirmation guard asks before `run` sets it: the call is still this tool's
+    try:
+        found = await w.call(LIST, query={"all": True}) or []
+    finally:
+        CURRENT.reset(token)
+    return [
+        s["name"]
+        for s in found
+        if isinstance(s, dict) and isinstance(s.get("name"), str) and (which == "all" or s.get("status") == "WORKING")
+    ]
+
+
+async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
+    """The tool and the sessions, worked out once per call (the confirmation guard asks before the tool runs)."""
+    if "plan" not in w.state:
+        spec = _inner(w, w.args["tool"])
+        which = w.args.get("sessions")
+        if which is None:
+            which = [w.args["session"]] if w.args.get("session") else "working"
+        w.state["plan"] = (spec, await _sessions(w, which))
+        w.bulk_id = w.args.get("bulkId") or secrets.token_hex(4)
+    return w.state["plan"]  # type: ignore[no-any-return]
+
+
+async def _question(w: Invocation) -> str | None:
+    """A write over more than WAHA_MCP_BULK_CONFIRM_OVER sessions, or any destructive tool, is confirmed once."""
+    spec, names = await plan(w)
+    if w.args.get("dryRun") or spec.read_only:
+        return None
+    if not spec.policy.confirm and len(names) <= w.settings.bulk_confirm_over:
+        return None
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"Confirm {spec.name} for {len(names)} sessions ({shown})?"
+
+
+QUESTIONS["waha_for_sessions"] = _question
+
+
+def _refusal(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> str | None:
+    """What the allow-lists would say (for a dry run; a real run hears it from the pipeline)."""
+    if spec.read_only:
+        return None
+    return session_refusal(name, w.settings.allow_sessions) or chat_refusal(
+        chats_of(spec, arguments), w.settings.allow_chats
+    )
+
+
+async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> view.BulkRow:
+    inner = Invocation(
+        spec,
+        arguments | {"session": name},
+        w.app,
+        w.context,
+        read_only=w.read_only,
+        confirmed=w.confirmed,
+        bulk_id=w.bulk_id,
+    )
+    out = await invoke(inner)
+    if not isinstance(out, CallToolResult):
+        return view.bulk_row(name, "error", error="needed a confirmation of its own; nothing was sent")
+    if out.is_error:
+        text = " ".join(getattr(block, "text", "") for block in out.content)
+        return view.bulk_row(name, "error", error=one_line(text, limit=300))
+    return view.bulk_row(name, "ok", result=out.structured_content)
+
+
+@tool(
+    "waha_for_sessions",
+    "bulk",
+    "Run one tool for many sessions at once (list, all or working); one row per session.",
+    effect=Effect.VISIBLE,  # write-capable: read-only mode hides it
+    scope="server",
+    operations=(LIST,),
+)
+async def for_sessions(
+    w: Invocation,
+    tool: Annotated[str, Field(description="A tool name, e.g. waha_send_message")],
+    arguments: Annotated[dict[str, Any] | None, Field(description="Its arguments, without session")] = None,
+    sessions: Annotated[Which | None, Field(description="Default: working")] = None,
+    dryRun: bool = False,
+    bulkId: Annotated[str | None, Field(description="Resume an earlier run: done sessions are skipped")] = None,
+    confirm: Annotated[bool, Field(description="Must be true unless your client asks the user itself.")] = False,
+    session: Session = None,
+) -> view.BulkResult:
+    spec, names = await plan(w)
+    arguments = dict(arguments or {})
+    if "session" in arguments:
+        raise ToolInputError("put sessions in `sessions`, not in `arguments`")
+    assert w.bulk_id is not None
+    done: dict[str, str] = {}
+    if bulkId and not spec.read_only and w.app.store is not None:
+        done = await audit.finished_sessions(w.app.store, bulkId, spec.name)
+    rows: dict[str, view.BulkRow] = {}
+    todo: list[str] = []
+    for name in names:
+        if name in done:
+            why = (
+                "done in an earlier run of this bulkId"
+                if done[name] == "ok"
+                else ("interrupted mid-call in an earlier run: check it before repeating")
+            )
+            rows[name] = view.bulk_row(name, "skipped", why=why)
+        elif dryRun:
+            problem = _refusal(w, spec, name, arguments)
+            rows[name] = view.bulk_row(name, "skipped", why=problem) if problem else view.bulk_row(name, "would run")
+        else:
+            todo.append(name)
+    gate = asyncio.Semaphore(CONCURRENCY)
+    finished = 0
+
+    async def one(name: str) -> None:
+        nonlocal finished
+        async with gate:
+            rows[name] = await _run_one(w, spec, name, arguments)
+        finished += 1
+        await w.progress(finished, len(todo), f"{name}: {rows[name]['status']}")
+
+    await asyncio.gather(*(one(name) for name in todo))
+    return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names])
+
+
+@tool(
+    "waha_get_unread_everywhere",
+    "bulk",
+    "Unread chats of every working session in one call.",
+    effect=Effect.READ,
+    scope="server",
+    operations=(LIST,),  # each session's waha_get_chats declares (and is checked for) its own
+)
+async def get_unread_everywhere(
+    w: Invocation,
+    session: Session = None,
+    limit: Annotated[Limit, Field(description="Recent chats looked at per session")] = 50,
+) -> view.UnreadEverywhere:
+    names = [session] if session else await _sessions(w, "working")
+    spec = REGISTRY["waha_get_chats"]
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(name: str) -> tuple[str, list[Any] | None, str | None]:
+        async with gate:
+            row = await _run_one(w, spec, name, {"limit": limit})
+        return name, row.get("result", {}).get("chats"), row.get("error")
+
+    return view.unread_everywhere(list(await asyncio.gather(*(one(name) for name in names))))

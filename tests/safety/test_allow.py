@@ -1,0 +1,96 @@
+"""Allow-lists: a write outside WAHA_MCP_ALLOW_SESSIONS / _CHATS is refused with the reason, before any request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+from mcp import Client
+
+from tests.helpers import call, data, error
+from waha_mcp.config import Settings, load_settings
+from waha_mcp.safety.allow import allowed
+from waha_mcp.safety.targets import message_chat
+from waha_mcp.sandbox import Sandbox
+from waha_mcp.server import build_server
+
+SENDS = "/api/sendText"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(
+        WAHA_BASE_URL="http://sandbox",
+        WAHA_SESSION="default",
+        WAHA_TOOLSETS="all",
+        WAHA_MCP_ALLOW_SESSIONS="default,team-*",
+        WAHA_MCP_ALLOW_CHATS="4915*,*@g.us",
+    )
+
+
+@pytest.fixture
+async def mcp(transport: httpx2.AsyncBaseTransport, settings: Settings) -> AsyncIterator[Client]:
+    async with Client(build_server(settings, transport=transport)) as client:
+        yield client
+
+
+def sent(sandbox: Sandbox) -> list[str]:
+    return [r.path for r in sandbox.requests if r.method == "POST"]
+
+
+def test_patterns() -> None:
+    assert allowed("491511@c.us", ["4915*"])
+    assert allowed("team-a", ["default", "team-*"])
+    assert not allowed("other", ["default", "team-*"])
+    assert allowed("1203@g.us", ["*@g.us"])
+    assert not allowed("1203@g.us", ["1203@c.us"])
+    assert message_chat("true_491511@c.us_3EB0AB") == "491511@c.us"
+    assert message_chat("3EB0ABCDEF") is None
+
+
+async def test_refused_chat_sends_nothing(mcp: Client, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    message = error(await call(mcp, "waha_send_message", {"chatId": "3312345678@c.us", "text": "hi"}))
+    assert "3312345678@c.us not in WAHA_MCP_ALLOW_CHATS (4915*, *@g.us)" in message
+    assert "session default" in message and "nothing was sent" in message
+    assert len(sandbox.requests) == before  # not even a lookup
+
+
+async def test_allowed_chat_is_sent(mcp: Client, sandbox: Sandbox) -> None:
+    out = data(await call(mcp, "waha_send_message", {"chatId": "4915112345678", "text": "hi"}))
+    assert out["session"] == "default" and out["chatId"] == "4915112345678@c.us"
+    assert SENDS in sent(sandbox)
+
+
+async def test_refused_session(mcp: Client, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    message = error(
+        await call(mcp, "waha_send_message", {"session": "business", "chatId": "4915112345678", "text": "hi"})
+    )
+    assert "session 'business' is not in WAHA_MCP_ALLOW_SESSIONS (default, team-*)" in message
+    assert len(sandbox.requests) == before
+
+
+async def test_chat_inside_a_message_id_and_lists(mcp: Client, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    reacted = await call(mcp, "waha_react_to_message", {"messageId": "true_3312345678@c.us_3EB0AA", "reaction": "👍"})
+    assert "3312345678@c.us not in WAHA_MCP_ALLOW_CHATS" in error(reacted)
+    group = await call(
+        mcp, "waha_create_group", {"name": "x", "participants": ["4915100000001", "3300000000002", "3300000000003"]}
+    )
+    assert "3300000000002@c.us, 3300000000003@c.us not in" in error(group)
+    assert len(sandbox.requests) == before
+
+
+async def test_server_wide_writes_refused_when_sessions_are_limited(mcp: Client, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    made = error(await call(mcp, "waha_create_session", {"name": "stranger"}))
+    assert "session 'stranger' is not in WAHA_MCP_ALLOW_SESSIONS" in made
+    stop = error(await call(mcp, "waha_stop_server", {}))
+    assert "acts on the whole WAHA server" in stop
+    assert len(sandbox.requests) == before
+
+
+async def test_reads_are_not_limited(mcp: Client) -> None:
+    assert data(await call(mcp, "waha_get_chats", {"session": "business", "limit": 1}))["session"] == "business"
