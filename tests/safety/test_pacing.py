@@ -140,6 +140,8 @@ async def test_waits_report_progress(transport: httpx2.AsyncBaseTransport, sandb
         args = {"chatId": A, "text": "again"}
         assert not (await mcp.call_tool("waha_send_message", args, progress_callback=progress)).is_error
     assert updates and updates[0][2] is not None and updates[0][2].startswith("paced: sending in 0.")
+    done = [u[0] for u in updates]
+    assert done == sorted(set(done))  # increasing, as MCP requires
 
 
 async def test_reads_and_unpaced_writes_do_not_wait(mcp: Client, sandbox: Sandbox) -> None:

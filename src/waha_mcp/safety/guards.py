@@ -68,20 +68,21 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
             f"session {inv.session}: anti-ban pacing (WAHA_MCP_PACING) would hold this {kind} for {late.wait:.0f} s, "
             f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
         ) from None
-    await wait_until(inv, at)
+    since = time.time()
+    await wait_until(inv, at, since)
     while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
-        await wait_until(inv, time.time() + late)  # an earlier send went out late: keep the spacing real
+        await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
     try:
         return await nxt(inv)
     finally:
         pacing.done(store, rows)
 
 
-async def wait_until(inv: Invocation, at: float) -> None:
-    """Sleep until the slot, reporting progress about once a second."""
-    total = at - time.time()
-    while (left := at - time.time()) > 0:
-        await inv.progress(total - left, total, f"paced: sending in {left:.1f} s")
+async def wait_until(inv: Invocation, at: float, since: float) -> None:
+    """Sleep until the slot, reporting progress (seconds waited since `since`, always increasing) about once a
+    second."""
+    while (left := at - (now := time.time())) > 0:
+        await inv.progress(now - since, at - since, f"paced: sending in {left:.1f} s")
         await asyncio.sleep(min(left, 1.0))
 
 

@@ -103,7 +103,9 @@ async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str
         spec,
         arguments | {"session": name},
         w.app,
-        w.context,
+        # No request context: progress is the bulk call's own (one increasing count), and the bulk call was
+        # confirmed once for every session where that was needed.
+        None,
         read_only=w.read_only,
         confirmed=w.confirmed,
         bulk_id=w.bulk_id,
