@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
+from waha_mcp.jsonfast import dumps
 from waha_mcp.tools.schema import (
     FETCH_NOTE,
     SESSION_DESCRIPTION,
@@ -47,10 +47,6 @@ __all__ = [
     "fetch_marker",
     "image_result",
 ]
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 @dataclass
