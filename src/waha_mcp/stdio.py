@@ -120,10 +120,12 @@ async def loop_stdio(
                 async for session_message in write_receive:
                     data = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
                     try:
+                        if writer.transport.is_closing():
+                            raise ConnectionResetError
                         writer.write(data.encode() + b"\n")
                         await writer.drain()
-                    except OSError:  # the client closed our stdout: nobody is left to answer
-                        scope.cancel()
+                    except (OSError, RuntimeError):  # the client closed our stdout (uvloop: RuntimeError)
+                        scope.cancel()  # nobody is left to answer
                         return
 
         async with anyio.create_task_group() as group:
