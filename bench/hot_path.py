@@ -2,7 +2,7 @@
 bare MCPServer measured in the same run.
 
 python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--inflight 32] [--latency-ms 20]
-                         [--skip-http] [--json FILE]
+                         [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json] [--json FILE]
 
 1. Overhead: `tools/call waha_get_chats {}` over stdio (→ `GET /api/default/chats/overview?limit=20&offset=0`,
    a 20-chat, ~15 KB body) vs that same GET with a keep-alive `httpx2.Client`, and a bare MCPServer's trivial
@@ -12,6 +12,7 @@ python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--in
    stdio (an asyncio client that keeps the pipe full), over Streamable HTTP stateful (one MCP session, 32
    keep-alive connections) and stateless (`--stateless`); the bare MCPServer's trivial tool over stdio too.
    The client runs on the same machine: its CPU per call is printed, as it competes for the same cores.
+--off runs waha-mcp through bench/variant_server.py with those speed-ups turned off (one measured at a time).
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def serve_args(url: str) -> list[str]:
     return ["serve", "--toolsets", "all", "--base-url", url, "--session", "default"]
 
 
+OFF: list[str] = []  # --off: speed-ups turned off (bench/variant_server.py)
+
+
+def server_cmd() -> list[str]:
+    if not OFF:
+        return waha_mcp_cmd()
+    return [sys.executable, str(BENCH / "variant_server.py"), ",".join(OFF)]
+
+
 def overhead(iterations: int, warmup: int) -> dict[str, Any]:
     direct: list[float] = []
     via_mcp: list[float] = []
@@ -82,7 +92,7 @@ def overhead(iterations: int, warmup: int) -> dict[str, Any]:
     with (
         fake_waha() as url,
         httpx2.Client(base_url=url, headers={"Accept": "application/json"}) as http,
-        StdioServer([*waha_mcp_cmd(), *serve_args(url)]) as server,
+        StdioServer([*server_cmd(), *serve_args(url)]) as server,
         StdioServer(bare_cmd(1)) as bare,
     ):
         for each in (server, bare):
@@ -279,7 +289,7 @@ async def http_throughput(url: str, stateless: bool, calls: int, inflight: int) 
 def throughput(calls: int, inflight: int, latency_ms: float, http: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"calls": calls, "inflight": inflight, "latency_ms": latency_ms}
     with fake_waha(latency_ms) as url:
-        out["stdio"] = asyncio.run(stdio_throughput([*waha_mcp_cmd(), *serve_args(url)], TOOL, calls, inflight))
+        out["stdio"] = asyncio.run(stdio_throughput([*server_cmd(), *serve_args(url)], TOOL, calls, inflight))
         out["bare_stdio"] = asyncio.run(stdio_throughput(bare_cmd(1), "bare_tool_000", calls, inflight))
         if http:
             out["http_stateful"] = asyncio.run(http_throughput(url, False, calls, inflight))
@@ -320,16 +330,18 @@ def main() -> int:
     parser.add_argument("--inflight", type=int, default=32)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--off", default="", help="speed-ups to turn off: sdk-stdio,asyncio-loop,stdlib-json")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
     deadline(300)
+    OFF.extend(name for name in args.off.split(",") if name)
     info = machine()
     info["loadavg"] = Path("/proc/loadavg").read_text().split()[0]
     over = overhead(args.iterations, args.warmup)
     load = throughput(args.calls, args.inflight, args.latency_ms, not args.skip_http)
     print(
         f"waha-mcp hot path {info['date']}, commit {info['commit']}; nproc {info['nproc']} ({info['cpu']}), "
-        f"Python {info['python']}, load {info['loadavg']}"
+        f"Python {info['python']}, load {info['loadavg']}" + (f"; turned off: {', '.join(OFF)}" if OFF else "")
     )
     print(report(over, load))
     if args.json:
