@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -140,12 +141,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
     try:
-        anyio.run(server.run_stdio_async)
+        anyio.run(server.run_stdio_async, backend_options=event_loop_options())
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
     return 0
+
+
+def event_loop_options() -> dict[str, Any]:
+    """uvloop when it is installed (the `speed` extra), found without importing it; else asyncio's own loop."""
+    return {"use_uvloop": True} if importlib.util.find_spec("uvloop") is not None else {}
 
 
 def _exit_now(*_: object) -> None:

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from waha_mcp.jsonfast import dumps
+
 REDACTED = "***"
 # Argument keys whose string values are credentials (a proxy password, an HMAC key, a token).
 SECRET_FIELDS = ("password", "secret", "token", "hmac", "apikey", "api_key")
@@ -67,6 +69,10 @@ def secrets_in(arguments: Any) -> list[str]:
     return found
 
 
+def _std_escape(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
 class Redactor:
     """Replaces each known secret, and its JSON-escaped form, with `***`; longest first."""
 
@@ -78,9 +84,19 @@ class Redactor:
                 forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
                 forms.add(json.dumps(secret)[1:-1])
         self._forms = sorted(forms, key=len, reverse=True)
+        # Each form as it reads inside a JSON string, by either serialiser `dumps` may use: escaping is character
+        # by character, so a string holding a form serialises to text holding that form's escape.
+        self._probes = sorted(forms | {dumps(form)[1:-1] for form in forms} | {_std_escape(form) for form in forms})
 
     def __bool__(self) -> bool:
         return bool(self._forms)
+
+    def finds_in(self, texts: Iterable[str], structured: Any = None) -> bool:
+        """Would `text` or `value` change any of `texts`, or any string in `structured`? One search per form over
+        each text and over `structured` serialised once; a yes may be a false alarm (a key, a `str()` of an
+        object), never a missed secret."""
+        haystacks = [*texts, dumps(structured)] if structured is not None else list(texts)
+        return any(probe in text for text in haystacks for probe in self._probes)
 
     def text(self, text: str) -> str:
         for form in self._forms:

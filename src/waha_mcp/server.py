@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
+from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
 from mcp_types import Tool as MCPTool
+from opentelemetry import trace
 
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
@@ -57,6 +59,10 @@ class WahaMCP(MCPServer[Any]):
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
         super().__init__(middleware=[self._narrow_listing], **kwargs)
+        if not telemetry_configured():
+            # The SDK wraps every message in an OpenTelemetry span; with no tracer provider set the span records
+            # nothing, but building it still costs each call.
+            self.middleware[:] = [step for step in self.middleware if not isinstance(step, OpenTelemetryMiddleware)]
         self.waha_settings = settings
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
@@ -75,6 +81,17 @@ class WahaMCP(MCPServer[Any]):
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    async def run_stdio_async(self) -> None:
+        """stdio served on the event loop (waha_mcp.stdio) where stdin and stdout are pipes; else the SDK's."""
+        from waha_mcp import stdio
+
+        if not stdio.usable():
+            await super().run_stdio_async()
+            return
+        lowlevel = self._lowlevel_server
+        async with stdio.loop_stdio() as (read_stream, write_stream):
+            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
     async def list_tools(self) -> list[MCPTool]:
         return list(self._listed)
@@ -115,6 +132,11 @@ class WahaMCP(MCPServer[Any]):
         if not isinstance(app, App):
             raise RuntimeError("the server's lifespan is not running")
         return await invoke(Invocation(spec, dict(arguments or {}), app, context, read_only=read_only))
+
+
+def telemetry_configured() -> bool:
+    """A tracer provider is set (by code, or OTEL_PYTHON_TRACER_PROVIDER, or `opentelemetry-instrument`)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def _narrows(headers: Any) -> bool:

@@ -344,3 +344,22 @@ async def test_an_answer_under_the_cap_is_read_whole() -> None:
     payload = b"[" + b",".join(b'{"name":"s%d"}' % i for i in range(5000)) + b"]"
     client = _answering(200, payload, **{"content-type": "application/json"})
     assert len(await client.call("SessionsController_list")) == 5000
+
+
+def test_the_one_private_httpx2_hook_still_exists() -> None:
+    """The client reaches httpx2's per-URL transport (proxies included) through one private method; when an
+    httpx2 upgrade drops it this fails, and calls fall back to `send` (next test) until it is replaced."""
+    from waha_mcp.client import _http
+
+    client = httpx2.AsyncClient()
+    assert callable(_http._transport_for(client))
+
+
+async def test_without_the_private_hook_requests_take_the_public_path(
+    waha: WAHAClient, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from waha_mcp.client import _http
+
+    monkeypatch.setattr(_http, "_transport_for", lambda client: None)
+    answer = await waha.call("SessionsController_get", "default")
+    assert answer["name"] == "default" and sandbox.requests[-1].path == "/api/sessions/default"

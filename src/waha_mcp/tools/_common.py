@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from waha_mcp.client import Binary
+from waha_mcp.jsonfast import dumps
 from waha_mcp.tools.schema import (
     ChannelId,
     ChannelRef,
@@ -45,10 +45,6 @@ __all__ = [
     "image_result",
     "words",
 ]
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 @dataclass

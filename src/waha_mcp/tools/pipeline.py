@@ -123,7 +123,11 @@ async def scrub(inv: Invocation, nxt: Next) -> CallToolResult:
     inv.app.secrets.add(secrets_in(inv.arguments))  # before the call: its own answer may echo them
     out = await nxt(inv)
     redactor = inv.app.secrets.redactor(keep=inv.revealed)
-    if not redactor or not isinstance(out, CallToolResult):  # an InputRequiredResult holds our own question
+    if not isinstance(out, CallToolResult):  # an InputRequiredResult holds our own question
+        return out
+    texts = [block.text for block in out.content if isinstance(block, TextContent)]
+    # Nearly every result holds no secret: one search over its text proves it, and nothing is copied.
+    if not redactor or not redactor.finds_in(texts, out.structured_content):
         return out
     content = [
         block.model_copy(update={"text": redactor.text(block.text)}) if isinstance(block, TextContent) else block
