@@ -621,7 +621,7 @@ async def test_messages_tools_are_annotated_as_sends(mcp: Client) -> None:
     # A star is seen only by this account: a local, repeatable change.
     assert client_view(tools["waha_star_message"].annotations) == (False, False, True, False)
     sends = {name for name in VISIBLE if REGISTRY[name].pacing == "send"}
-    assert sends == set(VISIBLE) - {"waha_react_to_message", "waha_mark_seen"}
+    assert sends == set(VISIBLE) - {"waha_mark_seen"}  # a receipt is not paced (tests/safety/test_pacing_reach.py)
 
 
 async def test_ids_and_bounds_are_in_the_schema(mcp: Client) -> None:

@@ -25,7 +25,7 @@ from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
 from waha_mcp.tools._common import Limit, Session
 from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
-from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, select_for, tool
+from waha_mcp.tools.registry import REGISTRY, TOOLSETS_HEADER, Effect, ToolSpec, narrow, select_for, tool
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
 CONCURRENCY = 32
@@ -34,17 +34,22 @@ Which = list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | Literal[
 
 
 def _inner(w: Invocation, name: str) -> ToolSpec:
-    """The tool to run per session: registered, enabled here, not a bulk tool, and a read in read-only mode."""
-    enabled = {spec.name: spec for spec in select_for(w.settings)}
-    spec = enabled.get(name)
+    """The tool to run per session: registered, visible to this connection, not a bulk tool, and a read in
+    read-only mode. Over HTTP a connection's narrowing headers apply to the inner tool as to any call, so
+    bulk never reaches a tool the connection could not call itself (w.read_only already holds its
+    X-WAHA-Read-Only)."""
+    server = {spec.name: spec for spec in select_for(w.settings)}
+    spec = server.get(name)
     if spec is None:
-        close = difflib.get_close_matches(name, list(enabled), n=1)
+        close = difflib.get_close_matches(name, list(server), n=1)
         hint = f": did you mean {close[0]}?" if close else " (see tools/list)"
         raise ToolInputError(f"tool {name[:60]!r} is not enabled on this server{hint}")
     if spec.toolset == "bulk":
         raise ToolInputError(f"{name} is itself a bulk tool; name a single-session tool")
     if w.read_only and not spec.read_only:
         raise ToolInputError(f"{name} writes, and this connection is read-only")
+    if spec not in narrow(list(server.values()), getattr(w.context, "headers", None)):
+        raise ToolInputError(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})")
     return spec
 
 

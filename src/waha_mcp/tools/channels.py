@@ -67,6 +67,7 @@ async def get_channel(w: Invocation, channelId: ChannelRef, session: Session = N
     "channels",
     "Create a channel you own; picture optional.",
     effect=Effect.VISIBLE,
+    pacing="group",  # a new public space, paced like creating a group
     operations=("ChannelsController_create",),
 )
 async def create_channel(

@@ -153,6 +153,7 @@ async def get_message(
     "chats",
     "Mark a chat's unread messages as read.",
     effect=Effect.VISIBLE,
+    # Not paced, like waha_mark_seen: read receipts answer what others sent and reach nobody new.
     operations=("ChatsController_readChatMessages",),
 )
 async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatRead:
@@ -190,6 +191,7 @@ async def archive_chat(
     "chats",
     "Pin a message in its chat for 24h, 7d or 30d.",
     effect=Effect.VISIBLE,
+    pacing="send",  # every member sees a notice in the chat
     operations=("ChatsController_pinMessage",),
 )
 async def pin_message(
@@ -209,6 +211,7 @@ async def pin_message(
     "chats",
     "Unpin a pinned message.",
     effect=Effect.VISIBLE,
+    pacing="send",
     operations=("ChatsController_unpinMessage",),
 )
 async def unpin_message(
@@ -223,6 +226,7 @@ async def unpin_message(
     "chats",
     "Replace the text of a message you sent.",
     effect=Effect.VISIBLE,
+    pacing="send",  # an edit goes out to the chat as a message of its own
     operations=("ChatsController_editMessage",),
 )
 async def edit_message(

@@ -123,6 +123,7 @@ async def join_group(w: Invocation, code: InviteCode, session: Session = None) -
     "groups",
     "Leave a group.",
     effect=Effect.DESTRUCTIVE,
+    pacing="group",  # the members see it: a group change
     operations=("GroupsController_leaveGroup",),
 )
 async def leave_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupLeft:
@@ -135,6 +136,7 @@ async def leave_group(w: Invocation, groupId: GroupId, session: Session = None) 
     "groups",
     "Delete a group you created.",
     effect=Effect.DESTRUCTIVE,
+    pacing="group",
     operations=("GroupsController_deleteGroup",),
 )
 async def delete_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupDeleted:
@@ -266,6 +268,7 @@ async def get_group_invite(w: Invocation, groupId: GroupId, session: Session = N
     "groups",
     "Revoke a group's invite link; returns the new one.",
     effect=Effect.DESTRUCTIVE,
+    pacing="group",
     operations=("GroupsController_revokeInviteCode",),
 )
 async def revoke_group_invite(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupInvite:
@@ -310,6 +313,7 @@ async def add_group_participants(
     "groups",
     "Remove people from a group (admins).",
     effect=Effect.DESTRUCTIVE,
+    pacing="group",
     operations=("GroupsController_removeParticipants",),
 )
 async def remove_group_participants(

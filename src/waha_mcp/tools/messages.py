@@ -462,6 +462,7 @@ async def forward_message(
     "messages",
     'React to a message with an emoji; "" removes the reaction.',
     effect=Effect.VISIBLE,
+    pacing="send",  # the chat sees it, and WhatsApp's anti-spam counts reactions like messages
     operations=("ChattingController_setReaction",),
 )
 async def react_to_message(
@@ -501,6 +502,8 @@ async def star_message(
     "messages",
     "Mark a chat's messages (or the given ones) as seen: blue ticks.",
     effect=Effect.VISIBLE,
+    # Not paced: a receipt only answers messages others sent here, so it reaches nobody new; in the send
+    # bucket it would spend the send budget and hold back replies (see tests/safety/test_pacing_reach.py).
     operations=("ChattingController_sendSeen",),
 )
 async def mark_seen(
