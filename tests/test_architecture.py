@@ -12,7 +12,7 @@ from waha_mcp.server import build_server
 from waha_mcp.tools._common import SESSION_DESCRIPTION
 from waha_mcp.tools.registry import all_tools, client_view
 
-NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "call", "aclose"}
+NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "server_version", "call", "aclose"}
 
 
 def test_config_has_base_url_api_key_and_optional_default_session() -> None:

@@ -23,6 +23,7 @@ from waha_mcp.client.errors import (
     Unavailable,
     WAHAError,
 )
+from waha_mcp.client.version import ServerVersion
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
@@ -108,7 +109,7 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
     if isinstance(error, EndpointMissing):
-        return line(f"{tag}: this WAHA does not support {where} ({error.status}): {error.message}")
+        return line(await _missing_route(client, error, tag))
     if isinstance(error, Unavailable):
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
         return line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
@@ -123,6 +124,24 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     if session and _is_about_session(error, session):
         return line(await _session_state(client, session, error))
     return line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
+
+
+async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -> str:
+    """A route (or feature) this WAHA lacks: about the WAHA's version, never about the session, whose name
+    NestJS's `Cannot GET /api/default/...` happens to contain."""
+    from waha_mcp.openapi import load_spec
+
+    version = await client.server_version()
+    which = f"this WAHA ({version.label})" if version else "this WAHA"
+    if error.status != 404:
+        return f"{tag}: {which} does not support {error.where} ({error.status}): {error.message}"
+    known = load_spec().by_id.get(error.operation)
+    route = f"{known.method} {known.path}" if known else error.where
+    newest = load_spec().document.get("info", {}).get("version", "")
+    if version and newest and version.at_least(*ServerVersion(newest, "", "").release):
+        # As new as the document that has it: the request went somewhere else (a proxy, a wrong base path).
+        return f"{tag}: {which} answered that it has no {route}; check WAHA_BASE_URL (a proxy in front of WAHA?)"
+    return f"{tag}: {which} has no {route}; it needs a newer WAHA (nothing is wrong with the session)"
 
 
 async def _reachout_limited(client: WAHAClient, error: WAHAError) -> str:

@@ -342,6 +342,7 @@ async def get_server_info(
     environment: Annotated[bool, Field(description="WAHA's settings, secrets hidden.")] = False,
 ) -> view.ServerInfo:
     version = await w.call("ServerController_get")
+    w.client.remember_version(version)  # what error advice says about this WAHA, refreshed
     try:
         status = await w.call("ServerController_status")
     except WAHAError:

@@ -29,7 +29,7 @@ async def health(ctx: Ctx) -> dict[str, Any]:
 
 @route("ServerController_get")
 async def version(ctx: Ctx) -> dict[str, Any]:
-    return environment()
+    return environment() | ctx.sandbox.profile.environment()
 
 
 @route("ServerController_status")
