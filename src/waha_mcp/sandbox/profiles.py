@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ..openapi.spec import DOCUMENT, DOCUMENT_2024_10, Operation, load_spec
 
@@ -46,6 +47,13 @@ class Profile:
     idempotent_delete: bool = False  # deleting an unknown session answers 200, empty
     pairing_hangs_while_starting: bool = False  # NOWEB offline: the code waits for a QR that never comes
     screenshot_fails: tuple[str, ...] = ()  # statuses in which the screenshot is WAHA's 500
+    null_me: bool = True  # a session not logged in shows `me: null`; 2024.10.8's document has no null there
+
+    def session_info(self, info: dict[str, Any]) -> dict[str, Any]:
+        """`SessionInfo` as this version shows it."""
+        if not self.null_me and info.get("me") is None:
+            return {key: value for key, value in info.items() if key != "me"}
+        return info
 
     @cached_property
     def routes(self) -> frozenset[str] | None:
@@ -85,6 +93,7 @@ CORE_2024_10 = Profile(
     idempotent_delete=True,
     pairing_hangs_while_starting=True,
     screenshot_fails=("STARTING", "FAILED"),
+    null_me=False,
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, CORE_2024_10)}

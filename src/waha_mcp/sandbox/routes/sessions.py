@@ -19,7 +19,7 @@ async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
     for name in list(ctx.sandbox.sessions):
         session = ctx.sandbox.get_session(name)
         if session is not None and (show_all or session.status != STOPPED):
-            out.append(session.info(expand))
+            out.append(ctx.sandbox.profile.session_info(session.info(expand)))
     return out
 
 
@@ -43,7 +43,7 @@ async def create(ctx: Ctx) -> dict[str, Any] | None:
 
 @route("SessionsController_get")
 async def get(ctx: Ctx) -> dict[str, Any]:
-    return ctx.known_session().info("apps" in ctx.q_list("expand"))
+    return ctx.sandbox.profile.session_info(ctx.known_session().info("apps" in ctx.q_list("expand")))
 
 
 @route("SessionsController_update")
