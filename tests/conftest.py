@@ -59,6 +59,7 @@ class CheckedTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, sandbox: Sandbox, recorder: ContractRecorder) -> None:
         self._inner = sandbox_transport(sandbox)
+        self.sandbox = sandbox  # what the `sandbox` toolset acts on
         self._recorder = recorder
         # What a profile answers is checked against that version's own document.
         self._document = sandbox.profile.document
@@ -102,8 +103,8 @@ async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient
 
 @pytest.fixture
 def settings() -> Settings:
-    # Every toolset, including those off by default: the suite specifies every tool.
-    return load_settings(WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all")
+    # Every toolset, including those off by default and the sandbox-only one: the suite specifies every tool.
+    return load_settings(WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all", WAHA_MCP_SANDBOX=True)
 
 
 @pytest.fixture

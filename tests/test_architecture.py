@@ -44,7 +44,7 @@ def test_every_session_scoped_client_method_takes_session_first() -> None:
 
 
 def test_every_tool_has_an_optional_identically_described_session() -> None:
-    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
+    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all", WAHA_MCP_SANDBOX=True))
     tools = anyio.run(server.list_tools)
     assert len(tools) == len(all_tools())
     for tool in tools:

@@ -161,6 +161,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
+    # Ctrl-C in a terminal: the same quiet exit (130, as shells report an interrupt), no traceback, no hang.
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
@@ -174,6 +176,12 @@ def _exit_now(*_: object) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _interrupted(*_: object) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def cmd_tools(args: argparse.Namespace) -> int:

@@ -37,7 +37,8 @@ TIME = re.compile(r"^time$|.Time$")
 
 
 def _output_schemas() -> dict[str, dict[str, Any] | None]:
-    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
+    # In sandbox mode, so the `sandbox` toolset is listed too.
+    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all", WAHA_MCP_SANDBOX=True))
     return {tool.name: tool.output_schema for tool in anyio.run(server.list_tools)}
 
 

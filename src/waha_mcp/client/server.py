@@ -14,6 +14,11 @@ class ServerAPI(HTTPCore):
     _version: ServerVersion | None = None
     _version_read: bool = False
 
+    @property
+    def transport(self) -> Any:
+        """The transport given at construction (the built-in sandbox's in sandbox mode), else None."""
+        return self._transport
+
     async def list_sessions(self, all: bool = False) -> list[dict[str, Any]]:
         return await self.call("SessionsController_list", query={"all": all}) or []
 

@@ -60,4 +60,8 @@ def serve(
         print("waha-mcp sandbox: X-Api-Key required on every route except GET /ping", file=sys.stderr, flush=True)
     elif api_key:
         print("waha-mcp sandbox: this WAHA checks no API key (Core before 2026.6)", file=sys.stderr, flush=True)
-    uvicorn.Server(make_config(sandbox, host, port, log_level="warning")).run()
+    try:
+        uvicorn.Server(make_config(sandbox, host, port, log_level="warning")).run()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn has shut down; a traceback would only alarm the newcomer
+    print("waha-mcp sandbox: stopped", file=sys.stderr, flush=True)
