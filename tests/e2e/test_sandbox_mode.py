@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 from mcp import Client
@@ -74,6 +75,7 @@ def _free_port() -> int:
 
 
 def test_ctrl_c_stops_the_standalone_sandbox_cleanly() -> None:
+    """Also the one real-time check of core-2024.10's timing: stopping a running session takes 3 s."""
     port = _free_port()
     proc = subprocess.Popen(
         [EXE, "sandbox", "--port", str(port), "--profile", "core-2024.10"],
@@ -88,6 +90,11 @@ def test_ctrl_c_stops_the_standalone_sandbox_cleanly() -> None:
                 break
         except OSError:
             time.sleep(0.05)
+    began = time.monotonic()
+    stop = urllib.request.Request(f"http://127.0.0.1:{port}/api/sessions/default/stop", method="POST")
+    with urllib.request.urlopen(stop, timeout=10) as answer:
+        assert answer.status == 201 and json.loads(answer.read())["status"] == "STOPPED"
+    assert 3 <= time.monotonic() - began < 6
     code, stderr = _interrupted(proc)
     assert code in (0, 130) and "Traceback" not in stderr, stderr
     assert "2024.10.8 CORE" in stderr

@@ -50,10 +50,10 @@ async def test_force_a_state_and_see_the_advice_follow(mcp: Client) -> None:
 
 async def test_inject_a_fault_then_clear_it(mcp: Client) -> None:
     rules = data(
-        await call(mcp, "waha_sandbox_fault", {"kind": "status", "status": 503, "route": "SessionsController_get"})
+        await call(mcp, "waha_sandbox_fault", {"kind": "status", "status": 500, "route": "SessionsController_get"})
     )
     assert [r["kind"] for r in rules["faults"]] == ["status"]
-    assert "503" in error(await call(mcp, "waha_get_session"))
+    assert "500" in error(await call(mcp, "waha_get_session"))
     assert data(await call(mcp, "waha_sandbox_fault", {"kind": "clear"}))["faults"] == []
     assert data(await call(mcp, "waha_get_session"))["status"] == "WORKING"
 
