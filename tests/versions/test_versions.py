@@ -69,6 +69,24 @@ async def test_a_route_this_waha_lacks_is_about_the_version_not_the_session(
         assert wrong not in told, told
 
 
+@on_profiles("core-2024.10")
+async def test_a_list_message_on_2024_10_is_not_passed_on_as_a_raw_404(mcp: Client, sandbox: Sandbox) -> None:
+    chat, _ = a_message(sandbox)
+    sections = [{"title": "Menu", "rows": [{"title": "Tea", "id": "tea"}]}]
+    args = {"chatId": chat, "title": "Pick", "button": "Open", "sections": sections}
+    told = error(await call(mcp, "waha_send_list", args))
+    assert told == (
+        "session 'default': this WAHA (2024.10.8 CORE) has no POST /api/sendList; it needs a newer WAHA "
+        "(nothing is wrong with the session)"
+    )
+
+
+@on_profiles()
+async def test_server_health_on_core_is_only_a_ping(mcp: Client, profile: str) -> None:
+    health = data(await call(mcp, "waha_get_server_info", {"health": True}))["health"]
+    assert health["status"] == ("reachable" if profile == "core-2024.10" else "ok")
+
+
 @on_profiles()
 async def test_get_chats_works_on_every_version(mcp: Client, sandbox: Sandbox, profile: str) -> None:
     world = sandbox.sessions["default"].world
