@@ -21,6 +21,8 @@ from waha_mcp.server import WahaMCP, build_server
 pytest_plugins = ["tests.operations_plugin"]
 
 BASE = "http://sandbox"
+# Every sandbox wait of a test lasts this fraction of the real one.
+TIME_FACTOR = 0.01
 
 # The SDK's default protocol generation. The older one (mode="legacy": initialize handshake, JSON-RPC framing)
 # is exercised where the generations may differ, in tests/test_protocol_conformance.py, not by every test.
@@ -61,7 +63,10 @@ class CheckedTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, sandbox: Sandbox, recorder: ContractRecorder) -> None:
         self._inner = sandbox_transport(sandbox)
+        self.sandbox = sandbox  # what the `sandbox` toolset acts on
         self._recorder = recorder
+        # What a profile answers is checked against that version's own document.
+        self._document = sandbox.profile.document
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await self._inner.handle_async_request(request)
@@ -70,7 +75,7 @@ class CheckedTransport(httpx2.AsyncBaseTransport):
             return response  # an injected fault is wrong on purpose
         path = request.url.raw_path.split(b"?")[0].decode()
         ctype = response.headers.get("content-type")
-        self._recorder.record_response(request.method, path, response.status_code, ctype, body)
+        self._recorder.record_response(request.method, path, response.status_code, ctype, body, self._document)
         return response
 
 
@@ -80,8 +85,15 @@ def transport(sandbox: Sandbox, contract: ContractRecorder) -> httpx2.AsyncBaseT
 
 
 @pytest.fixture
-def sandbox(contract: ContractRecorder) -> Sandbox:
-    sb = Sandbox(sessions=2)
+def profile() -> str:
+    """The WAHA the sandbox plays; a test runs on others with `@on_profiles(...)` (tests/helpers.py)."""
+    return "current"
+
+
+@pytest.fixture
+def sandbox(contract: ContractRecorder, profile: str) -> Sandbox:
+    # Real WAHA's waits (5 s before a 422, 3 s stops) scaled down: a test sees them, the suite stays fast.
+    sb = Sandbox(sessions=2, profile=profile, time_factor=TIME_FACTOR)
     sb.on_request.append(contract.hook)
     return sb
 
@@ -95,10 +107,14 @@ async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient
 
 @pytest.fixture
 def settings() -> Settings:
-    # Every toolset, including those off by default: the suite specifies every tool. Output schemas on, so
-    # the SDK client checks every result the suite sees against its tool's schema.
+    # Every toolset, including those off by default and the sandbox-only one: the suite specifies every tool.
+    # Output schemas on, so the SDK client checks every result the suite sees against its tool's schema.
     return load_settings(
-        WAHA_BASE_URL=BASE, WAHA_SESSION="default", WAHA_TOOLSETS="all", WAHA_MCP_OUTPUT_SCHEMAS="true"
+        WAHA_BASE_URL=BASE,
+        WAHA_SESSION="default",
+        WAHA_TOOLSETS="all",
+        WAHA_MCP_SANDBOX=True,
+        WAHA_MCP_OUTPUT_SCHEMAS="true",
     )
 
 

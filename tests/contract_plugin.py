@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import pytest
 
 from waha_mcp.openapi.contract import check_request, check_response
-from waha_mcp.openapi.spec import load_spec
+from waha_mcp.openapi.spec import DOCUMENT, load_spec
 
 __all__ = ["ContractRecorder", "RecordedRequestLike", "contract_recorder"]
 
@@ -69,14 +69,25 @@ class ContractRecorder:
             problems.append(f"{label}: body sent with Content-Type {media or 'missing'!r}, expected 'application/json'")
         self._add(problems)
 
-    def record_response(self, method: str, raw_path: str, status: int, content_type: str | None, body: bytes) -> None:
-        """Check a response the sandbox (or a fake) returned for a documented operation."""
+    def record_response(
+        self,
+        method: str,
+        raw_path: str,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        document: str = DOCUMENT,
+    ) -> None:
+        """Check a response the sandbox (or a fake) returned for a documented operation.
+
+        `document` is the document of the WAHA that answered (a sandbox profile's older one).
+        """
         if raw_path.startswith(SANDBOX_CONTROL_PREFIX):
             return
-        op = load_spec().match(method, raw_path)
+        op = load_spec(document).match(method, raw_path)
         if op is None:
-            return  # the request hook already reported the unknown route
-        self._add(check_response(op, status, content_type, body))
+            return  # the request hook already reported the unknown route (or that WAHA lacks it)
+        self._add(check_response(op, status, content_type, body, document))
 
     def _add(self, problems: list[str]) -> None:
         with self._lock:

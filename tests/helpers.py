@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
@@ -29,3 +30,11 @@ def error(result: CallToolResult) -> str:
     message = text(result)
     assert "\n" not in message and "Traceback" not in message, message
     return message
+
+
+PROFILES = ("current", "core-2024.10")
+
+
+def on_profiles(*names: str) -> pytest.MarkDecorator:
+    """Run a test on each named sandbox profile (all of them by default): it overrides the `profile` fixture."""
+    return pytest.mark.parametrize("profile", names or PROFILES)

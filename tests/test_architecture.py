@@ -11,7 +11,7 @@ from waha_mcp.config import Settings, load_settings
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import all_tools, client_view
 
-NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "call", "aclose"}
+NOT_SESSION_SCOPED = {"list_sessions", "ping", "get_version", "server_version", "call", "aclose"}
 
 
 def test_config_has_base_url_api_key_and_optional_default_session() -> None:
@@ -43,7 +43,7 @@ def test_every_session_scoped_client_method_takes_session_first() -> None:
 
 
 def test_every_tool_has_the_same_optional_session() -> None:
-    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all"))
+    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all", WAHA_MCP_SANDBOX=True))
     tools = anyio.run(server.list_tools)
     assert len(tools) == len(all_tools())
     for tool in tools:

@@ -324,7 +324,11 @@ TOOL_NAMES = [spec.name for spec in all_tools()]
 
 def _settings(files_dir: str) -> Any:
     return load_settings(
-        WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all", WAHA_MCP_FILES_DIR=files_dir
+        WAHA_BASE_URL="http://sandbox",
+        WAHA_SESSION="default",
+        WAHA_TOOLSETS="all",
+        WAHA_MCP_FILES_DIR=files_dir,
+        WAHA_MCP_SANDBOX=True,  # the `sandbox` toolset is listed only then
     )
 
 

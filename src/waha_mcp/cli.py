@@ -36,6 +36,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         const=True,
         help="use the built-in WAHA emulator instead of a real WAHA",
     )
+    parser.add_argument(
+        "--sandbox-profile",
+        dest="WAHA_MCP_SANDBOX_PROFILE",
+        help="which WAHA the emulator plays: current (default) or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
+    )
     parser.add_argument("--log-level", dest="WAHA_MCP_LOG_LEVEL")
     parser.argument_default = None
 
@@ -74,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--port", type=int, default=3000)
     box.add_argument("--api-key", default=None)
     box.add_argument("--sessions", type=int, default=2)
+    box.add_argument(
+        "--profile",
+        default=None,
+        help="which WAHA to play: current (default) or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
+    )
+    box.add_argument(
+        "--time-factor",
+        type=float,
+        default=None,
+        help="multiplies the profile's waits; 1 = real time (env WAHA_MCP_SANDBOX_TIME_FACTOR)",
+    )
 
     cov = sub.add_parser("coverage", help="which WAHA operations the tools reach")
     cov.add_argument("--markdown", action="store_true")
@@ -101,8 +117,14 @@ def _transport(settings: Settings) -> Any:
         return None
     from waha_mcp.sandbox import Sandbox, sandbox_transport
 
-    print(SANDBOX_BANNER, file=sys.stderr)
-    return sandbox_transport(Sandbox(api_key=settings.api_key, sessions=2))
+    sandbox = Sandbox(
+        api_key=settings.api_key,
+        sessions=2,
+        profile=settings.sandbox_profile,
+        time_factor=settings.sandbox_time_factor,
+    )
+    print(f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}.", file=sys.stderr)
+    return sandbox_transport(sandbox)
 
 
 def _warn_insecure(settings: Settings) -> None:
@@ -140,6 +162,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
+    # Ctrl-C in a terminal: the same quiet exit (130, as shells report an interrupt), no traceback, no hang.
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         anyio.run(server.run_stdio_async, backend_options=event_loop_options())
     except KeyboardInterrupt:
@@ -158,6 +182,12 @@ def _exit_now(*_: object) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _interrupted(*_: object) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
@@ -217,8 +247,25 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from waha_mcp.sandbox import serve
+    from waha_mcp.sandbox.profiles import get_profile
 
-    serve(host=args.host, port=args.port, api_key=args.api_key, sessions=args.sessions)
+    try:
+        profile = get_profile(args.profile or os.environ.get("WAHA_MCP_SANDBOX_PROFILE"))
+        factor = args.time_factor
+        if factor is None:
+            factor = float(os.environ.get("WAHA_MCP_SANDBOX_TIME_FACTOR") or 1.0)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if not 0 <= factor <= 10:
+        raise ConfigError(f"--time-factor must be between 0 and 10, not {factor:g}")
+    serve(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        sessions=args.sessions,
+        profile=profile.name,
+        time_factor=factor,
+    )
     return 0
 
 

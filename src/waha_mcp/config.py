@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     http_header_timeout: float = Field(default=10.0, alias="WAHA_MCP_HTTP_HEADER_TIMEOUT", gt=0, le=300)
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
+    # Which WAHA the emulator plays (waha_mcp.sandbox.profiles), and how fast its waits run (1 = real time).
+    sandbox_profile: Literal["current", "core-2024.10"] = Field(default="current", alias="WAHA_MCP_SANDBOX_PROFILE")
+    sandbox_time_factor: float = Field(default=1.0, alias="WAHA_MCP_SANDBOX_TIME_FACTOR", ge=0, le=10)
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
     # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, or unset for the per-user default.
     store: str | None = Field(default=None, alias="WAHA_MCP_STORE")

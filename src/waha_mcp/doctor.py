@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import one_line
 from waha_mcp.redact import Redactor
@@ -42,23 +42,32 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
         except WAHAError as exc:
             line(False, "reachable", exc.message)
             return 1
-        try:
-            sessions = await client.list_sessions(all=True)
-            line(True, "key", "accepted" if settings.api_key else "not required")
-        except WAHAError as exc:
-            line(False, "key", exc.message)
-            return 1
+        known = None
         try:
             version = await client.get_version()
-            line(
-                True,
-                "version",
-                f"{version.get('version')} tier={version.get('tier')} engine={version.get('engine')}",
-            )
+            known = ServerVersion.from_answer(version)
+            if known is None:
+                line(None, "version", "WAHA's answer names no version")
+            else:
+                line(True, "version", f"{known.version} tier={known.tier} engine={known.engine}")
             if "sandbox" in str(version).lower():
                 line(None, "sandbox", "this WAHA is the waha-mcp emulator: nothing reaches WhatsApp")
         except WAHAError as exc:
             line(None, "version", exc.message)
+        try:
+            sessions = await client.list_sessions(all=True)
+        except WAHAError as exc:
+            line(False, "key", exc.message)
+            return 1
+        if known is not None and not known.checks_keys:
+            # It answers with any key or none: "accepted" would promise a protection that is not there.
+            line(
+                None,
+                "key",
+                f"WAHA {known.label} does not check API keys (Core before 2026.6): anyone who can reach it can use it",
+            )
+        else:
+            line(True, "key", "accepted" if settings.api_key else "not required")
         if not sessions:
             line(None, "sessions", "none: create one with waha_create_session")
         for info in sessions:

@@ -23,6 +23,7 @@ from waha_mcp.client.errors import (
     Unavailable,
     WAHAError,
 )
+from waha_mcp.client.version import ServerVersion
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
@@ -32,16 +33,65 @@ class ToolInputError(Exception):
     """Bad input caught before any HTTP call; the message is shown to the agent as is."""
 
 
-NEXT_STEP = {
-    "STOPPED": "start it with waha_start_session",
-    "STARTING": "it is starting: wait a few seconds and retry (waha_get_session shows progress)",
-    "SCAN_QR_CODE": "it is not paired yet: show the QR with waha_get_qr_code "
-    "or get a code with waha_request_pairing_code",
-    "PASSKEY_REQUIRED": "it waits for a passkey: waha_get_passkey_challenge, then waha_submit_passkey",
-    "PASSKEY_CONFIRMATION_REQUIRED": "compare the code from waha_get_passkey_challenge with the phone, "
-    "then waha_submit_passkey confirm=true",
-    "FAILED": "restart it with waha_restart_session (re-pair with waha_get_qr_code if asked)",
+# What a tool needs of a session, by kind: the same state calls for a different step in each.
+WORK = "work"  # a paired, WORKING session: messages, chats, the account
+PAIR = "pair"  # a session waiting to be paired: QR, pairing code, passkey
+START = "start"  # start a session (or an answer that it already runs)
+
+PAIR_NOW = "pair it: show the QR with waha_get_qr_code or get a code with waha_request_pairing_code"
+_PASSKEY = "it waits for a passkey: waha_get_passkey_challenge, then waha_submit_passkey"
+_PASSKEY_CONFIRM = (
+    "compare the code from waha_get_passkey_challenge with the phone, then waha_submit_passkey confirm=true"
+)
+_RESTART = "it failed: restart it with waha_restart_session"
+_WAIT = "it is starting: wait a few seconds, then check waha_get_session"
+
+# (session state, kind of tool) → the one next step an agent can take. Written once; tests/test_next_steps.py
+# reads it as a table.
+STEPS: dict[tuple[str, str], str] = {
+    ("STOPPED", WORK): "start it with waha_start_session",
+    ("STOPPED", PAIR): "start it with waha_start_session, then pair it",
+    ("STOPPED", START): "start it with waha_start_session",
+    ("STARTING", WORK): _WAIT + " and retry",
+    ("STARTING", PAIR): _WAIT + " until it shows SCAN_QR_CODE, then pair it",
+    ("STARTING", START): _WAIT,
+    ("SCAN_QR_CODE", WORK): "it is not paired yet: " + PAIR_NOW,
+    ("SCAN_QR_CODE", PAIR): PAIR_NOW,
+    ("SCAN_QR_CODE", START): "it is running but not paired: " + PAIR_NOW,
+    ("PASSKEY_REQUIRED", WORK): _PASSKEY,
+    ("PASSKEY_REQUIRED", PAIR): _PASSKEY,
+    ("PASSKEY_REQUIRED", START): _PASSKEY,
+    ("PASSKEY_CONFIRMATION_REQUIRED", WORK): _PASSKEY_CONFIRM,
+    ("PASSKEY_CONFIRMATION_REQUIRED", PAIR): _PASSKEY_CONFIRM,
+    ("PASSKEY_CONFIRMATION_REQUIRED", START): _PASSKEY_CONFIRM,
+    ("WORKING", WORK): "it is working: retry",
+    ("WORKING", PAIR): "it is already paired and working: nothing to pair (waha_logout_session to pair another phone)",
+    ("WORKING", START): "it is working: nothing to start",
+    # A FAILED session cannot show a QR or pair: only a restart gets it going again.
+    ("FAILED", WORK): _RESTART,
+    ("FAILED", PAIR): _RESTART + ", then pair it if it asks",
+    ("FAILED", START): _RESTART,
 }
+
+# The step for a session a tool needs WORKING (kept for callers that only know the state).
+NEXT_STEP = {state: step for (state, kind), step in STEPS.items() if kind == WORK and state != "WORKING"}
+
+# The kind of tool an operation belongs to, by its operationId (the failing call tells which step fits).
+_PAIRING_OPERATIONS = ("AuthController_", "ScreenshotController_")
+_START_OPERATIONS = frozenset({"SessionsController_start", "SessionsController_restart"})
+
+
+def next_step(state: str | None, kind: str = WORK) -> str:
+    """The next step for a session in `state` when a tool of `kind` needs it."""
+    return STEPS.get((str(state), kind), "check it with waha_get_session")
+
+
+def kind_of(operation: str) -> str:
+    if operation.startswith(_PAIRING_OPERATIONS):
+        return PAIR
+    if operation in _START_OPERATIONS:
+        return START
+    return WORK
 
 
 # `scheme://user:password@host` in a message (a base URL, a proxy URL quoted by WAHA): the password goes.
@@ -108,21 +158,44 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
     if isinstance(error, EndpointMissing):
-        return line(f"{tag}: this WAHA does not support {where} ({error.status}): {error.message}")
+        return line(await _missing_route(client, error, tag))
     if isinstance(error, Unavailable):
         hint = " (the session may have crashed: check waha_get_session)" if session else ""
         return line(f"{tag}: WAHA failed with {error.status} on {where}: {error.message}{hint}")
-    if isinstance(error, TierLimit):
+    if isinstance(error, TierLimit) and not _only_default(error):
         # WAHA's own text often lacks a final period ("...only in WAHA Plus version").
         plus = " " if error.message.rstrip().endswith(".") else ". "
         return line(f"{tag}: WAHA {error.status} on {where}: {error.message}{plus}This needs WAHA Plus.")
     if isinstance(error, SessionNotReady) and session:
         status = error.session_status or "not ready"
-        step = NEXT_STEP.get(status, "check it with waha_get_session")
-        return line(f"{tag} is {status}, not ready for {where}: {step}")
+        return line(f"{tag} is {status}, not ready for {where}: {next_step(status, kind_of(error.operation))}")
+    if _only_default(error):
+        return line(await _core_only_default(client, error, tag))
+    if _already_exists(error):
+        return line(
+            f"{tag} already exists: change its config with waha_update_session_config, or create one with another name"
+        )
     if session and _is_about_session(error, session):
         return line(await _session_state(client, session, error))
     return line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
+
+
+async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -> str:
+    """A route (or feature) this WAHA lacks: about the WAHA's version, never about the session, whose name
+    NestJS's `Cannot GET /api/default/...` happens to contain."""
+    from waha_mcp.openapi import load_spec
+
+    version = await client.server_version()
+    which = f"this WAHA ({version.label})" if version else "this WAHA"
+    if error.status != 404:
+        return f"{tag}: {which} does not support {error.where} ({error.status}): {error.message}"
+    known = load_spec().by_id.get(error.operation)
+    route = f"{known.method} {known.path}" if known else error.where
+    newest = load_spec().document.get("info", {}).get("version", "")
+    if version and newest and version.at_least(*ServerVersion(newest, "", "").release):
+        # As new as the document that has it: the request went somewhere else (a proxy, a wrong base path).
+        return f"{tag}: {which} answered that it has no {route}; check WAHA_BASE_URL (a proxy in front of WAHA?)"
+    return f"{tag}: {which} has no {route}; it needs a newer WAHA (nothing is wrong with the session)"
 
 
 async def _reachout_limited(client: WAHAClient, error: WAHAError) -> str:
@@ -141,6 +214,25 @@ async def _reachout_limited(client: WAHAClient, error: WAHAError) -> str:
     return (
         f"{who} may not message new contacts {when} (WhatsApp reach-out limit, error 463); "
         f"existing chats still work. WAHA: {error.message}"
+    )
+
+
+def _only_default(error: WAHAError) -> bool:
+    """WAHA Core before 2026.6 refusing any session but `default` (its words mention Plus too)."""
+    return "only 'default'" in error.message.lower()
+
+
+def _already_exists(error: WAHAError) -> bool:
+    """`Session 'x' already exists. Use PUT to update it.`: WAHA names an HTTP verb; we name the tool."""
+    return error.status == 422 and "already exists" in error.message.lower()
+
+
+async def _core_only_default(client: WAHAClient, error: WAHAError, tag: str) -> str:
+    version = await client.server_version()
+    which = f"WAHA {version.label}" if version else "This WAHA Core"
+    return (
+        f"{tag}: {which} has only the session 'default' (WAHA: {error.message.split('. ')[0]}): "
+        "use session 'default', or upgrade WAHA (2026.6 and later have many sessions in the free image)"
     )
 
 
@@ -165,7 +257,6 @@ async def _session_state(client: WAHAClient, session: str, error: WAHAError) -> 
             "Pick one, or create it with waha_create_session"
         )
     status = str(known[session])
-    step = NEXT_STEP.get(status)
-    if step:
-        return f"session '{session}' is {status}: {step}"
+    if (status, WORK) in STEPS and status != "WORKING":
+        return f"session '{session}' is {status}: {next_step(status, kind_of(error.operation))}"
     return f"session '{session}' ({status}): WAHA {error.status}: {error.message}"

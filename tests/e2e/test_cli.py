@@ -65,3 +65,16 @@ def test_http_on_a_public_address_without_token_refuses_to_start() -> None:
     proc = run("serve", "--http", "--host", "0.0.0.0", "--port", "0", "--sandbox")
     assert proc.returncode == 2 and proc.stdout == ""
     assert "WAHA_MCP_AUTH_TOKEN" in proc.stderr
+
+
+def test_the_sandbox_profile_is_chosen_by_flag_or_setting() -> None:
+    by_flag = run("call", "waha_get_server_info", "{}", "--sandbox", "--sandbox-profile", "core-2024.10")
+    assert by_flag.returncode == 0, by_flag.stderr
+    assert json.loads(by_flag.stdout)["version"] == "2024.10.8" and "2024.10.8 CORE" in by_flag.stderr
+    env = env_for("http://127.0.0.1:9") | {"WAHA_MCP_SANDBOX": "true", "WAHA_MCP_SANDBOX_PROFILE": "core-2024.10"}
+    by_setting = subprocess.run(
+        [EXE, "call", "waha_list_sessions", "{}"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert [s["name"] for s in json.loads(by_setting.stdout)["sessions"]] == ["default"]
+    wrong = run("call", "waha_list_sessions", "{}", "--sandbox", "--sandbox-profile", "2019")
+    assert wrong.returncode == 2 and "WAHA_MCP_SANDBOX_PROFILE" in wrong.stderr and "core-2024.10" in wrong.stderr

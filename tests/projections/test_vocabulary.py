@@ -37,7 +37,11 @@ TIME = re.compile(r"^time$|.Time$")
 
 
 def _output_schemas() -> dict[str, dict[str, Any] | None]:
-    server = build_server(load_settings(WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all", WAHA_MCP_OUTPUT_SCHEMAS="1"))
+    # In sandbox mode, so the `sandbox` toolset is listed too.
+    settings = load_settings(
+        WAHA_BASE_URL="http://x", WAHA_TOOLSETS="all", WAHA_MCP_SANDBOX=True, WAHA_MCP_OUTPUT_SCHEMAS="1"
+    )
+    server = build_server(settings)
     return {tool.name: tool.output_schema for tool in anyio.run(server.list_tools)}
 
 

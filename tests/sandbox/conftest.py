@@ -8,23 +8,27 @@ import httpx2
 import pytest
 
 from waha_mcp.openapi.contract import check_response
-from waha_mcp.openapi.spec import load_spec
+from waha_mcp.openapi.spec import DOCUMENT, load_spec
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 
 
 class ResponseChecker:
-    def __init__(self) -> None:
+    """Checks against the document of the WAHA the sandbox plays (its profile's)."""
+
+    def __init__(self, document: str = DOCUMENT) -> None:
         self.problems: list[str] = []
+        self.document = document
 
     async def __call__(self, response: httpx2.Response) -> None:
         await response.aread()
         if not 200 <= response.status_code < 300:
             return
         raw_path = response.request.url.raw_path.split(b"?")[0].decode()
-        op = load_spec().match(response.request.method, raw_path)
+        op = load_spec(self.document).match(response.request.method, raw_path)
         if op is None:
             return
-        found = check_response(op, response.status_code, response.headers.get("content-type"), response.content)
+        ctype = response.headers.get("content-type")
+        found = check_response(op, response.status_code, ctype, response.content, self.document)
         self.problems += found
 
 
@@ -35,7 +39,7 @@ def sb() -> Sandbox:
 
 @pytest.fixture
 async def client(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
-    checker = ResponseChecker()
+    checker = ResponseChecker(sb.profile.document)
     async with httpx2.AsyncClient(
         transport=sandbox_transport(sb), base_url="http://sandbox", event_hooks={"response": [checker]}
     ) as c:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from waha_mcp.config import ConfigError
-from waha_mcp.tools.registry import POLICY, TOOLSETS, Effect, all_tools, client_view, select_tools
+from waha_mcp.tools.registry import POLICY, SANDBOX_ONLY, TOOLSETS, Effect, all_tools, client_view, select_tools
 
 
 def names(specs: list) -> list[str]:
@@ -26,15 +26,34 @@ def test_every_tool_names_the_waha_operations_it_reaches() -> None:
     spec = load_spec()
     for tool in all_tools():
         assert tool.name.startswith("waha_")
-        # waha_get_audit_log reads this server's own store, never WAHA.
-        assert tool.operations or tool.name == "waha_get_audit_log", tool.name
+        # The sandbox-only tools act on the built-in emulator, and waha_get_audit_log on this server's store:
+        # never on WAHA.
+        assert bool(tool.operations) == (tool.toolset not in SANDBOX_ONLY and tool.name != "waha_get_audit_log"), (
+            tool.name
+        )
         assert all(op in spec.by_id for op in tool.operations), tool.name
 
 
 def test_toolsets_filter() -> None:
     chosen = select_tools(toolsets=["server"])
     assert {spec.toolset for spec in chosen} == {"server"}
-    assert len(select_tools(toolsets=["all"])) == len(all_tools())
+    everything = [spec for spec in all_tools() if spec.toolset not in SANDBOX_ONLY]
+    assert len(select_tools(toolsets=["all"])) == len(everything)
+    assert len(select_tools(toolsets=["all"], sandbox=True)) == len(all_tools())
+
+
+def test_the_sandbox_toolset_is_listed_only_and_always_in_sandbox_mode() -> None:
+    sandbox_tools = {spec.name for spec in all_tools() if spec.toolset == "sandbox"}
+    assert sandbox_tools == {
+        "waha_sandbox_pair",
+        "waha_sandbox_receive",
+        "waha_sandbox_set_state",
+        "waha_sandbox_fault",
+    }
+    assert not sandbox_tools & set(names(select_tools(toolsets=["all"])))
+    assert not sandbox_tools & set(names(select_tools()))
+    assert sandbox_tools <= set(names(select_tools(sandbox=True)))
+    assert sandbox_tools <= set(names(select_tools(toolsets=["chats"], sandbox=True)))
 
 
 def test_single_tools_add_to_toolsets_or_stand_alone() -> None:
@@ -180,4 +199,4 @@ def test_the_default_set_is_small_and_covers_the_common_case() -> None:
     assert all(spec.read_only for spec in chosen if spec.toolset in ("groups", "contacts"))
     assert not [spec for spec in chosen if spec.toolset == "admin"]
     # Everything else is one setting away.
-    assert len(select_tools(toolsets=["all"])) == len(all_tools()) > len(chosen)
+    assert len(select_tools(toolsets=["all"], sandbox=True)) == len(all_tools()) > len(chosen)

@@ -62,7 +62,7 @@ async def test_stopped_session_error_says_to_start_it(mcp: Client, sandbox: Sand
 async def test_starting_session_error_says_to_wait(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.set_status("business", "STARTING")
     message = error(await call(mcp, "waha_get_qr_code", {"session": "business"}))
-    assert "'business' is STARTING" in message and "retry" in message
+    assert "'business' is STARTING" in message and "wait a few seconds" in message
 
 
 async def test_destructive_actions_never_fall_back_to_the_default(mcp: Client, sandbox: Sandbox) -> None:

@@ -20,6 +20,7 @@ from waha_mcp.client.errors import (
     WAHAError,
 )
 from waha_mcp.client.server import ServerAPI
+from waha_mcp.client.version import ServerVersion
 
 
 class WAHAClient(ServerAPI):
@@ -35,6 +36,7 @@ __all__ = [
     "RateLimited",
     "ReachoutLimited",
     "Redirected",
+    "ServerVersion",
     "SessionNotReady",
     "TierLimit",
     "TooLarge",

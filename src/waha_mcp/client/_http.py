@@ -18,7 +18,15 @@ import anyio
 import httpx2
 
 from waha_mcp import jsonfast
-from waha_mcp.client.errors import BadResponse, TooLarge, WAHAError, from_redirect, from_response, from_transport
+from waha_mcp.client.errors import (
+    BadResponse,
+    EndpointMissing,
+    TooLarge,
+    WAHAError,
+    from_redirect,
+    from_response,
+    from_transport,
+)
 from waha_mcp.config import MAX_RESPONSE_BYTES
 from waha_mcp.openapi import load_spec
 
@@ -142,6 +150,9 @@ class HTTPCore:
         self._lean: _Lean | None = None
         # Called with the operationId of every request `call()` sends (tests learn what was reached).
         self.on_operation: list[Callable[[str], None]] = []
+        # Operations this WAHA answered with NestJS's `Cannot GET ...` (an older version): a tool with an
+        # older route for the same job goes straight to it next time.
+        self.missing_operations: set[str] = set()
 
     @property
     def http(self) -> httpx2.AsyncClient:
@@ -379,7 +390,11 @@ class HTTPCore:
         status = response.status_code
         where = {"status": status, "method": route.method, "path": path, "session": session}
         if status >= 400:
-            raise from_response(status, raw, response.reason_phrase, method=route.method, path=path, session=session)
+            error = from_response(status, raw, response.reason_phrase, method=route.method, path=path, session=session)
+            error.operation = route.operation_id
+            if isinstance(error, EndpointMissing) and status == 404:
+                self.missing_operations.add(route.operation_id)
+            raise error
         if status >= 300:
             raise self._redirected(response, route.method, path, session)
         if not raw.strip():

@@ -35,6 +35,7 @@ class WAHAError(Exception):
         self.path = path
         self.session = session
         self.body = body
+        self.operation = ""  # the document's operationId, once the client knows which one failed
 
     @property
     def where(self) -> str:

@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from waha_mcp.client._http import HTTPCore
+from waha_mcp.client.errors import Unavailable, WAHAError
+from waha_mcp.client.version import ServerVersion
 
 
 class ServerAPI(HTTPCore):
+    # The WAHA this client talks to, read once (`server_version`); `_version_read` stays False until an answer came.
+    _version: ServerVersion | None = None
+    _version_read: bool = False
+
+    @property
+    def transport(self) -> Any:
+        """The transport given at construction (the built-in sandbox's in sandbox mode), else None."""
+        return self._transport
+
     async def list_sessions(self, all: bool = False) -> list[dict[str, Any]]:
         return await self.call("SessionsController_list", query={"all": all}) or []
 
@@ -15,4 +26,25 @@ class ServerAPI(HTTPCore):
         return await self.call("PingController_ping")
 
     async def get_version(self) -> dict[str, Any]:
-        return await self.call("ServerController_get")
+        """WAHA's answer to `GET /api/server/version`, read fresh; it also refreshes `server_version`."""
+        answer = await self.call("ServerController_get")
+        self.remember_version(answer)
+        return answer
+
+    def remember_version(self, answer: Any) -> ServerVersion | None:
+        self._version, self._version_read = ServerVersion.from_answer(answer), True
+        return self._version
+
+    async def server_version(self) -> ServerVersion | None:
+        """The WAHA's version and tier, read once per client; None when it cannot say.
+
+        A WAHA that answered without a version is not asked again; one that could not be reached is.
+        """
+        if not self._version_read:
+            try:
+                await self.get_version()
+            except Unavailable:
+                return None
+            except WAHAError:
+                self._version_read = True  # it answered, without a version route: asking again changes nothing
+        return self._version

@@ -21,7 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from waha_mcp.openapi.spec import Operation, Spec, load_spec
+from waha_mcp.openapi.spec import DOCUMENT, Operation, Spec, load_spec
 
 __all__ = [
     "ERRATA",
@@ -182,20 +182,23 @@ def _apply_errata(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def json_schema_document(kind: str) -> dict[str, Any]:
+def json_schema_document(kind: str, document: str = DOCUMENT) -> dict[str, Any]:
     """The document as JSON Schema 2020-12, for `kind` 'request' (closed objects) or 'response'.
 
+    The errata are about the newest document; an older one (a sandbox profile's) is taken as it is.
     Cached and shared by every validator: read it, do not mutate it.
     """
     if kind not in ("request", "response"):
         raise ValueError(f"kind must be 'request' or 'response', not {kind!r}")
-    return _convert_document(_apply_errata(load_spec().document), close_objects=kind == "request")
+    source = load_spec(document).document
+    source = _apply_errata(source) if document == DOCUMENT else source
+    return _convert_document(source, close_objects=kind == "request")
 
 
 @cache
-def _registry(kind: str) -> Registry:
+def _registry(kind: str, document: str = DOCUMENT) -> Registry:
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
-    resource = Resource(contents=json_schema_document(kind), specification=DRAFT202012)
+    resource = Resource(contents=json_schema_document(kind, document), specification=DRAFT202012)
     return Registry().with_resource(uri, resource)
 
 
@@ -204,10 +207,10 @@ def _pointer(*parts: str) -> str:
 
 
 @cache
-def _validator(kind: str, pointer: str) -> Draft202012Validator:
+def _validator(kind: str, pointer: str, document: str = DOCUMENT) -> Draft202012Validator:
     """A compiled validator for the schema at `pointer` inside the converted document."""
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
-    return Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=_registry(kind))
+    return Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=_registry(kind, document))
 
 
 @cache
@@ -487,28 +490,34 @@ def _is_json(media: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _declared_response(op: Operation, status: int) -> tuple[str, dict[str, Any]] | None:
+def _declared_response(op: Operation, status: int, spec: Spec) -> tuple[str, dict[str, Any]] | None:
     """The response object for `status`; a 2xx falls back to the single documented 2xx.
 
     Real WAHA answers 200 where the document says 201 (and the reverse); the body must still
     have the documented shape.
     """
     if str(status) in op.responses:
-        return str(status), load_spec().resolve(op.responses[str(status)])
+        return str(status), spec.resolve(op.responses[str(status)])
     if 200 <= status < 300:
         success = [code for code in op.responses if code.startswith("2")]
         if len(success) == 1:
-            return success[0], load_spec().resolve(op.responses[success[0]])
+            return success[0], spec.resolve(op.responses[success[0]])
     if "default" in op.responses:
-        return "default", load_spec().resolve(op.responses["default"])
+        return "default", spec.resolve(op.responses["default"])
     return None
 
 
-def check_response(operation: Operation, status: int, content_type: str | None, body: bytes) -> list[str]:
-    """Problems with one response to `operation` (empty list: it conforms to the document)."""
+def check_response(
+    operation: Operation, status: int, content_type: str | None, body: bytes, document: str = DOCUMENT
+) -> list[str]:
+    """Problems with one response to `operation` (empty list: it conforms to the document).
+
+    `document` names another vendored document (an older WAHA's) whose operation `operation` is.
+    """
+    spec = load_spec(document)
     label = f"{_label(operation)}: response {status}"
     media = _media_type(content_type)
-    found = _declared_response(operation, status)
+    found = _declared_response(operation, status, spec)
     content: dict[str, Any] = (found[1].get("content") or {}) if found else {}
     declared = {_media_type(key): key for key in content}
     success = 200 <= status < 300
@@ -532,14 +541,14 @@ def check_response(operation: Operation, status: int, content_type: str | None, 
         instance = json.loads(body)
     except ValueError as exc:
         return [f"{label}: body is not valid JSON ({exc})"]
-    item = load_spec().document["paths"][operation.path][operation.method.lower()]["responses"]
+    item = spec.document["paths"][operation.path][operation.method.lower()]["responses"]
     code = found[0] if found else str(status)
     if "$ref" in item[code]:
         pointer = item[code]["$ref"].lstrip("#") + _pointer("content", key, "schema")
     else:
         pointer = _pointer("paths", operation.path, operation.method.lower(), "responses", code)
         pointer += _pointer("content", key, "schema")
-    return [f"{label}: {p}" for p in _schema_errors(_validator("response", pointer), instance, "body")]
+    return [f"{label}: {p}" for p in _schema_errors(_validator("response", pointer, document), instance, "body")]
 
 
 # --------------------------------------------------------------------------- schemas and webhooks

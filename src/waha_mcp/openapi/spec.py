@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import unquote
 
 DOCUMENT = "openapi-2026.07.json"
+# What WAHA Core 2024.10.8 serves at /-json: the routes that version has (the sandbox's core-2024.10 profile).
+DOCUMENT_2024_10 = "openapi-2024.10.8.json"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -122,6 +124,7 @@ class Spec:
 
 
 @cache
-def load_spec() -> Spec:
-    text = resources.files("waha_mcp.openapi").joinpath(DOCUMENT).read_text(encoding="utf-8")
+def load_spec(document: str = DOCUMENT) -> Spec:
+    """The vendored document `document` (the newest by default: what the client and the contract checks use)."""
+    text = resources.files("waha_mcp.openapi").joinpath(document).read_text(encoding="utf-8")
     return Spec(json.loads(text))

@@ -208,6 +208,14 @@ from waha_mcp.projections.presence import (
     presences,
 )
 from waha_mcp.projections.profile import Me, MyProfile, ProfileUpdated, my_profile, profile_updated
+from waha_mcp.projections.sandbox import (
+    SandboxFaults,
+    SandboxMessage,
+    SandboxSession,
+    sandbox_faults,
+    sandbox_message,
+    sandbox_session,
+)
 from waha_mcp.projections.server import Health, ServerInfo, environment, health, reachable, server_info
 from waha_mcp.projections.sessions import (
     Account,
@@ -349,6 +357,9 @@ __all__ = [
     "ReachoutTimelock",
     "Reacted",
     "Refused",
+    "SandboxFaults",
+    "SandboxMessage",
+    "SandboxSession",
     "Screenshot",
     "Seen",
     "Sent",
@@ -472,6 +483,9 @@ __all__ = [
     "reachout_timelock",
     "reacted",
     "redact_config",
+    "sandbox_faults",
+    "sandbox_message",
+    "sandbox_session",
     "screenshot",
     "seen",
     "sender",

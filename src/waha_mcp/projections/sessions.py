@@ -58,6 +58,7 @@ class SessionAction(TypedDict):
     me: NotRequired[Me]
     status: NotRequired[str]
     done: str  # the action, or "already started"
+    next: NotRequired[str]  # what to do from here, when the action changed nothing
 
 
 class SessionDeleted(TypedDict):
@@ -183,18 +184,19 @@ def session_detail(info: dict[str, Any], next_step: str | None) -> SessionDetail
     return cast(SessionDetail, _configured(info) | ({"next": next_step} if next_step else {}))
 
 
-def session_updated(info: dict[str, Any]) -> SessionUpdated:
-    return cast(SessionUpdated, _configured(info) | {"restarted": True})
+def session_updated(info: dict[str, Any], restarted: bool) -> SessionUpdated:
+    """`restarted`: WAHA restarts a running session on update; a STOPPED one stays stopped."""
+    return cast(SessionUpdated, _configured(info) | {"restarted": restarted})
 
 
 def session_created(info: dict[str, Any], next_step: str) -> SessionCreated:
     return cast(SessionCreated, session(info) | {"next": next_step})
 
 
-def session_action(info: Any, name: str, done: str) -> SessionAction:
+def session_action(info: Any, name: str, done: str, next_step: str | None = None) -> SessionAction:
     """After start/stop/restart/logout: the session as WAHA answered, or just its name."""
     out = session(info) if isinstance(info, dict) and info.get("name") else {"name": name}
-    return cast(SessionAction, out | {"done": done})
+    return cast(SessionAction, out | {"done": done} | ({"next": next_step} if next_step else {}))
 
 
 def session_deleted(name: str) -> SessionDeleted:
@@ -208,10 +210,11 @@ def session_list(sessions: list[Any], only: str | None, default: str | None) -> 
     return {"sessions": items, "default": default}
 
 
-def account(info: Any) -> Account:
+def account(info: Any, not_logged_in: str = "not logged in: pair with waha_get_qr_code") -> Account:
+    """`not_logged_in`: the step when WAHA knows no account (it depends on the session's state)."""
     found = me(info)
     if found is None:
-        return {"me": None, "next": "not logged in: pair with waha_get_qr_code"}
+        return {"me": None, "next": not_logged_in}
     return {"me": found}
 
 

@@ -25,9 +25,9 @@ from starlette.types import Receive, Scope, Send
 
 from ..openapi.spec import Operation, load_spec
 from . import control, errors
-from .environment import VERSION
 from .faults import DropConnection, FaultRule, Faults
 from .model import SandboxModel
+from .profiles import Profile, get_profile
 from .registry import Ctx, load_routes
 from .render import render_message
 from .state import SCAN_QR_CODE, SESSION_NAME, STARTING, STATUSES, WORKING, SandboxSession, now_ms
@@ -58,13 +58,28 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 class Sandbox:
-    """A WAHA 2026.x emulator. Not WhatsApp: nothing leaves the process."""
+    """A WAHA emulator playing one `Profile` (default: the newest WAHA). Not WhatsApp: nothing leaves the process.
 
-    def __init__(self, api_key: str | None = None, sessions: int = 2, status_wait: float = 0.0, seed: int = 0) -> None:
+    `time_factor` multiplies every wait the profile has (tests set it small); `status_wait`, when given,
+    overrides the profile's wait before a status-mismatch 422.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        sessions: int = 2,
+        status_wait: float | None = None,
+        seed: int = 0,
+        profile: str | Profile | None = None,
+        time_factor: float = 1.0,
+    ) -> None:
+        self.profile = get_profile(profile)
+        self.time_factor = time_factor
         self.api_key = api_key
         self.seed = seed
-        self.status_wait = status_wait
-        self.initial_sessions = sessions
+        self.status_wait = status_wait if status_wait is not None else self.seconds(self.profile.timing.status_wait)
+        # Core before 2026.6 has one session, `default`.
+        self.initial_sessions = min(sessions, 1) if self.profile.only_default else sessions
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self.on_request: list[Callable[[RecordedRequest], None]] = []
@@ -73,7 +88,26 @@ class Sandbox:
         self.spec = load_spec()
         self.handlers = load_routes()
         self.app = SandboxApp(self)
-        self.model = SandboxModel.seeded(seed, sessions)
+        self.model = self._seeded()
+
+    def seconds(self, real: float) -> float:
+        """A wait of the real WAHA, scaled by the time factor."""
+        return real * self.time_factor
+
+    async def pause(self, real: float) -> None:
+        if real and self.time_factor:
+            await anyio.sleep(self.seconds(real))
+
+    def _seeded(self, previous: SandboxModel | None = None) -> SandboxModel:
+        model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=previous)
+        for session in model.sessions.values():
+            self._timed(session)
+        return model
+
+    def _timed(self, session: SandboxSession) -> SandboxSession:
+        starting = self.profile.timing.starting
+        session.starting_seconds = None if starting is None else self.seconds(starting)
+        return session
 
     # --- sessions -----------------------------------------------------------------------------------
     @property
@@ -89,7 +123,8 @@ class Sandbox:
     def new_session(
         self, name: str, config: dict[str, Any] | None, apps: list[Any] | None, start: bool
     ) -> SandboxSession:
-        session = self.model.add_session(name, config or {}, apps)
+        session = self._timed(self.model.add_session(name, config or {}, apps))
+        self.model.deleted.discard(name)
         if start:
             session.start(self.seq)
         return session
@@ -145,7 +180,7 @@ class Sandbox:
         """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""
         self.faults.clear()
         self.requests.clear()
-        self.model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=self.model)
+        self.model = self._seeded(previous=self.model)
 
     def events(self, since_id: str | None = None) -> list[dict[str, Any]]:
         """What happened since the event `since_id` (everything without it), oldest first.
@@ -173,6 +208,11 @@ class Sandbox:
             "faults": [r.to_dict() for r in self.faults.rules],
             "requests": len(self.requests),
         }
+
+    @property
+    def keyed(self) -> bool:
+        """Whether WAHA routes need the key: one is set and this WAHA checks keys at all."""
+        return bool(self.api_key) and self.profile.checks_keys
 
     def valid_name(self, name: str) -> bool:
         return bool(SESSION_NAME.match(name))
@@ -208,7 +248,7 @@ class SandboxApp:
             return await control.handle(sb, request, raw_path, body)
         if raw_path.startswith(FILES) and request.method == "GET":
             # WAHA's file server: not in the OpenAPI document, so neither recorded nor contract-checked.
-            if sb.api_key and request.headers.get("x-api-key") != sb.api_key:
+            if sb.keyed and request.headers.get("x-api-key") != sb.api_key:
                 return _error(errors.unauthorized())
             from .routes.media import serve_file
 
@@ -262,10 +302,11 @@ class SandboxApp:
     async def _dispatch(self, request: Request, op: Operation | None, raw_path: str, body: bytes) -> Response:
         sb = self.sandbox
         try:
-            if op is None:
+            if op is None or not sb.profile.has(op):
+                # A route this version lacks: NestJS's own 404, whatever the path holds (a session name).
                 url = raw_path + (f"?{request.url.query}" if request.url.query else "")
                 raise errors.route_not_found(request.method, url)
-            if sb.api_key and op.operation_id != "PingController_ping":
+            if sb.keyed and op.operation_id != "PingController_ping":
                 if request.headers.get("x-api-key") != sb.api_key:
                     raise errors.unauthorized()
             handler = sb.handlers.get(op.operation_id)
@@ -286,7 +327,7 @@ class SandboxApp:
             return _error(exc)
         except Exception as exc:  # WAHA answers unhandled exceptions with its 500 shape
             log.exception("sandbox handler failed")
-            return json_response(_exception_body(exc, request, raw_path), 500)
+            return json_response(_exception_body(exc, request, raw_path, sb.profile.environment()), 500)
         if isinstance(result, Response):
             return result
         status = _success_status(op)
@@ -357,7 +398,7 @@ def _reset(transport: Any) -> None:
     transport.abort()
 
 
-def _exception_body(exc: Exception, request: Request, raw_path: str) -> dict[str, Any]:
+def _exception_body(exc: Exception, request: Request, raw_path: str, version: dict[str, str]) -> dict[str, Any]:
     return {
         "statusCode": 500,
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -367,7 +408,7 @@ def _exception_body(exc: Exception, request: Request, raw_path: str) -> dict[str
             "stack": "".join(traceback.format_exception(exc))[-2000:],
         },
         "request": {"path": raw_path, "method": request.method, "query": dict(request.query_params)},
-        "version": {"version": VERSION, "engine": "NOWEB", "tier": "PLUS"},
+        "version": version,
     }
 
 

@@ -72,7 +72,9 @@ def bad_request(messages: list[str]) -> WahaError:
     return nest(400, messages)
 
 
-def exception(message: str, *, method: str, path: str, name: str = "Error") -> WahaError:
+def exception(
+    message: str, *, method: str, path: str, name: str = "Error", version: dict[str, str] | None = None
+) -> WahaError:
     """An error WAHA does not handle (an engine's refusal thrown through): its 500 exception body."""
     return WahaError(
         500,
@@ -81,6 +83,6 @@ def exception(message: str, *, method: str, path: str, name: str = "Error") -> W
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "exception": {"message": message, "name": name, "stack": f"{name}: {message}"},
             "request": {"path": path, "method": method, "query": {}},
-            "version": {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
+            "version": version or {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
         },
     )

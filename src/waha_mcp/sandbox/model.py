@@ -50,6 +50,7 @@ class SandboxModel:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # API key id → ApiKeyDTO (routes/admin.py)
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)  # app id → App (routes/admin.py)
     stops: list[dict[str, Any]] = field(default_factory=list)  # POST /api/server/stop requests, {force, time}
+    deleted: set[str] = field(default_factory=set)  # session names deleted since (WAHA Core's empty-201 quirk)
 
     @classmethod
     def seeded(cls, seed: int, sessions: int, previous: SandboxModel | None = None) -> SandboxModel:
@@ -88,6 +89,7 @@ def default_config() -> dict[str, Any]:
     return {
         "metadata": {"sandbox": "true"},
         "debug": False,
-        "noweb": {"store": {"enabled": True, "fullSync": False}},
+        # markOnline is required by the documents (2024.10.8 has no erratum for it).
+        "noweb": {"markOnline": True, "store": {"enabled": True, "fullSync": False}},
         "webhooks": [],
     }

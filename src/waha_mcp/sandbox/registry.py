@@ -21,6 +21,7 @@ from starlette.requests import Request
 
 from ..openapi.spec import Operation, load_spec
 from . import errors
+from .profiles import CORE_ONLY_DEFAULT
 from .render import render_message
 from .state import RUNNING, STOPPED, WORKING, SandboxSession
 from .world import Message
@@ -119,8 +120,14 @@ class Ctx:
             return str(self.body.get("session") or "default")
         return "default"
 
+    def core_rules(self) -> None:
+        """WAHA Core before 2026.6 refuses any session but `default`, before anything else."""
+        if self.sandbox.profile.only_default and self.session_name != "default":
+            raise errors.nest(422, CORE_ONLY_DEFAULT)
+
     def known_session(self) -> SandboxSession:
         """For /api/sessions/{s}-style routes: unknown → 404 `Session not found`."""
+        self.core_rules()
         session = self.sandbox.get_session(self.session_name)
         if session is None:
             raise errors.session_not_found()
@@ -129,6 +136,7 @@ class Ctx:
     async def running_session(self, expected: tuple[str, ...] = RUNNING) -> SandboxSession:
         """For working-session routes: unknown or STOPPED → 404 "We didn't find...", wrong status →
         the status-mismatch 422 after `status_wait` seconds (real WAHA waits 5 s)."""
+        self.core_rules()
         name = self.session_name
         session = self.sandbox.get_session(name)
         if session is None or session.status == STOPPED:

@@ -42,10 +42,26 @@ def make_config(sandbox: Sandbox, host: str, port: int, **kwargs: Any) -> uvicor
     return uvicorn.Config(sandbox.app, host=host, port=port, http=DroppableH11Protocol, lifespan="off", **kwargs)
 
 
-def serve(host: str = "127.0.0.1", port: int = 3000, api_key: str | None = None, sessions: int = 2) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    api_key: str | None = None,
+    sessions: int = 2,
+    *,
+    profile: str = "current",
+    time_factor: float = 1.0,
+) -> None:
     """Run a sandbox until interrupted (used by `waha-mcp sandbox` and `python -m waha_mcp.sandbox`)."""
-    sandbox = Sandbox(api_key=api_key, sessions=sessions)
+    sandbox = Sandbox(api_key=api_key, sessions=sessions, profile=profile, time_factor=time_factor)
     print(BANNER.format(host=host, port=port), file=sys.stderr, flush=True)
-    if api_key:
+    timing = "" if time_factor == 1 else f" (waits x{time_factor:g})"
+    print(f"waha-mcp sandbox: plays {sandbox.profile.summary}{timing}", file=sys.stderr, flush=True)
+    if api_key and sandbox.keyed:
         print("waha-mcp sandbox: X-Api-Key required on every route except GET /ping", file=sys.stderr, flush=True)
-    uvicorn.Server(make_config(sandbox, host, port, log_level="warning")).run()
+    elif api_key:
+        print("waha-mcp sandbox: this WAHA checks no API key (Core before 2026.6)", file=sys.stderr, flush=True)
+    try:
+        uvicorn.Server(make_config(sandbox, host, port, log_level="warning")).run()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn has shut down; a traceback would only alarm the newcomer
+    print("waha-mcp sandbox: stopped", file=sys.stderr, flush=True)

@@ -46,6 +46,9 @@ class SandboxSession:
     world: World | None = None
     held: bool = False
     start_seq: int = 0
+    # How long STARTING lasts (seconds, time factor applied) when the profile says; None: until the next request.
+    starting_seconds: float | None = None
+    started_at: float = 0.0  # time.monotonic() of the last start
     pairing_phone: str | None = None
     pairing_code: str | None = None
     qr_count: int = 0
@@ -122,12 +125,18 @@ class SandboxSession:
         self.activity_ms = now_ms()
 
     def tick(self, seq: int) -> None:
-        """Finish starting once a later request looks at the session."""
-        if self.status == STARTING and not self.held and seq > self.start_seq:
+        """Finish starting once a later request looks at the session (or once its starting time is over)."""
+        if self.status != STARTING or self.held:
+            return
+        if self.starting_seconds is None:
+            done = seq > self.start_seq
+        else:
+            done = time.monotonic() >= self.started_at + self.starting_seconds
+        if done:
             self.become(WORKING if self.me else SCAN_QR_CODE)
 
     def start(self, seq: int) -> None:
-        self.held, self.start_seq = False, seq
+        self.held, self.start_seq, self.started_at = False, seq, time.monotonic()
         self.become(STARTING)
         self.qr_count += 1
         self.touch()

@@ -12,6 +12,7 @@ from .faults import DropConnection
 class SandboxTransport(httpx2.AsyncBaseTransport):
     def __init__(self, app: Any) -> None:
         self._inner = httpx2.ASGITransport(app=app)
+        self.sandbox = getattr(app, "sandbox", None)  # the emulator itself, for the `sandbox` toolset
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:

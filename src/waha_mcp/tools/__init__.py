@@ -13,6 +13,7 @@ from waha_mcp.tools import (
     messages,  # noqa: F401
     presence,  # noqa: F401
     profile,  # noqa: F401
+    sandbox,  # noqa: F401
     sessions,  # noqa: F401
     status,  # noqa: F401
 )

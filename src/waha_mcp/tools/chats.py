@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from waha_mcp import projections as view
-from waha_mcp.client import Binary, WAHAError
+from waha_mcp.client import Binary, EndpointMissing, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.people import is_lid
 from waha_mcp.tools import _people as people
@@ -62,9 +62,37 @@ async def get_chats(
     offset: Offset = 0,
     sort: Literal["recent", "name"] = "recent",
 ) -> view.ChatList:
+    if ids and len(ids) > 100:
+        raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
+    if (ids or sort == "recent") and not OVERVIEWS.isdisjoint(w.client.missing_operations):
+        return await _plain_chats(w, ids, limit, offset)
+    try:
+        return await _overview(w, ids, limit, offset, sort)
+    except EndpointMissing as exc:
+        if exc.operation not in OVERVIEWS:
+            raise
+    # WAHA before the overview route (2024.10 and older): the plain list does the job.
+    return await _plain_chats(w, ids, limit, offset)
+
+
+OVERVIEWS = frozenset({"ChatsController_getChatsOverview", "ChatsController_postChatsOverview"})
+# Chats read from the plain list to find given ids on a WAHA without the overview route.
+PLAIN_IDS_SCAN = 1000
+
+
+async def _plain_chats(w: Invocation, ids: list[str] | None, limit: int, offset: int) -> view.ChatList:
+    """`GET /api/{session}/chats`, latest first, for a WAHA that has no overview."""
     if ids:
-        if len(ids) > 100:
-            raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
+        wanted = set(ids)
+        every = await w.call("ChatsController_getChats", query={"limit": PLAIN_IDS_SCAN}) or []
+        items = [c for c in every if isinstance(c, dict) and c.get("id") in wanted]
+        return await _chat_list(w, items, None)
+    items = await w.call("ChatsController_getChats", query={"limit": limit, "offset": offset}) or []
+    return await _chat_list(w, items, _next_offset(items, limit, offset))
+
+
+async def _overview(w: Invocation, ids: list[str] | None, limit: int, offset: int, sort: str) -> view.ChatList:
+    if ids:
         wanted = list(dict.fromkeys(ids))
         if len(wanted) > GET_IDS_MAX:
             body = {"pagination": {"limit": len(wanted)}, "filter": {"ids": wanted}}

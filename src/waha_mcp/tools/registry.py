@@ -90,7 +90,11 @@ TOOLSETS: dict[str, str] = {
     "admin": "WAHA administration: API keys, apps, stopping the server",
     "audit": "The audit log of write calls: time, session, tool, target, outcome, message id",
     "bulk": "Across sessions in one call: any tool for many sessions (resumable), unread chats everywhere",
+    # Only with --sandbox, and then always on: there is nothing else to pair a session with.
+    "sandbox": "Built-in emulator only: pair a session, receive a message, force a state, inject a fault",
 }
+# Toolsets that exist only in sandbox mode (and are always on there).
+SANDBOX_ONLY = frozenset({"sandbox"})
 
 # The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
 # chats, contacts, groups to read), small because every tool schema is paid on every turn. A toolset by name,
@@ -249,13 +253,17 @@ def all_tools() -> list[ToolSpec]:
 
 
 def select_tools(
-    toolsets: Iterable[str] | None = None, tools: Iterable[str] | None = None, read_only: bool = False
+    toolsets: Iterable[str] | None = None,
+    tools: Iterable[str] | None = None,
+    read_only: bool = False,
+    sandbox: bool = False,
 ) -> list[ToolSpec]:
     """Apply WAHA_TOOLSETS, WAHA_TOOLS and WAHA_READ_ONLY; unknown names are a config error.
 
+    The `sandbox` toolset is listed only with `sandbox` (the built-in emulator), and then always.
     Pure and cheap, so it can run per request as well as at start-up.
     """
-    specs = all_tools()
+    specs = [spec for spec in all_tools() if sandbox or spec.toolset not in SANDBOX_ONLY]
     toolsets, tools = list(toolsets or ()), list(tools or ())
     chosen: set[str] | None = None
     if toolsets:
@@ -274,6 +282,10 @@ def select_tools(
         chosen = (chosen or set()) | set(tools)
     if chosen is None:
         chosen = set(DEFAULT_TOOLS)
+        if sandbox:
+            # A newcomer trying the emulator walks the guide: create a session, pair it, use it.
+            chosen |= {spec.name for spec in specs if spec.toolset == "sessions"}
+    chosen |= {spec.name for spec in specs if spec.toolset in SANDBOX_ONLY}
     specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
         # Read-only overrides everything: no write tool is ever exposed.
@@ -282,7 +294,7 @@ def select_tools(
 
 
 def select_for(settings: Settings) -> list[ToolSpec]:
-    return select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only)
+    return select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only, settings.sandbox)
 
 
 TOOLSETS_HEADER = "x-waha-toolsets"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import Binary, EndpointMissing, WAHAError
-from waha_mcp.errors import NEXT_STEP, ToolInputError
+from waha_mcp.client import Binary, EndpointMissing, NotFound, WAHAError
+from waha_mcp.errors import NEXT_STEP, PAIR, PAIR_NOW, START, ToolInputError, next_step
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools._common import Phone, Rich, Session, image_result
 from waha_mcp.tools.pipeline import Invocation
@@ -93,7 +94,7 @@ async def get_session(w: Invocation, session: Session = None) -> view.SessionDet
     "Create a session named `name` (or `session`).",
     effect=Effect.LOCAL,
     scope="server",
-    operations=("SessionsController_create",),
+    operations=("SessionsController_create", "SessionsController_get"),
 )
 async def create_session(
     w: Invocation,
@@ -112,8 +113,21 @@ async def create_session(
     created = await w.client.call(
         "SessionsController_create", new, body={k: v for k, v in body.items() if v is not None}
     )
-    step = "pair it: waha_get_qr_code or waha_request_pairing_code" if start else "start it with waha_start_session"
-    return view.session_created(created or {"name": new, "status": "STOPPED"}, step)
+    if not created and new:
+        # An empty 201 is not a session: WAHA Core answers one after a delete and creates nothing. Read it back.
+        try:
+            created = await w.client.call("SessionsController_get", new)
+        except NotFound:
+            raise ToolInputError(
+                f"WAHA answered with an empty body and did not create session '{new}' (WAHA Core does this "
+                "after a delete): create it again with start=true"
+            ) from None
+    if not isinstance(created, dict) or not created.get("status"):
+        raise ToolInputError("WAHA did not say what it created; check with waha_list_sessions")
+    status = str(created["status"])
+    # A new session starting is about to show its QR (WAHA waits for it): pairing is the step.
+    step = PAIR_NOW if status in ("STARTING", "SCAN_QR_CODE") else next_step(status, START)
+    return view.session_created(created, step)
 
 
 @tool(
@@ -124,10 +138,12 @@ async def create_session(
     operations=("SessionsController_get", "SessionsController_update"),
 )
 async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> view.SessionUpdated:
-    current = (await w.call("SessionsController_get")).get("config") or {}
+    before = await w.call("SessionsController_get")
+    current = before.get("config") or {}
     # WAHA's PUT replaces the whole config: merge so unspecified parts (proxy, webhooks...) survive.
     updated = await w.call("SessionsController_update", body={"config": {**current, **_waha_config(config)}})
-    return view.session_updated(updated or {"name": session})
+    # WAHA restarts a running session to apply it; a stopped one stays stopped until started.
+    return view.session_updated(updated or {"name": session}, restarted=before.get("status") != "STOPPED")
 
 
 async def _action(w: Invocation, session: str, action: str) -> view.SessionAction:
@@ -147,8 +163,9 @@ async def start_session(w: Invocation, session: Session = None) -> view.SessionA
     except WAHAError as exc:
         if exc.status != 422 or "already started" not in exc.message:
             raise
-    # Starting a started session changes nothing: say where it is instead of failing.
-    return view.session_action(await w.call("SessionsController_get"), session, "already started")
+    # Starting a started session changes nothing: say where it is and what to do from there instead of failing.
+    info = await w.call("SessionsController_get")
+    return view.session_action(info, session, "already started", next_step(str(info.get("status")), START))
 
 
 @tool(
@@ -204,10 +221,15 @@ async def delete_session(w: Invocation, session: Session = None) -> view.Session
     "sessions",
     "The account a session is logged in as.",
     effect=Effect.READ,
-    operations=("SessionsController_getMe",),
+    operations=("SessionsController_getMe", "SessionsController_get"),
 )
 async def get_session_me(w: Invocation, session: Session = None) -> view.Account:
-    return view.account(await w.call("SessionsController_getMe"))
+    found = await w.call("SessionsController_getMe")
+    if found:
+        return view.account(found)
+    # Not logged in: what to do depends on where the session is (a FAILED one cannot show a QR).
+    status = str((await w.call("SessionsController_get")).get("status"))
+    return view.account(None, f"not logged in ({status}): {next_step(status, PAIR)}")
 
 
 @tool(
@@ -216,13 +238,14 @@ async def get_session_me(w: Invocation, session: Session = None) -> view.Account
     "Pairing QR code as an image.",
     effect=Effect.READ,
     output=view.QrCode,
-    operations=("AuthController_getQR",),
+    operations=("SessionsController_get", "AuthController_getQR"),
 )
 async def get_qr_code(
     w: Invocation,
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Rich:
+    await _ready_to_pair(w, session, allow_starting=True)
     image = await w.call("AuthController_getQR", query={"format": "image"}, accept="image/png")
     value = await w.call("AuthController_getQR", query={"format": "raw"}) if raw else None
     info = view.qr_code(value, with_value=True) if raw else view.qr_code()
@@ -236,7 +259,7 @@ async def get_qr_code(
     "sessions",
     "Pairing code for a phone number (instead of QR).",
     effect=Effect.LOCAL,
-    operations=("AuthController_requestCode",),
+    operations=("SessionsController_get", "AuthController_requestCode"),
 )
 async def request_pairing_code(
     w: Invocation,
@@ -244,8 +267,29 @@ async def request_pairing_code(
     session: Session = None,
     method: Literal["sms", "voice"] | None = None,
 ) -> view.PairingCode:
+    # WAHA (NOWEB) never answers this while the session is STARTING: the state is checked first.
+    await _ready_to_pair(w, session)
     body = {"phoneNumber": phoneNumber} | ({"method": method} if method else {})
-    return view.pairing_code(await w.call("AuthController_requestCode", body=body))
+    with anyio.move_on_after(PAIRING_WAIT):
+        return view.pairing_code(await w.call("AuthController_requestCode", body=body))
+    status = (await w.call("SessionsController_get")).get("status")
+    raise ToolInputError(
+        f"WAHA gave no pairing code for session '{session}' within {PAIRING_WAIT:g} s (it is {status}): "
+        f"{next_step(str(status), PAIR)}; or pair with the QR from waha_get_qr_code"
+    )
+
+
+# The longest a pairing code is waited for: far below the 60 s after which MCP clients give up on a tool.
+PAIRING_WAIT = 20.0
+
+
+async def _ready_to_pair(w: Invocation, session: str, *, allow_starting: bool = False) -> None:
+    """Refuse, with the step that fits, a session that cannot pair now. A STARTING one may be let through
+    where WAHA itself waits (5 s) for it to reach SCAN_QR_CODE."""
+    status = str((await w.call("SessionsController_get")).get("status"))
+    if status == "SCAN_QR_CODE" or (allow_starting and status == "STARTING"):
+        return
+    raise ToolInputError(f"session '{session}' is {status}, not waiting to be paired: {next_step(status, PAIR)}")
 
 
 class AssertionResponse(_Model):
@@ -281,8 +325,7 @@ async def get_passkey_challenge(w: Invocation, session: Session = None) -> view.
         return view.passkey_challenge(await w.call("AuthController_getPasskeyChallenge"))
     if status == "PASSKEY_CONFIRMATION_REQUIRED":
         return view.passkey_confirmation(await w.call("AuthController_getPasskeyConfirmation"))
-    step = NEXT_STEP.get(status, "check it with waha_get_session")
-    raise ToolInputError(f"session '{session}' is {status}, not waiting for a passkey: {step}")
+    raise ToolInputError(f"session '{session}' is {status}, not waiting for a passkey: {next_step(status, PAIR)}")
 
 
 @tool(
@@ -342,6 +385,7 @@ async def get_server_info(
     environment: Annotated[bool, Field(description="WAHA's settings, secrets hidden.")] = False,
 ) -> view.ServerInfo:
     version = await w.call("ServerController_get")
+    w.client.remember_version(version)  # what error advice says about this WAHA, refreshed
     try:
         status = await w.call("ServerController_status")
     except WAHAError:

@@ -14,12 +14,13 @@ import binascii
 import json
 from typing import Any
 
+import anyio
 from starlette.responses import Response
 
 from .. import errors
 from ..images import SCREENSHOT_JPEG, base64_file, qr_code_png
 from ..registry import Ctx, route
-from ..state import PASSKEY_CONFIRMATION_REQUIRED, PASSKEY_ORIGIN, PASSKEY_REQUIRED, SCAN_QR_CODE
+from ..state import PASSKEY_CONFIRMATION_REQUIRED, PASSKEY_ORIGIN, PASSKEY_REQUIRED, SCAN_QR_CODE, STARTING
 
 
 def _wants_json(ctx: Ctx) -> bool:
@@ -41,6 +42,11 @@ async def get_qr(ctx: Ctx) -> Any:
 
 @route("AuthController_requestCode")
 async def request_code(ctx: Ctx) -> dict[str, str]:
+    ctx.core_rules()
+    waiting = ctx.sandbox.get_session(ctx.session_name)
+    if ctx.sandbox.profile.pairing_hangs_while_starting and waiting is not None and waiting.status == STARTING:
+        # NOWEB offline: WAHA waits for a QR that never comes and never answers (BEHAVIOUR.md).
+        await anyio.sleep_forever()
     session = await ctx.running_session((SCAN_QR_CODE,))
     phone = "".join(ch for ch in str(ctx.body["phoneNumber"]) if ch.isdigit())
     digest = session.digest(f"code:{phone}")
@@ -93,7 +99,15 @@ async def confirm_passkey(ctx: Ctx) -> None:
 
 @route("ScreenshotController_screenshot")
 async def screenshot(ctx: Ctx) -> Response | dict[str, str]:
-    await ctx.running_session()
+    session = await ctx.running_session()
+    if session.status in ctx.sandbox.profile.screenshot_fails:
+        # No page to capture yet (or any more): WAHA's unhandled exception.
+        raise errors.exception(
+            f"Session '{session.name}' has no page to screenshot ({session.status})",
+            method=ctx.request.method,
+            path=ctx.request.url.path,
+            version=ctx.sandbox.profile.environment(),
+        )
     if _wants_json(ctx):
         return base64_file("image/jpeg", SCREENSHOT_JPEG)
     return Response(SCREENSHOT_JPEG, media_type="image/jpeg")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .. import errors
 from ..environment import environment
 from ..registry import Ctx, route
 from ..state import now_ms
@@ -23,13 +24,16 @@ async def ping(ctx: Ctx) -> dict[str, str]:
 
 @route("HealthController_check")
 async def health(ctx: Ctx) -> dict[str, Any]:
+    if not ctx.sandbox.profile.checks_keys:
+        # Health checks were a Plus feature until 2026.6: Core answers 422 (BEHAVIOUR.md).
+        raise errors.nest(422, "Health check is available only in WAHA Plus version")
     details = {"sandbox": {"status": "up", "note": "WAHA emulator, not WhatsApp"}}
     return {"status": "ok", "info": details, "error": {}, "details": details}
 
 
 @route("ServerController_get")
 async def version(ctx: Ctx) -> dict[str, Any]:
-    return environment()
+    return environment() | ctx.sandbox.profile.environment()
 
 
 @route("ServerController_status")

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from .. import errors
+from ..profiles import CORE_ONLY_DEFAULT
 from ..registry import Ctx, route
 from ..state import RUNNING, STOPPED, WORKING
 
@@ -18,26 +19,31 @@ async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
     for name in list(ctx.sandbox.sessions):
         session = ctx.sandbox.get_session(name)
         if session is not None and (show_all or session.status != STOPPED):
-            out.append(session.info(expand))
+            out.append(ctx.sandbox.profile.session_info(session.info(expand)))
     return out
 
 
 @route("SessionsController_create")
-async def create(ctx: Ctx) -> dict[str, Any]:
+async def create(ctx: Ctx) -> dict[str, Any] | None:
+    sb = ctx.sandbox
     body = ctx.body or {}
-    name = body.get("name") or f"session_{secrets.token_hex(8)}"
-    if not ctx.sandbox.valid_name(name):
+    name = body.get("name") or ("default" if sb.profile.only_default else f"session_{secrets.token_hex(8)}")
+    if not sb.valid_name(name):
         raise errors.bad_request(["name must be 1-54 characters: letters, digits, hyphens and underscores only"])
-    if name in ctx.sandbox.sessions:
+    if sb.profile.only_default and name != "default":
+        raise errors.nest(422, CORE_ONLY_DEFAULT)
+    if name in sb.sessions:
         raise errors.nest(422, f"Session '{name}' already exists. Use PUT to update it.")
-    start = body.get("start", True)
-    session = ctx.sandbox.new_session(name, body.get("config"), body.get("apps"), start is not False)
+    start = body.get("start", True) is not False
+    if not start and sb.profile.empty_create_after_delete and name in sb.model.deleted:
+        return None  # Core 2024.10: 201 with an empty body, and nothing is created (GET stays 404)
+    session = sb.new_session(name, body.get("config"), body.get("apps"), start)
     return session.dto()
 
 
 @route("SessionsController_get")
 async def get(ctx: Ctx) -> dict[str, Any]:
-    return ctx.known_session().info("apps" in ctx.q_list("expand"))
+    return ctx.sandbox.profile.session_info(ctx.known_session().info("apps" in ctx.q_list("expand")))
 
 
 @route("SessionsController_update")
@@ -49,14 +55,22 @@ async def update(ctx: Ctx) -> dict[str, Any]:
     if "apps" in body:
         session.apps = body.get("apps")
     if session.status in RUNNING:
+        await ctx.sandbox.pause(ctx.sandbox.profile.timing.lifecycle)
         session.start(ctx.sandbox.seq)
     return session.dto()
 
 
 @route("SessionsController_delete")
 async def delete(ctx: Ctx) -> None:
+    sb = ctx.sandbox
+    if sb.profile.idempotent_delete and sb.get_session(ctx.session_name) is None:
+        ctx.core_rules()
+        return None  # Core: deleting what is not there succeeds, empty
     session = ctx.known_session()
-    del ctx.sandbox.sessions[session.name]
+    if session.status in RUNNING:
+        await sb.pause(sb.profile.timing.lifecycle)
+    sb.sessions.pop(session.name, None)
+    sb.model.deleted.add(session.name)
 
 
 @route("SessionsController_getMe")
@@ -77,9 +91,12 @@ async def start(ctx: Ctx) -> dict[str, Any]:
 
 @route("SessionsController_stop")
 async def stop(ctx: Ctx) -> dict[str, Any] | None:
+    ctx.core_rules()
     session = ctx.sandbox.get_session(ctx.session_name)
     if session is None:
         return None  # stopping a removed session succeeds with an empty body
+    if session.status in RUNNING:
+        await ctx.sandbox.pause(ctx.sandbox.profile.timing.lifecycle)
     session.stop()
     return session.dto()
 
@@ -94,5 +111,7 @@ async def logout(ctx: Ctx) -> dict[str, Any]:
 @route("SessionsController_restart")
 async def restart(ctx: Ctx) -> dict[str, Any]:
     session = ctx.known_session()
+    if session.status in RUNNING:
+        await ctx.sandbox.pause(ctx.sandbox.profile.timing.lifecycle)
     session.start(ctx.sandbox.seq)
     return session.dto()
