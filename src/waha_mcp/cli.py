@@ -139,8 +139,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
+
+    async def stdio() -> None:
+        from waha_mcp.events.background import running
+
+        async with running(server, listener=True):
+            await server.run_stdio_async()
+
     try:
-        anyio.run(server.run_stdio_async)
+        anyio.run(stdio)
     except KeyboardInterrupt:
         pass
     finally:

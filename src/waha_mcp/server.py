@@ -22,6 +22,7 @@ from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
+from waha_mcp.events import Events
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.store import Store, open_store
 from waha_mcp.tools._common import error_result
@@ -62,6 +63,7 @@ class WahaMCP(MCPServer[Any]):
         self._listed = [describe(spec, settings.waha_read_only) for spec in specs]
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
+        self._events: Events | None = None
 
     def store(self) -> Store:
         """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
@@ -70,7 +72,17 @@ class WahaMCP(MCPServer[Any]):
             self._store = open_store(self.waha_settings.store)
         return self._store
 
+    def events(self) -> Events:
+        """The process's inbox, ingest and waiters (waha_mcp.events), on the process's store."""
+        if self._events is None:
+            settings = self.waha_settings
+            self._events = Events(
+                self.store(), max_age_s=settings.events_max_age_days * 86400, max_count=settings.events_max_count
+            )
+        return self._events
+
     def close(self) -> None:
+        self._events = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -138,7 +150,11 @@ def build_server(
             max_response_bytes=settings.max_response_bytes,
         )
         client.on_operation.append(note_operation)
-        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key), store=server.store())
+        app = App(
+            client=client, settings=settings, secrets=Secrets(settings.api_key, settings.hmac_key), store=server.store()
+        )
+        app.events = server.events()
+        app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)

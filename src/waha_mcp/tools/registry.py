@@ -87,6 +87,7 @@ TOOLSETS: dict[str, str] = {
     "contacts": "Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone",
     "status": "Your status (stories): post text, image, voice, video; delete",
     "admin": "WAHA administration: API keys, apps, stopping the server",
+    "events": "Events WAHA delivers (messages, acks, status): query the inbox, wait for a reply, webhooks",
 }
 
 # The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
