@@ -14,6 +14,7 @@ from typing import Any
 import httpx2
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
 from mcp_types import Tool as MCPTool
@@ -24,6 +25,7 @@ from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
 from waha_mcp.events import Events
 from waha_mcp.redact import LogRedaction, Secrets
+from waha_mcp.resources import LiveResources
 from waha_mcp.store import Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
@@ -56,7 +58,9 @@ class WahaMCP(MCPServer[Any]):
     """
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
-        super().__init__(middleware=[self._narrow_listing], **kwargs)
+        # Our own bus, so events can publish `resources/updated` to subscriptions/listen streams (resources.py).
+        self.subscription_bus = InMemorySubscriptionBus()
+        super().__init__(middleware=[self._narrow_listing], subscriptions=self.subscription_bus, **kwargs)
         self.waha_settings = settings
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
@@ -64,6 +68,8 @@ class WahaMCP(MCPServer[Any]):
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
         self._events: Events | None = None
+        self.resources = LiveResources(self)
+        self.resources.register()
 
     def store(self) -> Store:
         """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)

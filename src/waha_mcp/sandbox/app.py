@@ -24,8 +24,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..openapi.spec import Operation, load_spec
-from . import control, errors
+from . import control, errors, events_ws
 from .environment import VERSION
+from .events_webhooks import WebhookDelivery
 from .faults import DropConnection, FaultRule, Faults
 from .model import SandboxModel
 from .registry import Ctx, load_routes
@@ -74,6 +75,9 @@ class Sandbox:
         self.handlers = load_routes()
         self.app = SandboxApp(self)
         self.model = SandboxModel.seeded(seed, sessions)
+        # Events leave the sandbox as WAHA's do: signed webhooks and the /ws stream (events_*.py).
+        self.webhooks = WebhookDelivery(self)
+        self.model.log.listeners.append(self.webhooks.on_event)
 
     # --- sessions -----------------------------------------------------------------------------------
     @property
@@ -189,6 +193,9 @@ class SandboxApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await events_ws.serve(self.sandbox, scope, receive, send)
             return
         if scope["type"] != "http":
             return
