@@ -68,6 +68,7 @@ class WahaMCP(MCPServer[Any]):
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
         self._events: Events | None = None
+        self.waha_reachable = True  # over the network (not through a stand-in transport): the /ws stream can be used
         self.resources = LiveResources(self)
         self.resources.register()
 
@@ -180,7 +181,7 @@ def build_server(
                 server.app = None
             await client.aclose()
 
-    return WahaMCP(
+    server = WahaMCP(
         settings,
         tools if tools is not None else select_for(settings),
         name="waha-mcp",
@@ -189,3 +190,6 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
+    # A transport standing in for WAHA (tests, the embedded sandbox) carries no WebSocket: no /ws consumer then.
+    server.waha_reachable = transport is None
+    return server

@@ -62,7 +62,7 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
     settings = server.waha_settings
     started: dict[str, Any] = {}
     async with anyio.create_task_group() as tg:
-        if settings.events == "ws" and settings.waha_base_url:
+        if settings.events == "ws" and settings.waha_base_url and server.waha_reachable:
             consumer = WSConsumer(
                 settings.waha_base_url,
                 settings.api_key,

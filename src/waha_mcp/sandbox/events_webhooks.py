@@ -4,7 +4,8 @@ For each of the session's `config.webhooks[]` whose `events` include the event (
 envelope with `X-Webhook-Request-Id`, `X-Webhook-Timestamp` (ms) and, with `hmac.key`, `X-Webhook-Hmac`
 (hex HMAC-SHA512 of the raw body) and `X-Webhook-Hmac-Algorithm: sha512`. A non-2xx answer or a
 connection failure is retried `retries.attempts` times, `retries.delaySeconds` apart (`delay_scale`
-shrinks the waits in tests). Every attempt is kept in `attempts` for tests to read.
+shrinks the waits in tests). Every attempt is kept in `attempts` for tests to read. Like everything in the
+sandbox, nothing leaves the machine: only loopback URLs (127.0.0.1, ::1, localhost) get deliveries.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -50,6 +52,8 @@ class WebhookDelivery:
         for hook in hooks:
             if not isinstance(hook, dict) or not hook.get("url"):
                 continue
+            if not _local(str(hook["url"])):
+                continue  # the sandbox never reaches out: only this machine's listeners get deliveries
             events = hook.get("events") or []
             if "*" not in events and record["event"] not in events:
                 continue
@@ -80,7 +84,7 @@ class WebhookDelivery:
         delay = float(retries.get("delaySeconds") if retries.get("delaySeconds") is not None else DEFAULT_DELAY)
         policy = retries.get("policy") or "constant"
         if self._client is None:
-            self._client = httpx2.AsyncClient(timeout=10)
+            self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(10, connect=2))
         for n in range(attempts):
             status: int | None = None
             try:
@@ -100,3 +104,8 @@ class WebhookDelivery:
         """Wait for every delivery in progress (tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _local(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")

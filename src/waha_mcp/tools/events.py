@@ -9,10 +9,12 @@ from typing import Annotated
 
 from pydantic import Field
 
+from waha_mcp.client import WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.events import Events, Query, Stored
 from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
+from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
 from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
@@ -23,6 +25,7 @@ EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
 Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
+MAX_WAIT = 120.0  # the longest any wait lasts, whatever `timeout` says
 LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
 
 
@@ -87,6 +90,7 @@ Match = Callable[[Stored], Awaitable[bool]]
 async def _wait(w: Invocation, match: Match, query: Query, timeout: float, cursor: str | None) -> view.Waited:
     """The first stored event `match` accepts: from the inbox after `cursor`, else the first to arrive."""
     events = _events(w)
+    timeout = min(timeout, MAX_WAIT)
     started = time.monotonic()
     queue = events.waiters.open()  # before looking back: nothing can slip between the two
     last = int(cursor or 0)
@@ -182,3 +186,136 @@ async def wait_for_message(
 
     q = Query(sessions=[w.session] if w.session else (), events=["message"], chat=chat)
     return await _wait(w, match, q, timeout, cursor)
+
+
+# What waha_configure_webhooks subscribes to unless told otherwise: what an agent reads and waits for.
+DEFAULT_EVENTS = ["message", "message.any", "message.ack", "message.reaction", "message.revoked", "message.edited",
+                  "session.status", "group.v2.join", "group.v2.leave", "group.v2.update", "group.v2.participants",
+                  "call.received"]  # fmt: skip
+WEBHOOK_OPERATIONS = ("SessionsController_list", "SessionsController_get", "SessionsController_update")
+
+
+async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
+    if all:
+        listed = await w.call("SessionsController_list", query={"all": True})
+        return [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("name")]
+    names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
+    if names:
+        return names
+    if w.settings.waha_session:
+        return [w.settings.waha_session]
+    raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
+
+
+async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+    acting = w.session
+    w.session = name
+    try:
+        current = (await w.call("SessionsController_get")).get("config") or {}
+        before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
+        after = change(before)
+        if after != before:
+            # WAHA's PUT replaces the whole config: everything else in it (proxy, metadata…) is sent back as it was.
+            await w.call("SessionsController_update", body={"config": {**current, "webhooks": after}})
+        return view.webhook_change(name, len(after), after != before)
+    finally:
+        w.session = acting
+
+
+def _url(w: Invocation, url: str | None) -> str:
+    found = url or w.settings.webhook_url
+    if not found:
+        raise ToolInputError("no webhook URL: pass `url` or set WAHA_MCP_WEBHOOK_URL (e.g. https://host/webhooks/waha)")
+    if not found.startswith(("http://", "https://")):
+        raise ToolInputError(f"url {found[:60]!r} must be an http(s) URL")
+    return found
+
+
+@tool(
+    "waha_configure_webhooks",
+    "events",
+    "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=WEBHOOK_OPERATIONS,
+)
+async def configure_webhooks(
+    w: Invocation,
+    session: Session = None,
+    sessions: list[SessionName] | None = None,
+    all: bool = False,
+    url: Annotated[str, Field(max_length=500)] | None = None,
+    events: list[EventName] | None = None,
+    retries: Annotated[int, Field(ge=0, le=15)] = 5,
+) -> view.WebhooksConfigured:
+    target = _url(w, url)
+    names = await _targets(w, session, sessions, all)
+    wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
+    ours: dict = {"url": target, "events": wanted}
+    key = w.settings.hmac_key
+    if key:
+        ours["hmac"] = {"key": key}
+    if retries:
+        ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
+
+    def merge(hooks: list[dict]) -> list[dict]:
+        return [h for h in hooks if h.get("url") != target] + [ours]
+
+    changes = [await _set_webhooks(w, name, merge) for name in names]
+    return view.webhooks_configured(target, wanted, bool(key), changes)
+
+
+@tool(
+    "waha_remove_webhooks",
+    "events",
+    "Remove this server's webhook from sessions' config (others kept); WAHA restarts each changed session.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=WEBHOOK_OPERATIONS,
+)
+async def remove_webhooks(
+    w: Invocation,
+    session: Session = None,
+    sessions: list[SessionName] | None = None,
+    all: bool = False,
+    url: Annotated[str, Field(max_length=500)] | None = None,
+) -> view.WebhooksConfigured:
+    target = _url(w, url)
+    names = await _targets(w, session, sessions, all)
+    changes = [await _set_webhooks(w, n, lambda hooks: [h for h in hooks if h.get("url") != target]) for n in names]
+    return view.webhooks_configured(target, [], bool(w.settings.hmac_key), changes)
+
+
+@tool(
+    "waha_inbox",
+    "events",
+    "Conversations across sessions, unread first: WAHA's chats plus what arrived here.",
+    effect=Effect.READ,
+    scope="server",
+    operations=("SessionsController_list", "ChatsController_getChatsOverview"),
+)
+async def inbox(
+    w: Invocation, session: Session = None, sessions: list[SessionName] | None = None, limit: Limit = 20
+) -> view.Inbox:
+    names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
+    if not names:
+        listed = await w.call("SessionsController_list", query={"all": False})
+        names = [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("status") == "WORKING"]
+    stored = await _events(w).inbox.conversations(names, limit * len(names) or limit)
+    chats: list[view.InboxChat] = []
+    problems: list[str] = []
+    acting = w.session
+    for name in names:
+        w.session = name
+        try:
+            overview = await w.call("ChatsController_getChatsOverview", query={"limit": limit})
+        except WAHAError as exc:
+            problems.append(f"{name}: {exc.message[:120]}")
+            overview = []
+        finally:
+            w.session = acting
+        here = {c["chatId"]: c for c in stored if c["session"] == name}
+        for chat in chat_list(overview or [], None)["chats"]:
+            chats.append(view.inbox_chat(name, dict(chat), here.pop(chat.get("id") or "", None)))
+        chats.extend(view.inbox_chat(name, {}, rest) for rest in here.values())
+    return view.inbox(chats[: limit * max(1, len(names))], problems)
