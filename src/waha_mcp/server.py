@@ -69,6 +69,7 @@ class WahaMCP(MCPServer[Any]):
         self._store: Store | None = None
         self._events: Events | None = None
         self.waha_reachable = True  # over the network (not through a stand-in transport): the /ws stream can be used
+        self.waha_transport: httpx2.AsyncBaseTransport | None = None
         self.resources = LiveResources(self)
         self.resources.register()
 
@@ -192,4 +193,5 @@ def build_server(
     )
     # A transport standing in for WAHA (tests, the embedded sandbox) carries no WebSocket: no /ws consumer then.
     server.waha_reachable = transport is None
+    server.waha_transport = transport
     return server

@@ -82,5 +82,6 @@ async def test_inbox_puts_unread_first_and_counts_what_arrived(mcp: Client, serv
     assert unread == sorted(unread, reverse=True)  # unread conversations first
     arrived = next(c for c in chats if c["chatId"] == "4900000000001@c.us")
     assert arrived["received"] == 2 and arrived["last"] == "again" and arrived["session"] == "default"
+    assert out["received"]["stored"] == 2  # what reached the inbox since start, by outcome
     every = data(await call(mcp, "waha_inbox", {}))  # without names: every WORKING session
     assert {c["session"] for c in every["chats"]} <= {"default", "business"} and every["chats"]

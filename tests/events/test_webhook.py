@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -144,4 +145,25 @@ def test_over_a_real_socket_the_route_skips_the_bearer_token(sandbox: Sandbox) -
     db = sqlite3.connect(server.store().path)
     assert db.execute("SELECT count(*) FROM inbox_events WHERE id = 'evt_real'").fetchone() == (1,)
     db.close()
+    server.close()
+
+
+async def test_events_for_sessions_waha_does_not_have_are_stored_and_counted(sandbox: Sandbox) -> None:
+    from waha_mcp.events.background import _learn_sessions
+
+    server, app = make(sandbox)
+    learning = asyncio.create_task(_learn_sessions(server))
+    try:
+        while server.events().ingest.known_sessions is None:
+            await asyncio.sleep(0.01)
+        assert server.events().ingest.known_sessions == {"default", "business"}
+        ghost = envelope("evt_ghost", session="ghost")
+        assert (await post(app, json.dumps(ghost).encode())).status_code == 200
+        new = {"id": "evt_new", "session": "fresh", "event": "session.status", "payload": {"status": "STARTING"}}
+        await post(app, json.dumps(new).encode())
+        await post(app, json.dumps(envelope("evt_fresh", session="fresh")).encode())
+    finally:
+        learning.cancel()
+    assert server.events().ingest.counters["unknownSession"] == 1  # "fresh" announced itself first
+    assert await stored(server) == 3
     server.close()

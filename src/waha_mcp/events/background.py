@@ -56,6 +56,29 @@ def webhook_app(server: WahaMCP) -> Any:
     return app
 
 
+SESSIONS_EVERY = 300.0  # seconds between looks at WAHA's session list
+
+
+async def _learn_sessions(server: WahaMCP) -> None:
+    """Which sessions WAHA has, so events for any other are counted (`unknownSession`); failures are quiet."""
+    from waha_mcp.client import WAHAClient, WAHAError
+
+    settings = server.waha_settings
+    ingest = server.events().ingest
+    client = WAHAClient(settings.waha_base_url or "http://sandbox", settings.api_key, transport=server.waha_transport)
+    try:
+        while True:
+            try:
+                listed = await client.list_sessions(all=True)
+                names = {str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")}
+                ingest.known_sessions = names | (ingest.known_sessions or set())
+            except (WAHAError, OSError) as exc:
+                log.debug("events: could not list WAHA's sessions (%s)", type(exc).__name__)
+            await anyio.sleep(SESSIONS_EVERY)
+    finally:
+        await client.aclose()
+
+
 @contextlib.asynccontextmanager
 async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str, Any]]:
     """Start the consumer (and the stdio-mode listener when `listener`) for the body of the block."""
@@ -71,6 +94,8 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             )
             started["ws"] = consumer
             tg.start_soon(consumer.run)
+        if settings.events != "off":
+            tg.start_soon(_learn_sessions, server)
         if listener and settings.events != "off" and settings.webhook_port is not None:
             http = _QuietServer.make(webhook_app(server), settings.webhook_host, settings.webhook_port)
             started["webhook"] = http

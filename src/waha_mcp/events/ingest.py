@@ -47,7 +47,9 @@ class Ingest:
         summary = summarise(envelope, self.lids)
         if summary.event not in KNOWN_EVENTS and summary.event != GAP:
             self.counters["unknownEvent"] += 1
-        if self.known_sessions is not None and summary.session not in self.known_sessions:
+        if summary.event == "session.status" and self.known_sessions is not None:
+            self.known_sessions.add(summary.session)  # WAHA reports on it: it exists (a session just created)
+        elif self.known_sessions is not None and summary.session not in self.known_sessions:
             self.counters["unknownSession"] += 1
         body = raw if raw is not None else json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()

@@ -93,6 +93,8 @@ class InboxChat(TypedDict):
 class Inbox(TypedDict):
     chats: list[InboxChat]
     problems: NotRequired[list[str]]  # sessions whose chats WAHA could not list
+    # events received since start, by outcome: stored, duplicate, stale, unknownEvent, unknownSession, webhook<status>
+    received: NotRequired[dict[str, int]]
 
 
 RESTART_NOTE = "WAHA restarts a session to apply a config change: it reconnects within seconds"
@@ -106,13 +108,15 @@ def webhook_change(session: str, webhooks: int, changed: bool) -> WebhookChange:
     return {"session": session, "webhooks": webhooks, "changed": changed}
 
 
-def inbox(chats: list[InboxChat], problems: list[str]) -> Inbox:
+def inbox(chats: list[InboxChat], problems: list[str], counters: dict[str, int] | None = None) -> Inbox:
     """Unread conversations first, then the most recent."""
     ordered = sorted(chats, key=lambda c: c.get("time") or "", reverse=True)
     ordered.sort(key=lambda c: 0 if c.get("unread") else 1)
     out: Inbox = {"chats": ordered}
     if problems:
         out["problems"] = problems
+    if counters:
+        out["received"] = counters
     return out
 
 

@@ -318,4 +318,4 @@ async def inbox(
         for chat in chat_list(overview or [], None)["chats"]:
             chats.append(view.inbox_chat(name, dict(chat), here.pop(chat.get("id") or "", None)))
         chats.extend(view.inbox_chat(name, {}, rest) for rest in here.values())
-    return view.inbox(chats[: limit * max(1, len(names))], problems)
+    return view.inbox(chats[: limit * max(1, len(names))], problems, _events(w).ingest.stats())
