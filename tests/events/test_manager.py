@@ -59,6 +59,9 @@ async def test_configure_all_sessions_and_the_default(client: Client, sandbox: S
     assert "message" in out["events"] and "session.status" in out["events"]
     default = data(await call(client, "waha_remove_webhooks", {}))
     assert [c["session"] for c in default["sessions"]] == ["default"]
+    rest = data(await call(client, "waha_remove_webhooks", {"all": True}))
+    assert {c["session"]: c["changed"] for c in rest["sessions"]} == {"default": False, "business": True}
+    assert all(URL not in str(s.config.get("webhooks")) for s in sandbox.sessions.values())
 
 
 async def test_configure_needs_a_url(mcp: Client) -> None:

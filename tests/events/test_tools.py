@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error
+from waha_mcp.events import Query
 from waha_mcp.server import WahaMCP
 from waha_mcp.tools import events as events_tools
 
@@ -131,18 +132,27 @@ async def test_progress_is_reported_while_waiting(server: WahaMCP, monkeypatch: 
 
 
 async def test_a_lid_sender_is_named_by_its_number(client: Client, server: WahaMCP, sandbox: Any) -> None:
-    lid, pn = next(iter(sandbox.model.sessions["default"].world.lids().items()))
+    (lid, pn), (lid2, pn2), (lid3, pn3) = list(sandbox.model.sessions["default"].world.lids().items())[:3]
     group = {"from": "120363000000000001@g.us", "participant": lid}
     await feed(server, envelope(body="from a hidden number", **group))
     page = data(await call(client, "waha_get_events", {}))
     assert page["events"][-1]["from"] == pn
+    # Known now: the next event from that LID is stored with the number already.
+    await feed(server, envelope(body="again", **group))
+    rows = await server.events().inbox.query(Query())
+    assert rows[-1].summary.sender == pn
 
-    async def later() -> None:
+    async def later(participant: str, text: str) -> None:
         while len(server.events().waiters) < 1:
             await asyncio.sleep(0.01)
-        await feed(server, envelope(body="again", **group))
+        await feed(server, envelope(body=text, **{"from": "120363000000000001@g.us", "participant": participant}))
 
-    task = asyncio.create_task(later())
-    out = data(await call(client, "waha_wait_for_message", {"sender": pn, "timeout": 5}))
+    # A LID nobody looked up yet: the wait asks WAHA (LIDs) to compare it with the number it waits for.
+    task = asyncio.create_task(later(lid2, "from lid2"))
+    out = data(await call(client, "waha_wait_for_message", {"sender": pn2, "timeout": 5}))
     await task
-    assert out["matched"] and out["event"]["text"] == "again" and out["event"]["from"] == pn
+    assert out["matched"] and out["event"]["text"] == "from lid2" and out["event"]["from"] == pn2
+    task = asyncio.create_task(later(lid3, "from lid3"))
+    out = data(await call(client, "waha_wait_for_event", {"types": ["message"], "timeout": 5}))
+    await task
+    assert out["matched"] and out["event"]["from"] == pn3
