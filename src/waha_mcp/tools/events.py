@@ -21,9 +21,6 @@ from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-# Where `session` filters (these tools are not about one account): no WAHA_SESSION default.
-SessionFilter = Annotated[Session, Field(description="Only this session (default: every session).")]
-Sessions = Annotated[Session, Field(description="Default: WAHA_SESSION (or name `sessions`, or `all`).")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
 Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
@@ -66,7 +63,7 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
 )
 async def get_events(
     w: Invocation,
-    session: SessionFilter = None,
+    session: Session = None,
     sessions: list[SessionName] | None = None,
     types: list[EventName] | None = None,
     chat: ChatId | None = None,
@@ -140,7 +137,7 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
 )
 async def wait_for_event(
     w: Invocation,
-    session: SessionFilter = None,
+    session: Session = None,
     types: list[EventName] | None = None,
     chat: ChatId | None = None,
     timeout: Timeout = 30,
@@ -244,7 +241,7 @@ def _url(w: Invocation, url: str | None) -> str:
 )
 async def configure_webhooks(
     w: Invocation,
-    session: Sessions = None,
+    session: Session = None,
     sessions: list[SessionName] | None = None,
     all: bool = False,
     url: Annotated[str, Field(max_length=500)] | None = None,
@@ -278,7 +275,7 @@ async def configure_webhooks(
 )
 async def remove_webhooks(
     w: Invocation,
-    session: Sessions = None,
+    session: Session = None,
     sessions: list[SessionName] | None = None,
     all: bool = False,
     url: Annotated[str, Field(max_length=500)] | None = None,
@@ -298,7 +295,7 @@ async def remove_webhooks(
     operations=("SessionsController_list", "ChatsController_getChatsOverview"),
 )
 async def inbox(
-    w: Invocation, session: SessionFilter = None, sessions: list[SessionName] | None = None, limit: Limit = 20
+    w: Invocation, session: Session = None, sessions: list[SessionName] | None = None, limit: Limit = 20
 ) -> view.Inbox:
     names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
     if not names:
