@@ -342,6 +342,12 @@ async def test_every_listed_tool_is_covered(tmp_path: Any) -> None:
     assert sorted(names) == sorted(TOOL_NAMES)
 
 
+@pytest.fixture(autouse=True)
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events toolset's waits end at once here: these tests check answers, not waiting (tests/events do)."""
+    monkeypatch.setattr("waha_mcp.tools.events.MAX_WAIT", 0.05)
+
+
 @pytest.mark.parametrize("tool_name", TOOL_NAMES)
 async def test_tool_survives_generated_arguments(tool_name: str, tmp_path: Any) -> None:
     (tmp_path / "a.txt").write_text("hello")

@@ -164,8 +164,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_now)
     # Ctrl-C in a terminal: the same quiet exit (130, as shells report an interrupt), no traceback, no hang.
     signal.signal(signal.SIGINT, _interrupted)
+
+    async def stdio() -> None:
+        from waha_mcp.events.background import running
+
+        async with running(server, listener=True):
+            await server.run_stdio_async()
+
     try:
-        anyio.run(server.run_stdio_async, backend_options=event_loop_options())
+        anyio.run(stdio, backend_options=event_loop_options())
     except KeyboardInterrupt:
         pass
     finally:

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     allow_chats: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_ALLOW_CHATS")
     pacing: str = Field(default="safe", alias="WAHA_MCP_PACING")
     bulk_confirm_over: int = Field(default=3, alias="WAHA_MCP_BULK_CONFIRM_OVER", ge=0)
+    # Events (waha_mcp.events): WAHA's WebSocket (ws), webhooks to us (webhook), or none (off).
+    events: Literal["ws", "webhook", "off"] = Field(default="ws", alias="WAHA_MCP_EVENTS")
+    # stdio mode: a loopback listener for WAHA's webhooks on this port (unset: none; HTTP mode uses /webhooks/waha).
+    webhook_port: int | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_PORT", ge=0, le=65535)
+    webhook_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_WEBHOOK_HOST")
+    webhook_hmac_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_HMAC_KEY")
+    # The public URL WAHA should POST to (waha_configure_webhooks), e.g. https://mcp.example.com/webhooks/waha.
+    webhook_url: str | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_URL")
+    webhook_max_bytes: int = Field(default=4 * 1024 * 1024, alias="WAHA_MCP_WEBHOOK_MAX_BYTES", ge=1024)
+    events_max_age_days: float = Field(default=30.0, alias="WAHA_MCP_EVENTS_MAX_AGE_DAYS", gt=0)
+    events_max_count: int = Field(default=200_000, alias="WAHA_MCP_EVENTS_MAX_COUNT", ge=100)
 
     @field_validator(
         "waha_toolsets",
@@ -93,6 +104,22 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_hmac_key", mode="before")
+    @classmethod
+    def _blank_key(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(raw, str) and not raw.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://mcp.example.com/webhooks/waha")
+        return value.strip()
 
     @field_validator("waha_base_url")
     @classmethod
@@ -157,6 +184,10 @@ class Settings(BaseSettings):
     @property
     def api_key(self) -> str | None:
         return self.waha_api_key.get_secret_value() if self.waha_api_key else None
+
+    @property
+    def hmac_key(self) -> str | None:
+        return self.webhook_hmac_key.get_secret_value() if self.webhook_hmac_key else None
 
     @property
     def base_url_is_loopback(self) -> bool:

@@ -15,6 +15,7 @@ import httpx2
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
 from mcp_types import Tool as MCPTool
@@ -24,14 +25,24 @@ from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
+from waha_mcp.events import Events
 from waha_mcp.redact import LogRedaction, Secrets
+from waha_mcp.resources import LiveResources
 from waha_mcp.store import Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
 
 log = logging.getLogger("waha_mcp")
-TRANSPORT_LOGGERS = ("httpcore2", "httpcore")
+# Their DEBUG records print requests and answers verbatim (WAHA's response headers, the WebSocket's URL and
+# `X-Api-Key`): they never reach the log, whatever WAHA_MCP_LOG_LEVEL says.
+TRANSPORT_LOGGERS = ("httpcore2", "httpcore", "websockets")
+
+
+def quiet_transport_logs() -> None:
+    for name in TRANSPORT_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).getEffectiveLevel()))
+
 
 INSTRUCTIONS = (
     "WhatsApp through WAHA, across several accounts (sessions). Every tool takes an optional `session`; "
@@ -58,17 +69,25 @@ class WahaMCP(MCPServer[Any]):
     """
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
-        super().__init__(middleware=[self._narrow_listing], **kwargs)
+        # Our own bus, so events can publish `resources/updated` to subscriptions/listen streams (resources.py).
+        self.subscription_bus = InMemorySubscriptionBus()
+        super().__init__(middleware=[self._narrow_listing], subscriptions=self.subscription_bus, **kwargs)
         if not telemetry_configured():
             # The SDK wraps every message in an OpenTelemetry span; with no tracer provider set the span records
             # nothing, but building it still costs each call.
             self.middleware[:] = [step for step in self.middleware if not isinstance(step, OpenTelemetryMiddleware)]
         self.waha_settings = settings
+        quiet_transport_logs()  # now: the event stream may connect before the first lifespan runs
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
         self._listed = [describe(spec, settings.waha_read_only, settings.output_schemas) for spec in specs]
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
+        self._events: Events | None = None
+        self.waha_reachable = True  # over the network (not through a stand-in transport): the /ws stream can be used
+        self.waha_transport: httpx2.AsyncBaseTransport | None = None
+        self.resources = LiveResources(self)
+        self.resources.register()
 
     def store(self) -> Store:
         """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
@@ -77,7 +96,17 @@ class WahaMCP(MCPServer[Any]):
             self._store = open_store(self.waha_settings.store)
         return self._store
 
+    def events(self) -> Events:
+        """The process's inbox, ingest and waiters (waha_mcp.events), on the process's store."""
+        if self._events is None:
+            settings = self.waha_settings
+            self._events = Events(
+                self.store(), max_age_s=settings.events_max_age_days * 86400, max_count=settings.events_max_count
+            )
+        return self._events
+
     def close(self) -> None:
+        self._events = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -162,16 +191,17 @@ def build_server(
             max_response_bytes=settings.max_response_bytes,
         )
         client.on_operation.append(note_operation)
-        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key), store=server.store())
+        app = App(
+            client=client, settings=settings, secrets=Secrets(settings.api_key, settings.hmac_key), store=server.store()
+        )
+        app.events = server.events()
+        app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)
         for handler in handlers:
             handler.addFilter(redaction)
-        # The HTTP transport's DEBUG records print WAHA's response headers verbatim (cookies, echoed
-        # credentials): they never reach the log, whatever WAHA_MCP_LOG_LEVEL says.
-        for name in TRANSPORT_LOGGERS:
-            logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).getEffectiveLevel()))
+        quiet_transport_logs()
         server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
         try:
             yield app
@@ -182,7 +212,7 @@ def build_server(
                 server.app = None
             await client.aclose()
 
-    return WahaMCP(
+    server = WahaMCP(
         settings,
         tools if tools is not None else select_for(settings),
         name="waha-mcp",
@@ -191,3 +221,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
+    # A transport standing in for WAHA (tests, the embedded sandbox) carries no WebSocket: no /ws consumer then.
+    server.waha_reachable = transport is None
+    server.waha_transport = transport
+    return server

@@ -53,7 +53,9 @@ def question_for(inv: Invocation) -> str:
     target = target_of(inv.spec, inv.args)
     where = f" on {target}" if target else ""
     who = f"session {inv.session}" if inv.session else "the WAHA server"
-    return f"Confirm {inv.spec.name} for {who}{where}? It cannot be undone."
+    # Destructive tools cannot be undone; admin ones change how WAHA runs (keys, apps, webhooks).
+    consequence = "It cannot be undone." if inv.spec.effect == "destructive" else "It changes WAHA's configuration."
+    return f"Confirm {inv.spec.name} for {who}{where}? {consequence}"
 
 
 async def elicit(context: Any, message: str) -> bool | InputRequiredResult:

@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..openapi.spec import Operation, load_spec
-from . import control, errors
+from . import control, errors, events_ws
+from .events_webhooks import WebhookDelivery
 from .faults import DropConnection, FaultRule, Faults
 from .model import SandboxModel
 from .profiles import Profile, get_profile
@@ -89,6 +90,10 @@ class Sandbox:
         self.handlers = load_routes()
         self.app = SandboxApp(self)
         self.model = self._seeded()
+        # Events leave the sandbox as WAHA's do: signed webhooks and the /ws stream (events_*.py); the
+        # listener stays on the log across a reset.
+        self.webhooks = WebhookDelivery(self)
+        self.model.log.listeners.append(self.webhooks.on_event)
 
     def seconds(self, real: float) -> float:
         """A wait of the real WAHA, scaled by the time factor."""
@@ -229,6 +234,9 @@ class SandboxApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await events_ws.serve(self.sandbox, scope, receive, send)
             return
         if scope["type"] != "http":
             return

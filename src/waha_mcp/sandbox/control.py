@@ -10,6 +10,7 @@ POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's r
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
+POST   /__sandbox/ws/drop                             close every open /ws event stream (events_ws.py)
 GET    /__sandbox/state
 POST   /__sandbox/reset
 """
@@ -57,6 +58,10 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
             return json_response({"cleared": count})
         if parts == ["events"] and method == "GET":
             return json_response(sb.events(request.query_params.get("after") or None))
+        if parts == ["ws", "drop"] and method == "POST":
+            from .events_ws import streams
+
+            return json_response({"dropped": streams(sb).drop_all()}, 201)
         if parts == ["state"] and method == "GET":
             return json_response(sb.summary())
         if parts == ["reset"] and method == "POST":

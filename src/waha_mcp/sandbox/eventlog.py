@@ -9,7 +9,9 @@ plain comparison and never replays or skips an event.
 from __future__ import annotations
 
 import copy
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .environment import environment
@@ -28,6 +30,9 @@ class EventLog:
         self._last: tuple[int, int] = previous._last if previous else (0, 0)
         # Media URLs in logged messages point at the host clients last used (set by the app).
         self.base_url = previous.base_url if previous else DEFAULT_BASE_URL
+        # Who hears each new record as it is logged (the /ws stream, webhook delivery: events*.py); kept
+        # across a reset like the ids.
+        self.listeners: list[Callable[[dict[str, Any]], None]] = previous.listeners if previous else []
 
     def _next_id(self) -> str:
         ms, n = int(time.time() * 1000), 0
@@ -50,6 +55,11 @@ class EventLog:
         if me is not None:
             record["me"] = me
         self._records.append(record)
+        for listener in list(self.listeners):
+            try:
+                listener(copy.deepcopy(record))
+            except Exception:  # a listener never breaks the route that caused the event
+                logging.getLogger("waha_mcp.sandbox").exception("sandbox event listener failed")
         return record
 
     def since(self, after: str | None = None) -> list[dict[str, Any]]:

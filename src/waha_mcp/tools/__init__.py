@@ -7,6 +7,7 @@ from waha_mcp.tools import (
     channels,  # noqa: F401
     chats,  # noqa: F401
     contacts,  # noqa: F401
+    events,  # noqa: F401
     groups,  # noqa: F401
     labels,  # noqa: F401
     media,  # noqa: F401

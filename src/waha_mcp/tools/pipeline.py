@@ -40,6 +40,7 @@ class App:
     secrets: Secrets = field(default_factory=Secrets)
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
     store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
+    events: Any = None  # the process's `waha_mcp.events.Events` (inbox, ingest, waiters), set by the lifespan
 
 
 @dataclass

@@ -90,6 +90,7 @@ TOOLSETS: dict[str, str] = {
     "admin": "WAHA administration: API keys, apps, stopping the server",
     "audit": "The audit log of write calls: time, session, tool, target, outcome, message id",
     "bulk": "Across sessions in one call: any tool for many sessions (resumable), unread chats everywhere",
+    "events": "Events WAHA delivers (messages, acks, status): query the inbox, wait for a reply, webhooks",
     # Only with --sandbox, and then always on: there is nothing else to pair a session with.
     "sandbox": "Built-in emulator only: pair a session, receive a message, force a state, inject a fault",
 }

@@ -1,0 +1,113 @@
+"""What runs beside the server for events, once per process: the WebSocket consumer (WAHA_MCP_EVENTS=ws)
+and, in stdio mode, the loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). Neither blocks start-up and
+neither writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from waha_mcp.config import is_loopback
+from waha_mcp.events.webhook import PATH, WebhookReceiver
+from waha_mcp.events.ws import WSConsumer
+
+if TYPE_CHECKING:
+    from waha_mcp.server import WahaMCP
+
+log = logging.getLogger("waha_mcp.events")
+
+
+class _QuietServer:
+    """uvicorn's Server without its signal handling (the MCP process owns SIGINT/SIGTERM)."""
+
+    @staticmethod
+    def make(app: Any, host: str, port: int) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+        return Server(config)
+
+
+def webhook_app(server: WahaMCP) -> Any:
+    settings = server.waha_settings
+    receiver = WebhookReceiver(
+        server.events(),
+        key=settings.hmac_key,
+        max_bytes=settings.webhook_max_bytes,
+        allow_unsigned=is_loopback(settings.webhook_host),
+    )
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path") != PATH:
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await receiver(scope, receive, send)
+
+    return app
+
+
+SESSIONS_EVERY = 300.0  # seconds between looks at WAHA's session list
+
+
+async def _learn_sessions(server: WahaMCP) -> None:
+    """Which sessions WAHA has, so events for any other are counted (`unknownSession`); failures are quiet."""
+    from waha_mcp.client import WAHAClient, WAHAError
+
+    settings = server.waha_settings
+    ingest = server.events().ingest
+    client = WAHAClient(settings.waha_base_url or "http://sandbox", settings.api_key, transport=server.waha_transport)
+    try:
+        while True:
+            try:
+                listed = await client.list_sessions(all=True)
+                names = {str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")}
+                ingest.known_sessions = names | (ingest.known_sessions or set())
+            except (WAHAError, OSError) as exc:
+                log.debug("events: could not list WAHA's sessions (%s)", type(exc).__name__)
+            await anyio.sleep(SESSIONS_EVERY)
+    finally:
+        await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str, Any]]:
+    """Start the consumer (and the stdio-mode listener when `listener`) for the body of the block."""
+    settings = server.waha_settings
+    started: dict[str, Any] = {}
+    async with anyio.create_task_group() as tg:
+        if settings.events == "ws" and settings.waha_base_url and server.waha_reachable:
+            consumer = WSConsumer(
+                settings.waha_base_url,
+                settings.api_key,
+                server.events().ingest,
+                max_frame=settings.webhook_max_bytes,
+            )
+            started["ws"] = consumer
+            tg.start_soon(consumer.run)
+        if settings.events != "off":
+            tg.start_soon(_learn_sessions, server)
+        if listener and settings.events != "off" and settings.webhook_port is not None:
+            http = _QuietServer.make(webhook_app(server), settings.webhook_host, settings.webhook_port)
+            started["webhook"] = http
+
+            async def serve() -> None:
+                try:
+                    await http.serve()
+                except (OSError, SystemExit) as exc:  # port taken: say so, keep serving MCP
+                    log.warning("events: webhook listener on port %s failed (%s)", settings.webhook_port, exc)
+
+            tg.start_soon(serve)
+        try:
+            yield started
+        finally:
+            tg.cancel_scope.cancel()

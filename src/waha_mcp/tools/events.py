@@ -1,0 +1,321 @@
+"""Toolset `events`: the inbox WAHA's events go into (waha_mcp.events), and waiting for what arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated
+
+from pydantic import Field
+
+from waha_mcp.client import WAHAError
+from waha_mcp.errors import ToolInputError
+from waha_mcp.events import Events, Query, Stored
+from waha_mcp.people import is_lid
+from waha_mcp.projections import events as view
+from waha_mcp.projections.chats import chat_list
+from waha_mcp.tools import _people as people
+from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
+from waha_mcp.tools.pipeline import Invocation
+from waha_mcp.tools.registry import Effect, tool
+
+SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
+Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
+Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
+PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
+MAX_WAIT = 120.0  # the longest any wait lasts, whatever `timeout` says
+LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
+
+
+def _events(w: Invocation) -> Events:
+    events = w.app.events
+    if events is None:
+        raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
+    return events  # type: ignore[no-any-return]
+
+
+async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
+    """LID → phone id for `@lid` senders the ingest could not name yet, looked up per session (cached)."""
+    by_session: dict[str, set[str]] = {}
+    for row in rows:
+        if is_lid(row.summary.sender):
+            by_session.setdefault(row.summary.session, set()).add(row.summary.sender or "")
+    found: dict[str, str] = {}
+    acting = w.session
+    try:
+        for session, lids in by_session.items():
+            w.session = session  # each LID is looked up by the account that saw it
+            found |= await people.phones(w, sorted(lids))
+    finally:
+        w.session = acting
+    return found
+
+
+@tool(
+    "waha_get_events",
+    "events",
+    "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
+    effect=Effect.READ,
+    scope="server",
+    operations=(people.LIDS,),
+)
+async def get_events(
+    w: Invocation,
+    session: Session = None,
+    sessions: list[SessionName] | None = None,
+    types: list[EventName] | None = None,
+    chat: ChatId | None = None,
+    since: Timestamp | None = None,
+    cursor: Cursor | None = None,
+    limit: Limit = 50,
+) -> view.EventPage:
+    after = int(cursor) if cursor else 0
+    q = Query(
+        sessions=list(dict.fromkeys([*(sessions or []), *([session] if session else [])])),
+        events=types or (),
+        chat=chat,
+        after=after,
+        since_ms=int(since) * 1000 if since is not None else None,
+        limit=limit + 1,
+    )
+    rows = await _events(w).inbox.query(q)
+    return view.event_page(rows, after, limit, await _phones(w, rows[:limit]))
+
+
+Match = Callable[[Stored], Awaitable[bool]]
+
+
+async def _wait(w: Invocation, match: Match, query: Query, timeout: float, cursor: str | None) -> view.Waited:
+    """The first stored event `match` accepts: from the inbox after `cursor`, else the first to arrive."""
+    events = _events(w)
+    timeout = min(timeout, MAX_WAIT)
+    started = time.monotonic()
+    queue = events.waiters.open()  # before looking back: nothing can slip between the two
+    last = int(cursor or 0)
+    try:
+        if cursor:
+            while True:
+                rows = await events.inbox.query(Query(**{**query.__dict__, "after": last, "limit": LOOK_BACK}))
+                for row in rows:
+                    if await match(row):
+                        return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+                if len(rows) < LOOK_BACK:
+                    break
+                last = rows[-1].seq
+        deadline, next_progress = started + timeout, started + PROGRESS_EVERY
+        while (now := time.monotonic()) < deadline:
+            try:
+                fresh = await asyncio.wait_for(queue.get(), timeout=min(deadline, next_progress) - now)
+            except TimeoutError:
+                if time.monotonic() >= next_progress:
+                    waited = time.monotonic() - started
+                    await w.progress(round(waited, 1), timeout, f"waiting for a matching event ({waited:.0f}s)")
+                    next_progress += PROGRESS_EVERY
+                continue
+            for row in fresh:
+                last = max(last, row.seq)
+                if await match(row):
+                    return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+        return view.waited(None, last, time.monotonic() - started)
+    finally:
+        events.waiters.close(queue)
+
+
+def _type_matches(types: list[str] | None, event: str) -> bool:
+    return not types or any(event == t or (t.endswith("*") and event.startswith(t[:-1])) for t in types)
+
+
+@tool(
+    "waha_wait_for_event",
+    "events",
+    "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
+    effect=Effect.READ,
+    scope="server",
+    operations=(people.LIDS,),
+)
+async def wait_for_event(
+    w: Invocation,
+    session: Session = None,
+    types: list[EventName] | None = None,
+    chat: ChatId | None = None,
+    timeout: Timeout = 30,
+    cursor: Cursor | None = None,
+) -> view.Waited:
+    async def match(row: Stored) -> bool:
+        s = row.summary
+        return (
+            (session is None or s.session == session)
+            and (chat is None or s.chat == chat)
+            and _type_matches(types, s.event)
+        )
+
+    q = Query(sessions=[session] if session else (), events=types or (), chat=chat)
+    return await _wait(w, match, q, timeout, cursor)
+
+
+@tool(
+    "waha_wait_for_message",
+    "events",
+    "Wait (at most 120 s) for a received message: by chat, sender, text (case-insensitive substring).",
+    effect=Effect.READ,
+    operations=(people.LIDS,),
+)
+async def wait_for_message(
+    w: Invocation,
+    session: Session = None,
+    chat: ChatId | None = None,
+    sender: ChatId | None = None,
+    text: Annotated[str, Field(min_length=1, max_length=200)] | None = None,
+    timeout: Timeout = 30,
+    cursor: Cursor | None = None,
+) -> view.Waited:
+    needle = text.casefold() if text else None
+
+    async def match(row: Stored) -> bool:
+        s = row.summary
+        if s.event != "message" or s.from_me or s.session != w.session:
+            return False
+        if (chat is not None and s.chat != chat) or (needle is not None and needle not in (s.text or "").casefold()):
+            return False
+        if sender is None or s.sender == sender:
+            return True
+        # A sender shown by LID may be the phone number asked for (or the other way round).
+        return is_lid(s.sender) and (await _phones(w, [row])).get(s.sender or "") == sender
+
+    q = Query(sessions=[w.session] if w.session else (), events=["message"], chat=chat)
+    return await _wait(w, match, q, timeout, cursor)
+
+
+# What waha_configure_webhooks subscribes to unless told otherwise: what an agent reads and waits for.
+DEFAULT_EVENTS = ["message", "message.any", "message.ack", "message.reaction", "message.revoked", "message.edited",
+                  "session.status", "group.v2.join", "group.v2.leave", "group.v2.update", "group.v2.participants",
+                  "call.received"]  # fmt: skip
+WEBHOOK_OPERATIONS = ("SessionsController_list", "SessionsController_get", "SessionsController_update")
+
+
+async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
+    if all:
+        listed = await w.call("SessionsController_list", query={"all": True})
+        return [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("name")]
+    names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
+    if names:
+        return names
+    if w.settings.waha_session:
+        return [w.settings.waha_session]
+    raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
+
+
+async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+    acting = w.session
+    w.session = name
+    try:
+        current = (await w.call("SessionsController_get")).get("config") or {}
+        before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
+        after = change(before)
+        if after != before:
+            # WAHA's PUT replaces the whole config: everything else in it (proxy, metadata…) is sent back as it was.
+            await w.call("SessionsController_update", body={"config": {**current, "webhooks": after}})
+        return view.webhook_change(name, len(after), after != before)
+    finally:
+        w.session = acting
+
+
+def _url(w: Invocation, url: str | None) -> str:
+    found = url or w.settings.webhook_url
+    if not found:
+        raise ToolInputError("no webhook URL: pass `url` or set WAHA_MCP_WEBHOOK_URL (e.g. https://host/webhooks/waha)")
+    if not found.startswith(("http://", "https://")):
+        raise ToolInputError(f"url {found[:60]!r} must be an http(s) URL")
+    return found
+
+
+@tool(
+    "waha_configure_webhooks",
+    "events",
+    "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=WEBHOOK_OPERATIONS,
+)
+async def configure_webhooks(
+    w: Invocation,
+    session: Session = None,
+    sessions: list[SessionName] | None = None,
+    all: bool = False,
+    url: Annotated[str, Field(max_length=500)] | None = None,
+    events: list[EventName] | None = None,
+    retries: Annotated[int, Field(ge=0, le=15)] = 5,
+) -> view.WebhooksConfigured:
+    target = _url(w, url)
+    names = await _targets(w, session, sessions, all)
+    wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
+    ours: dict = {"url": target, "events": wanted}
+    key = w.settings.hmac_key
+    if key:
+        ours["hmac"] = {"key": key}
+    if retries:
+        ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
+
+    def merge(hooks: list[dict]) -> list[dict]:
+        return [h for h in hooks if h.get("url") != target] + [ours]
+
+    changes = [await _set_webhooks(w, name, merge) for name in names]
+    return view.webhooks_configured(target, wanted, bool(key), changes)
+
+
+@tool(
+    "waha_remove_webhooks",
+    "events",
+    "Remove this server's webhook from sessions' config (others kept); WAHA restarts each changed session.",
+    effect=Effect.ADMIN,
+    scope="server",
+    operations=WEBHOOK_OPERATIONS,
+)
+async def remove_webhooks(
+    w: Invocation,
+    session: Session = None,
+    sessions: list[SessionName] | None = None,
+    all: bool = False,
+    url: Annotated[str, Field(max_length=500)] | None = None,
+) -> view.WebhooksConfigured:
+    target = _url(w, url)
+    names = await _targets(w, session, sessions, all)
+    changes = [await _set_webhooks(w, n, lambda hooks: [h for h in hooks if h.get("url") != target]) for n in names]
+    return view.webhooks_configured(target, [], bool(w.settings.hmac_key), changes)
+
+
+@tool(
+    "waha_inbox",
+    "events",
+    "Conversations across sessions, unread first: WAHA's chats plus what arrived here.",
+    effect=Effect.READ,
+    scope="server",
+    operations=("SessionsController_list", "ChatsController_getChatsOverview"),
+)
+async def inbox(
+    w: Invocation, session: Session = None, sessions: list[SessionName] | None = None, limit: Limit = 20
+) -> view.Inbox:
+    names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
+    if not names:
+        listed = await w.call("SessionsController_list", query={"all": False})
+        names = [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("status") == "WORKING"]
+    stored = await _events(w).inbox.conversations(names, limit * len(names) or limit)
+    chats: list[view.InboxChat] = []
+    problems: list[str] = []
+    acting = w.session
+    for name in names:
+        w.session = name
+        try:
+            overview = await w.call("ChatsController_getChatsOverview", query={"limit": limit})
+        except WAHAError as exc:
+            problems.append(f"{name}: {exc.message[:120]}")
+            overview = []
+        finally:
+            w.session = acting
+        here = {c["chatId"]: c for c in stored if c["session"] == name}
+        for chat in chat_list(overview or [], None)["chats"]:
+            chats.append(view.inbox_chat(name, dict(chat), here.pop(chat.get("id") or "", None)))
+        chats.extend(view.inbox_chat(name, {}, rest) for rest in here.values())
+    return view.inbox(chats[: limit * max(1, len(names))], problems, _events(w).ingest.stats())
