@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -106,15 +107,17 @@ async def waha(transport: httpx2.AsyncBaseTransport) -> AsyncIterator[WAHAClient
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(tmp_path: os.PathLike[str]) -> Settings:
     # Every toolset, including those off by default and the sandbox-only one: the suite specifies every tool.
-    # Output schemas on, so the SDK client checks every result the suite sees against its tool's schema.
+    # Output schemas on, so the SDK client checks every result the suite sees against its tool's schema; a
+    # real SQLite file for the store (sandbox mode alone would keep it in memory).
     return load_settings(
         WAHA_BASE_URL=BASE,
         WAHA_SESSION="default",
         WAHA_TOOLSETS="all",
         WAHA_MCP_SANDBOX=True,
         WAHA_MCP_OUTPUT_SCHEMAS="true",
+        WAHA_MCP_STORE=str(Path(tmp_path) / "store.sqlite3"),
     )
 
 

@@ -28,7 +28,7 @@ from waha_mcp.errors import one_line
 from waha_mcp.events import Events
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.resources import LiveResources
-from waha_mcp.store import Store, open_store
+from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
@@ -93,7 +93,10 @@ class WahaMCP(MCPServer[Any]):
         """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
         shares it, so it outlives them and is closed by `close`."""
         if self._store is None:
-            self._store = open_store(self.waha_settings.store)
+            settings = self.waha_settings
+            # The sandbox's world is new each run: its events, audit rows and pacing never mix with a real
+            # WAHA's in the per-user store (unless a store is named).
+            self._store = open_store(settings.store or (MEMORY if settings.sandbox else None))
         return self._store
 
     def events(self) -> Events:

@@ -194,3 +194,14 @@ async def test_unread_everywhere(mcp: Client, sandbox: Sandbox) -> None:
     unread: list[Any] = [chat for s in out["sessions"] for chat in s["chats"]]
     assert unread and all(chat["unread"] for chat in unread)
     assert out["unreadChats"] == len(unread)
+
+
+async def test_a_failure_explained_inside_a_bulk_read_charges_no_operation_to_it(mcp: Client, sandbox: Sandbox) -> None:
+    """Explaining a route WAHA lacks reads WAHA's version: the client's bookkeeping, not an operation the bulk
+    tool sends (the operations check fails this test if it were counted)."""
+    missing = {"statusCode": 404, "message": "Cannot GET /api/default/chats/overview", "error": "Not Found"}
+    for operation in ("ChatsController_getChatsOverview", "ChatsController_getChats"):
+        sandbox.faults.add(operation, kind="status", status=404, body=missing)
+    out = data(await call(mcp, "waha_get_unread_everywhere", {}))
+    assert out["sessions"]  # each session's error is in its row; the call itself succeeded
+    assert any(r.path == "/api/server/version" for r in sandbox.requests)

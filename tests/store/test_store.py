@@ -52,3 +52,19 @@ def test_the_default_path_is_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path:
     store = open_store(None)
     assert Path(store.path).exists()
     store.close()
+
+
+def test_the_sandbox_keeps_its_store_in_memory_unless_one_is_named(tmp_path: Path) -> None:
+    from waha_mcp.config import load_settings
+    from waha_mcp.server import build_server
+
+    sandbox = build_server(load_settings(WAHA_MCP_SANDBOX=True))
+    real = build_server(load_settings(WAHA_BASE_URL="http://127.0.0.1:3000"))
+    named = build_server(load_settings(WAHA_MCP_SANDBOX=True, WAHA_MCP_STORE=str(tmp_path / "mine.sqlite3")))
+    try:
+        assert sandbox.store().path == MEMORY
+        assert real.store().path == str(default_path())
+        assert named.store().path == str(tmp_path / "mine.sqlite3")
+    finally:
+        for server in (sandbox, real, named):
+            server.close()

@@ -146,7 +146,13 @@ async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
     except ToolInputError as exc:
         return error_result(one_line(f"{inv.spec.name}: {exc}", clean=clean))
     except WAHAError as exc:
-        return error_result(await explain(exc, inv.client, clean=clean))
+        # Explaining may read WAHA's version: the client's bookkeeping, not an operation of any tool (inside
+        # a bulk call the outer invocation is still current and would be charged with it).
+        token = CURRENT.set(None)
+        try:
+            return error_result(await explain(exc, inv.client, clean=clean))
+        finally:
+            CURRENT.reset(token)
     except Exception:
         log.exception("tool %s crashed", inv.spec.name)
         return error_result(f"{inv.spec.name} failed with an internal error; details are in the server log")
