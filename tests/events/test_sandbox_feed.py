@@ -61,6 +61,21 @@ async def test_a_sandbox_message_sends_resources_updated(server: WahaMCP, sandbo
             assert event.uri == "waha://chats/overview?session=default"
 
 
+async def test_the_reachout_timelock_shows_in_the_inbox(mcp: Client, server: WahaMCP, sandbox: Sandbox) -> None:
+    async with running(server, listener=False):
+        cursor = data(await call(mcp, "waha_get_events", {}))["cursor"]
+        sandbox.timelock("default", seconds=3600)
+        args = {"types": ["session.status"], "cursor": cursor, "timeout": 5}
+        locked = data(await call(mcp, "waha_wait_for_event", args))
+        assert locked["event"]["status"] == "WORKING" and locked["event"]["session"] == "default"
+        assert (
+            locked["event"]["text"].startswith("reach-out timelock until ") and "error 463" in locked["event"]["text"]
+        )
+        sandbox.timelock("default", seconds=None)
+        lifted = data(await call(mcp, "waha_wait_for_event", args | {"cursor": locked["cursor"]}))
+        assert lifted["event"]["text"] == "reach-out timelock lifted"
+
+
 async def test_events_off_subscribes_nothing(sandbox: Sandbox, server: WahaMCP) -> None:
     server.waha_settings = server.waha_settings.model_copy(update={"events": "off"})
     before = len(sandbox.model.log.listeners)
