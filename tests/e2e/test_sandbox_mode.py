@@ -9,7 +9,9 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -46,6 +48,27 @@ async def test_the_guide_walk_create_qr_pair_send_over_stdio() -> None:
             )
         )
         assert sent["session"] == "customer_support" and sent["messageId"]
+
+
+async def test_a_message_the_sandbox_receives_wakes_a_waiter_over_stdio() -> None:
+    """The embedded sandbox feeds the inbox (no WebSocket in one process): wait, receive, list."""
+    params = StdioServerParameters(command=EXE, args=["--sandbox", "--toolsets", "events,sandbox"], env=sandbox_env())
+    chat = "12025550777@c.us"
+    async with Client(params, mode="legacy") as client:
+        async with anyio.create_task_group() as tg:
+            waited: dict[str, Any] = {}
+
+            async def wait() -> None:
+                args = {"chat": chat, "text": "on my way", "timeout": 10}
+                waited.update(data(await client.call_tool("waha_wait_for_message", args)))
+
+            tg.start_soon(wait)
+            await anyio.sleep(0.3)  # the wait is open before the message arrives
+            sent = data(await client.call_tool("waha_sandbox_receive", {"chatId": chat, "text": "On my way!"}))
+        assert waited["matched"] is True and waited["session"] == "default"
+        assert waited["event"]["text"] == "On my way!" and waited["event"]["messageId"] == sent["messageId"]
+        listed = data(await client.call_tool("waha_get_events", {"chat": chat, "types": ["message"]}))
+        assert [(e["session"], e["text"]) for e in listed["events"]] == [("default", "On my way!")]
 
 
 def _interrupted(proc: subprocess.Popen[bytes]) -> tuple[int, str]:

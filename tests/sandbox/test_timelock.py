@@ -6,6 +6,7 @@ import time
 
 import httpx2
 
+from waha_mcp.openapi.contract import check_webhook
 from waha_mcp.sandbox import Sandbox
 
 NEW_PERSON = "15550001234@c.us"  # on WhatsApp (not ending in 0), no conversation yet
@@ -61,3 +62,15 @@ async def test_the_control_needs_a_paired_session(client: httpx2.AsyncClient) ->
     await client.post("/api/sessions", json={"name": "fresh"})
     assert (await client.post("/__sandbox/fresh/timelock", json={})).status_code == 409
     assert (await client.post("/__sandbox/ghost/timelock", json={})).status_code == 404
+
+
+async def test_setting_or_lifting_it_is_a_session_status_event(client: httpx2.AsyncClient, sb: Sandbox) -> None:
+    sb.timelock("default", seconds=3600)
+    await client.post("/__sandbox/default/timelock", json={"seconds": None})
+    set_it, lifted = [r for r in sb.events() if r["event"] == "session.status" and r["session"] == "default"][-2:]
+    for record in (set_it, lifted):
+        assert check_webhook("session.status", record) == []
+        assert record["payload"]["status"] == "WORKING"  # the status itself does not change
+    lock = set_it["payload"]["data"]["reachoutTimelock"]
+    assert lock["isActive"] is True and abs(lock["timeEnforcementEnds"] - (time.time() + 3600)) < 5
+    assert lifted["payload"]["data"]["reachoutTimelock"]["isActive"] is False

@@ -1,6 +1,7 @@
-"""What runs beside the server for events, once per process: the WebSocket consumer (WAHA_MCP_EVENTS=ws)
-and, in stdio mode, the loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). Neither blocks start-up and
-neither writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on."""
+"""What runs beside the server for events, once per process: the WebSocket consumer (WAHA_MCP_EVENTS=ws;
+with the embedded sandbox, a feed from its event log instead: events/local.py) and, in stdio mode, the
+loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). None blocks start-up and none
+writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from waha_mcp.config import is_loopback
+from waha_mcp.events.local import SandboxFeed, sandbox_listeners
 from waha_mcp.events.webhook import PATH, WebhookReceiver
 from waha_mcp.events.ws import WSConsumer
 
@@ -94,6 +96,12 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             )
             started["ws"] = consumer
             tg.start_soon(consumer.run)
+        listeners = sandbox_listeners(server.waha_transport)
+        if settings.events == "ws" and listeners is not None:
+            # The embedded sandbox has no socket to stream from: hear its log directly, subscribed before any call.
+            feed = SandboxFeed(listeners, server.events().ingest)
+            started["sandbox"] = feed
+            await tg.start(feed.run)
         if settings.events != "off":
             tg.start_soon(_learn_sessions, server)
         if listener and settings.events != "off" and settings.webhook_port is not None:

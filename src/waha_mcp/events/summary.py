@@ -14,6 +14,7 @@ from typing import Any
 from waha_mcp.people import LidCache, is_lid, phone_id
 from waha_mcp.projections.common import serialized_id, short
 from waha_mcp.projections.media import message_media
+from waha_mcp.projections.sessions import reachout_timelock
 
 PREVIEW = 160
 # The event names WAHA 2026.x sends (API.md); anything else is stored and counted as unknown.
@@ -94,6 +95,18 @@ def _sender(session: str, raw: str | None, payload: dict[str, Any], lids: LidCac
     return raw
 
 
+def _timelock_note(payload: dict[str, Any]) -> str | None:
+    """WhatsApp's reach-out timelock, when a status event carries it (`data.reachoutTimelock`)."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("reachoutTimelock"), dict):
+        return None
+    lock = reachout_timelock(payload)
+    if lock is None:
+        return "reach-out timelock lifted"
+    until = f" until {lock['untilTime']}" if lock.get("untilTime") else ""
+    return f"reach-out timelock{until}: {lock['effect']}"
+
+
 def summarise(envelope: Any, lids: LidCache | None = None) -> Summary:
     """The summary of one envelope; `BadEnvelope` when it is not one."""
     if not isinstance(envelope, dict):
@@ -135,6 +148,7 @@ def summarise(envelope: Any, lids: LidCache | None = None) -> Summary:
         }
     elif event == "session.status":
         fields["status"] = str(p.get("status") or "") or None
+        fields["text"] = _timelock_note(p)
     elif event.startswith("group."):
         group = p.get("group") if isinstance(p.get("group"), dict) else p
         fields["chat"] = _id(group.get("id"))

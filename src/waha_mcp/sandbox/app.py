@@ -171,6 +171,7 @@ class Sandbox:
         else:
             ends = int(time.time() + seconds)
             session.reachout = {"isActive": True, "timeEnforcementEnds": ends, "enforcementType": enforcement_type}
+        session.announce_timelock()
         return session.info()
 
     def inject_inbound(self, session: str, chat_id: str, text: str, sender: str | None = None) -> dict[str, Any]:

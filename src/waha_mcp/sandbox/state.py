@@ -120,6 +120,13 @@ class SandboxSession:
         self.statuses = [*self.statuses, {"status": status, "timestamp": now_ms()}][-10:]
         self.announce("session.status", {"name": self.name, "status": status, "statuses": list(self.statuses)})
 
+    def announce_timelock(self) -> None:
+        """WhatsApp set or lifted the reach-out timelock: a `session.status` event with it in `data` (as
+        `GET /api/sessions/{session}` reports it), though the status itself is unchanged."""
+        data = {"reachoutTimelock": self.reachout_timelock()}
+        payload = {"name": self.name, "status": self.status, "statuses": list(self.statuses), "data": data}
+        self.announce("session.status", payload)
+
     # --- transitions ------------------------------------------------------------------------------
     def touch(self) -> None:
         self.activity_ms = now_ms()
