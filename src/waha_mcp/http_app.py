@@ -173,10 +173,24 @@ class HeadTimeoutProtocol(H11Protocol):
     however slowly it trickles bytes. uvicorn alone only times out a connection that sends nothing."""
 
     _head_timer: asyncio.TimerHandle | None = None
+    _head_bytes = 0  # bytes of the awaited head received so far
+    _tail = b""  # the last bytes of them, for a blank line split across two reads
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        # h11's own cap only covers a head still incomplete; a whole big head in one read would pass it.
+        if self.conn.their_state is h11.IDLE:
+            end = (self._tail + data).find(b"\r\n\r\n")
+            size = self._head_bytes + (end + 4 - len(self._tail) if end >= 0 else len(data))
+            if size > MAX_HEAD_BYTES:
+                too_large(self.transport)
+                return
+            self._head_bytes = 0 if end >= 0 else size
+            self._tail = b"" if end >= 0 else (self._tail + data)[-3:]
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
@@ -207,12 +221,29 @@ class HeadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
+def too_large(transport: asyncio.BaseTransport) -> None:
+    """400 and close, before any request was read (h11 can only answer one it parsed)."""
+    message = b"Request head too large"
+    head = b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    transport.write(head + b"content-length: %d\r\n\r\n" % len(message) + message)  # type: ignore[attr-defined]
+    transport.close()
+
+
+def protocol_class() -> type[Any]:
+    """httptools' parser when installed (the `speed` extra), else h11; both with the same head limits."""
+    try:
+        from waha_mcp.http_httptools import HeadLimitsHttpToolsProtocol
+    except ImportError:
+        return HeadTimeoutProtocol
+    return HeadLimitsHttpToolsProtocol
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The limits uvicorn serves the HTTP app with (`uvicorn.run(app, **uvicorn_options(settings))`)."""
     return {
         "host": settings.http_host,
         "port": settings.http_port,
-        "http": HeadTimeoutProtocol,  # h11 always: the head size cap below is h11's
+        "http": protocol_class(),
         "timeout_keep_alive": settings.http_header_timeout,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
         "limit_concurrency": settings.http_max_connections,

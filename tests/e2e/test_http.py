@@ -210,7 +210,53 @@ def _host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def test_a_request_head_sent_too_slowly_is_cut_off(sandbox: Sandbox) -> None:
+@pytest.fixture(params=["h11", "httptools"])
+def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each head-limit test runs on both HTTP parsers uvicorn may be given (httptools with the speed extra)."""
+    from waha_mcp import http_app
+
+    if request.param == "httptools":
+        pytest.importorskip("httptools")
+        from waha_mcp.http_httptools import HeadLimitsHttpToolsProtocol
+
+        monkeypatch.setattr(http_app, "protocol_class", lambda: HeadLimitsHttpToolsProtocol)
+    else:
+        monkeypatch.setattr(http_app, "protocol_class", lambda: http_app.HeadTimeoutProtocol)
+    return str(request.param)
+
+
+def test_the_parser_is_httptools_when_installed_else_h11(monkeypatch: pytest.MonkeyPatch) -> None:
+    from waha_mcp import http_app
+
+    pytest.importorskip("httptools")
+    assert http_app.protocol_class().__name__ == "HeadLimitsHttpToolsProtocol"
+    monkeypatch.setitem(__import__("sys").modules, "waha_mcp.http_httptools", None)  # as if not installed
+    assert http_app.protocol_class() is http_app.HeadTimeoutProtocol
+
+
+def test_a_big_body_after_a_small_head_is_not_taken_for_a_big_head(sandbox: Sandbox, protocol: str) -> None:
+    body = b"x" * (3 * MAX_HEAD_BYTES)
+    with _serve(sandbox) as url:
+        with socket.create_connection(_host_port(url), timeout=10) as sock:
+            head = f"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r\n"
+            sock.sendall(head.encode() + body)  # one write: the server reads head and body together
+            answer = sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 404")  # no such route: the head was read, body and all
+
+
+def test_a_head_whose_blank_line_is_split_across_reads_ends_there(sandbox: Sandbox, protocol: str) -> None:
+    body = b"x" * (2 * MAX_HEAD_BYTES)
+    with _serve(sandbox) as url:
+        with socket.create_connection(_host_port(url), timeout=10) as sock:
+            head = f"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r".encode()
+            sock.sendall(head)
+            time.sleep(0.2)  # two reads: the blank line's last byte comes with the body
+            sock.sendall(b"\n" + body)
+            answer = sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 404")
+
+
+def test_a_request_head_sent_too_slowly_is_cut_off(sandbox: Sandbox, protocol: str) -> None:
     with _serve(sandbox, WAHA_MCP_HTTP_HEADER_TIMEOUT="1") as url:
         with socket.create_connection(_host_port(url), timeout=10) as sock:
             started = time.monotonic()
@@ -236,10 +282,12 @@ def test_a_request_head_sent_too_slowly_is_cut_off(sandbox: Sandbox) -> None:
             assert closed and time.monotonic() - started < 4
 
 
-def test_an_oversized_request_head_is_refused(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("complete", [False, True], ids=["unfinished", "whole"])
+def test_an_oversized_request_head_is_refused(sandbox: Sandbox, protocol: str, complete: bool) -> None:
     with _serve(sandbox) as url:
         with socket.create_connection(_host_port(url), timeout=10) as sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1024))
+            big = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1024)
+            sock.sendall(big + (b"\r\n\r\n" if complete else b""))
             answer = sock.recv(1024)
         assert answer.startswith(b"HTTP/1.1 400")
 
