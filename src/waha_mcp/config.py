@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     webhook_hmac_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_HMAC_KEY")
     # The public URL WAHA should POST to (waha_configure_webhooks), e.g. https://mcp.example.com/webhooks/waha.
     webhook_url: str | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_URL")
+    # Sessions (or `all`) whose config gets this server's webhook at start, as waha_configure_webhooks would.
+    webhook_sessions: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="WAHA_MCP_WEBHOOK_SESSIONS")
     webhook_max_bytes: int = Field(default=4 * 1024 * 1024, alias="WAHA_MCP_WEBHOOK_MAX_BYTES", ge=1024)
     events_max_age_days: float = Field(default=30.0, alias="WAHA_MCP_EVENTS_MAX_AGE_DAYS", gt=0)
     events_max_count: int = Field(default=200_000, alias="WAHA_MCP_EVENTS_MAX_COUNT", ge=100)
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
         "allow_fetch_hosts",
         "allow_sessions",
         "allow_chats",
+        "webhook_sessions",
         mode="before",
     )
     @classmethod

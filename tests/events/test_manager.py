@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from anyio import sleep as anyio_sleep
 from mcp import Client
 
 from tests.conftest import user_says_yes
@@ -89,3 +90,30 @@ async def test_inbox_puts_unread_first_and_counts_what_arrived(mcp: Client, serv
     assert out["received"]["stored"] == 2  # what reached the inbox since start, by outcome
     every = data(await call(mcp, "waha_inbox", {}))  # without names: every WORKING session
     assert {c["session"] for c in every["chats"]} <= {"default", "business"} and every["chats"]
+
+
+async def test_sessions_named_in_the_setting_get_the_webhook_at_start(sandbox: Sandbox, tmp_path: Any) -> None:
+    """WAHA_MCP_WEBHOOK_SESSIONS: the server merges its webhook into those sessions when it starts, through the
+    pipeline (the audit log has it), and leaves the others alone."""
+    from waha_mcp.events.background import running
+
+    settings = load_settings(
+        WAHA_BASE_URL="http://sandbox",
+        WAHA_MCP_EVENTS="webhook",
+        WAHA_MCP_WEBHOOK_URL=URL,
+        WAHA_MCP_WEBHOOK_SESSIONS="business",
+        WAHA_MCP_STORE=str(tmp_path / "s.sqlite3"),
+    )
+    server = build_server(settings, transport=sandbox_transport(sandbox))
+    try:
+        async with running(server, listener=False):
+            deadline = time.monotonic() + 5
+            while not sandbox.sessions["business"].config.get("webhooks") and time.monotonic() < deadline:
+                await anyio_sleep(0.02)
+        assert [h["url"] for h in sandbox.sessions["business"].config["webhooks"]] == [URL]
+        assert not sandbox.sessions["default"].config.get("webhooks")
+        # Through the writer's queue, so the outcome queued after the call is in.
+        rows = await server.store().write(lambda db: db.execute("SELECT tool, outcome FROM audit_log").fetchall())
+        assert ("waha_configure_webhooks", "ok") in rows
+    finally:
+        server.close()

@@ -81,6 +81,31 @@ async def _learn_sessions(server: WahaMCP) -> None:
         await client.aclose()
 
 
+async def set_up_webhooks(server: WahaMCP) -> None:
+    """WAHA_MCP_WEBHOOK_SESSIONS: at start, waha_configure_webhooks for those sessions (or `all`), through the
+    same pipeline as an agent's call (allow-lists, audit log); the operator's setting is its confirmation."""
+    from waha_mcp.client import WAHAClient
+    from waha_mcp.redact import Secrets
+    from waha_mcp.tools.pipeline import App, Invocation, invoke
+    from waha_mcp.tools.registry import all_tools
+
+    settings = server.waha_settings
+    names = settings.webhook_sessions
+    arguments: dict[str, Any] = {"all": True} if names == ["all"] else {"sessions": names}
+    client = WAHAClient(settings.waha_base_url or "http://sandbox", settings.api_key, transport=server.waha_transport)
+    app = App(client=client, settings=settings, secrets=Secrets(settings.api_key), store=server.store())
+    try:
+        spec = next(s for s in all_tools() if s.name == "waha_configure_webhooks")
+        result = await invoke(Invocation(spec, {**arguments, "confirm": True}, app))
+    finally:
+        await client.aclose()
+    text = result.content[-1].text if result.content else ""  # type: ignore[union-attr]
+    if result.is_error:
+        log.warning("events: WAHA_MCP_WEBHOOK_SESSIONS set-up failed: %s", text)
+    else:
+        log.info("events: webhooks configured at start: %s", text)
+
+
 @contextlib.asynccontextmanager
 async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str, Any]]:
     """Start the consumer (and the stdio-mode listener when `listener`) for the body of the block."""
@@ -104,6 +129,8 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             await tg.start(feed.run)
         if settings.events != "off":
             tg.start_soon(_learn_sessions, server)
+        if settings.events != "off" and settings.webhook_sessions:
+            tg.start_soon(set_up_webhooks, server)
         if listener and settings.events != "off" and settings.webhook_port is not None:
             http = _QuietServer.make(webhook_app(server), settings.webhook_host, settings.webhook_port)
             started["webhook"] = http
