@@ -56,6 +56,15 @@ def test_the_sandbox_toolset_is_listed_only_and_always_in_sandbox_mode() -> None
     assert sandbox_tools <= set(names(select_tools(toolsets=["chats"], sandbox=True)))
 
 
+def test_the_sandbox_default_also_walks_the_guide_and_waits_for_replies() -> None:
+    default, sandboxed = set(names(select_tools())), set(names(select_tools(sandbox=True)))
+    sessions = {spec.name for spec in all_tools() if spec.toolset == "sessions"}
+    assert sandboxed - default == sessions - default | {"waha_wait_for_message", "waha_get_events"} | {
+        spec.name for spec in all_tools() if spec.toolset == "sandbox"
+    }
+    assert "waha_wait_for_message" not in default  # outside the sandbox the events toolset is opt-in
+
+
 def test_single_tools_add_to_toolsets_or_stand_alone() -> None:
     assert names(select_tools(tools=["waha_get_session"])) == ["waha_get_session"]
     both = names(select_tools(toolsets=["server"], tools=["waha_get_session"]))

@@ -96,6 +96,8 @@ TOOLSETS: dict[str, str] = {
 }
 # Toolsets that exist only in sandbox mode (and are always on there).
 SANDBOX_ONLY = frozenset({"sandbox"})
+# Added to the default set in sandbox mode, beside the `sessions` toolset.
+SANDBOX_EVENTS = frozenset({"waha_wait_for_message", "waha_get_events"})
 
 # The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
 # chats, contacts, groups to read), small because every tool schema is paid on every turn. A toolset by name,
@@ -284,8 +286,9 @@ def select_tools(
     if chosen is None:
         chosen = set(DEFAULT_TOOLS)
         if sandbox:
-            # A newcomer trying the emulator walks the guide: create a session, pair it, use it.
-            chosen |= {spec.name for spec in specs if spec.toolset == "sessions"}
+            # A newcomer trying the emulator walks the guide: create a session, pair it, use it, and send
+            # then wait for the reply (the embedded sandbox feeds the inbox).
+            chosen |= {spec.name for spec in specs if spec.toolset == "sessions"} | SANDBOX_EVENTS
     chosen |= {spec.name for spec in specs if spec.toolset in SANDBOX_ONLY}
     specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
