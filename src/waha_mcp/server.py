@@ -89,6 +89,26 @@ class WahaMCP(MCPServer[Any]):
         self.resources = LiveResources(self)
         self.resources.register()
 
+    def new_client(self) -> WAHAClient:
+        """A client for this server's WAHA (or its stand-in transport); the caller closes it."""
+        settings = self.waha_settings
+        return WAHAClient(
+            settings.waha_base_url or "http://sandbox",
+            settings.api_key,
+            timeout=settings.waha_timeout,
+            transport=self.waha_transport,
+            max_response_bytes=settings.max_response_bytes,
+        )
+
+    def new_app(self, client: WAHAClient) -> App:
+        """The state tool calls run with, on the process's store, inbox and LID cache."""
+        settings = self.waha_settings
+        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key, settings.hmac_key))
+        app.store = self.store()
+        app.events = self.events()
+        app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other
+        return app
+
     def store(self) -> Store:
         """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
         shares it, so it outlives them and is closed by `close`."""
@@ -186,19 +206,9 @@ def build_server(
     @asynccontextmanager
     async def lifespan(server: MCPServer[Any]) -> AsyncIterator[App]:
         assert isinstance(server, WahaMCP)
-        client = WAHAClient(
-            settings.waha_base_url or "http://sandbox",
-            settings.api_key,
-            timeout=settings.waha_timeout,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-        )
+        client = server.new_client()
         client.on_operation.append(note_operation)
-        app = App(
-            client=client, settings=settings, secrets=Secrets(settings.api_key, settings.hmac_key), store=server.store()
-        )
-        app.events = server.events()
-        app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other
+        app = server.new_app(client)
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)

@@ -63,11 +63,10 @@ SESSIONS_EVERY = 300.0  # seconds between looks at WAHA's session list
 
 async def _learn_sessions(server: WahaMCP) -> None:
     """Which sessions WAHA has, so events for any other are counted (`unknownSession`); failures are quiet."""
-    from waha_mcp.client import WAHAClient, WAHAError
+    from waha_mcp.client import WAHAError
 
-    settings = server.waha_settings
     ingest = server.events().ingest
-    client = WAHAClient(settings.waha_base_url or "http://sandbox", settings.api_key, transport=server.waha_transport)
+    client = server.new_client()
     try:
         while True:
             try:
@@ -84,16 +83,14 @@ async def _learn_sessions(server: WahaMCP) -> None:
 async def set_up_webhooks(server: WahaMCP) -> None:
     """WAHA_MCP_WEBHOOK_SESSIONS: at start, waha_configure_webhooks for those sessions (or `all`), through the
     same pipeline as an agent's call (allow-lists, audit log); the operator's setting is its confirmation."""
-    from waha_mcp.client import WAHAClient
-    from waha_mcp.redact import Secrets
-    from waha_mcp.tools.pipeline import App, Invocation, invoke
+    from waha_mcp.tools.pipeline import Invocation, invoke
     from waha_mcp.tools.registry import all_tools
 
     settings = server.waha_settings
     names = settings.webhook_sessions
     arguments: dict[str, Any] = {"all": True} if names == ["all"] else {"sessions": names}
-    client = WAHAClient(settings.waha_base_url or "http://sandbox", settings.api_key, transport=server.waha_transport)
-    app = App(client=client, settings=settings, secrets=Secrets(settings.api_key), store=server.store())
+    client = server.new_client()
+    app = server.new_app(client)
     try:
         spec = next(s for s in all_tools() if s.name == "waha_configure_webhooks")
         result = await invoke(Invocation(spec, {**arguments, "confirm": True}, app))

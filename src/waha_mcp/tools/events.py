@@ -43,13 +43,9 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
         if is_lid(row.summary.sender):
             by_session.setdefault(row.summary.session, set()).add(row.summary.sender or "")
     found: dict[str, str] = {}
-    acting = w.session
-    try:
-        for session, lids in by_session.items():
-            w.session = session  # each LID is looked up by the account that saw it
+    for session, lids in by_session.items():
+        with w.acting_as(session):  # each LID is looked up by the account that saw it
             found |= await people.phones(w, sorted(lids))
-    finally:
-        w.session = acting
     return found
 
 
@@ -208,9 +204,7 @@ async def _targets(w: Invocation, session: str | None, sessions: list[str] | Non
 
 
 async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
-    acting = w.session
-    w.session = name
-    try:
+    with w.acting_as(name):
         current = (await w.call("SessionsController_get")).get("config") or {}
         before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
         after = change(before)
@@ -218,8 +212,6 @@ async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]],
             # WAHA's PUT replaces the whole config: everything else in it (proxy, metadata…) is sent back as it was.
             await w.call("SessionsController_update", body={"config": {**current, "webhooks": after}})
         return view.webhook_change(name, len(after), after != before)
-    finally:
-        w.session = acting
 
 
 def _url(w: Invocation, url: str | None) -> str:
@@ -304,16 +296,13 @@ async def inbox(
     stored = await _events(w).inbox.conversations(names, limit * len(names) or limit)
     chats: list[view.InboxChat] = []
     problems: list[str] = []
-    acting = w.session
     for name in names:
-        w.session = name
         try:
-            overview = await w.call("ChatsController_getChatsOverview", query={"limit": limit})
+            with w.acting_as(name):
+                overview = await w.call("ChatsController_getChatsOverview", query={"limit": limit})
         except WAHAError as exc:
             problems.append(f"{name}: {exc.message[:120]}")
             overview = []
-        finally:
-            w.session = acting
         here = {c["chatId"]: c for c in stored if c["session"] == name}
         for chat in chat_list(overview or [], None)["chats"]:
             chats.append(view.inbox_chat(name, dict(chat), here.pop(chat.get("id") or "", None)))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,15 @@ class Invocation:
     def hide(self, values: list[str]) -> None:
         """Secrets WAHA showed us (keys in a list, its own environment): hidden from now on."""
         self.app.secrets.add(values)
+
+    @contextmanager
+    def acting_as(self, session: str | None) -> Iterator[None]:
+        """Calls inside the block act for `session`: a server-wide tool visiting each account in turn."""
+        acting, self.session = self.session, session
+        try:
+            yield
+        finally:
+            self.session = acting
 
     async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.context is not None:
