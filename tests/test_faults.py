@@ -1,23 +1,28 @@
 """WAHA misbehaving, seen through the MCP client: down, slow, 5xx, 429, broken or empty bodies, drops.
 
 Every failure is one `isError` line that names the session ('default') where one applies and says what
-to do; reads may be retried, writes never are (counted in the sandbox's request log).
+to do; reads may be retried, writes never are (counted in the sandbox's request log). Each runs twice: with the
+sandbox in process (httpx2 on its ASGI transport) and on a loopback socket (the lean HTTP client of
+client/wire.py, real connection resets).
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from tests.e2e.servers import sandbox_on_socket
 from tests.helpers import call, data, error
-from waha_mcp.config import load_settings
+from waha_mcp.config import Settings, load_settings
 from waha_mcp.sandbox import Sandbox, sandbox_transport
-from waha_mcp.server import build_server
+from waha_mcp.server import WahaMCP, build_server
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,31 @@ SEND = Target(
 TARGETS = [GET_SESSION, LIST_SESSIONS, RESTART, SEND]
 READS = [GET_SESSION, LIST_SESSIONS]
 WRITES = [RESTART, SEND]
+
+
+@pytest.fixture(params=["in-process", "socket"])
+def way(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def server(way: str, transport: Any, settings: Settings, sandbox: Sandbox) -> AsyncIterator[WahaMCP]:
+    async with _server(way, settings, sandbox, transport) as built:
+        yield built
+
+
+@contextlib.asynccontextmanager
+async def _server(way: str, settings: Settings, sandbox: Sandbox, transport: Any = None) -> AsyncIterator[WahaMCP]:
+    """The server under test, its WAHA in process or on a socket."""
+    if way == "in-process":
+        yield build_server(settings, transport=transport or sandbox_transport(sandbox))
+        return
+    pytest.importorskip("httptools")
+    async with sandbox_on_socket(sandbox) as url:
+        served = settings.model_copy(update={"waha_base_url": url, "sandbox": False})
+        built = build_server(served)
+        assert built.new_client().wire() is not None, "the socket run must exercise the lean client"
+        yield built
 
 
 @pytest.fixture(autouse=True)
@@ -126,13 +156,12 @@ async def test_rate_limited(mcp: Client, sandbox: Sandbox, target: Target) -> No
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=str)
-async def test_slow_beyond_the_timeout(sandbox: Sandbox, contract: Any, target: Target) -> None:
+async def test_slow_beyond_the_timeout(way: str, sandbox: Sandbox, contract: Any, target: Target) -> None:
     settings = load_settings(
         WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TIMEOUT=1, WAHA_TOOLSETS="all"
     )
-    server = build_server(settings, transport=sandbox_transport(sandbox))
     sandbox.faults.add(target.operation, kind="latency", delay=3)
-    async with Client(server) as client:
+    async with _server(way, settings, sandbox) as server, Client(server) as client:
         started = time.monotonic()
         message = error(await call(client, target.tool, target.arguments))
         elapsed = time.monotonic() - started
@@ -164,7 +193,9 @@ async def test_write_whose_answer_is_lost_is_not_sent_twice(mcp: Client, sandbox
     assert "it may have been sent" in message and "check the chat before repeating" in message, message
 
 
-async def test_a_write_that_could_not_connect_was_not_sent(sandbox: Sandbox, mcp: Client) -> None:
+async def test_a_write_that_could_not_connect_was_not_sent(way: str, sandbox: Sandbox, mcp: Client) -> None:
+    if way == "socket":
+        pytest.skip("a refused connection is played in process only (a socket run: test_waha_down_is_a_clear_error)")
     sandbox.faults.add(SEND.operation, kind="drop", body="connect")
     message = error(await call(mcp, SEND.tool, SEND.arguments))
     assert "cannot connect" in message and "may have been sent" not in message, message

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
+
+from waha_mcp.sandbox import Sandbox
+from waha_mcp.sandbox.runner import make_config
 
 
 @contextmanager
@@ -30,3 +34,21 @@ def serving(app: Any, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@asynccontextmanager
+async def sandbox_on_socket(sandbox: Sandbox) -> AsyncIterator[str]:
+    """Serve `sandbox` on a loopback socket in the running event loop (uvicorn, with the real connection resets
+    of `drop` faults); yields its base URL."""
+    server = uvicorn.Server(make_config(sandbox, "127.0.0.1", 0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

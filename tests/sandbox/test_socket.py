@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-import uvicorn
 
+from tests.e2e.servers import sandbox_on_socket
 from waha_mcp.sandbox import Sandbox
-from waha_mcp.sandbox.runner import make_config
 
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Sandbox, str]]:
     sb = Sandbox(api_key="key")
-    server = uvicorn.Server(make_config(sb, "127.0.0.1", 0, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield sb, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with sandbox_on_socket(sb) as url:
+        yield sb, url
 
 
 async def test_real_socket_round_trip_and_reset(served: tuple[Sandbox, str]) -> None:

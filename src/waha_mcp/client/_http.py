@@ -27,6 +27,7 @@ from waha_mcp.client.errors import (
     from_response,
     from_transport,
 )
+from waha_mcp.client.wire import Answer, Oversized, Wire, lean_wire, query_string
 from waha_mcp.config import MAX_RESPONSE_BYTES
 from waha_mcp.openapi import load_spec
 
@@ -139,6 +140,7 @@ class HTTPCore:
         timeout: float = 60.0,
         transport: httpx2.AsyncBaseTransport | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        wire: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -148,6 +150,9 @@ class HTTPCore:
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
         self._lean: _Lean | None = None
+        # The lean HTTP/1.1 client (client/wire.py) carries API requests where it can; `wire=False` keeps httpx2.
+        self._wire: Wire | None = None
+        self._wire_wanted = wire and transport is None
         # Called with the operationId of every request `call()` sends (tests learn what was reached).
         self.on_operation: list[Callable[[str], None]] = []
         # Operations this WAHA answered with NestJS's `Cannot GET ...` (an older version): a tool with an
@@ -158,12 +163,9 @@ class HTTPCore:
     def http(self) -> httpx2.AsyncClient:
         # Created lazily so constructing a client (and the server) costs no I/O.
         if self._http is None or self._http.is_closed:
-            headers = {"User-Agent": USER_AGENT}
-            if self._api_key:
-                headers["X-Api-Key"] = self._api_key
             self._http = httpx2.AsyncClient(
                 base_url=self.base_url,
-                headers=headers,
+                headers=self._headers(),
                 timeout=httpx2.Timeout(self._timeout, connect=min(10.0, self._timeout)),
                 transport=self._transport,
                 # A redirect would carry the key (and a write's body) wherever it points: never followed.
@@ -173,7 +175,23 @@ class HTTPCore:
             self._lean = _Lean(self._http)
         return self._http
 
+    def _headers(self) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT}
+        if self._api_key:
+            headers["X-Api-Key"] = self._api_key
+        return headers
+
+    def wire(self) -> Wire | None:
+        """The lean client when it can carry this WAHA's API requests; None: httpx2 carries them."""
+        if self._wire is None and self._wire_wanted:
+            self._wire = lean_wire(self.base_url, self._headers(), min(10.0, self._timeout))
+            self._wire_wanted = self._wire is not None
+        return self._wire
+
     async def aclose(self) -> None:
+        if self._wire is not None:
+            await self._wire.aclose()
+            self._wire = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -226,22 +244,41 @@ class HTTPCore:
             try:
                 # A total deadline as well: httpx's timeouts are per read, and a slow drip never trips them.
                 with anyio.fail_after(self._timeout):
-                    response = await self._request(method, url, query, body, accept)
-                    try:
-                        raw = await self._read_capped(response, route, url, session)
-                    finally:
-                        await response.aclose()
+                    answer = await self._exchange(route, url, session, query, body, accept)
             except _TRANSPORT_ERRORS as exc:
                 # Only a read may go again: a write that reached WAHA before the drop would happen twice.
                 if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
                     await anyio.sleep(BACKOFF * 2**attempt)
                     continue
                 raise self._unanswered(exc, method, url, session, write=not route.read) from None
-            if response.status_code in RETRY_STATUSES and route.read and not last:
+            if answer.status in RETRY_STATUSES and route.read and not last:
                 await anyio.sleep(BACKOFF * 2**attempt)
                 continue
-            return self._result(route, url, session, response, raw)
+            return self._result(route, url, session, answer)
         raise AssertionError("unreachable")
+
+    async def _exchange(
+        self, route: Route, url: str, session: str | None, query: dict[str, Any] | None, body: Any, accept: str
+    ) -> Answer:
+        """One request and its whole answer (under the cap), on the lean client where it can, else on httpx2."""
+        wire = self.wire()
+        if wire is not None:
+            content = None if body is None else jsonfast.dumps(body).encode()
+            try:
+                answer = await wire.request(
+                    route.method, url + query_string(query), accept, content, self.max_response_bytes
+                )
+            except Oversized as exc:
+                raise self._answer_too_large(route, url, session, exc.status, exc.declared) from None
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("HTTP %s %s -> %d", route.method, url, answer.status)
+            return answer
+        response = await self._request(route.method, url, query, body, accept)
+        try:
+            raw = await self._read_capped(response, route, url, session)
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.reason_phrase, response.headers, raw)
 
     async def _request(
         self, method: str, url: str, query: dict[str, Any] | None, body: Any, accept: str
@@ -347,7 +384,7 @@ class HTTPCore:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:
                     if 300 <= response.status_code < 400:
-                        raise self._redirected(response, "GET", path, session)
+                        raise self._redirected(response.status_code, response.headers, "GET", path, session)
                     if response.status_code >= 400:
                         raw = await response.aread()
                         raise from_response(
@@ -373,11 +410,11 @@ class HTTPCore:
         message = f"the file is {told}, over the WAHA_MCP_MAX_MEDIA_BYTES limit of {limit} bytes"
         return TooLarge(message, method="GET", path=path, session=session)
 
-    def _redirected(self, response: httpx2.Response, method: str, path: str, session: str | None) -> WAHAError:
-        location = response.headers.get("location", "")
-        return from_redirect(
-            response.status_code, location, base_url=self.base_url, method=method, path=path, session=session
-        )
+    def _redirected(
+        self, status: int, headers: Mapping[str, str], method: str, path: str, session: str | None
+    ) -> WAHAError:
+        location = headers.get("location", "")
+        return from_redirect(status, location, base_url=self.base_url, method=method, path=path, session=session)
 
     def _unanswered(
         self, exc: Exception, method: str, path: str, session: str | None, *, write: bool = False
@@ -386,17 +423,17 @@ class HTTPCore:
             exc, base_url=self.base_url, timeout=self._timeout, method=method, path=path, session=session, write=write
         )
 
-    def _result(self, route: Route, path: str, session: str | None, response: httpx2.Response, raw: bytes) -> Any:
-        status = response.status_code
+    def _result(self, route: Route, path: str, session: str | None, answer: Answer) -> Any:
+        status, raw = answer.status, answer.body
         where = {"status": status, "method": route.method, "path": path, "session": session}
         if status >= 400:
-            error = from_response(status, raw, response.reason_phrase, method=route.method, path=path, session=session)
+            error = from_response(status, raw, answer.reason, method=route.method, path=path, session=session)
             error.operation = route.operation_id
             if isinstance(error, EndpointMissing) and status == 404:
                 self.missing_operations.add(route.operation_id)
             raise error
         if status >= 300:
-            raise self._redirected(response, route.method, path, session)
+            raise self._redirected(status, answer.headers, route.method, path, session)
         if not raw.strip():
             if route.send:
                 # WAHA answered 2xx to a send but said nothing about the message: it may have gone out.
@@ -404,7 +441,7 @@ class HTTPCore:
             if route.empty_ok:
                 return None
             raise BadResponse(f"with {EMPTY_BODY} where data was expected", problem=EMPTY_BODY, accepted=False, **where)
-        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype and "json" not in ctype and not ctype.startswith("text/"):
             return Binary(raw, ctype)
         try:
