@@ -111,7 +111,7 @@ class Wire:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             # Connections belong to the loop that opened them; a new loop (a test, a restart) starts afresh.
-            self._idle.clear()
+            self._drop_idle(loop)
             self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
             self._loop = loop
         data = self.head(method, target, accept, body)
@@ -152,11 +152,19 @@ class Wire:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
+    def _drop_idle(self, running: asyncio.AbstractEventLoop) -> None:
+        """Close the idle connections, each on its own loop (gone with it when that loop is closed)."""
+        owner = self._loop
+        for _, conn in self._idle:
+            if owner is running:
+                conn.close()
+            elif owner is not None and not owner.is_closed():
+                owner.call_soon_threadsafe(conn.close)
+        self._idle.clear()
+
     async def aclose(self) -> None:
         self._closed = True
-        for _, conn in self._idle:
-            conn.close()
-        self._idle.clear()
+        self._drop_idle(asyncio.get_running_loop())
 
 
 class _Connection(asyncio.Protocol):
