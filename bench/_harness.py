@@ -56,6 +56,16 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time process `pid` has used so far, all its threads (schedstat, ns resolution): unlike wall time,
+    hardly moved by other load on the machine."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
 class StdioServer:
     """One MCP server process spoken to over stdin/stdout, one request at a time."""
 
@@ -128,13 +138,7 @@ class StdioServer:
         raise KeyError(field)
 
     def cpu_seconds(self) -> float:
-        """CPU time the server has used so far, all its threads (schedstat, ns resolution): unlike wall time,
-        hardly moved by other load on the machine."""
-        total = 0
-        for task in Path(f"/proc/{self.pid}/task").iterdir():
-            with contextlib.suppress(OSError):
-                total += int((task / "schedstat").read_text().split()[0])
-        return total / 1e9
+        return cpu_seconds(self.pid)
 
     def _stderr_tail(self) -> str:
         if self.proc.stderr is None or self.proc.poll() is None:

@@ -38,6 +38,7 @@ from _harness import (
     StdioServer,
     bare_cmd,
     child_env,
+    cpu_seconds,
     deadline,
     free_port,
     machine,
@@ -194,9 +195,10 @@ async def stdio_throughput(cmd: list[str], tool: str, calls: int, inflight: int)
             return time.perf_counter() - start
 
         await batch(warm)
-        client_start = _client_cpu()
+        client_start, server_start = _client_cpu(), cpu_seconds(proc.pid)
         elapsed = await batch(calls)
         client_cpu = _client_cpu() - client_start
+        server_cpu = cpu_seconds(proc.pid) - server_start
     finally:
         stdin.close()
         try:
@@ -204,7 +206,12 @@ async def stdio_throughput(cmd: list[str], tool: str, calls: int, inflight: int)
         except TimeoutError:
             proc.kill()
             await proc.wait()
-    return {"calls": calls, "per_s": calls / elapsed, "client_cpu_ms": client_cpu / calls * 1000}
+    return {
+        "calls": calls,
+        "per_s": calls / elapsed,
+        "client_cpu_ms": client_cpu / calls * 1000,
+        "server_cpu_ms": server_cpu / calls * 1000,
+    }
 
 
 @contextlib.asynccontextmanager
@@ -318,7 +325,10 @@ def report(over: dict[str, Any], load: dict[str, Any]) -> str:
     ):
         if key in load:
             row = load[key]
-            lines.append(f"  {label:48} {row['per_s']:7.0f} calls/s  (client CPU {row['client_cpu_ms']:.3f} ms/call)")
+            server = f"server CPU {row['server_cpu_ms']:.3f}, " if "server_cpu_ms" in row else ""
+            lines.append(
+                f"  {label:42} {row['per_s']:7.0f} calls/s  ({server}client CPU {row['client_cpu_ms']:.3f} ms/call)"
+            )
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import httpx2
 
 MAX_CONNECTIONS = 32  # as httpx2's limits in HTTPCore
-MAX_IDLE = 16
+MAX_IDLE = MAX_CONNECTIONS  # every connection of a busy moment stays for the next (httpx2 kept 16)
 # Node's default keep-alive timeout is 5 s: a connection idle for longer may be closing under us.
 IDLE_EXPIRY = 4.0
 _BODYLESS = (204, 304)

@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
 
-from waha_mcp.projections.common import Time, drop_empty, iso, serialized_id, short
+from waha_mcp.projections.common import Time, iso, serialized_id, short
 from waha_mcp.projections.media import message_media
 
 
@@ -78,11 +78,27 @@ def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict
 
     A `@lid` chat (WhatsApp hides the number) gets its number as `phone` from `phones` (LID → phone id) and,
     when WAHA gives it no name, the contact's name from `names` (id → name)."""
-    raw = item.get("_chat") if isinstance(item.get("_chat"), dict) else {}
+    # Built key by key with no empty value (what drop_empty would leave): this runs for every chat of every list.
+    raw = item.get("_chat")
+    if not isinstance(raw, dict):
+        raw = _NONE
+    last = item.get("lastMessage")
+    if not isinstance(last, dict):
+        last = _NONE
     cid = serialized_id(item.get("id"))
-    last = item.get("lastMessage") if isinstance(item.get("lastMessage"), dict) else {}
+    name = item.get("name") or raw.get("name")
+    phone = None
+    pn = phones.get(cid) if phones and cid else None
+    if pn:
+        phone = "+" + pn.split("@")[0]
+        known = (names or _NONE).get(cid)
+        if not name and known and known != phone:
+            name = known
+    out: dict[str, Any] = {"id": cid} if cid else {}
+    if name not in _EMPTIES:
+        out["name"] = name
+    out["kind"] = chat_kind(cid)
     unread = item.get("unreadCount", raw.get("unreadCount"))
-    out: dict[str, Any] = {"id": cid, "name": item.get("name") or raw.get("name"), "kind": chat_kind(cid)}
     if isinstance(unread, int) and not isinstance(unread, bool):
         # WhatsApp's "mark as unread" has no count: NOWEB stores it as -1.
         out["unread"] = unread if unread >= 0 else "marked"
@@ -97,18 +113,20 @@ def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict
         or raw.get("conversationTimestamp")
         or item.get("timestamp")
     )
-    out["time"] = iso(stamp) if stamp else None
+    when = iso(stamp) if stamp else None
+    if when:
+        out["time"] = when
     if item.get("archived") or raw.get("archived"):
         out["archived"] = True
     if item.get("pinned") or raw.get("pinned"):
         out["pinned"] = True
-    pn = (phones or {}).get(cid or "")
-    if pn:
-        out["phone"] = "+" + pn.split("@")[0]
-        name = (names or {}).get(cid or "")
-        if not out.get("name") and name and name != out["phone"]:
-            out["name"] = name
-    return cast(Chat, drop_empty(out))
+    if phone:
+        out["phone"] = phone
+    return cast(Chat, out)
+
+
+_NONE: dict[str, Any] = {}
+_EMPTIES = (None, "", [], {})
 
 
 def chat_list(

@@ -25,10 +25,21 @@ def iso(ts: float | int | None) -> str | None:
     """Unix seconds (or milliseconds) → ISO 8601 with offset."""
     if ts is None or isinstance(ts, bool):
         return None
-    value = float(ts)
-    if value > 1e11:  # milliseconds
-        value /= 1000
-    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+    # The same times come back call after call (a chat list polled): remembered, as formatting costs more.
+    known = _ISO.get(ts)
+    if known is None:
+        value = float(ts)
+        if value > 1e11:  # milliseconds
+            value /= 1000
+        known = datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+        if len(_ISO) >= _ISO_MAX:
+            _ISO.clear()
+        _ISO[ts] = known
+    return known
+
+
+_ISO: dict[float | int, str] = {}
+_ISO_MAX = 8192
 
 
 def unix_time(value: Any) -> float | None:
