@@ -37,8 +37,9 @@ def waha_mcp_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "waha_mcp.cli"]
 
 
-def bare_cmd(tools: int) -> list[str]:
-    return [sys.executable, str(BENCH / "bare_server.py"), str(tools)]
+def bare_cmd(tools: int, *, floor: bool = False) -> list[str]:
+    """A bare MCPServer; `floor`: served as waha-mcp serves itself (see bench/bare_server.py)."""
+    return [sys.executable, str(BENCH / "bare_server.py"), str(tools), *(["--floor"] if floor else [])]
 
 
 PYCACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "waha-mcp-bench-pycache"

@@ -6,6 +6,7 @@ method, the path template and where the session goes, so a request the document 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -242,9 +243,7 @@ class HTTPCore:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                # A total deadline as well: httpx's timeouts are per read, and a slow drip never trips them.
-                with anyio.fail_after(self._timeout):
-                    answer = await self._exchange(route, url, session, query, body, accept)
+                answer = await self._exchange(route, url, session, query, body, accept)
             except _TRANSPORT_ERRORS as exc:
                 # Only a read may go again: a write that reached WAHA before the drop would happen twice.
                 if route.read and not last and isinstance(exc, _RETRYABLE_ERRORS):
@@ -260,24 +259,30 @@ class HTTPCore:
     async def _exchange(
         self, route: Route, url: str, session: str | None, query: dict[str, Any] | None, body: Any, accept: str
     ) -> Answer:
-        """One request and its whole answer (under the cap), on the lean client where it can, else on httpx2."""
+        """One request and its whole answer (under the cap), on the lean client where it can, else on httpx2.
+
+        Within a total deadline (WAHA_TIMEOUT) either way: httpx's timeouts are per read, and a slow drip never trips
+        them. The lean client runs on asyncio only, so its deadline is asyncio's (half the cost of a cancel scope).
+        """
         wire = self.wire()
         if wire is not None:
             content = None if body is None else jsonfast.dumps(body).encode()
             try:
-                answer = await wire.request(
-                    route.method, url + query_string(query), accept, content, self.max_response_bytes
-                )
+                async with asyncio.timeout(self._timeout):
+                    answer = await wire.request(
+                        route.method, url + query_string(query), accept, content, self.max_response_bytes
+                    )
             except Oversized as exc:
                 raise self._answer_too_large(route, url, session, exc.status, exc.declared) from None
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("HTTP %s %s -> %d", route.method, url, answer.status)
             return answer
-        response = await self._request(route.method, url, query, body, accept)
-        try:
-            raw = await self._read_capped(response, route, url, session)
-        finally:
-            await response.aclose()
+        with anyio.fail_after(self._timeout):
+            response = await self._request(route.method, url, query, body, accept)
+            try:
+                raw = await self._read_capped(response, route, url, session)
+            finally:
+                await response.aclose()
         return Answer(response.status_code, response.reason_phrase, response.headers, raw)
 
     async def _request(
