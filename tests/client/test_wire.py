@@ -179,13 +179,30 @@ async def test_requests_are_byte_for_byte_what_httpx2_sends(
 @given(
     st.dictionaries(
         st.text(min_size=1, max_size=8),
-        st.one_of(st.text(max_size=12), st.integers(), st.lists(st.text(max_size=6), min_size=1, max_size=3)),
+        st.one_of(
+            st.text(max_size=12),
+            st.integers(),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.lists(st.text(max_size=6), min_size=1, max_size=3),
+        ),
         max_size=4,
     )
 )
 def test_query_strings_are_encoded_as_httpx2_encodes_them(params: dict[str, Any]) -> None:
     expected = httpx2.URL("http://h/p", params=params).raw_path.decode()[2:]
     assert query_string(params) == expected
+    assert query_string(params) == expected  # and again, remembered
+
+
+def test_equal_values_of_other_types_are_not_taken_for_each_other() -> None:
+    # 1, 1.0 and "1" are equal dict keys or hash alike; each keeps its own spelling.
+    assert [query_string({"limit": value}) for value in (1, 1.0, "1", 1, 1.0)] == [
+        "?limit=1",
+        "?limit=1.0",
+        "?limit=1",
+        "?limit=1",
+        "?limit=1.0",
+    ]
 
 
 async def test_a_base_url_with_a_path_prefixes_every_request() -> None:

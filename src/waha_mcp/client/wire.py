@@ -70,7 +70,23 @@ def lean_wire(base_url: str, headers: Mapping[str, str], connect_timeout: float)
 
 def query_string(params: Mapping[str, Any] | None) -> str:
     """`?a=1&b=x+y`, encoded as httpx2 encodes `params` (lists repeat the name); empty for none."""
-    return "?" + urlencode(params, doseq=True) if params else ""
+    if not params:
+        return ""
+    # Only str and int values are remembered: 1, 1.0 and True are one dict key but three query strings.
+    key = tuple(params.items()) if all(type(value) in _PLAIN for value in params.values()) else None
+    known = _QUERIES.get(key) if key is not None else None
+    if known is None:
+        known = "?" + urlencode(params, doseq=True)
+        if key is not None:
+            if len(_QUERIES) >= 1024:
+                _QUERIES.clear()
+            _QUERIES[key] = known
+    return known
+
+
+# The same few queries come back call after call (a page of chats): encoded once.
+_QUERIES: dict[tuple[tuple[str, Any], ...], str] = {}
+_PLAIN = (str, int)
 
 
 class Wire:
