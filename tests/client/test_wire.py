@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.e2e.servers import ok, raw_server
 from waha_mcp.client import TooLarge, Unavailable, WAHAClient
 from waha_mcp.client import wire as wire_module
 from waha_mcp.client.wire import Wire, lean_wire, query_string
@@ -26,72 +26,6 @@ pytest.importorskip("httptools")
 OVERVIEW = "ChatsController_getChatsOverview"
 SEND = "ChattingController_sendText"
 JSON_OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
-
-
-def ok(body: bytes = b"[]", *extra: str) -> bytes:
-    head = "".join(f"{line}\r\n" for line in extra)
-    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (
-        head.encode(),
-        len(body),
-        body,
-    )
-
-
-Answerer = Callable[[bytes], Any]  # the request's bytes → bytes to write (or a coroutine for slow answers)
-
-
-@dataclass
-class RawServer:
-    """A loopback HTTP server that reads each request whole and writes what `answer` returns, nothing else."""
-
-    answer: Answerer
-    requests: list[bytes] = field(default_factory=list)
-    connections: int = 0
-    open_now: int = 0
-    most_open: int = 0
-    close_after_answer: bool = False
-    url: str = ""
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.open_now += 1
-        self.most_open = max(self.most_open, self.open_now)
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                request = head + (await reader.readexactly(length) if length else b"")
-                self.requests.append(request)
-                out = self.answer(request)
-                if asyncio.iscoroutine(out):
-                    out = await out
-                if out is None:  # drop without answering
-                    writer.transport.abort()
-                    return
-                writer.write(out)
-                await writer.drain()
-                if self.close_after_answer:
-                    writer.close()
-                    return
-        finally:
-            self.open_now -= 1
-
-
-@contextlib.asynccontextmanager
-async def raw_server(answer: Answerer, **options: Any) -> AsyncIterator[RawServer]:
-    state = RawServer(answer, **options)
-    server = await asyncio.start_server(state.handle, "127.0.0.1", 0)
-    state.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    try:
-        yield state
-    finally:
-        server.close()
 
 
 @contextlib.asynccontextmanager

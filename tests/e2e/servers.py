@@ -1,12 +1,14 @@
-"""Running ASGI apps on a real loopback socket for end-to-end tests."""
+"""Servers on a real loopback socket for end-to-end tests: ASGI apps, the sandbox, and a raw HTTP server that
+answers exactly the bytes a test gives it."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -52,3 +54,69 @@ async def sandbox_on_socket(sandbox: Sandbox) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+def ok(body: bytes = b"[]", *extra: str) -> bytes:
+    head = "".join(f"{line}\r\n" for line in extra)
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (
+        head.encode(),
+        len(body),
+        body,
+    )
+
+
+Answerer = Callable[[bytes], Any]  # the request's bytes → bytes to write (or a coroutine for slow answers)
+
+
+@dataclass
+class RawServer:
+    """A loopback HTTP server that reads each request whole and writes what `answer` returns, nothing else."""
+
+    answer: Answerer
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+    open_now: int = 0
+    most_open: int = 0
+    close_after_answer: bool = False
+    url: str = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.open_now += 1
+        self.most_open = max(self.most_open, self.open_now)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                request = head + (await reader.readexactly(length) if length else b"")
+                self.requests.append(request)
+                out = self.answer(request)
+                if asyncio.iscoroutine(out):
+                    out = await out
+                if out is None:  # drop without answering
+                    writer.transport.abort()
+                    return
+                writer.write(out)
+                await writer.drain()
+                if self.close_after_answer:
+                    writer.close()
+                    return
+        finally:
+            self.open_now -= 1
+
+
+@asynccontextmanager
+async def raw_server(answer: Answerer, **options: Any) -> AsyncIterator[RawServer]:
+    state = RawServer(answer, **options)
+    server = await asyncio.start_server(state.handle, "127.0.0.1", 0)
+    state.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield state
+    finally:
+        server.close()

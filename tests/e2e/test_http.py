@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.servers import serving
+from tests.e2e.servers import ok, raw_server, serving
 from tests.helpers import data
 from waha_mcp.config import ConfigError, Settings, load_settings
 from waha_mcp.http_app import MAX_HEAD_BYTES, build_http_app, security_settings, uvicorn_options
@@ -73,6 +73,22 @@ async def test_stateless_mode_serves_calls(sandbox: Sandbox) -> None:
         http = httpx2.AsyncClient(timeout=30)
         async with http, Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:
             assert data(await client.call_tool("waha_list_sessions", {}))["sessions"]
+
+
+async def test_stateless_requests_share_one_pool_of_connections_to_waha() -> None:
+    """Stateless requests share the server's one WAHA client: their requests go out on its keep-alive
+    connections instead of each opening (and closing) its own."""
+    pytest.importorskip("httptools")
+    async with raw_server(lambda request: ok(b"[]")) as waha:
+        settings = load_settings(
+            WAHA_BASE_URL=waha.url, WAHA_SESSION="default", WAHA_MCP_STATELESS=True, WAHA_MCP_EVENTS="off"
+        )
+        with serving(build_http_app(build_server(settings), settings)) as url:
+            http = httpx2.AsyncClient(timeout=30)
+            async with http, Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:
+                for _ in range(5):
+                    assert data(await client.call_tool("waha_get_chats", {}))["chats"] == []
+    assert len(waha.requests) == 5 and waha.connections == 1
 
 
 def test_non_loopback_bind_without_token_refuses_to_start() -> None:
