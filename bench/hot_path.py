@@ -2,7 +2,7 @@
 bare MCPServer measured in the same run.
 
 python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--inflight 32] [--latency-ms 20]
-                         [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json] [--json FILE]
+                         [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured] [--json FILE]
 
 1. Overhead: `tools/call waha_get_chats {}` over stdio (→ `GET /api/default/chats/overview?limit=20&offset=0`,
    a 20-chat, ~15 KB body) vs that same GET with a keep-alive `httpx2.Client`, and a bare MCPServer's trivial
@@ -353,7 +353,7 @@ def main() -> int:
     parser.add_argument("--inflight", type=int, default=32)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--off", default="", help="speed-ups to turn off: sdk-stdio,asyncio-loop,stdlib-json")
+    parser.add_argument("--off", default="", help="turned off: sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
     deadline(300)
