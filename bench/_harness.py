@@ -205,10 +205,14 @@ def standalone_sandbox(timeout: float = 20.0) -> Iterator[str]:
             proc.wait()
 
 
-def tool_count() -> int:
-    """What `waha-mcp tools --toolsets all` reports."""
+def tool_count(*, sandbox: bool = False) -> int:
+    """What `waha-mcp tools --toolsets all` reports (`sandbox`: in sandbox mode, its own toolset included)."""
     done = subprocess.run(
-        [*waha_mcp_cmd(), "tools", "--toolsets", "all"], capture_output=True, text=True, env=child_env(), cwd="/"
+        [*waha_mcp_cmd(), "tools", "--toolsets", "all", *(["--sandbox"] if sandbox else [])],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd="/",
     )
     if done.returncode != 0:
         tail = "\n  ".join(done.stderr.strip().splitlines()[-5:])

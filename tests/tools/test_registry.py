@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 from pydantic import ValidationError
 
 from waha_mcp.config import ConfigError
 from waha_mcp.tools.registry import POLICY, SANDBOX_ONLY, TOOLSETS, Effect, all_tools, client_view, select_tools
+from waha_mcp.tools.schema import compact
 
 
 def names(specs: list) -> list[str]:
@@ -209,3 +212,18 @@ def test_the_default_set_is_small_and_covers_the_common_case() -> None:
     assert not [spec for spec in chosen if spec.toolset == "admin"]
     # Everything else is one setting away.
     assert len(select_tools(toolsets=["all"], sandbox=True)) == len(all_tools()) > len(chosen)
+
+
+def test_a_merged_type_list_has_one_order_whatever_the_union_order() -> None:
+    # `int | str` and `str | int` are one cached Union in typing: which order a schema sees depends on what was
+    # evaluated before it, so the schema fixes the order itself.
+    forward = compact({"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]})
+    backward = compact({"anyOf": [{"type": "null"}, {"type": "string"}, {"type": "integer"}]})
+    assert forward == backward == {"type": ["string", "integer", "null"]}
+
+
+def test_output_schemas_are_built_on_first_use_not_at_start() -> None:
+    spec = next(spec for spec in all_tools() if spec.name == "waha_get_chats")
+    fresh = type(spec)(**{f.name: getattr(spec, f.name) for f in fields(spec)})
+    assert "output_schema" not in vars(fresh)  # nothing built yet
+    assert fresh.output_schema == spec.output_schema and "output_schema" in vars(fresh)

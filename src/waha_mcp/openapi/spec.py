@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 from urllib.parse import unquote
+
+from waha_mcp import jsonfast
 
 DOCUMENT = "openapi-2026.07.json"
 # What WAHA Core 2024.10.8 serves at /-json: the routes that version has (the sandbox's core-2024.10 profile).
@@ -126,5 +127,5 @@ class Spec:
 @cache
 def load_spec(document: str = DOCUMENT) -> Spec:
     """The vendored document `document` (the newest by default: what the client and the contract checks use)."""
-    text = resources.files("waha_mcp.openapi").joinpath(document).read_text(encoding="utf-8")
-    return Spec(json.loads(text))
+    data = resources.files("waha_mcp.openapi").joinpath(document).read_bytes()
+    return Spec(jsonfast.loads(data))

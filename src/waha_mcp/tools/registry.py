@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal, get_type_hints
 
 from mcp_types import ToolAnnotations
@@ -146,9 +147,15 @@ class ToolSpec:
     writes: tuple[str, ...] = ()
     arguments: type[BaseModel] = field(default=BaseModel, repr=False)
     input_schema: dict[str, Any] = field(default_factory=dict, repr=False)
-    output_schema: dict[str, Any] | None = field(default=None, repr=False)
+    # What the tool returns (a TypedDict): its schema is built on first use, as output schemas are off by default
+    # and building 120 of them at start-up was a third of the registry's cost.
+    output: Any = field(default=None, repr=False)
     # argument name → marker kind ("chat", "message", ...), for guards that need the target
     markers: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:
+        return output_schema(self.output)
 
     @property
     def policy(self) -> Policy:
@@ -217,7 +224,7 @@ def tool(
             writes=writes,
             arguments=model,
             input_schema=arguments_schema(model),
-            output_schema=output_schema(output or get_type_hints(fn, include_extras=True).get("return")),
+            output=output or get_type_hints(fn, include_extras=True).get("return"),
             markers=markers_of(model),
         )
         return fn

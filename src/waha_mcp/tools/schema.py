@@ -147,7 +147,7 @@ def compact(schema: dict[str, Any]) -> dict[str, Any]:
             out = {**any_of[0], **out} if len(any_of) == 1 else {"anyOf": any_of, **out}
         simple = out.get("anyOf")
         if isinstance(simple, list) and all(list(item) == ["type"] for item in simple):
-            out = {"type": [item["type"] for item in simple], **{k: v for k, v in out.items() if k != "anyOf"}}
+            out = {"type": types_of(simple), **{k: v for k, v in out.items() if k != "anyOf"}}
         if isinstance(node.get("additionalProperties"), dict):
             out["additionalProperties"] = walk(node["additionalProperties"])
         if out.get("default") is False and out.get("type") == "boolean":
@@ -189,5 +189,15 @@ def _lean(node: Any) -> Any:
     any_of = out.get("anyOf")
     if isinstance(any_of, list) and all(isinstance(item, dict) and item.keys() == {"type"} for item in any_of):
         out.pop("anyOf")
-        out["type"] = [item["type"] for item in any_of]
+        out["type"] = types_of(any_of)
     return out
+
+
+# One order for a merged type list: a union's member order comes from typing's cache (`int | str` and `str | int`
+# are one cached Union), so it depends on what was evaluated before; the schema must not.
+TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "null")
+
+
+def types_of(any_of: list[dict[str, Any]]) -> list[str]:
+    names = [item["type"] for item in any_of]
+    return sorted(names, key=lambda name: TYPE_ORDER.index(name) if name in TYPE_ORDER else len(TYPE_ORDER))
