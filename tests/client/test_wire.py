@@ -148,6 +148,21 @@ async def test_a_base_url_with_a_path_prefixes_every_request() -> None:
         assert f"\r\nHost: 127.0.0.1:{port}\r\n".encode() in server.requests[0]
 
 
+@pytest.mark.parametrize("key", ["key\r\nX-Injected: 1", "key\r", "clé-0123456789", " padded "])
+def test_a_key_no_header_may_carry_is_left_to_httpx2(key: str) -> None:
+    # A line break would smuggle headers onto the wire: httpx2 refuses such a key, as it always did.
+    assert WAHAClient("http://localhost:3000", key).wire() is None
+    assert WAHAClient("http://localhost:3000", "key-0123456789").wire() is not None
+
+
+async def test_a_large_body_goes_out_whole() -> None:
+    text = "x" * 3_000_000
+    async with raw_server(lambda request: ok(b'{"id":"m1"}')) as server, client_for(server.url) as client:
+        await client.call(SEND, "default", body={"chatId": "1@c.us", "text": text})
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    assert f"\r\nContent-Length: {len(body)}\r\n".encode() in head and text.encode() in body
+
+
 def test_the_default_port_is_left_out_of_host_as_httpx2_does() -> None:
     wire = lean_wire("http://waha.example", {"User-Agent": "waha-mcp"}, 1.0)
     assert wire is not None

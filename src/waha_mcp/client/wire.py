@@ -9,6 +9,7 @@ code path; an answer over the cap is `Oversized`, raised as soon as the header o
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 import urllib.request
@@ -65,7 +66,13 @@ def lean_wire(base_url: str, headers: Mapping[str, str], connect_timeout: float)
     proxies = urllib.request.getproxies()  # what httpx2 reads too (trust_env)
     if proxies.get("http") or proxies.get("all"):
         return None
+    if not all(_TOKEN.fullmatch(name) and _VALUE.fullmatch(value) for name, value in headers.items()):
+        return None  # a key with a line break or non-ASCII in it: httpx2 refuses it as it always did
     return Wire(url, headers, connect_timeout)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
 
 def query_string(params: Mapping[str, Any] | None) -> str:
@@ -130,9 +137,8 @@ class Wire:
             self._drop_idle(loop)
             self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
             self._loop = loop
-        data = self.head(method, target, accept, body)
-        if body:
-            data += body
+        head = self.head(method, target, accept, body)
+        data = [head, body] if body else [head]  # a large body is not copied to be sent
         async with self._slots:
             conn = self._reuse() or await self._connect(loop)
             done = False
@@ -208,7 +214,7 @@ class _Connection(asyncio.Protocol):
         # is_closing(): WAHA's FIN was read but connection_lost has not run yet.
         return not self.closed and self.transport is not None and not self.transport.is_closing()
 
-    async def exchange(self, data: bytes, limit: int) -> Answer:
+    async def exchange(self, data: list[bytes], limit: int) -> Answer:
         if not self.open or self.transport is None:
             raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
         waiter: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
@@ -223,7 +229,7 @@ class _Connection(asyncio.Protocol):
         self._headers_done = False
         self._until_close = False
         self.reusable = False
-        self.transport.write(data)
+        self.transport.writelines(data)
         try:
             return await waiter
         finally:
