@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import os
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -320,6 +322,43 @@ async def test_bytes_nobody_asked_for_retire_the_connection() -> None:
             assert await overview(client) == []
             assert await overview(client) == []
     assert server.connections == 2
+
+
+async def test_answers_are_asked_for_uncompressed_and_inflated_when_compressed_anyway() -> None:
+    body = b'[{"id":"1@c.us","name":"' + b"x" * 5000 + b'"}]'
+    packed = {"gzip": gzip.compress(body), "deflate": zlib.compress(body), "x-raw-deflate": _raw_deflate(body)}
+
+    def answer(request: bytes) -> bytes:
+        coding = request.split(b"limit=", 1)[1].split(b" ", 1)[0].decode()
+        name = "deflate" if coding == "x-raw-deflate" else coding
+        return ok(packed[coding], f"Content-Encoding: {name}")
+
+    async with raw_server(answer) as server, client_for(server.url) as client:
+        for coding in packed:
+            assert await overview(client, limit=coding) == [{"id": "1@c.us", "name": "x" * 5000}]
+    assert all(b"\r\nAccept-Encoding: identity\r\n" in request for request in server.requests)
+
+
+async def test_a_coding_that_cannot_be_inflated_is_a_protocol_error() -> None:
+    async with raw_server(lambda request: ok(b"\x00\x01", "Content-Encoding: br")) as server:
+        async with client_for(server.url) as client:
+            with pytest.raises(Unavailable) as info:
+                await overview(client)
+    assert "closed the connection before answering" in info.value.message
+
+
+async def test_a_compressed_answer_is_capped_once_inflated() -> None:
+    bomb = gzip.compress(b"[" + b" " * 5_000_000 + b"]")
+    async with raw_server(lambda request: ok(bomb, "Content-Encoding: gzip")) as server:
+        async with client_for(server.url, max_response_bytes=100_000) as client:
+            with pytest.raises(TooLarge):
+                await overview(client)
+    assert len(bomb) < 100_000  # small on the wire: the inflated size is what the cap saw
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
 
 
 # --- the byte cap ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import re
 import socket
 import time
 import urllib.request
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -106,7 +107,12 @@ class Wire:
         host = f"[{url.host}]" if ":" in url.host else url.host
         authority = host if url.port in (None, 80) else f"{host}:{url.port}"
         # Host first, then the client's own headers, as httpx2 sends them (Accept is per request).
-        lines = [("Host", authority), *((k, v) for k, v in headers.items() if k.lower() != "accept")]
+        # Answers come uncompressed (`identity`): nothing to inflate on loopback or a LAN; see `_decoded`.
+        lines = [
+            ("Host", authority),
+            ("Accept-Encoding", "identity"),
+            *((k, v) for k, v in headers.items() if k.lower() != "accept"),
+        ]
         self._fixed = "".join(f"{k}: {v}\r\n" for k, v in lines).encode("ascii")
         self._connect_timeout = connect_timeout
         self._idle: list[tuple[float, _Connection]] = []
@@ -248,9 +254,18 @@ class _Connection(asyncio.Protocol):
 
     def _finish(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            reason = self._reason.decode("latin-1")
-            waiter.set_result(Answer(self._parser.get_status_code(), reason, self._headers, b"".join(self._body)))
+        if waiter is None or waiter.done():
+            return
+        status = self._parser.get_status_code()
+        body = b"".join(self._body)
+        coding = self._headers.get("content-encoding", "").strip().lower() or "identity"
+        if coding != "identity":
+            try:
+                body = _decoded(body, coding, self._limit)
+            except (httpx2.RemoteProtocolError, Oversized) as exc:
+                self._fail(Oversized(status, None) if isinstance(exc, Oversized) else exc)
+                return
+        waiter.set_result(Answer(status, self._reason.decode("latin-1"), self._headers, body))
 
     # --- asyncio.Protocol --------------------------------------------------------------------------------
 
@@ -331,3 +346,24 @@ class _Connection(asyncio.Protocol):
             return
         self.reusable = bool(self._parser.should_keep_alive()) and not self.closed
         self._finish()
+
+
+def _decoded(body: bytes, coding: str, limit: int) -> bytes:
+    """A body compressed although `identity` was asked for (a proxy that compresses anyway): gzip and deflate are
+    inflated, at most `limit` bytes of it; any other coding is a protocol error."""
+    if coding in ("gzip", "x-gzip"):
+        attempts = [16 + zlib.MAX_WBITS]
+    elif coding == "deflate":
+        attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped, as the standard says, or raw, as some send
+    else:
+        raise httpx2.RemoteProtocolError(f"WAHA's answer is {coding[:40]}-encoded, which was not asked for")
+    for wbits in attempts:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        if len(out) > limit:
+            raise Oversized(0, None)
+        return out
+    raise httpx2.RemoteProtocolError(f"WAHA's {coding}-encoded answer could not be inflated")
