@@ -110,8 +110,8 @@ class WahaMCP(MCPServer[Any]):
         return app
 
     def store(self) -> Store:
-        """The process's store, opened on first use: every lifespan run (one per stateless HTTP request)
-        shares it, so it outlives them and is closed by `close`."""
+        """The process's store, opened on first use: every lifespan run (the SDK decides how many; one per
+        process with mcp 2.3, stateless HTTP included) shares it, so it outlives them and is closed by `close`."""
         if self._store is None:
             settings = self.waha_settings
             # The sandbox's world is new each run: its events, audit rows and pacing never mix with a real
@@ -179,7 +179,7 @@ class WahaMCP(MCPServer[Any]):
                 return error_result(one_line(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})"))
         if spec is None:
             return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
-        # Each run of the lifespan (one per stateless HTTP request) hands its own state to its calls.
+        # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):
             raise RuntimeError("the server's lifespan is not running")
