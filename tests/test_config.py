@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from waha_mcp.config import ConfigError, load_settings
+from waha_mcp.server import build_server
 
 
 def test_env_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,3 +58,13 @@ def test_api_key_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(WAHA_BASE_URL="http://x")
     assert settings.api_key == "sekret-key-123"
     assert "sekret-key-123" not in repr(settings)
+
+
+def test_credentials_in_the_base_url_are_kept_out_of_what_is_shown_and_hidden_in_results() -> None:
+    settings = load_settings(WAHA_BASE_URL="http://ops:pa%40ss-9f2c@waha.example:3000/")
+    assert settings.waha_url_shown == "http://waha.example:3000"
+    assert settings.waha_password == "pa@ss-9f2c"
+    assert load_settings(WAHA_BASE_URL="http://waha.example:3000").waha_password is None
+    server = build_server(settings)
+    app = server.new_app(server.new_client())
+    assert "pa@ss-9f2c" not in app.secrets.redactor().text("WAHA said: bad password pa@ss-9f2c")

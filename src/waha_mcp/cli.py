@@ -130,7 +130,7 @@ def _transport(settings: Settings) -> Any:
 def _warn_insecure(settings: Settings) -> None:
     if not settings.sandbox and not settings.base_url_is_loopback and not settings.api_key:
         print(
-            f"waha-mcp: warning: WAHA at {settings.waha_base_url} is not on this machine and WAHA_API_KEY is unset",
+            f"waha-mcp: warning: WAHA at {settings.waha_url_shown} is not on this machine and WAHA_API_KEY is unset",
             file=sys.stderr,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -193,8 +193,26 @@ class Settings(BaseSettings):
         return self.webhook_hmac_key.get_secret_value() if self.webhook_hmac_key else None
 
     @property
+    def waha_url_shown(self) -> str | None:
+        """WAHA_BASE_URL as it may be shown: without the `user:password@` of a WAHA behind basic auth."""
+        return split_credentials(self.waha_base_url)[0] if self.waha_base_url else None
+
+    @property
+    def waha_password(self) -> str | None:
+        return split_credentials(self.waha_base_url)[2] if self.waha_base_url else None
+
+    @property
     def base_url_is_loopback(self) -> bool:
         return is_loopback(urlsplit(self.waha_base_url or "").hostname or "")
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """`url` without its userinfo, and the user and password it carried (percent-decoded), if any."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, None
+    bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return bare, unquote(parts.username or ""), unquote(parts.password) if parts.password is not None else None
 
 
 def is_loopback(host: str) -> bool:

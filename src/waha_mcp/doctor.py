@@ -29,7 +29,7 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
         failures += ok is False
         print(f"{mark} {what:10} {one_line(detail, limit=300, clean=clean)}")
 
-    where = "built-in sandbox (emulator, not WhatsApp)" if settings.sandbox else settings.waha_base_url
+    where = "built-in sandbox (emulator, not WhatsApp)" if settings.sandbox else settings.waha_url_shown
     line(None if settings.sandbox else True, "target", str(where))
     if settings.api_key:
         line(True, "api key", "set (not shown)")

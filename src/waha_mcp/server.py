@@ -103,7 +103,11 @@ class WahaMCP(MCPServer[Any]):
     def new_app(self, client: WAHAClient) -> App:
         """The state tool calls run with, on the process's store, inbox and LID cache."""
         settings = self.waha_settings
-        app = App(client=client, settings=settings, secrets=Secrets(settings.api_key, settings.hmac_key))
+        app = App(
+            client=client,
+            settings=settings,
+            secrets=Secrets(settings.api_key, settings.hmac_key, settings.waha_password),
+        )
         app.store = self.store()
         app.events = self.events()
         app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other

@@ -6,6 +6,7 @@ answer can be framed, the byte cap, and the failures mapped like httpx2's.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gzip
 import os
@@ -163,6 +164,22 @@ async def test_a_large_body_goes_out_whole() -> None:
         await client.call(SEND, "default", body={"chatId": "1@c.us", "text": text})
     head, _, body = server.requests[0].partition(b"\r\n\r\n")
     assert f"\r\nContent-Length: {len(body)}\r\n".encode() in head and text.encode() in body
+
+
+async def test_a_waha_behind_basic_auth_gets_its_credentials_as_a_header_and_errors_never_show_them() -> None:
+    async with raw_server(lambda request: ok()) as server:
+        base = server.url.replace("http://", "http://waha%20user:s3cret%40pw@")
+        for lean in (True, False):
+            async with client_for(base, wire=lean) as client:
+                assert await overview(client) == []
+                assert client.base_url == server.url
+    expected = base64.b64encode(b"waha user:s3cret@pw").decode()
+    assert all(f"\r\nAuthorization: Basic {expected}\r\n".encode() in request for request in server.requests)
+    assert all(b"s3cret" not in request for request in server.requests)
+    async with client_for(base) as client:  # the server is gone now
+        with pytest.raises(Unavailable) as info:
+            await overview(client)
+    assert "cannot connect to WAHA at http://127.0.0.1:" in info.value.message and "s3cret" not in info.value.message
 
 
 def test_the_default_port_is_left_out_of_host_as_httpx2_does() -> None:

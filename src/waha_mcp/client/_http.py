@@ -7,6 +7,7 @@ method, the path template and where the session goes, so a request the document 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -29,7 +30,7 @@ from waha_mcp.client.errors import (
     from_transport,
 )
 from waha_mcp.client.wire import Answer, Oversized, Wire, lean_wire, query_string
-from waha_mcp.config import MAX_RESPONSE_BYTES
+from waha_mcp.config import MAX_RESPONSE_BYTES, split_credentials
 from waha_mcp.openapi import load_spec
 
 log = logging.getLogger("waha_mcp.client")
@@ -143,6 +144,10 @@ class HTTPCore:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         wire: bool = True,
     ) -> None:
+        # A WAHA behind basic auth (`http://user:password@host`): the credentials go in a header, never in the
+        # base URL that errors show.
+        base_url, user, password = split_credentials(base_url)
+        self._basic = None if user is None else _basic_auth(user, password or "")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
@@ -180,6 +185,8 @@ class HTTPCore:
         headers = {"User-Agent": USER_AGENT}
         if self._api_key:
             headers["X-Api-Key"] = self._api_key
+        if self._basic:
+            headers["Authorization"] = self._basic
         return headers
 
     def wire(self) -> Wire | None:
@@ -473,6 +480,10 @@ class _Lean:
         object.__setattr__(self, "base", str(client.base_url).rstrip("/"))
         object.__setattr__(self, "headers", [(k, v) for k, v in client.headers.raw if k.lower() != b"accept"])
         object.__setattr__(self, "extensions", {"timeout": client.timeout.as_dict()})
+
+
+def _basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def _transport_for(client: httpx2.AsyncClient) -> Callable[[httpx2.URL], httpx2.AsyncBaseTransport] | None:
