@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,3 +128,21 @@ def test_no_telemetry_middleware_without_a_tracer_provider(monkeypatch: pytest.M
 
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: Provider())
     assert any(isinstance(step, OpenTelemetryMiddleware) for step in build_server(settings).middleware)
+
+
+def test_the_sandbox_starts_without_jsonschema_until_a_body_is_validated() -> None:
+    # jsonschema and referencing cost the emulator's start-up ~40 ms; they are loaded by the first validation.
+    script = (
+        "import sys\n"
+        "from waha_mcp.sandbox import Sandbox\n"
+        "from waha_mcp.openapi.contract import request_body_errors\n"
+        "from waha_mcp.openapi.spec import load_spec\n"
+        "Sandbox()\n"
+        "print('jsonschema' in sys.modules, 'referencing' in sys.modules)\n"
+        "operation = next(op for op in load_spec().operations if op.operation_id == 'ChattingController_sendText')\n"
+        "assert request_body_errors(operation, {'chatId': 1})\n"
+        "print('jsonschema' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]

@@ -13,13 +13,13 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:  # jsonschema and referencing are imported at the first validation (the sandbox starts faster)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 from waha_mcp.openapi.spec import DOCUMENT, Operation, Spec, load_spec
 
@@ -197,6 +197,9 @@ def json_schema_document(kind: str, document: str = DOCUMENT) -> dict[str, Any]:
 
 @cache
 def _registry(kind: str, document: str = DOCUMENT) -> Registry:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
     resource = Resource(contents=json_schema_document(kind, document), specification=DRAFT202012)
     return Registry().with_resource(uri, resource)
@@ -209,6 +212,8 @@ def _pointer(*parts: str) -> str:
 @cache
 def _validator(kind: str, pointer: str, document: str = DOCUMENT) -> Draft202012Validator:
     """A compiled validator for the schema at `pointer` inside the converted document."""
+    from jsonschema import Draft202012Validator
+
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
     return Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=_registry(kind, document))
 
@@ -216,6 +221,8 @@ def _validator(kind: str, pointer: str, document: str = DOCUMENT) -> Draft202012
 @cache
 def _param_validator(schema_json: str) -> Draft202012Validator:
     # Parameter schemas are small and inline; keyed by their JSON text so identical ones share.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_to_json_schema(json.loads(schema_json), close_objects=False))
 
 
@@ -245,6 +252,8 @@ def _describe(error: ValidationError, prefix: str) -> str:
     message = _message(error)
     # The `{"type": "null"}` branch added for nullable fields is never the interesting one.
     context = [e for e in error.context if e.schema != {"type": "null"}] or error.context
+    from jsonschema.exceptions import best_match
+
     closest = best_match(context) if context else None
     if closest is not None:
         inner = _location(where, closest.relative_path)

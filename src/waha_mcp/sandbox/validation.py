@@ -19,12 +19,13 @@ The rest is not reported here:
 from __future__ import annotations
 
 import copy
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..openapi.contract import request_body_errors
 from ..openapi.spec import Operation
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 # class-validator's default messages (IsString, IsBoolean, IsNumber, IsInt, IsArray, IsObject).
 _TYPE_WORDS = {
