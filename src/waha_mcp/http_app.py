@@ -167,42 +167,29 @@ class HttpApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-class HeadTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol, plus a deadline for the request head: a connection that has not sent a complete
-    request line and headers within `timeout_keep_alive` seconds of opening (or of its last response) is closed,
-    however slowly it trickles bytes. uvicorn alone only times out a connection that sends nothing."""
+class HeadDeadline:
+    """For uvicorn's HTTP protocols: a connection that has not sent a complete request line and headers within
+    `timeout_keep_alive` seconds of opening (or of its last response) is closed, however slowly it trickles bytes.
+    uvicorn alone only times out a connection that sends nothing. The protocol says when a head is awaited."""
 
     _head_timer: asyncio.TimerHandle | None = None
-    _head_bytes = 0  # bytes of the awaited head received so far
-    _tail = b""  # the last bytes of them, for a blank line split across two reads
+    loop: asyncio.AbstractEventLoop
+    timeout_keep_alive: float
+    transport: asyncio.Transport
+
+    def _awaiting_head(self) -> bool:
+        raise NotImplementedError
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_head_timer()
-
-    def data_received(self, data: bytes) -> None:
-        # h11's own cap only covers a head still incomplete; a whole big head in one read would pass it.
-        if self.conn.their_state is h11.IDLE:
-            end = (self._tail + data).find(b"\r\n\r\n")
-            size = self._head_bytes + (end + 4 - len(self._tail) if end >= 0 else len(data))
-            if size > MAX_HEAD_BYTES:
-                too_large(self.transport)
-                return
-            self._head_bytes = 0 if end >= 0 else size
-            self._tail = b"" if end >= 0 else (self._tail + data)[-3:]
-        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
-        super().connection_lost(exc)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
-            self._disarm_head_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._arm_head_timer()
 
@@ -217,8 +204,35 @@ class HeadTimeoutProtocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._awaiting_head() and not self.transport.is_closing():
             self.transport.close()
+
+
+class HeadTimeoutProtocol(HeadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with the head deadline (HeadDeadline) and a cap on the head's size."""
+
+    _head_bytes = 0  # bytes of the awaited head received so far
+    _tail = b""  # the last bytes of them, for a blank line split across two reads
+
+    def _awaiting_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
+
+    def data_received(self, data: bytes) -> None:
+        # h11's own cap only covers a head still incomplete; a whole big head in one read would pass it.
+        if self.conn.their_state is h11.IDLE:
+            end = (self._tail + data).find(b"\r\n\r\n")
+            size = self._head_bytes + (end + 4 - len(self._tail) if end >= 0 else len(data))
+            if size > MAX_HEAD_BYTES:
+                too_large(self.transport)
+                return
+            self._head_bytes = 0 if end >= 0 else size
+            self._tail = b"" if end >= 0 else (self._tail + data)[-3:]
+        super().data_received(data)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
+            self._disarm_head_timer()
 
 
 def too_large(transport: asyncio.BaseTransport) -> None:

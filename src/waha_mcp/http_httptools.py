@@ -4,11 +4,9 @@ and a size cap. Imported only when httptools is installed (the `speed` extra).""
 
 from __future__ import annotations
 
-import asyncio
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from waha_mcp.http_app import MAX_HEAD_BYTES
+from waha_mcp.http_app import MAX_HEAD_BYTES, HeadDeadline
 
 TOO_LARGE = "Request head too large"
 
@@ -17,22 +15,15 @@ class HeadTooLarge(Exception):
     """Raised from a parser callback; httptools turns it into its parser error, which uvicorn answers 400."""
 
 
-class HeadLimitsHttpToolsProtocol(HttpToolsProtocol):
-    """A connection whose request head is not complete within `timeout_keep_alive` seconds of opening (or of its
-    last response) is closed, however slowly it trickles bytes; a head over MAX_HEAD_BYTES is answered 400."""
+class HeadLimitsHttpToolsProtocol(HeadDeadline, HttpToolsProtocol):
+    """With the head deadline (HeadDeadline); a head over MAX_HEAD_BYTES is answered 400."""
 
-    _head_timer: asyncio.TimerHandle | None = None
     _in_head = True  # no request head is complete since the last message ended
     _head_bytes = 0  # bytes received while in a head (all of them are head bytes while it is incomplete)
     _head_size = 0  # request line and headers parsed so far, for a whole big head arriving in one read
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_timer()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_timer()
-        super().connection_lost(exc)
+    def _awaiting_head(self) -> bool:
+        return self._in_head
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
@@ -62,26 +53,7 @@ class HeadLimitsHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         super().on_message_complete()
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_head_timer()
-
     def _grow(self, size: int) -> None:
         self._head_size += size
         if self._head_size > MAX_HEAD_BYTES:
             raise HeadTooLarge(TOO_LARGE)
-
-    def _arm_head_timer(self) -> None:
-        self._disarm_head_timer()
-        self._head_timer = self.loop.call_later(self.timeout_keep_alive, self._head_timed_out)
-
-    def _disarm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
-            self.transport.close()

@@ -19,17 +19,11 @@ def create_app(**kwargs: Any) -> SandboxApp:
     return Sandbox(**kwargs).app
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 3000,
-    api_key: str | None = None,
-    sessions: int = 2,
-    profile: str = "current",
-    time_factor: float = 1.0,
-) -> None:
-    from .runner import serve as _serve
+def serve(*args: Any, **kwargs: Any) -> None:
+    """`runner.serve`: run a sandbox on a socket until interrupted (uvicorn is imported only then)."""
+    from .runner import serve as run
 
-    _serve(host, port, api_key, sessions, profile=profile, time_factor=time_factor)
+    run(*args, **kwargs)
 
 
 __all__ = [
