@@ -147,18 +147,14 @@ async def test_the_same_bulk_id_resumes_without_repeating(mcp: Client, sandbox: 
 async def test_an_interrupted_session_is_not_repeated_blindly(
     mcp: Client, sandbox: Sandbox, settings: Settings
 ) -> None:
-    import sqlite3
+    from waha_mcp.store import AuditStart, SQLiteStore
 
     assert settings.store is not None
-    with sqlite3.connect(settings.store) as db:  # as a process killed mid-call leaves it
-        from waha_mcp.safety.audit import SCHEMA
-
-        for statement in SCHEMA:
-            db.execute(statement)
-        db.execute(
-            "INSERT INTO audit_log (started, session, tool, arguments, outcome, bulk_id)"
-            " VALUES (1, 'default', 'waha_send_message', '{}', 'started', 'b2')"
-        )
+    other = SQLiteStore(settings.store)  # as a process killed mid-call leaves it: started, never finished
+    try:
+        await other.audit.start(AuditStart(1.0, "default", "waha_send_message", None, "{}", "b2"))
+    finally:
+        other.close()
     out = data(await call(mcp, "waha_for_sessions", SEND | {"bulkId": "b2"}))
     rows = {row["session"]: row for row in out["rows"]}
     assert rows["default"]["status"] == "skipped" and "interrupted mid-call" in rows["default"]["why"]
