@@ -99,7 +99,7 @@ class SQLiteStore(Store):
                 raise
             db.execute("COMMIT")
         if self.path != MEMORY:
-            _tighten_sidecars(Path(self.path))
+            _warn_if_open(Path(self.path))
         return LATEST
 
     def _db(self) -> sqlite3.Connection:
@@ -170,44 +170,44 @@ class SQLiteStore(Store):
 
 
 def _prepare(path: Path) -> None:
-    """The store holds message texts and the audit log: its directory 0700 and its files 0600 when this creates
-    them; an existing one open to others is warned about once (on stderr), not changed."""
+    """The store holds message texts and the audit log: its directory 0700 and its file 0600 when this creates
+    them (SQLite gives the WAL and shared-memory files the database file's mode)."""
     parent = path.parent
     if not parent.exists():
         parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(parent, 0o700)  # mkdir's mode is masked by the umask
-    elif parent == default_path().parent:
-        _warn_if_open(parent, "directory")
     if not path.exists():
         try:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
         except FileExistsError:
             pass
-        os.chmod(path, 0o600)
-    else:
-        _warn_if_open(path, "file")
+        else:
+            os.chmod(path, 0o600)
 
 
-def _tighten_sidecars(path: Path) -> None:
-    # SQLite creates its WAL and shared-memory files with the database file's mode; a file this process
-    # created is 0600, so they are too. Sidecars left by a looser file are reported like the file.
-    for suffix in SIDECARS:
-        sidecar = Path(f"{path}{suffix}")
-        if sidecar.exists():
-            _warn_if_open(sidecar, "file")
-
-
-def _warn_if_open(path: Path, what: str) -> None:
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
+def _warn_if_open(path: Path) -> None:
+    """An existing store open to other users is warned about once per process (stderr), not changed: the
+    file, its WAL and shared-memory files, and the directory when it is waha-mcp's own (the default one)."""
+    if str(path) in _warned:
         return
-    if mode & 0o077 and str(path) not in _warned:
+    loose = []
+    for item, label in (
+        (path, "file"),
+        *((Path(f"{path}{suffix}"), suffix.lstrip("-")) for suffix in SIDECARS),
+        *(((path.parent, "directory"),) if path.parent == default_path().parent else ()),
+    ):
+        try:
+            mode = stat.S_IMODE(item.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            loose.append(f"{label} {mode:o}")
+    if loose:
         _warned.add(str(path))
-        private = "700" if what == "directory" else "600"
+        fix = f"chmod 600 {path}*" + (f" && chmod 700 {path.parent}" if any("directory" in x for x in loose) else "")
         print(
-            f"waha-mcp: warning: the store's {what} {path} is readable by other users (mode {mode:o}); it holds"
-            f" message texts and the audit log: chmod {private} {path}",
+            f"waha-mcp: warning: the store {path} can be read by other users ({', '.join(loose)}); it holds message"
+            f" texts and the audit log: {fix}",
             file=sys.stderr,
         )
 
