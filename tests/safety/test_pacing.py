@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error
+from tests.pg import BACKENDS, pg_dsn, store_setting  # noqa: F401  (pg_dsn: a fixture)
 from waha_mcp.config import ConfigError, Settings, load_settings
 from waha_mcp.safety.pacing import SAFE, PacingRules, parse_pacing
 from waha_mcp.sandbox import Sandbox
@@ -35,19 +36,20 @@ def arrivals(sandbox: Sandbox) -> Callable[[], list[tuple[str, float]]]:
     return lambda: seen
 
 
-def paced(store: Path, pacing: str) -> Settings:
+def paced(store: Path | str, pacing: str) -> Settings:
     return load_settings(
         WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_MCP_STORE=str(store), WAHA_MCP_PACING=pacing
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return tmp_path / "pacing.sqlite3"
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every pacing test on SQLite and on PostgreSQL (tests/pg.py)."""
+    return store_setting(request, str(tmp_path / "pacing.sqlite3"))
 
 
 @pytest.fixture
-def settings(store: Path) -> Settings:
+def settings(store: str) -> Settings:
     return paced(store, f"scale={SCALE},jitter=0")
 
 
@@ -89,7 +91,7 @@ async def test_first_contacts_are_spaced_more(mcp: Client, sandbox: Sandbox) -> 
 
 
 async def test_burst_then_rate_and_other_sessions_are_independent(
-    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
 ) -> None:
     rules = "scale=0.1,jitter=0,newChatGap=0,burst=2,perMinute=20"  # 20/min: one per 0.3 s after 2
     seen = arrivals(sandbox)
@@ -105,7 +107,7 @@ async def test_burst_then_rate_and_other_sessions_are_independent(
 
 
 async def test_a_long_wait_is_an_error_with_the_retry_time(
-    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
 ) -> None:
     seen = arrivals(sandbox)
     async with Client(build_server(paced(store, "chatGap=600,jitter=0"), transport=transport)) as mcp:
@@ -129,7 +131,7 @@ async def test_state_is_shared_through_the_store(
     assert t2 - t1 >= SAFE.chatGap * SCALE - SLACK
 
 
-async def test_waits_report_progress(transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path) -> None:
+async def test_waits_report_progress(transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str) -> None:
     updates: list[tuple[float, float | None, str | None]] = []
 
     async def progress(done: float, total: float | None, message: str | None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.conftest import need_postgres
+from tests.pg import need_postgres
 from waha_mcp.store import StoreError, open_store
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "waha_mcp"

@@ -118,7 +118,7 @@ class PostgresStore(Store):
             async with self._pool_lock:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self.dsn, min_size=1, max_size=self._pool_max, timeout=self._connect_wait
+                        self.dsn, min_size=0, max_size=self._pool_max, timeout=self._connect_wait
                     )
         return self._pool
 
