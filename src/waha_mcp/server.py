@@ -223,6 +223,8 @@ def build_server(
         try:
             yield app
         finally:
+            if app.store is not None:
+                await app.store.flush()  # queued audit outcomes and pacing records are written before we go
             for handler in handlers:
                 handler.removeFilter(redaction)
             if server.app is app:

@@ -264,3 +264,18 @@ async def test_a_store_from_a_newer_release_is_refused(open_backend: Opener, req
         await store.run(lambda db: db.execute("INSERT INTO waha_mcp_schema VALUES (999)"))  # type: ignore[attr-defined]
     with pytest.raises(StoreError, match="schema version 999, written by a newer waha-mcp"):
         open_backend()
+
+
+async def test_flush_writes_what_was_queued(open_backend: Opener) -> None:
+    store, other = open_backend(), open_backend()
+    row = await store.audit.start(AuditStart(1.0, "s", "t", None, "{}", None))
+    _, slots = await store.pacing.reserve("s", "send", ["a"], now=1.0, keep=120, cap=5, decide=lambda v: _next(v, 1.0))
+    store.audit.finish(row, 2.0, "ok", None, "m1")
+    store.pacing.done(slots, 7.0)
+    await store.flush()
+    assert [(r["outcome"], r["message_id"]) for r in await other.audit.query(AuditFilter())] == [("ok", "m1")]
+    seen: list[SlotView] = []
+    await other.pacing.reserve(
+        "s", "send", ["a"], now=8.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v, 8.0)
+    )
+    assert seen[0].chat_last == {"a": 7.0}

@@ -263,5 +263,10 @@ class Store(ABC):
     version: int
 
     @abstractmethod
+    async def flush(self) -> None:
+        """Wait until every queued record (`AuditLog.finish`, `PacingStore.done`) of this instance is written: the
+        server's lifespan calls it on the way out, so a clean exit loses none."""
+
+    @abstractmethod
     def close(self) -> None:
-        """Release connections and threads; queued records are written first where the backend can."""
+        """Release connections and threads (from outside the event loop that used the store, or inside it)."""

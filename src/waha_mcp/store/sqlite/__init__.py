@@ -152,6 +152,10 @@ class SQLiteStore(Store):
         """`write` for code that runs outside the event loop (start-up, the CLI, tests)."""
         return self._run_sync(self._writer, fn)
 
+    async def flush(self) -> None:
+        if not self._closed:
+            await self.write(lambda db: None)  # the single writer runs queued writes in order
+
     def close(self) -> None:
         if self._closed:
             return
