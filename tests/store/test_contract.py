@@ -7,6 +7,7 @@ second process or replica.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -174,9 +175,9 @@ async def test_a_bulk_run_knows_which_sessions_went_out(store: Store) -> None:
     assert await store.audit.finished_sessions("none", "waha_send_message") == {}
 
 
-def _next(view: SlotView, now: float) -> Slot:
+def _next(view: SlotView) -> Slot:
     """A rule for the tests: one slot a second after the latest, first contact when a chat is new."""
-    at = max(now, view.last + 1) if view.last is not None else now
+    at = max(view.now, view.last + 1) if view.last is not None else view.now
     return Slot(at=at, first=bool(set(view.chat_last) - view.known), tat=at + 1, remember=True)
 
 
@@ -185,19 +186,21 @@ async def test_pacing_hands_the_rule_the_session_state(store: Store) -> None:
 
     def rule(view: SlotView) -> Slot:
         views.append(view)
-        return _next(view, 1000.0)
+        return _next(view)
 
-    at1, rows1 = await store.pacing.reserve("s", "send", ["a", "b"], now=1000.0, keep=120, cap=5, decide=rule)
+    at1, rows1 = await store.pacing.reserve("s", "send", ["a", "b"], clock=lambda: 1000.0, keep=120, cap=5, decide=rule)
     assert at1 == 1000.0 and len(rows1) == 2
-    at2, rows2 = await store.pacing.reserve("s", "send", ["a"], now=1000.0, keep=120, cap=5, decide=rule)
+    at2, rows2 = await store.pacing.reserve("s", "send", ["a"], clock=lambda: 1000.0, keep=120, cap=5, decide=rule)
     assert at2 == 1001.0 and len(rows2) == 1
-    await store.pacing.reserve("other", "send", [], now=1000.0, keep=120, cap=5, decide=rule)  # another session
+    await store.pacing.reserve(
+        "other", "send", [], clock=lambda: 1000.0, keep=120, cap=5, decide=rule
+    )  # another session
     first, second, third = views
-    assert first == SlotView(None, None, {"a": None, "b": None}, frozenset(), None, [])
-    assert second == SlotView(1001.0, 1000.0, {"a": 1000.0}, frozenset({"a"}), 1000.0, [1000.0])
-    assert third == SlotView(None, None, {}, frozenset(), None, [])
+    assert first == SlotView(1000.0, None, None, {"a": None, "b": None}, frozenset(), None, [])
+    assert second == SlotView(1000.0, 1001.0, 1000.0, {"a": 1000.0}, frozenset({"a"}), 1000.0, [1000.0])
+    assert third == SlotView(1000.0, None, None, {}, frozenset(), None, [])
     # A slot older than `keep` is dropped at the next reservation.
-    await store.pacing.reserve("s", "send", ["a"], now=5000.0, keep=120, cap=5, decide=rule)
+    await store.pacing.reserve("s", "send", ["a"], clock=lambda: 5000.0, keep=120, cap=5, decide=rule)
     assert views[-1].last is None and views[-1].chat_last == {"a": None} and views[-1].tat == 1002.0
     assert views[-1].known == {"a"}  # known chats stay known
 
@@ -207,34 +210,36 @@ async def test_a_refusing_rule_reserves_nothing(store: Store) -> None:
         raise LookupError("too long")
 
     with pytest.raises(LookupError):
-        await store.pacing.reserve("s", "send", ["a"], now=1.0, keep=120, cap=5, decide=refuse)
+        await store.pacing.reserve("s", "send", ["a"], clock=lambda: 1.0, keep=120, cap=5, decide=refuse)
     seen: list[SlotView] = []
     await store.pacing.reserve(
-        "s", "send", ["a"], now=1.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v, 1.0)
+        "s", "send", ["a"], clock=lambda: 1.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
     )
-    assert seen == [SlotView(None, None, {"a": None}, frozenset(), None, [])]
+    assert seen == [SlotView(1.0, None, None, {"a": None}, frozenset(), None, [])]
 
 
 async def test_firing_a_slot(store: Store) -> None:
-    _, rows = await store.pacing.reserve("s", "send", ["a"], now=10.0, keep=120, cap=5, decide=lambda v: _next(v, 10.0))
+    _, rows = await store.pacing.reserve(
+        "s", "send", ["a"], clock=lambda: 10.0, keep=120, cap=5, decide=lambda v: _next(v)
+    )
     views: list[FireView] = []
 
     def wait(seconds: float) -> object:
         return lambda view: views.append(view) or seconds
 
-    assert await store.pacing.fire("s", "send", rows, now=10.0, cap=5, decide=wait(2.5)) == 2.5
-    assert await store.pacing.fire("s", "send", rows, now=12.5, cap=5, decide=wait(0)) == 0.0
-    assert views[0] == FireView(["a"], True, {"a": None}, None, [])  # nothing went out yet
+    assert await store.pacing.fire("s", "send", rows, clock=lambda: 10.0, cap=5, decide=wait(2.5)) == 2.5
+    assert await store.pacing.fire("s", "send", rows, clock=lambda: 12.5, cap=5, decide=wait(0)) == 0.0
+    assert views[0] == FireView(10.0, ["a"], True, {"a": None}, None, [])  # nothing went out yet
     _, rows2 = await store.pacing.reserve(
-        "s", "send", ["a"], now=13.0, keep=120, cap=5, decide=lambda v: _next(v, 13.0)
+        "s", "send", ["a"], clock=lambda: 13.0, keep=120, cap=5, decide=lambda v: _next(v)
     )
-    await store.pacing.fire("s", "send", rows2, now=14.0, cap=5, decide=wait(0))
-    assert views[-1] == FireView(["a"], False, {"a": 12.5}, None, [12.5])
+    await store.pacing.fire("s", "send", rows2, clock=lambda: 14.0, cap=5, decide=wait(0))
+    assert views[-1] == FireView(14.0, ["a"], False, {"a": 12.5}, None, [12.5])
     store.pacing.done(rows2, 20.0)  # went out at 20: counts from then
     _, rows3 = await store.pacing.reserve(
-        "s", "send", ["a"], now=21.0, keep=120, cap=5, decide=lambda v: _next(v, 21.0)
+        "s", "send", ["a"], clock=lambda: 21.0, keep=120, cap=5, decide=lambda v: _next(v)
     )
-    await store.pacing.fire("s", "send", rows3, now=22.0, cap=5, decide=wait(0))
+    await store.pacing.fire("s", "send", rows3, clock=lambda: 22.0, cap=5, decide=wait(0))
     assert views[-1].chat_fired == {"a": 20.0} and views[-1].recent_fired == [20.0, 12.5]
 
 
@@ -243,11 +248,30 @@ async def test_a_slot_is_never_granted_twice_across_instances(open_backend: Open
     a, b = open_backend(), open_backend()
 
     async def take(store: Store) -> float:
-        at, _ = await store.pacing.reserve("s", "send", [], now=0.0, keep=10**9, cap=1, decide=lambda v: _next(v, 0.0))
+        at, _ = await store.pacing.reserve(
+            "s", "send", [], clock=lambda: 0.0, keep=10**9, cap=1, decide=lambda v: _next(v)
+        )
         return at
 
     slots = await asyncio.gather(*(take(s) for _ in range(15) for s in (a, b)))
     assert sorted(slots) == [float(i) for i in range(30)]
+
+
+async def test_the_clock_is_read_once_the_session_is_locked(open_backend: Opener) -> None:
+    """A reservation that waited for another's lock does not decide on a clock read before it waited."""
+    a, b = open_backend(), open_backend()
+    ticks = itertools.count()
+    decided: list[float] = []
+
+    def rule(view: SlotView) -> Slot:
+        decided.append(view.now)
+        return _next(view)
+
+    async def take(store: Store) -> None:
+        await store.pacing.reserve("s", "send", [], clock=lambda: float(next(ticks)), keep=10**9, cap=1, decide=rule)
+
+    await asyncio.gather(*(take(s) for _ in range(15) for s in (a, b)))
+    assert decided == sorted(decided) and len(set(decided)) == 30
 
 
 async def test_reopening_keeps_the_schema_version(open_backend: Opener) -> None:
@@ -269,13 +293,15 @@ async def test_a_store_from_a_newer_release_is_refused(open_backend: Opener, req
 async def test_flush_writes_what_was_queued(open_backend: Opener) -> None:
     store, other = open_backend(), open_backend()
     row = await store.audit.start(AuditStart(1.0, "s", "t", None, "{}", None))
-    _, slots = await store.pacing.reserve("s", "send", ["a"], now=1.0, keep=120, cap=5, decide=lambda v: _next(v, 1.0))
+    _, slots = await store.pacing.reserve(
+        "s", "send", ["a"], clock=lambda: 1.0, keep=120, cap=5, decide=lambda v: _next(v)
+    )
     store.audit.finish(row, 2.0, "ok", None, "m1")
     store.pacing.done(slots, 7.0)
     await store.flush()
     assert [(r["outcome"], r["message_id"]) for r in await other.audit.query(AuditFilter())] == [("ok", "m1")]
     seen: list[SlotView] = []
     await other.pacing.reserve(
-        "s", "send", ["a"], now=8.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v, 8.0)
+        "s", "send", ["a"], clock=lambda: 8.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
     )
     assert seen[0].chat_last == {"a": 7.0}

@@ -82,7 +82,6 @@ def reserve(
     rules: PacingRules,
     kind: str,
     chats: list[str],
-    now: float,
     jitter: float,
 ) -> Slot:
     """The earliest time this send may go out, given the session's state (`view`, loaded by the store inside
@@ -90,6 +89,7 @@ def reserve(
 
     Slots of one session and kind are handed out in order, so the cap's rolling window is exact.
     """
+    now = view.now
     group = kind == "group"
     interval = _interval(rules, kind)
     burst = 1 if group else max(1, rules.burst)
@@ -115,9 +115,10 @@ def reserve(
     return Slot(at=at, first=first, tat=max(tat, at) + interval, remember=not group)
 
 
-def fire(view: FireView, rules: PacingRules, kind: str, now: float) -> float:
+def fire(view: FireView, rules: PacingRules, kind: str) -> float:
     """At its slot, check the send against the sends that really went out (a caller woken late must not crowd
     the next one): 0 (the store then marks the slot as gone now), or how much longer to wait."""
+    now = view.now
     group = kind == "group"
     need = now
     gap = rules.seconds(rules.groupGap if group else rules.chatGap)
@@ -129,6 +130,12 @@ def fire(view: FireView, rules: PacingRules, kind: str, now: float) -> float:
     cap = max(1, rules.cap)
     if len(view.recent_fired) >= cap:
         need = max(need, view.recent_fired[cap - 1] + rules.seconds(WINDOW))
+    # The bucket's rate against real send times (the slot was computed from the clock at reservation, before
+    # the store's round trips): this send and the k+1 before it may span no less than (k + 2 - burst) intervals.
+    interval, burst = _interval(rules, kind), 1 if group else max(1, rules.burst)
+    for k, went in enumerate(view.recent_fired):
+        if (over := k + 2 - burst) > 0:
+            need = max(need, went + over * interval)
     return need - now if need > now else 0.0
 
 
@@ -141,23 +148,21 @@ async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats:
     jitter = random.uniform(0.0, rules.seconds(rules.jitter))
     window = rules.seconds(WINDOW)
     keep = max(2 * window, rules.seconds(max(rules.chatGap, rules.groupGap, rules.newChatGap)))
-    now = time.time()
     return await store.pacing.reserve(
         session,
         kind,
         chats,
-        now=now,
+        clock=time.time,
         keep=keep,
         cap=max(1, rules.cap),
-        decide=lambda view: reserve(view, rules, kind, chats, now, jitter),
+        decide=lambda view: reserve(view, rules, kind, chats, jitter),
     )
 
 
 async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> float:
     """Mark the reserved slot as sent now, or say how much longer to wait (see `fire`)."""
-    now = time.time()
     return await store.pacing.fire(
-        session, kind, rows, now=now, cap=max(1, rules.cap), decide=lambda view: fire(view, rules, kind, now)
+        session, kind, rows, clock=time.time, cap=max(1, rules.cap), decide=lambda view: fire(view, rules, kind)
     )
 
 

@@ -184,6 +184,7 @@ class AuditLog(ABC):
 class SlotView:
     """What a session's pacing state says before a new slot is reserved (loaded inside the reservation)."""
 
+    now: float  # the clock, read once the session's lock is held (a wait for the lock does not age the slot)
     tat: float | None  # the token bucket's theoretical arrival time for (session, kind)
     last: float | None  # the latest slot of (session, kind)
     chat_last: dict[str, float | None]  # per chat: its latest slot (any kind)
@@ -207,6 +208,7 @@ class Slot:
 class FireView:
     """A reserved send at its slot: its chats, whether it is a first contact, and the sends that went out."""
 
+    now: float  # the clock, read once the session's lock is held; a send let go is marked as sent then
     chats: list[str | None]
     first: bool
     chat_fired: dict[str, float | None] = field(default_factory=dict)  # per chat: the latest send that went out
@@ -224,21 +226,30 @@ class PacingStore(ABC):
         kind: str,
         chats: Sequence[str],
         *,
-        now: float,
+        clock: Callable[[], float],
         keep: float,
         cap: int,
         decide: Callable[[SlotView], Slot],
     ) -> tuple[float, list[int]]:
-        """Atomically: drop the session's slots older than `now - keep`, load its view, let `decide` choose
+        """Atomically, holding the session's lock: read `clock` (now), drop the session's slots older than
+        `now - keep`, load its view, let `decide` choose
         (it may raise: nothing is then reserved), store the slot (one row per chat, one if none) and the
         bucket; the slot's time and its row ids."""
 
     @abstractmethod
     async def fire(
-        self, session: str, kind: str, rows: Sequence[int], *, now: float, cap: int, decide: Callable[[FireView], float]
+        self,
+        session: str,
+        kind: str,
+        rows: Sequence[int],
+        *,
+        clock: Callable[[], float],
+        cap: int,
+        decide: Callable[[FireView], float],
     ) -> float:
-        """Atomically: load the reserved rows and what went out, let `decide` say how long to wait; at 0 (or
-        less) mark the rows as sent at `now` and return 0, else return the wait and change nothing."""
+        """Atomically, holding the session's lock: read `clock`, load the reserved rows and what went out, let
+        `decide` say how long to wait; at 0 (or less) mark the rows as sent now and return 0, else return the
+        wait and change nothing."""
 
     @abstractmethod
     def done(self, rows: Sequence[int], now: float) -> None:

@@ -30,6 +30,10 @@ T = TypeVar("T")
 # Seconds opening waits for the server (and for another replica's migration lock) before saying so.
 CONNECT_WAIT = 5.0
 POOL_MAX = 10
+# Connections opened together when the pool is created: a call's audit row, its pacing slot and the records
+# queued by the call before it each take one, and opening one mid-call (authentication included) costs more
+# than the whole call.
+POOL_WARM = 3
 # Advisory lock keys (first int4 of the two-key form): one namespace per use, so they never collide.
 LOCK_MIGRATE = 0x57414801
 LOCK_INBOX = 0x57414802
@@ -117,9 +121,15 @@ class PostgresStore(Store):
             assert self._pool_lock is not None
             async with self._pool_lock:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
+                    # min_size 0: no maintenance task of the pool's own outlives a loop that ends without
+                    # closing the store (a test, a CLI call); warmed by hand instead.
+                    pool = await asyncpg.create_pool(
                         self.dsn, min_size=0, max_size=self._pool_max, timeout=self._connect_wait
                     )
+                    held = await asyncio.gather(*(pool.acquire() for _ in range(min(POOL_WARM, self._pool_max))))
+                    for db in held:
+                        await pool.release(db)
+                    self._pool = pool
         return self._pool
 
     async def run(self, fn: Callable[[asyncpg.Connection], Awaitable[T]], *, tx: bool = True) -> T:

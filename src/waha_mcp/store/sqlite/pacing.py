@@ -27,12 +27,13 @@ class SQLitePacing(PacingStore):
         kind: str,
         chats: Sequence[str],
         *,
-        now: float,
+        clock: Callable[[], float],
         keep: float,
         cap: int,
         decide: Callable[[SlotView], Slot],
     ) -> tuple[float, list[int]]:
         def run(db: sqlite3.Connection) -> tuple[float, list[int]]:
+            now = clock()  # inside BEGIN IMMEDIATE: no other writer until this commits
             db.execute("DELETE FROM pacing_slots WHERE session = ? AND at < ?", (session, now - keep))
             row = db.execute("SELECT tat FROM pacing_bucket WHERE session = ? AND kind = ?", (session, kind)).fetchone()
             last = db.execute(
@@ -58,7 +59,9 @@ class SQLitePacing(PacingStore):
                 "SELECT DISTINCT at FROM pacing_slots WHERE session = ? AND kind = ? ORDER BY at DESC LIMIT ?",
                 (session, kind, cap),
             ).fetchall()
-            slot = decide(SlotView(row[0] if row else None, last, chat_last, known, last_first, [r[0] for r in recent]))
+            slot = decide(
+                SlotView(now, row[0] if row else None, last, chat_last, known, last_first, [r[0] for r in recent])
+            )
             rows = [
                 int(
                     db.execute(
@@ -81,15 +84,24 @@ class SQLitePacing(PacingStore):
         return await self._store.write(run)
 
     async def fire(
-        self, session: str, kind: str, rows: Sequence[int], *, now: float, cap: int, decide: Callable[[FireView], float]
+        self,
+        session: str,
+        kind: str,
+        rows: Sequence[int],
+        *,
+        clock: Callable[[], float],
+        cap: int,
+        decide: Callable[[FireView], float],
     ) -> float:
         marks = _marks(len(rows))
 
         def run(db: sqlite3.Connection) -> float:
+            now = clock()
             mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
             chats = [chat for chat, _ in mine]
             first = any(f for _, f in mine)
             view = FireView(
+                now,
                 chats,
                 first,
                 {
