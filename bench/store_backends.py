@@ -60,11 +60,10 @@ async def measure(store: Store, n: int, concurrency: int) -> dict[str, tuple[flo
     await store.flush()
 
     async def paced(i: int) -> None:
-        now = time.time()
         session = f"{tag}-{i % 50}"
-        _, rows = await store.pacing.reserve(session, "send", [f"{i}@c.us"], now=now, keep=120, cap=12,
-                                             decide=lambda v: Slot(now, False, now, True))  # fmt: skip
-        await store.pacing.fire(session, "send", rows, now=now, cap=12, decide=lambda v: 0.0)
+        _, rows = await store.pacing.reserve(session, "send", [f"{i}@c.us"], clock=time.time, keep=120, cap=12,
+                                             decide=lambda v: Slot(v.now, False, v.now, True))  # fmt: skip
+        await store.pacing.fire(session, "send", rows, clock=time.time, cap=12, decide=lambda v: 0.0)
 
     out["pacing reserve+fire"] = await timed(n // 2, concurrency, paced)
     return out
