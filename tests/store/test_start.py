@@ -97,3 +97,22 @@ def test_no_sql_outside_the_backends() -> None:
         if SQL.search(path.read_text()) and path.parent.name not in ("sqlite", "postgres")
     )
     assert found == []
+
+
+async def test_doctor_shows_the_store_without_its_password(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from waha_mcp.config import load_settings
+    from waha_mcp.doctor import run_doctor
+    from waha_mcp.sandbox import Sandbox, sandbox_transport
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_settings(WAHA_MCP_SANDBOX=True, WAHA_MCP_STORE=f"postgresql://waha:doc-pw-777@127.0.0.1:{port}/d")
+    assert await run_doctor(settings, sandbox_transport(Sandbox())) == 1
+    out = capsys.readouterr().out
+    assert "doc-pw-777" not in out
+    assert f"FAIL store      the PostgreSQL store postgresql://waha:***@127.0.0.1:{port}/d cannot be reached" in out
+    await run_doctor(load_settings(WAHA_MCP_SANDBOX=True), sandbox_transport(Sandbox()))
+    assert "ok   store      :memory: (schema version 1)" in capsys.readouterr().out
