@@ -113,7 +113,7 @@ class WahaMCP(MCPServer[Any]):
         app = App(
             client=client,
             settings=settings,
-            secrets=Secrets(settings.api_key, settings.hmac_key, settings.waha_password),
+            secrets=Secrets(settings.api_key, settings.hmac_key, settings.path_secret, settings.waha_password),
         )
         app.store = self.store()
         app.events = self.events()
