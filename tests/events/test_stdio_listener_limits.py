@@ -5,6 +5,7 @@ event source (issue 18 item 1), with the HTTP transport's head deadline, head ca
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -69,7 +70,10 @@ async def test_no_listener_unless_webhooks_are_the_event_source(sandbox: Sandbox
         assert await server.events().inbox.count() == 0
 
 
-async def test_the_listener_refuses_browser_shaped_and_takes_the_secret_path(sandbox: Sandbox) -> None:
+async def test_the_listener_refuses_browser_shaped_and_takes_the_secret_path(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # as with WAHA_MCP_LOG_LEVEL=DEBUG: still no line names the path
     async with listening(sandbox, WAHA_MCP_EVENTS="webhook", WAHA_MCP_WEBHOOK_SECRET=SECRET) as (server, port, _):
         base = f"http://127.0.0.1:{port}{PATH}"
 
@@ -84,6 +88,8 @@ async def test_the_listener_refuses_browser_shaped_and_takes_the_secret_path(san
 
         assert await blocking(probe) == [401, 200, 403]
         assert [r.summary.event for r in await server.events().inbox.query(_all())] == ["message"]
+    # The listener's side only (this test's own client, playing WAHA, logs the URL it posts to).
+    assert not [r for r in caplog.records if not r.name.startswith("httpx") and SECRET in r.getMessage()]
 
 
 async def test_the_listener_refuses_a_foreign_host_when_unsigned(sandbox: Sandbox) -> None:
