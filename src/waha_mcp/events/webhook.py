@@ -29,6 +29,7 @@ import logging
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 
@@ -77,15 +78,20 @@ def handles(path: str) -> bool:
 
 
 def with_secret(url: str, secret: str | None) -> str:
-    """The URL WAHA should post to: `url` with the secret path segment appended (once)."""
+    """The URL WAHA should post to: `url` with the secret as its path's last segment (once; a query stays last)."""
     if not secret:
         return url
-    bare = url.rstrip("/")
-    return bare if bare.endswith("/" + secret) else f"{bare}/{secret}"
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    return parts._replace(path=path if path.endswith("/" + secret) else f"{path}/{secret}").geturl()
 
 
 def without_secret(url: str, secret: str | None) -> str:
-    return url.removesuffix("/" + secret) if secret else url
+    """`url` without the secret path segment (what an older set-up gave WAHA)."""
+    if not secret:
+        return url
+    parts = urlsplit(url)
+    return parts._replace(path=parts.path.rstrip("/").removesuffix("/" + secret)).geturl()
 
 
 def waha_signs(tier: str, release: tuple[int, ...]) -> bool | None:

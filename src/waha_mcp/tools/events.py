@@ -247,10 +247,9 @@ async def configure_webhooks(
     retries: Annotated[int, Field(ge=0, le=15)] = 5,
 ) -> view.WebhooksConfigured:
     secret = w.settings.path_secret
-    bare = _url(w, url)
     # The URL WAHA gets carries the secret path segment when one is set (a WAHA that cannot sign is authenticated
     # by it); shown, it reads `…/***` (the secret is one the redactor knows).
-    target = with_secret(without_secret(bare, secret), secret)
+    target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
     ours: dict = {"url": target, "events": wanted}
@@ -284,7 +283,7 @@ async def remove_webhooks(
     url: Annotated[str, Field(max_length=500)] | None = None,
 ) -> view.WebhooksConfigured:
     secret = w.settings.path_secret
-    target = with_secret(without_secret(_url(w, url), secret), secret)
+    target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     changes = [
         await _set_webhooks(w, n, lambda hooks: [h for h in hooks if not _ours(h, target, secret)]) for n in names
