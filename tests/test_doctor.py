@@ -83,3 +83,13 @@ async def test_doctor_says_a_webhook_setting_is_unused_without_the_webhook_event
     _, out = await _doctor(capsys, "current", WAHA_MCP_WEBHOOK_PORT="8123", WAHA_MCP_WEBHOOK_SECRET=SECRET)
     line = next(row for row in out.splitlines() if " webhooks " in row)
     assert line.startswith("warn") and "WAHA_MCP_EVENTS=webhook" in line and SECRET not in out
+
+
+async def test_doctor_says_a_webhook_url_goes_nowhere_without_the_webhook_event_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out = await _doctor(capsys, "current", WAHA_MCP_WEBHOOK_URL="https://mcp.example.com/webhooks/waha")
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert line.startswith("warn") and "no webhook route" in line
+    _, out = await _doctor(capsys, "current")
+    assert " webhooks " not in out  # nothing about webhooks when none are in use

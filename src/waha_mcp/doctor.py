@@ -101,7 +101,7 @@ def webhook_verdict(settings: Settings, known: ServerVersion | None) -> tuple[bo
     when webhooks are not in use. No secret is ever part of it."""
     key, secret = settings.hmac_key, settings.path_secret
     if settings.events != "webhook":
-        if settings.webhook_port is not None or secret or key:
+        if settings.webhook_port is not None or secret or key or settings.webhook_url or settings.webhook_sessions:
             return (
                 None,
                 f"WAHA_MCP_EVENTS={settings.events}: no webhook route (webhook settings unused); set "
