@@ -14,6 +14,7 @@ from waha_mcp.tools.schema import (
     ChannelId,
     ChannelRef,
     ChatId,
+    FetchHost,
     FetchUrl,
     GroupId,
     Limit,
@@ -23,6 +24,7 @@ from waha_mcp.tools.schema import (
     Session,
     Timestamp,
     fetch_marker,
+    preview_marker,
     words,
 )
 
@@ -30,6 +32,7 @@ __all__ = [
     "ChannelId",
     "ChannelRef",
     "ChatId",
+    "FetchHost",
     "FetchUrl",
     "GroupId",
     "Limit",
@@ -43,6 +46,7 @@ __all__ = [
     "error_result",
     "fetch_marker",
     "image_result",
+    "preview_marker",
     "words",
 ]
 

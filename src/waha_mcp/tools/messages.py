@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, words
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, words
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -34,6 +34,8 @@ _MEDIA_SENDS = {
 }
 
 Text = words(MAX_TEXT)
+# A text whose links WAHA fetches for a preview (unless linkPreview=false): the fetch rule applies to them.
+PreviewText = Annotated[Text, preview_marker]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -99,7 +101,7 @@ def _preview(text: str, title: str | None, description: str | None, image_url: s
 async def send_message(
     w: Invocation,
     chatId: ChatId,
-    text: Text,
+    text: PreviewText,
     replyTo: MessageId | None = None,
     linkPreview: bool = True,
     mentions: Annotated[list[ChatId] | None, Field(description="Ids to @mention (write @<number> in text)")] = None,

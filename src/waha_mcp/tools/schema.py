@@ -21,7 +21,9 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # chat | group | channel | message | phone | session | time | fetch_url
+    # chat | group | channel | message | phone | session | time | fetch_url | fetch_host (a proxy's host:port) |
+    # fetch_text (a text whose links WAHA fetches for a preview unless the call's `linkPreview` is false)
+    kind: str
 
 
 def _normaliser(fn: Callable[..., str]) -> AfterValidator:
@@ -74,6 +76,8 @@ Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
 fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a local path
 # Its rules (no private or local hosts) are said by the refusal, not repeated in every schema.
 FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
+FetchHost = Annotated[str, Marker("fetch_host")]
+preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
 
 

@@ -18,7 +18,7 @@ from waha_mcp.errors import ToolInputError
 from waha_mcp.projections.status import STATUS_CHAT
 from waha_mcp.tools._common import ChatId, MessageId, Session
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
-from waha_mcp.tools.messages import MAX_TEXT, Text
+from waha_mcp.tools.messages import MAX_TEXT, PreviewText
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -75,7 +75,7 @@ def _who(contacts: list[str] | None, raw_id: str | None) -> dict[str, object]:
 )
 async def send_text_status(
     w: Invocation,
-    text: Text,
+    text: PreviewText,
     backgroundColor: Color = DEFAULT_BACKGROUND,
     font: Annotated[int, Field(ge=0, le=FONTS)] = 0,
     linkPreview: bool = True,
