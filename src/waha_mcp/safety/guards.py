@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from mcp_types import CallToolResult
 
 from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.people import phones_of
 from waha_mcp.safety import audit as log
 from waha_mcp.safety import pacing
-from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.allow import chat_refusal, session_refusal, unknown_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
-from waha_mcp.safety.targets import chats_of, target_of
+from waha_mcp.safety.targets import chatless_ids, chats_of, target_of
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
@@ -47,10 +48,34 @@ async def allow(inv: Invocation, nxt: Next) -> Any:
             )
         if problem:
             raise ToolInputError(problem)
-    problem = chat_refusal(chats_of(spec, inv.args), settings.allow_chats)
+    problem = await _chats_problem(inv, settings.allow_chats) if settings.allow_chats else None
     if problem:
         raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
     return await nxt(inv)
+
+
+async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
+    """Every chat the write reaches must be known and allowed: its chat arguments, the chat inside each message
+    id, and what its registration says it reaches (`reach`); a LID counts as the number behind it."""
+    spec = inv.spec
+    bare = chatless_ids(spec, inv.args)
+    if bare:
+        return unknown_refusal(f"message id {bare[0][:60]!r} names no chat (WAHA may find it in any)", patterns)
+    chats = chats_of(spec, inv.args)
+    if spec.reach is not None:
+        from waha_mcp.tools.pipeline import CURRENT  # the pipeline imports this module
+
+        token = CURRENT.set(inv)  # what the tool's `reach` asks WAHA is among the tool's operations
+        try:
+            reached = await spec.reach(inv)
+        finally:
+            CURRENT.reset(token)
+        if isinstance(reached, str):
+            return unknown_refusal(reached, patterns)
+        chats = list(dict.fromkeys([*chats, *reached]))
+    if chat_refusal(chats, patterns) is None:
+        return None
+    return chat_refusal(chats, patterns, await phones_of(inv, chats))
 
 
 async def pace(inv: Invocation, nxt: Next) -> Any:

@@ -21,8 +21,8 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    # chat | group | channel | message | phone | session | time | fetch_url | fetch_host (a proxy's host:port) |
-    # fetch_text (a text whose links WAHA fetches for a preview unless the call's `linkPreview` is false)
+    # chat | group | channel | message | status | phone | session | time | fetch_url | fetch_host (a proxy's
+    # host:port) | fetch_text (a text whose links WAHA fetches for a preview unless `linkPreview` is false)
     kind: str
 
 
@@ -69,6 +69,8 @@ ChannelRef = Annotated[
     str, Marker("channel"), _normaliser(wid.channel_ref), Field(description="Id, invite code or link.")
 ]
 MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
+# One of your statuses: its chat is status@broadcast, and whom it reaches is said by the tool (`reach`).
+StatusId = Annotated[str, Marker("status"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
 # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
 Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
