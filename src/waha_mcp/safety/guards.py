@@ -130,7 +130,8 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
     if isinstance(out, CallToolResult):
         found = out.structured_content or {}
         message_id = found.get("messageId") if isinstance(found.get("messageId"), str) else None
-        detail = one_line(getattr(out.content[-1], "text", ""))[:300] if out.is_error and out.content else None
+        text = getattr(out.content[-1], "text", "") if out.is_error and out.content else None
+        detail = one_line(text, clean=redactor.text)[:300] if text is not None else None
         log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
     return out
 
