@@ -85,8 +85,9 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     store = inv.app.store
     if rules is None or store is None or inv.session is None:
         return await nxt(inv)
+    people = await persons(inv, chats_of(inv.spec, inv.args))
     try:
-        at, rows = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
+        at, rows = await pacing.slot(store, rules, inv.session, kind, people)  # type: ignore[arg-type]
     except pacing.TooLong as late:
         when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
@@ -101,6 +102,13 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         return await nxt(inv)
     finally:
         pacing.done(store, rows)
+
+
+async def persons(inv: Invocation, chats: list[str]) -> list[str]:
+    """Pacing keys chats by person: a LID whose phone id the session knows (waha_mcp.people) counts as that phone
+    id, so writing to someone's number and then to their LID is one chat, not a first contact twice."""
+    phones = await phones_of(inv, chats)
+    return list(dict.fromkeys(phones.get(chat, chat) for chat in chats))
 
 
 async def wait_until(inv: Invocation, at: float, since: float) -> None:
