@@ -41,8 +41,10 @@ _REMEDY = "WAHA would fetch it from inside its network; list the host in WAHA_MC
 # What the WHATWG parser drops before reading a URL: C0 controls and spaces at the ends, tabs and newlines anywhere.
 _ENDS = "".join(map(chr, range(0x21)))
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
-# IPv6 ranges that carry an IPv4 address in their last 32 bits (IPv4-compatible, NAT64 well-known and local).
-_EMBEDS_V4 = [ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48")]
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64 (well-known and local-use), and the
+# deprecated IPv4-compatible form (`::a.b.c.d`, where `::` and `::1` are themselves).
+_NAT64 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48")]
+_COMPATIBLE = ipaddress.ip_network("::/96")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -79,7 +81,7 @@ def _address(host: str) -> Address | None:
 def _address_problem(ip: Address) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is None and any(ip in net for net in _EMBEDS_V4) and int(ip) & 0xFFFFFFFF > 1:
+        if embedded is None and (any(ip in net for net in _NAT64) or (ip in _COMPATIBLE and int(ip) > 1)):
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return _address_problem(embedded)

@@ -64,6 +64,7 @@ TRICKS = [
     "http://[fd00:ec2::254]/",  # AWS's IPv6 metadata
     "http://[::a9fe:a9fe]/",  # IPv4-compatible (deprecated) form of 169.254.169.254
     "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata address
+    "http://[64:ff9b::0.0.0.0]/",  # NAT64 of the unspecified address
 ]
 # Public to Node, so allowed: the check must not refuse ordinary hosts.
 PUBLIC = [
