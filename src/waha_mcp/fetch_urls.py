@@ -136,24 +136,35 @@ def proxy_refusal(server: str, allowed_hosts: Iterable[str] = ()) -> str | None:
     return fetch_url_refusal(value if "://" in value else f"http://{value}", allowed_hosts)
 
 
-# Links in a message text that a link preview fetches: http(s) URLs, and dotted IPv4 literals with a port or path
-# (clients link those too). Spellings no client turns into a link are not looked for.
+# Links in a message text that a link preview fetches: its http(s) URLs, and what a client takes for a link
+# without a scheme and previews over https. NOWEB (Baileys' `extractUrlFromText`) takes any run of
+# `[-A-Za-z0-9@:%._+~#=]` that has a dot followed by one to six letters or digits: `metadata.google.internal/x`,
+# `10.0.0.1`, `user@10.0.0.1:3000/`.
 _TEXT_URL = re.compile(r"https?:[^\s<>\"']+", re.IGNORECASE)
-_TEXT_ADDRESS = re.compile(r"(?<![\w.@/:])(?:[0-9a-fx]+\.){3}[0-9a-fx]+(?::\d+)?/[^\s<>\"']*", re.IGNORECASE)
+_TEXT_BARE = re.compile(r"[-\w@:%.+~#=]*\.[A-Za-z0-9()]{1,6}\b[-\w()@:%+.~#?&/=]*", re.ASCII)
+_FRACTION = re.compile(r"\d+(?:\.\d+){1,2}")  # `0.5`, `1.2.3`: numbers, unless they name a loopback address
 
 
 def _links(text: str) -> Iterator[str]:
     for found in _TEXT_URL.finditer(text):
         yield found.group(0)
         yield found.group(0).rstrip(".,;:!?)")  # what a custom preview sends as its `url`
-    for found in _TEXT_ADDRESS.finditer(text):
-        yield f"http://{found.group(0)}"
+    for found in _TEXT_BARE.finditer(_TEXT_URL.sub(" ", text)):
+        token = found.group(0).strip(".,;:!?()")
+        if _FRACTION.fullmatch(token):
+            ip = _address(web_host(f"https://{token}/") or "")
+            if ip is None or not (ip.is_loopback or ip.is_unspecified):
+                continue
+        yield f"https://{token}"
 
 
 def text_url_refusal(text: str, allowed_hosts: Iterable[str] = ()) -> str | None:
     """Why a link preview of `text` must not be made (the first link WAHA must not fetch), or None."""
     for link in _links(text):
-        problem = fetch_url_refusal(link, allowed_hosts)
+        host = web_host(link)
+        if host is None:  # not a URL to Node either (`v1.2.3`): nothing is fetched
+            continue
+        problem = host_refusal(host, allowed_hosts)
         if problem:
             return f"{link[:80]!r}: {problem}"
     return None

@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error
-from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, web_host
+from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, text_url_refusal, web_host
 
 # Each names 169.254.169.254, 127.0.0.1, 10.0.0.1 or a local name once Node has parsed it.
 TRICKS = [
@@ -145,7 +145,25 @@ async def test_link_preview_text_is_checked(mcp: Client, sandbox: Any, url: str)
 
 
 async def test_a_public_link_is_previewed(mcp: Client) -> None:
-    assert data(await call(mcp, "waha_send_message", {"chatId": CHAT, "text": "see https://example.com/x"}))
+    text = "see https://example.com/x, readme.md, e.g. example.org; take 0.5 mg of v1.2.3 at 10:30 (12025550132@c.us)"
+    assert data(await call(mcp, "waha_send_message", {"chatId": CHAT, "text": text}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ask metadata.google.internal/computeMetadata/v1/",
+        "printer.local:631/jobs",
+        "www.app.localhost",
+        "10.0.0.7:80/",
+        "the box is at 192.168.1.20 now",
+        "admin@127.1:8080",
+        "0.0 or 127.1",
+    ],
+)
+def test_links_without_a_scheme_are_checked(text: str) -> None:
+    # NOWEB (Baileys) takes links without a scheme too, and previews them over https.
+    assert text_url_refusal(text) is not None
 
 
 @pytest.mark.parametrize(
