@@ -145,26 +145,27 @@ _TEXT_BARE = re.compile(r"[-\w@:%.+~#=]*\.[A-Za-z0-9()]{1,6}\b[-\w()@:%+.~#?&/=]
 _FRACTION = re.compile(r"\d+(?:\.\d+){1,2}")  # `0.5`, `1.2.3`: numbers, unless they name a loopback address
 
 
-def _links(text: str) -> Iterator[str]:
+def _links(text: str) -> Iterator[tuple[str, bool]]:
+    """(link, explicit): an explicit http(s) URL that Node cannot parse is refused; a bare word is just text."""
     for found in _TEXT_URL.finditer(text):
-        yield found.group(0)
-        yield found.group(0).rstrip(".,;:!?)")  # what a custom preview sends as its `url`
+        yield found.group(0), True
+        yield found.group(0).rstrip(".,;:!?)"), True  # what a custom preview sends as its `url`
     for found in _TEXT_BARE.finditer(_TEXT_URL.sub(" ", text)):
         token = found.group(0).strip(".,;:!?()")
         if _FRACTION.fullmatch(token):
             ip = _address(web_host(f"https://{token}/") or "")
             if ip is None or not (ip.is_loopback or ip.is_unspecified):
                 continue
-        yield f"https://{token}"
+        yield f"https://{token}", False
 
 
 def text_url_refusal(text: str, allowed_hosts: Iterable[str] = ()) -> str | None:
     """Why a link preview of `text` must not be made (the first link WAHA must not fetch), or None."""
-    for link in _links(text):
+    for link, explicit in _links(text):
         host = web_host(link)
-        if host is None:  # not a URL to Node either (`v1.2.3`): nothing is fetched
+        if host is None and not explicit:  # `v1.2.3`: not a URL to Node either, nothing is fetched
             continue
-        problem = host_refusal(host, allowed_hosts)
+        problem = fetch_url_refusal(link, allowed_hosts) if host is None else host_refusal(host, allowed_hosts)
         if problem:
             return f"{link[:80]!r}: {problem}"
     return None

@@ -166,6 +166,11 @@ def test_links_without_a_scheme_are_checked(text: str) -> None:
     assert text_url_refusal(text) is not None
 
 
+def test_an_explicit_url_node_cannot_parse_is_refused_in_text_a_bare_word_is_not() -> None:
+    assert "cannot be parsed" in (text_url_refusal("see http://1.2.3.4.5/x now") or "")
+    assert text_url_refusal("release v1.2.3 is out") is None
+
+
 @pytest.mark.parametrize(
     "config",
     [
