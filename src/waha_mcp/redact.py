@@ -78,17 +78,20 @@ def secrets_in(arguments: Any) -> list[str]:
     return found
 
 
-# Each shape: the words one of which a text must hold (lower-cased) for the shape to be looked for at all (a
-# substring test is a hundred times cheaper than the search), and a pattern of (what stays, the credential).
-_QUERY_WORDS = ("token", "secret", "passw", "pwd", "key", "sig", "credential")
+# Each shape: strings one of which a text must hold for the shape to be looked for at all (a substring test is
+# far cheaper than the search, and nearly every tool result holds none), and a pattern of (what stays, the
+# credential). The gates are case-sensitive: "asic" stands for Basic, basic and BASIC.
 _QUERY_NAMES = r"[\w.\-]*(?:token|secret|passw(?:or)?d|pwd|api[_\-]?key|signature|credential)[\w.\-]*|key|sig"
 SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     # scheme://user:PASSWORD@host: greedy up to the last `@` before the path, so a password holding `@` goes whole
     (("://",), re.compile(r"(://[^\s/:@\"'<>\\]*:)([^\s/\"'<>\\]+)(?=@)")),
-    (_QUERY_WORDS, re.compile(rf"([?&;](?:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)", re.IGNORECASE)),
-    (("authorization",), re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n,;}\\]+)", re.I)),
-    (("basic",), re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNORECASE)),
-    (("bearer",), re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)),
+    (("=",), re.compile(rf"([?&;](?:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)", re.IGNORECASE)),
+    (
+        ("uthorization", "UTHORIZATION"),
+        re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n,;}\\]+)", re.I),
+    ),
+    (("asic", "ASIC"), re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNORECASE)),
+    (("earer", "EARER"), re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)),
 )
 
 
@@ -107,8 +110,7 @@ def _hide(match: re.Match[str]) -> str:
 
 
 def _shapes_in(text: str) -> list[re.Pattern[str]]:
-    lowered = text.lower()
-    return [pattern for words, pattern in SHAPES if any(word in lowered for word in words)]
+    return [pattern for gates, pattern in SHAPES if any(gate in text for gate in gates)]
 
 
 def redact_shapes(text: str) -> str:
