@@ -15,6 +15,8 @@ through); a legitimate case must go through (else it is a false refusal).
    malformed ids), each through a reaction, a receipt, a reply and a forward.
 3. Chat-id spellings with the allowed number's digits but another kind (`@lid`, `@g.us`, `@newsletter`).
 4. Tools that reach people without a chat id: a status without contacts, a join by invite to another group.
+5. The cost of redaction by shape on every result: the redactor's check of a chats overview (60 chats, with and
+   without links) by known values only (the way before) and with the shapes too, interleaved, best of 7.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from typing import Any
 
 from mcp import Client
 
 from waha_mcp.config import load_settings
+from waha_mcp.jsonfast import dumps
+from waha_mcp.redact import Redactor
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
 
@@ -226,11 +231,36 @@ async def measure() -> dict[str, Any]:
     }
 
 
+def redaction_cost(rounds: int = 7, calls: int = 2000) -> dict[str, Any]:
+    """µs per result check, by value only (before) and with shapes (now), on a chats overview as a tool shows it."""
+    out: dict[str, Any] = {}
+    redactor = Redactor(["wk-Api-7c1e5d0b9a"])
+    for name, body in (("plain", "see you at 10:30"), ("links", "the doc: https://example.com/d/1?page=2")):
+        chats = [
+            {"id": f"1202555{i:04d}@c.us", "name": f"Person {i}", "lastMessage": {"body": body, "timestamp": i}}
+            for i in range(60)
+        ]
+        text = dumps(chats)
+        best = {"before": float("inf"), "now": float("inf")}
+        for _ in range(rounds):
+            for way, check in (
+                ("before", lambda text=text: any(probe in text for probe in redactor._probes)),
+                ("now", lambda text=text: redactor.finds_in([text])),
+            ):
+                started = time.perf_counter()
+                for _ in range(calls):
+                    check()
+                best[way] = min(best[way], (time.perf_counter() - started) / calls * 1e6)
+        out[name] = {"bytes": len(text), "beforeUs": round(best["before"], 1), "nowUs": round(best["now"], 1)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()
     out = asyncio.run(measure())
+    out["redaction"] = redaction_cost()
     print(f"{'case':32} {'tried':>6} {'bypasses':>9}")
     for kind, row in out["cases"].items():
         print(f"{kind:32} {row['tried']:>6} {row['bypasses']:>9}")
@@ -241,6 +271,11 @@ def main() -> None:
         f"{len(out['urlSpellingsPublicToNode'])})"
     )
     print(f"legitimate calls: {out['legitimate']}, wrongly refused: {len(out['falseRefusals'])}")
+    for name, row in out["redaction"].items():
+        print(
+            f"redaction check of a {row['bytes']}-byte chats result ({name}): {row['beforeUs']} µs by value "
+            f"only, {row['nowUs']} µs with shapes"
+        )
     for row in out["bypasses"] + out["falseRefusals"]:
         print("  !", row["kind"], row["tool"], json.dumps(row["arguments"], ensure_ascii=False)[:120], row["said"])
     if args.json:

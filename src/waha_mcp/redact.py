@@ -78,21 +78,16 @@ def secrets_in(arguments: Any) -> list[str]:
     return found
 
 
-# Each shape: strings one of which a text must hold for the shape to be looked for at all (a substring test is
-# far cheaper than the search, and nearly every tool result holds none), and a pattern of (what stays, the
-# credential). The gates are case-sensitive: "asic" stands for Basic, basic and BASIC.
 _QUERY_NAMES = r"[\w.\-]*(?:token|secret|passw(?:or)?d|pwd|api[_\-]?key|signature|credential)[\w.\-]*|key|sig"
-SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
-    # scheme://user:PASSWORD@host: greedy up to the last `@` before the path, so a password holding `@` goes whole
-    (("://",), re.compile(r"(://[^\s/:@\"'<>\\]*:)([^\s/\"'<>\\]+)(?=@)")),
-    (("=",), re.compile(rf"([?&;](?:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)", re.IGNORECASE)),
-    (
-        ("uthorization", "UTHORIZATION"),
-        re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n,;}\\]+)", re.I),
-    ),
-    (("asic", "ASIC"), re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNORECASE)),
-    (("earer", "EARER"), re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)),
-)
+# Each shape a pattern of (what stays, the credential).
+URL_PASSWORD = re.compile(r"(://[^\s/:@\"'<>\\]*:)([^\s/\"'<>\\]+)(?=@)")  # greedy to the last `@` before the path
+QUERY = re.compile(rf"([?&;](?i:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)")
+HEADER = re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n,;}\\]+)", re.IGNORECASE)
+BASIC = re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNORECASE)
+BEARER = re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)
+SHAPES = (URL_PASSWORD, QUERY, HEADER, BASIC, BEARER)
+# A credential in a query string is named so: one of these must be in the (lower-cased) text for that search.
+_QUERY_WORDS = ("token", "secret", "passw", "pwd", "key", "sig", "credential")
 
 
 def _is_basic(encoded: str) -> bool:
@@ -104,13 +99,24 @@ def _is_basic(encoded: str) -> bool:
 
 
 def _hide(match: re.Match[str]) -> str:
-    if match.re is SHAPES[3][1] and not _is_basic(match.group(2)):
+    if match.re is BASIC and not _is_basic(match.group(2)):
         return match.group(0)
     return f"{match.group(1)}{REDACTED}"
 
 
 def _shapes_in(text: str) -> list[re.Pattern[str]]:
-    return [pattern for gates, pattern in SHAPES if any(gate in text for gate in gates)]
+    """The shapes worth searching `text` for, by substring tests far cheaper than the searches (nearly every
+    tool result holds none of them)."""
+    lowered = text.lower()
+    found = [URL_PASSWORD] if "://" in text and "@" in text else []
+    if "=" in text and any(word in lowered for word in _QUERY_WORDS):
+        found.append(QUERY)
+    found += [
+        pattern
+        for word, pattern in (("authorization", HEADER), ("basic", BASIC), ("bearer", BEARER))
+        if word in lowered
+    ]
+    return found
 
 
 def redact_shapes(text: str) -> str:
