@@ -131,9 +131,9 @@ def fetch_url_refusal(url: str, allowed_hosts: Iterable[str] = ()) -> str | None
 
 
 def proxy_refusal(server: str, allowed_hosts: Iterable[str] = ()) -> str | None:
-    """A proxy as WAHA takes it: `host:port`, or a URL."""
+    """A proxy as WAHA takes it: `host:port`, or a URL of any scheme (`socks5://`), its host read as http's."""
     value = server.strip()
-    return fetch_url_refusal(value if "://" in value else f"http://{value}", allowed_hosts)
+    return fetch_url_refusal(f"http://{value.split('://', 1)[-1]}", allowed_hosts)
 
 
 # Links in a message text that a link preview fetches: its http(s) URLs, and what a client takes for a link
