@@ -171,6 +171,11 @@ def test_an_explicit_url_node_cannot_parse_is_refused_in_text_a_bare_word_is_not
     assert text_url_refusal("release v1.2.3 is out") is None
 
 
+def test_a_proxy_of_any_scheme_is_read_for_its_host() -> None:
+    assert proxy_refusal("socks5://proxy.example:1080") is None and proxy_refusal("proxy.example:3128") is None
+    assert proxy_refusal("socks5://0x7f.1:1080") is not None and proxy_refusal("[::1]:3128") is not None
+
+
 @pytest.mark.parametrize(
     "config",
     [
@@ -185,11 +190,6 @@ def test_an_explicit_url_node_cannot_parse_is_refused_in_text_a_bare_word_is_not
         {"proxy": {"server": "http://[::ffff:a9fe:a9fe]:3128"}},
     ],
 )
-def test_a_proxy_of_any_scheme_is_read_for_its_host() -> None:
-    assert proxy_refusal("socks5://proxy.example:1080") is None and proxy_refusal("proxy.example:3128") is None
-    assert proxy_refusal("socks5://0x7f.1:1080") is not None and proxy_refusal("[::1]:3128") is not None
-
-
 async def test_session_webhooks_and_proxy_are_checked(mcp: Client, sandbox: Any, config: dict[str, Any]) -> None:
     before = len(sandbox.requests)
     for tool, args in (
