@@ -199,3 +199,14 @@ async def test_session_webhooks_and_proxy_are_checked(mcp: Client, sandbox: Any,
         message = error(await call(mcp, tool, args))
         assert "refused" in message and "WAHA_MCP_ALLOW_FETCH_HOSTS" in message, message
     assert len(sandbox.requests) == before
+
+
+async def test_an_edit_is_checked_as_waha_previews_its_new_text(mcp: Client, sandbox: Any) -> None:
+    sent = data(await call(mcp, "waha_send_message", {"chatId": CHAT, "text": "draft"}))
+    before = len(sandbox.requests)
+    edit = {"chatId": CHAT, "messageId": sent["messageId"], "text": "now http://0x7f.1:3000/api/sessions"}
+    message = error(await call(mcp, "waha_edit_message", edit))
+    assert "text refused" in message and "127.0.0.1 is a loopback address" in message, message
+    assert "linkPreview=false" not in message  # the edit tool has no such argument to point to
+    assert len(sandbox.requests) == before
+    assert data(await call(mcp, "waha_edit_message", {**edit, "text": "now https://example.com"}))

@@ -201,7 +201,8 @@ def check_fetch_urls(inv: Invocation) -> None:
                 problem = proxy_refusal(item, allowed)
             elif kind == "fetch_text" and preview:
                 problem = text_url_refusal(item, allowed)
-                problem = problem and f"{problem}; or send it with linkPreview=false (no preview is fetched)"
+                if problem and "linkPreview" in inv.spec.arguments.model_fields:
+                    problem = f"{problem}; or send it with linkPreview=false (no preview is fetched)"
             else:
                 continue
             if problem:
