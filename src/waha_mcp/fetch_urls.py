@@ -23,8 +23,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
-
-import ada_url
+from typing import Any
 
 __all__ = [
     "LOCAL_SUFFIXES",
@@ -48,7 +47,10 @@ _COMPATIBLE = ipaddress.ip_network("::/96")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _web(url: str) -> ada_url.URL | None:
+def _web(url: str) -> Any:
+    """The WHATWG parse of an http(s) URL (an `ada_url.URL`), or None."""
+    import ada_url  # at the first URL, not at start-up: its C library costs tens of milliseconds to load
+
     try:
         parsed = ada_url.URL(url)
     except ValueError:
