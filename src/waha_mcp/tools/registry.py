@@ -73,6 +73,10 @@ POLICY: dict[Effect, Policy] = {
 
 Scope = Literal["session", "server"]
 Pacing = Literal["send", "group"] | None
+# Who a write reaches beyond its chat, group and channel arguments (for WAHA_MCP_ALLOW_CHATS), given the
+# invocation once its session is resolved: the chat ids, or why they cannot be known (a status without
+# `contacts` goes to every contact).
+Reach = Callable[[Any], Awaitable[list[str] | str]]
 
 # Toolset name → one-line description, in the order tools are listed.
 TOOLSETS: dict[str, str] = {
@@ -152,6 +156,7 @@ class ToolSpec:
     output: Any = field(default=None, repr=False)
     # argument name → marker kind ("chat", "message", ...), for guards that need the target
     markers: dict[str, str] = field(default_factory=dict)
+    reach: Reach | None = field(default=None, repr=False)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
@@ -195,6 +200,7 @@ def tool(
     pacing: Pacing = None,
     writes: tuple[str, ...] = (),
     output: type | None = None,
+    reach: Reach | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
 
@@ -226,6 +232,7 @@ def tool(
             input_schema=arguments_schema(model),
             output=output or get_type_hints(fn, include_extras=True).get("return"),
             markers=markers_of(model),
+            reach=reach,
         )
         return fn
 
