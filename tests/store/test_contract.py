@@ -7,6 +7,7 @@ second process or replica.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 
@@ -305,3 +306,25 @@ async def test_flush_writes_what_was_queued(open_backend: Opener) -> None:
         "s", "send", ["a"], clock=lambda: 8.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
     )
     assert seen[0].chat_last == {"a": 7.0}
+
+
+async def test_changes_signal_at_once_then_what_another_instance_stores(
+    open_backend: Opener, request: pytest.FixtureRequest
+) -> None:
+    a, b = open_backend(), open_backend()
+    signals = b.inbox.changes()
+    try:
+        await asyncio.wait_for(anext(signals), 10)  # the first one: listening, catch up
+        nxt = asyncio.ensure_future(anext(signals))
+        await a.inbox.add([event("from-a")], 1, None)
+        if "postgres" in request.node.callspec.id:
+            await asyncio.wait_for(nxt, 10)  # another replica's commit reaches this one
+        else:
+            # SQLite: one process writes; it publishes its own events, the store has nothing to signal.
+            await asyncio.sleep(0.3)
+            assert not nxt.done()
+        nxt.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await nxt
+    finally:
+        await signals.aclose()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from waha_mcp.events.follow import Follower
 from waha_mcp.events.local import SandboxFeed, sandbox_listeners
 from waha_mcp.events.webhook import handles, receiver_for
 from waha_mcp.events.ws import WSConsumer
@@ -124,6 +125,11 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             feed = SandboxFeed(listeners, server.events().ingest)
             started["sandbox"] = feed
             await tg.start(feed.run)
+        # Events other replicas store reach this one's waiters and subscribers (with SQLite: nothing to hear).
+        # Not awaited: a store down at start must not hold the server back (the follower retries by itself).
+        follower = Follower(server.events().inbox, server.events().ingest)
+        started["follower"] = follower
+        tg.start_soon(follower.run)
         if settings.events != "off":
             tg.start_soon(_learn_sessions, server)
         if settings.events != "off" and settings.webhook_sessions:

@@ -41,6 +41,9 @@ class Ingest:
     listeners: list[Listener] = field(default_factory=list)
     _pending: list[tuple[Summary, str, bytes | str, asyncio.Future[int | None]]] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
+    # While a `Follower` reads other replicas' events from the store: the seqs published here that it has not
+    # passed yet, so each event reaches the listeners once whichever path sees it first.
+    published: set[int] | None = None
 
     async def accept(self, envelope: dict[str, Any], source: str, raw: bytes | str | None = None) -> Outcome:
         """Store one envelope (`BadEnvelope` if it is not one); returns once it is durable."""
@@ -81,6 +84,11 @@ class Ingest:
                 self._publish(fresh)
 
     def _publish(self, fresh: list[Stored]) -> None:
+        if self.published is not None:
+            fresh = [row for row in fresh if row.seq not in self.published]
+            self.published.update(row.seq for row in fresh)
+            if not fresh:
+                return
         for listener in list(self.listeners):
             try:
                 listener(fresh)
@@ -97,6 +105,10 @@ class Ingest:
             "payload": {"from": start_ms, "to": end_ms, "reason": reason},
         }
         return await self.accept(envelope, "gap")
+
+    def publish(self, rows: list[Stored]) -> None:
+        """Events another replica stored (read back from the store): to the listeners, as if stored here."""
+        self._publish(rows)
 
     def stats(self) -> dict[str, int]:
         return dict(self.counters)

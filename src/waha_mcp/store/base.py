@@ -14,7 +14,7 @@ the function decided before committing, holding a lock that serialises every pro
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -124,6 +124,14 @@ class InboxStore(ABC):
     async def conversations(self, sessions: Iterable[str], limit: int) -> list[Conversation]:
         """Per (session, chat) with message events (of `sessions`, or all): the count and the last one, newest
         first."""
+
+    @abstractmethod
+    def changes(self) -> AsyncIterator[None]:
+        """Signals that events may have been stored by another process sharing the store: the reader then reads
+        what is after its cursor (`query`), so a signal carries no rows and a lost one skips nothing. One signal
+        comes first (and again after any reconnection, when signals may have been missed), to catch up. A
+        backend with no other writers (SQLite: one process) gives that first signal only; its own process
+        publishes what it stores directly."""
 
 
 # --- the audit log ---------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class PostgresStore(Store):
 
         self.dsn = dsn
         self.shown = shown_dsn(dsn)
-        self._connect_wait = connect_wait
+        self.connect_wait = connect_wait
         self._pool_max = pool_max
         self._pool: asyncpg.Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -64,14 +64,14 @@ class PostgresStore(Store):
 
     async def _open(self) -> int:
         try:
-            db = await asyncpg.connect(self.dsn, timeout=self._connect_wait)
+            db = await asyncpg.connect(self.dsn, timeout=self.connect_wait)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(self._explain(exc)) from None
         try:
-            return await asyncio.wait_for(self._migrate(db), self._connect_wait * 6)
+            return await asyncio.wait_for(self._migrate(db), self.connect_wait * 6)
         except TimeoutError:
             raise StoreError(
-                f"the store {self.shown} did not finish migrating within {self._connect_wait * 6:g} s (another"
+                f"the store {self.shown} did not finish migrating within {self.connect_wait * 6:g} s (another"
                 " waha-mcp holding the migration lock?): retry, or check the server's pg_stat_activity"
             ) from None
         except asyncpg.PostgresError as exc:
@@ -100,7 +100,7 @@ class PostgresStore(Store):
 
     def _explain(self, exc: BaseException) -> str:
         if isinstance(exc, asyncio.TimeoutError):
-            cause = f"no answer within {self._connect_wait:g} s"
+            cause = f"no answer within {self.connect_wait:g} s"
         elif isinstance(exc, ConnectionRefusedError):
             cause = "connection refused"
         else:
@@ -124,7 +124,7 @@ class PostgresStore(Store):
                     # min_size 0: no maintenance task of the pool's own outlives a loop that ends without
                     # closing the store (a test, a CLI call); warmed by hand instead.
                     pool = await asyncpg.create_pool(
-                        self.dsn, min_size=0, max_size=self._pool_max, timeout=self._connect_wait
+                        self.dsn, min_size=0, max_size=self._pool_max, timeout=self.connect_wait
                     )
                     held = await asyncio.gather(*(pool.acquire() for _ in range(min(POOL_WARM, self._pool_max))))
                     for db in held:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -12,12 +14,30 @@ from waha_mcp.store.base import Conversation, EventRecord, InboxStore, NewEvent,
 if TYPE_CHECKING:
     from waha_mcp.store.postgres import PostgresStore
 
+log = logging.getLogger("waha_mcp.store")
+# LISTEN/NOTIFY channel: a commit that stored events notifies it with its highest `seq` (a hint, never rows).
+CHANNEL = "waha_mcp_inbox"
+# Seconds without a notification before the listening connection is checked (a dead one is replaced, and the
+# reader catches up: notifications sent while it was down are lost, the rows are not).
+RECHECK = 5.0
+RECONNECT_MAX = 5.0
+
 COLUMNS = "seq, id, ts, session, event, chat, sender, message_id, text, media, from_me, status"
 INSERT = (
     "INSERT INTO inbox_events (id, ts, received, session, event, chat, sender, message_id, text, media, from_me,"
     " status, source, envelope) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
     " ON CONFLICT (id) DO NOTHING RETURNING seq"
 )
+
+
+def _setter(*events: asyncio.Event) -> Callable[..., None]:
+    """A callback (any arguments) setting `events`."""
+
+    def fire(*_: Any) -> None:
+        for event in events:
+            event.set()
+
+    return fire
 
 
 def record(row: Sequence[Any]) -> EventRecord:
@@ -63,6 +83,10 @@ class PostgresInbox(InboxStore):
                         e.envelope,
                     )
                 )
+            stored = [seq for seq in out if seq is not None]
+            if stored:
+                # Delivered at commit, to every replica listening (this one too: its reader skips what it published).
+                await db.execute("SELECT pg_notify($1, $2)", CHANNEL, str(max(stored)))
             if retention is not None:
                 await prune(db, retention)
             return out
@@ -127,3 +151,36 @@ class PostgresInbox(InboxStore):
         args: list[Any] = [limit, names] if names else [limit]
         rows = await self._store.run(lambda db: db.fetch(sql, *args), tx=False)
         return [Conversation(r[0], r[1], int(r[2]), record(tuple(r)[3:])) for r in rows]
+
+    async def changes(self) -> AsyncIterator[None]:
+        store = self._store
+        wait = 0.2
+        while True:
+            try:
+                db = await asyncpg.connect(store.dsn, timeout=store.connect_wait)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("the store %s: cannot listen for other replicas' events (%s); retrying", store.shown,
+                            type(exc).__name__)  # fmt: skip
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RECONNECT_MAX)
+                continue
+            heard, lost = asyncio.Event(), asyncio.Event()
+            try:
+                await db.add_listener(CHANNEL, _setter(heard))
+                db.add_termination_listener(_setter(lost, heard))
+                wait = 0.2
+                yield None  # listening now: catch up on whatever was stored before
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(heard.wait(), RECHECK)
+                    except TimeoutError:
+                        await db.fetchval("SELECT 1", timeout=RECHECK)  # raises when the connection is gone
+                        continue
+                    heard.clear()
+                    if not lost.is_set():
+                        yield None
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("the store %s: lost the connection listening for events (%s); reconnecting",
+                            store.shown, type(exc).__name__)  # fmt: skip
+            finally:
+                db.terminate()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from waha_mcp.store.base import Conversation, EventRecord, InboxStore, NewEvent, Query, Retention
@@ -110,3 +111,8 @@ class SQLiteInbox(InboxStore):
             return out
 
         return await self._store.read(select)
+
+    async def changes(self) -> AsyncIterator[None]:
+        # One process writes a SQLite store (replicas need PostgreSQL): it publishes its own events in-process.
+        yield None
+        await asyncio.Event().wait()

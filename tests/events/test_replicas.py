@@ -1,0 +1,102 @@
+"""Replicas on one PostgreSQL: an event stored by one reaches the others' waiters and subscribers (the store's
+LISTEN/NOTIFY hint, then a read by cursor), even across a lost listening connection; a webhook delivered to
+every replica is stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.pg import _admin, pg_dsn
+from waha_mcp.events import Events, Stored
+from waha_mcp.events.follow import Follower
+from waha_mcp.store import open_store
+
+__all__ = ["pg_dsn"]
+
+
+def envelope(eid: str, text: str = "hi") -> dict[str, object]:
+    return {
+        "id": eid,
+        "timestamp": 1_700_000_000_000,
+        "session": "default",
+        "event": "message",
+        "payload": {"id": f"false_111@c.us_{eid}", "from": "111@c.us", "fromMe": False, "body": text},
+    }
+
+
+@pytest.fixture
+def two_replicas(pg_dsn: str) -> Iterator[tuple[Events, Events]]:
+    a, b = open_store(pg_dsn), open_store(pg_dsn)
+    yield Events(a), Events(b)
+    a.close()
+    b.close()
+
+
+@contextlib.asynccontextmanager
+async def following(events: Events) -> AsyncIterator[Follower]:
+    follower = Follower(events.inbox, events.ingest)
+    task = asyncio.ensure_future(follower.run())
+    try:
+        for _ in range(200):
+            if follower.listening:
+                break
+            await asyncio.sleep(0.05)
+        assert follower.listening
+        yield follower
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def next_events(queue: asyncio.Queue[list[Stored]]) -> list[str]:
+    return [row.summary.id for row in await asyncio.wait_for(queue.get(), 10)]
+
+
+async def test_an_event_stored_by_one_replica_wakes_a_waiter_on_another_once(two_replicas: tuple[Events, Events]) -> None:
+    a, b = two_replicas
+    heard: list[list[Stored]] = []
+    b.ingest.listeners.append(heard.append)  # what resources/updated is sent from
+    async with following(a), following(b):
+        waiter = b.waiters.open()
+        own = a.waiters.open()
+        await a.ingest.accept(envelope("e1"), "webhook")
+        assert await next_events(waiter) == ["e1"]
+        assert await next_events(own) == ["e1"]
+        await b.ingest.accept(envelope("e2"), "webhook")
+        assert await next_events(own) == ["e2"]
+        assert await next_events(waiter) == ["e2"]
+        await asyncio.sleep(0.5)  # its own NOTIFY came back to each: not published a second time
+        assert waiter.empty() and own.empty()
+        assert [[r.summary.id for r in batch] for batch in heard] == [["e1"], ["e2"]]
+
+
+async def test_a_replica_that_lost_its_listening_connection_catches_up(
+    two_replicas: tuple[Events, Events], pg_dsn: str
+) -> None:
+    a, b = two_replicas
+    async with following(b):
+        waiter = b.waiters.open()
+        # Every listening connection of this schema's replicas dropped (a restart, a network cut) …
+        await _admin(pg_dsn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+              " AND pid <> pg_backend_pid()")  # fmt: skip
+        # … and events stored meanwhile: their notifications went nowhere, the rows wait by cursor.
+        for i in range(3):
+            await a.ingest.accept(envelope(f"gap{i}"), "webhook")
+        got: list[str] = []
+        while len(got) < 3:
+            got += await next_events(waiter)
+        assert got == ["gap0", "gap1", "gap2"]
+
+
+async def test_a_webhook_delivered_to_every_replica_is_stored_once(two_replicas: tuple[Events, Events]) -> None:
+    a, b = two_replicas
+    outcomes = await asyncio.gather(
+        *(replica.ingest.accept(envelope(f"w{i}"), "webhook") for i in range(20) for replica in (a, b))
+    )
+    assert sum(o.new for o in outcomes) == 20
+    assert await a.inbox.count() == 20
