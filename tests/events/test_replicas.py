@@ -14,6 +14,7 @@ from tests.pg import _admin, pg_dsn
 from waha_mcp.events import Events, Stored
 from waha_mcp.events.follow import Follower
 from waha_mcp.store import open_store
+from waha_mcp.store.postgres import PostgresStore
 
 __all__ = ["pg_dsn"]
 
@@ -57,7 +58,9 @@ async def next_events(queue: asyncio.Queue[list[Stored]]) -> list[str]:
     return [row.summary.id for row in await asyncio.wait_for(queue.get(), 10)]
 
 
-async def test_an_event_stored_by_one_replica_wakes_a_waiter_on_another_once(two_replicas: tuple[Events, Events]) -> None:
+async def test_an_event_stored_by_one_replica_wakes_a_waiter_on_another_once(
+    two_replicas: tuple[Events, Events],
+) -> None:
     a, b = two_replicas
     heard: list[list[Stored]] = []
     b.ingest.listeners.append(heard.append)  # what resources/updated is sent from
@@ -81,12 +84,18 @@ async def test_a_replica_that_lost_its_listening_connection_catches_up(
     a, b = two_replicas
     async with following(b):
         waiter = b.waiters.open()
-        # Every listening connection of this schema's replicas dropped (a restart, a network cut) …
+        store = b.inbox.store
+        assert isinstance(store, PostgresStore)
+        good, store.dsn = store.dsn, "postgresql://nobody@127.0.0.1:1/none"  # it cannot reconnect for now
+        # Every listening connection dropped (a restart, a network cut) …
         await _admin(pg_dsn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
-              " AND pid <> pg_backend_pid()")  # fmt: skip
+                     " AND pid <> pg_backend_pid()")  # fmt: skip
         # … and events stored meanwhile: their notifications went nowhere, the rows wait by cursor.
         for i in range(3):
             await a.ingest.accept(envelope(f"gap{i}"), "webhook")
+        await asyncio.sleep(0.5)
+        assert waiter.empty()
+        store.dsn = good
         got: list[str] = []
         while len(got) < 3:
             got += await next_events(waiter)
