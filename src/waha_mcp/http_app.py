@@ -105,9 +105,16 @@ def request_body_limit(settings: Settings) -> int:
     return max(SDK_BODY_LIMIT, -(-settings.max_media_bytes * 4 // 3) + 64 * 1024)
 
 
-async def health(_: Request) -> JSONResponse:
-    """Liveness for load balancers; says nothing about WAHA (that is `waha-mcp doctor`)."""
-    return JSONResponse({"ok": True})
+def health_for(server: WahaMCP) -> Any:
+    async def health(_: Request) -> JSONResponse:
+        """Readiness for load balancers: the store answers (a replica whose PostgreSQL is gone says so, 503, and
+        is taken out of rotation until it is back). Says nothing about WAHA (that is `waha-mcp doctor`)."""
+        problem = await server.store().ready()
+        if problem is not None:
+            return JSONResponse({"ok": False, "store": problem}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    return health
 
 
 def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
@@ -123,7 +130,7 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
         protected = BearerAuth(mcp_app, settings.auth_token.get_secret_value())
-    routes = [Route("/healthz", health, methods=["GET"])]
+    routes = [Route("/healthz", health_for(server), methods=["GET"])]
     receiver: WebhookReceiver | None = None
     if settings.events == "webhook":  # no route at all unless webhooks are the event source
         receiver = receiver_for(settings, server.events(), settings.http_host)

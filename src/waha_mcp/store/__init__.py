@@ -25,6 +25,7 @@ from waha_mcp.store.base import (
     SlotView,
     Store,
     StoreError,
+    StoreUnavailable,
 )
 from waha_mcp.store.sqlite import MEMORY, SQLiteStore, default_path
 
@@ -71,6 +72,7 @@ __all__ = [
     "SlotView",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "default_path",
     "is_postgres",
     "open_store",

@@ -27,6 +27,12 @@ class StoreError(ConfigError):
     A `ConfigError`, so the CLI prints it as one line and exits 2 instead of a traceback."""
 
 
+class StoreUnavailable(Exception):
+    """The store's server cannot be reached now (a PostgreSQL restart, a network cut): one line naming the store
+    (password hidden) and the cause. What needed it did not happen; the store recovers by itself when the server
+    is back (the next call reconnects)."""
+
+
 # --- the inbox -------------------------------------------------------------------------------------------
 
 
@@ -280,6 +286,10 @@ class Store(ABC):
     shown: str
     #: The schema version the store is at after opening.
     version: int
+
+    @abstractmethod
+    async def ready(self) -> str | None:
+        """None when the store answers now; else why not, in one line (DSN password hidden): readiness."""
 
     @abstractmethod
     async def flush(self) -> None:

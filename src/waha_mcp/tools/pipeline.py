@@ -26,7 +26,7 @@ from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
 from waha_mcp.sessions import resolve_session
-from waha_mcp.store import Store
+from waha_mcp.store import Store, StoreUnavailable
 from waha_mcp.tools._common import Rich, dumps, error_result
 from waha_mcp.tools.registry import ToolSpec
 from waha_mcp.tools.schema import markers_of
@@ -165,6 +165,12 @@ async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
             return error_result(await explain(exc, inv.client, clean=clean))
         finally:
             CURRENT.reset(token)
+    except StoreUnavailable as exc:
+        # The audit guard records a write before it goes out: a write refused here never reached WAHA.
+        step = "nothing was sent (a write goes out only once the audit log holds it)" if inv.spec.policy.audit else ""
+        where = f" (session {inv.session})" if inv.session else ""
+        return error_result(one_line(f"{inv.spec.name}{where}: {step}{'; ' if step else ''}{exc}; retry once the"
+                                     " store is back (GET /healthz says when)", clean=clean))  # fmt: skip
     except Exception:
         log.exception("tool %s crashed", inv.spec.name)
         return error_result(f"{inv.spec.name} failed with an internal error; details are in the server log")

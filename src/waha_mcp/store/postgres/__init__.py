@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from waha_mcp.store.base import Store, StoreError
+from waha_mcp.store.base import Store, StoreError, StoreUnavailable
 from waha_mcp.store.postgres.dsn import hide, shown_dsn
 from waha_mcp.store.postgres.migrations import LATEST, MIGRATIONS
 
@@ -30,6 +30,10 @@ T = TypeVar("T")
 # Seconds opening waits for the server (and for another replica's migration lock) before saying so.
 CONNECT_WAIT = 5.0
 POOL_MAX = 10
+# Seconds a queued record (an audit outcome, a pacing `done`) is retried while the server is unreachable.
+RETRY_FOR = 120.0
+# Seconds a readiness check (`/healthz`) waits for the server's answer.
+READY_WAIT = 2.0
 # Connections opened together when the pool is created: a call's audit row, its pacing slot and the records
 # queued by the call before it each take one, and opening one mid-call (authentication included) costs more
 # than the whole call.
@@ -39,6 +43,8 @@ LOCK_MIGRATE = 0x57414801
 LOCK_INBOX = 0x57414802
 LOCK_PACING = 0x57414803
 log = logging.getLogger("waha_mcp.store")
+# The server is gone or unreachable (not: a statement it refused).
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError)
 
 
 class PostgresStore(Store):
@@ -133,17 +139,23 @@ class PostgresStore(Store):
         return self._pool
 
     async def run(self, fn: Callable[[asyncpg.Connection], Awaitable[T]], *, tx: bool = True) -> T:
-        """`fn(db)` on a pooled connection, in one transaction unless `tx` is false."""
-        pool = await self.pool()
-        async with pool.acquire() as db:
-            if not tx:
-                return await fn(db)
-            async with db.transaction():
-                return await fn(db)
+        """`fn(db)` on a pooled connection, in one transaction unless `tx` is false; `StoreUnavailable` when the
+        server cannot be reached (the pool replaces dead connections on the next call: recovery needs nothing)."""
+        try:
+            pool = await self.pool()
+            async with pool.acquire(timeout=self.connect_wait) as db:
+                if not tx:
+                    return await fn(db)
+                async with db.transaction():
+                    return await fn(db)
+        except UNREACHABLE as exc:
+            raise StoreUnavailable(self._explain(exc)) from None
 
-    def soon(self, work: Coroutine[Any, Any, Any], what: str) -> None:
-        """Queue `work` on the running loop; a failure is logged (`what` names it), never raised."""
-        task = asyncio.get_running_loop().create_task(work)
+    def soon(self, work: Callable[[], Coroutine[Any, Any, Any]], what: str) -> None:
+        """Queue `work()` (idempotent) on the running loop; retried while the server is unreachable (for up to
+        `RETRY_FOR` seconds: an outcome already acknowledged is not dropped by a restart), then a failure is
+        logged (`what` names it), never raised."""
+        task = asyncio.get_running_loop().create_task(self._retrying(work))
         self._pending.add(task)
 
         def finished(done: asyncio.Task[Any]) -> None:
@@ -152,6 +164,27 @@ class PostgresStore(Store):
                 log.error("the store could not record %s: %s", what, hide(str(done.exception()), self.dsn))
 
         task.add_done_callback(finished)
+
+    async def _retrying(self, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        loop = asyncio.get_running_loop()
+        give_up, wait = loop.time() + RETRY_FOR, 0.2
+        while True:
+            try:
+                return await work()
+            except StoreUnavailable:
+                if self._closed or loop.time() + wait > give_up:
+                    raise
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+
+    async def ready(self) -> str | None:
+        try:
+            await asyncio.wait_for(self.run(lambda db: db.fetchval("SELECT 1"), tx=False), READY_WAIT)
+        except StoreUnavailable as exc:
+            return str(exc)
+        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            return self._explain(exc)
+        return None
 
     async def flush(self) -> None:
         """Wait for every record queued by `soon` so far."""

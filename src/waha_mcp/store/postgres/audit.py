@@ -46,7 +46,7 @@ class PostgresAudit(AuditLog):
                 row,
             )
 
-        self._store.soon(self._store.run(update, tx=False), "a call's outcome in the audit log")
+        self._store.soon(lambda: self._store.run(update, tx=False), "a call's outcome in the audit log")
 
     async def query(self, f: AuditFilter) -> list[dict[str, Any]]:
         where: list[str] = []

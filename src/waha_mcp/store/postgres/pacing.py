@@ -128,7 +128,7 @@ class PostgresPacing(PacingStore):
     def done(self, rows: Sequence[int], now: float) -> None:
         ids = list(rows)
         self._store.soon(
-            self._store.run(
+            lambda: self._store.run(
                 lambda db: db.execute("UPDATE pacing_slots SET at = $1 WHERE id = ANY($2::bigint[])", now, ids),
                 tx=False,
             ),

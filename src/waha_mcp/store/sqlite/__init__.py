@@ -152,6 +152,9 @@ class SQLiteStore(Store):
         """`write` for code that runs outside the event loop (start-up, the CLI, tests)."""
         return self._run_sync(self._writer, fn)
 
+    async def ready(self) -> str | None:
+        return None  # a local file: there is no server to lose while running
+
     async def flush(self) -> None:
         if not self._closed:
             await self.write(lambda db: None)  # the single writer runs queued writes in order
