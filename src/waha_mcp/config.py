@@ -15,6 +15,7 @@ SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MIN_AUTH_TOKEN = 16
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 MIN_WEBHOOK_SECRET = 20
+MIN_STATE_KEY = 32  # the SDK's AES-GCM codec stretches any secret of at least 32 bytes
 WEBHOOK_SECRET_RE = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET},128}}$")
 
 
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
     webhook_port: int | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_PORT", ge=0, le=65535)
     webhook_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_WEBHOOK_HOST")
     webhook_hmac_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_HMAC_KEY")
+    # The key sealing 2026-07-28 `requestState` (a confirmation asked in one request, answered in the next):
+    # replicas share it so any of them can take the answer. Unset: a key of this process's own.
+    state_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_STATE_KEY")
     # A secret last segment of the webhook path (/webhooks/waha/<secret>): how a WAHA that cannot sign (Core 2024.x)
     # authenticates; waha_configure_webhooks puts it in the URL it gives WAHA. Never logged or shown.
     webhook_secret: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_SECRET")
@@ -119,6 +123,19 @@ class Settings(BaseSettings):
     def _blank_key(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
+
+    @field_validator("state_key", mode="before")
+    @classmethod
+    def _check_state_key(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or len(raw.strip()) < MIN_STATE_KEY:
+            raise ValueError(
+                f"must be at least {MIN_STATE_KEY} characters (the same on every replica); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return raw.strip()
 
     @field_validator("webhook_secret", mode="before")
     @classmethod
@@ -212,6 +229,10 @@ class Settings(BaseSettings):
     @property
     def hmac_key(self) -> str | None:
         return self.webhook_hmac_key.get_secret_value() if self.webhook_hmac_key else None
+
+    @property
+    def request_state_key(self) -> str | None:
+        return self.state_key.get_secret_value() if self.state_key else None
 
     @property
     def path_secret(self) -> str | None:

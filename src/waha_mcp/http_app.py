@@ -22,6 +22,7 @@ from waha_mcp.events.webhook import PATH as WEBHOOK_PATH
 from waha_mcp.events.webhook import WebhookReceiver, handles, receiver_for
 from waha_mcp.http_limits import server_limits
 from waha_mcp.server import WahaMCP
+from waha_mcp.store import is_postgres
 
 
 class BearerAuth:
@@ -55,6 +56,14 @@ def check_http_settings(settings: Settings) -> None:
     if not is_loopback(settings.http_host) and settings.auth_token is None:
         raise ConfigError(
             f"refusing to listen on {settings.http_host} without WAHA_MCP_AUTH_TOKEN: set a token or bind 127.0.0.1"
+        )
+    if settings.http_stateless and is_postgres(settings.store) and settings.state_key is None:
+        # Stateless on a shared store means replicas behind a balancer: a confirmation sealed with one process's
+        # own key would be refused by every other replica it reaches.
+        raise ConfigError(
+            "stateless HTTP on a PostgreSQL store (replicas) needs WAHA_MCP_STATE_KEY, the same on every replica, so"
+            " a confirmation asked by one can be answered through another: python -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))'"
         )
 
 

@@ -15,6 +15,7 @@ import httpx2
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
@@ -119,6 +120,7 @@ class WahaMCP(MCPServer[Any]):
                 settings.path_secret,
                 settings.waha_password,
                 settings.store_password,
+                settings.request_state_key,
             ),
         )
         app.store = self.store()
@@ -251,6 +253,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
+        # Shared by replicas (WAHA_MCP_STATE_KEY): a confirmation asked by one can be answered through another.
+        request_state_security=RequestStateSecurity(keys=[key]) if (key := settings.request_state_key) else None,
     )
     # A transport standing in for WAHA (tests, the embedded sandbox) carries no WebSocket: no /ws consumer then.
     server.waha_reachable = transport is None
