@@ -110,6 +110,9 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
     settings = server.waha_settings
     started: dict[str, Any] = {}
     async with anyio.create_task_group() as tg:
+        # Replicas: every one holds its own /ws and the inbox stores each event once by its id (a duplicate is
+        # dropped at the insert). Chosen over one holder elected by a lease: no takeover delay and no gap when a
+        # replica dies, for the price of one stream per replica (README, "Running more than one process").
         if settings.events == "ws" and settings.waha_base_url and server.waha_reachable:
             consumer = WSConsumer(
                 settings.waha_base_url,
