@@ -5,8 +5,8 @@ python bench/resources_memory.py [--reads 3000 --subscriptions 2000]
 
 waha-mcp runs as `waha-mcp serve --toolsets all` against the standalone sandbox, over stdio (one connection)
 and over stateless Streamable HTTP (every request its own connection). Hostile reads cycle through: the inbox
-of a new valid session name each time (served and cached: the cache's bound is what holds), a 5,000-character
-session name (refused), and the messages of a new chat each time (a WAHA read each, cached). Hostile
+of a new valid session name each time (served and cached: the cache's bound is what holds), the inbox of a
+20,000-character session name (refused), and the messages of a new chat each time (a WAHA read each, cached). Hostile
 subscriptions use a new URI each time (valid ones until the per-connection limit, then refused; a long one
 every other call). The baseline reads `waha://sessions` (cached) and subscribes to one URI again and again.
 Target: the hostile runs end within 20 MB of the start.
@@ -37,7 +37,7 @@ from _harness import (
 )
 
 TARGET_MB = 20
-LONG = "x" * 5000
+LONG = "x" * 20_000
 
 
 def hostile_read(i: int) -> str:
@@ -45,7 +45,7 @@ def hostile_read(i: int) -> str:
     if kind == 0:
         return f"waha://inbox?session=s{i}"
     if kind == 1:
-        return f"waha://chats/overview?session={LONG}{i}"
+        return f"waha://inbox?session={LONG}{i}"
     return f"waha://chats/49{i:010d}@c.us/messages?session=default"
 
 

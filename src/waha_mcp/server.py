@@ -1,7 +1,7 @@
 """Builds the MCPServer from settings: our registry lists the tools, our pipeline runs them.
 
 The SDK keeps the protocol; `list_tools` and `call_tool` (public methods) are ours, so no SDK-built
-schema or argument model stands between the registry and the client.
+schema or argument model stands between the registry and the client; so are the resource methods (resources.py).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class WahaMCP(MCPServer[Any]):
     """An MCPServer whose tools come from the registry and run through the pipeline.
 
     Over HTTP a connection may narrow the tools (never widen them) with `X-WAHA-Toolsets` and
-    `X-WAHA-Read-Only`; `tools/list` and `tools/call` both honour it.
+    `X-WAHA-Read-Only`; tools and resources (listings, reads, subscriptions) all honour it.
     """
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
