@@ -43,7 +43,7 @@ from waha_mcp.events import Events, Query, Stored
 from waha_mcp.projections import events as view
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools.pipeline import App, Invocation, invoke
-from waha_mcp.tools.registry import TOOLSETS_HEADER, ToolSpec, all_tools
+from waha_mcp.tools.registry import ToolSpec, all_tools
 
 if TYPE_CHECKING:
     from waha_mcp.server import WahaMCP
@@ -307,16 +307,16 @@ class LiveResources:
         ]
 
     def listed(self, specs: Iterable[ToolSpec]) -> list[Resource]:
-        where = f" ({self.default_session})" if self.default_session else ""
-
-        def described(t: Template) -> str:
-            return t.description.replace("a session", "the default session") + (where if t.per_session else "")
-
-        return [
-            Resource(uri=t.base, name=t.name, description=described(t), mime_type=JSON)
-            for t in self.visible(specs)
-            if t.listed
-        ]
+        """Concrete resources worth a glance: the sessions, and the default session's chats and inbox (without a
+        default session the inbox is every session's, and the chats are not listed)."""
+        default = self.default_session
+        out = []
+        for t in self.visible(specs):
+            if not t.listed or (t.per_session and not default and not t.inbox):
+                continue
+            where = "" if not t.per_session else f" Session: {default}." if default else " All sessions."
+            out.append(Resource(uri=t.base, name=t.name, description=t.description + where, mime_type=JSON))
+        return out
 
     def target(self, uri: str, specs: list[ToolSpec]) -> Target:
         """The checked target of `uri` for a connection that sees `specs` (MCPError if it may not)."""
@@ -329,7 +329,7 @@ class LiveResources:
             raise MCPError(
                 code=INVALID_PARAMS,
                 message=f"resource {target.template.base} is not enabled for this connection: it needs "
-                f"{spec.name} (toolset {spec.toolset}; WAHA_TOOLSETS, {TOOLSETS_HEADER})",
+                f"{spec.name} (toolset {spec.toolset}; WAHA_TOOLSETS, X-WAHA-Toolsets)",
                 data={"uri": uri[:200]},
             )
         return target
