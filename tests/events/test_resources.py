@@ -169,11 +169,15 @@ async def _listen_once(client: Client, uri: str) -> None:
         ("waha://nothing", "unknown resource waha://nothing"),
     ],
 )
-async def test_bad_resource_uris_are_refused_in_one_line(mcp: Client, sandbox: Sandbox, uri: str, says: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+async def test_bad_resource_uris_are_refused_in_one_line(
+    server: WahaMCP, sandbox: Sandbox, uri: str, says: str, mode: str
+) -> None:
     """23.3: unknown query parameters, an empty or impossible session are refused, as tools refuse them."""
-    before = len(sandbox.requests)
-    with pytest.raises(Exception) as refused:
-        await mcp.read_resource(uri)
+    async with Client(server, mode=mode) as client:
+        before = len(sandbox.requests)
+        with pytest.raises(Exception) as refused:
+            await client.read_resource(uri)
     assert says in fail_message(refused)
     assert len(sandbox.requests) == before  # nothing reached WAHA
 
