@@ -63,7 +63,7 @@ async def run(rounds: int) -> None:
     waited: list[float] = []
     async with running(server, listener=False) as started, Client(server) as client:
         await asyncio.wait_for(started["ws"].connected.wait(), 10)
-        await client.read_resource("waha://sessions")  # opens the inbox and the resources' event hook
+        await client.read_resource("waha://sessions")  # warms the read path (resources hear events from the start)
         uri = f"waha://chats/{CHAT}/messages?session=default"
         async with client.listen(resource_subscriptions=[uri]) as sub, httpx2.AsyncClient() as http:
             for n in range(rounds):
