@@ -69,19 +69,16 @@ class Template:
     tool: str
     listed: bool = False  # also listed as a concrete resource (the default session's, or every session's)
     inbox: bool = False  # read from the event store, through the tool's pipeline (see `LiveResources._inbox`)
+    per_session: bool = True  # False: one resource for the server (`?session=` is checked, then ignored)
 
     @property
     def base(self) -> str:
         return self.uri.split("{?")[0]
 
-    @property
-    def per_session(self) -> bool:
-        return self.tool != "waha_list_sessions"
-
 
 TEMPLATES: tuple[Template, ...] = (
     Template("waha://sessions{?session}", "sessions", "Every session and its status.", "waha_list_sessions",
-             listed=True),
+             listed=True, per_session=False),
     Template("waha://chats/overview{?session}", "chats-overview", "A session's chats, most recent first.",
              "waha_get_chats", listed=True),
     Template("waha://chats/{chatId}/messages{?session}", "chat-messages", "A chat's latest messages.",
