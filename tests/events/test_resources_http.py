@@ -57,7 +57,7 @@ async def test_a_connection_narrowed_to_sessions_reads_no_other_resource(
 
 
 @pytest.mark.filterwarnings("ignore:resources/subscribe is removed")
-@pytest.mark.parametrize(("mode", "stateless"), [("auto", False), ("legacy", False)])
+@pytest.mark.parametrize(("mode", "stateless"), [("auto", True), ("auto", False), ("legacy", False)])
 async def test_one_inbound_message_over_the_sandbox_socket_is_one_update(
     tmp_path: Path, mode: str, stateless: bool
 ) -> None:
