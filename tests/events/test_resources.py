@@ -345,3 +345,18 @@ async def test_the_cache_is_bounded(mcp: Client, server: WahaMCP) -> None:
     cache = server.resources.cache
     assert len(cache) <= CACHE_ENTRIES and cache.size <= CACHE_BYTES
     assert f"waha://inbox?session=s{CACHE_ENTRIES + 19}" in cache and "waha://inbox?session=s0" not in cache
+
+
+def test_the_cache_keeps_to_its_byte_budget() -> None:
+    from waha_mcp.resources import Cache
+
+    cache = Cache(entries=100, limit=1000)
+    for n in range(10):
+        cache.put(f"k{n}", "x" * 200)  # 202 each: four fit
+    assert len(cache) == 4 and cache.size == 4 * 202 and "k9" in cache and "k5" not in cache
+    cache.get("k6")  # used: kept over k7 when room is needed
+    cache.put("big", "y" * 300)  # over a quarter of the budget: served, not kept
+    cache.put("k10", "x" * 200)
+    assert "big" not in cache and "k6" in cache and "k7" not in cache and cache.size <= 1000
+    cache.pop("k6")
+    assert "k6" not in cache and cache.size == 2 * 202 + 203  # k8, k9 and k10
