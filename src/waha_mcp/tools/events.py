@@ -90,6 +90,9 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
     started = time.monotonic()
     queue = events.waiters.open()  # before looking back: nothing can slip between the two
     last = int(cursor or 0)
+    # A wait that times out hands back where the inbox stood when it started (everything up to there was
+    # looked at, or predates a wait without cursor), never a position earlier than the one it was given.
+    position = max(last, await events.inbox.last_cursor())
     try:
         if cursor:
             while True:
@@ -114,7 +117,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 last = max(last, row.seq)
                 if await match(row):
                     return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
-        return view.waited(None, last, time.monotonic() - started)
+        return view.waited(None, max(last, position), time.monotonic() - started)
     finally:
         events.waiters.close(queue)
 
