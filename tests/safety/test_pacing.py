@@ -150,3 +150,37 @@ async def test_reads_and_unpaced_writes_do_not_wait(mcp: Client, sandbox: Sandbo
     data(await call(mcp, "waha_get_chats", {"limit": 1}))
     data(await call(mcp, "waha_mark_chat_read", {"chatId": A}))
     assert time.monotonic() - started < SAFE.chatGap  # not asserting speed: only that nothing was held
+
+
+async def test_sends_that_did_not_go_out_are_not_charged(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+) -> None:
+    """One send a minute: refusals (an unknown session, a chat WAHA refuses) leave the slot to the next send."""
+    seen = arrivals(sandbox)
+    rules = "perMinute=1,burst=1,jitter=0,chatGap=0,newChatGap=0"
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        for _ in range(2):
+            message = error(await call(mcp, "waha_send_message", {"session": "nosuch", "chatId": A, "text": "hi"}))
+            assert "session 'nosuch' does not exist" in message and "pacing" not in message
+        started = time.monotonic()
+        await send(mcp, A)  # its slot is free: the refused ones took none
+        assert time.monotonic() - started < 10
+        assert "pacing" in error(await call(mcp, "waha_send_message", {"chatId": B, "text": "hi"}))
+    assert [chat for chat, _ in seen()] == [A, A, A]  # two refused by WAHA, one sent; B held back by pacing
+
+
+async def test_a_session_that_cannot_send_is_refused_before_any_wait(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+) -> None:
+    rules = "perMinute=6,burst=1,jitter=0,chatGap=0,newChatGap=0"  # the next send waits 10 s
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        await send(mcp, A)
+        sandbox.set_status("default", "STOPPED")
+        started = time.monotonic()
+        message = error(await call(mcp, "waha_send_message", {"chatId": A, "text": "again"}))
+        assert time.monotonic() - started < 5, message
+        assert "session 'default' is STOPPED" in message and "waha_start_session" in message
+        sandbox.set_status("default", "WORKING")
+        started = time.monotonic()
+        await send(mcp, A)  # the refused send was not charged: still the first one's 10 s, no more
+        assert time.monotonic() - started < 12

@@ -135,7 +135,8 @@ def reserve(
             (session, *chats),
         )
     }
-    first = not group and any(chat not in known for chat in chats)
+    new = {chat for chat in chats if not group and chat not in known}  # first contacts, marked on their rows
+    first = bool(new)
     if first:
         prior = db.execute("SELECT max(at) FROM pacing_slots WHERE session = ? AND first = 1", (session,)).fetchone()[0]
         if prior is not None:
@@ -154,7 +155,7 @@ def reserve(
         int(
             db.execute(
                 "INSERT INTO pacing_slots (session, kind, chat, at, first) VALUES (?, ?, ?, ?, ?)",
-                (session, kind, chat, at, int(first)),
+                (session, kind, chat, at, int(chat in new)),
             ).lastrowid
             or 0
         )
@@ -216,6 +217,26 @@ async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats:
 async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> float:
     """Mark the reserved slot as sent now, or say how much longer to wait (see `fire`)."""
     return await store.write(lambda db: fire(db, rules, session, kind, rows, time.time()))
+
+
+def give_back(db: sqlite3.Connection, rules: PacingRules, session: str, kind: str, rows: list[int], now: float) -> None:
+    """A send that did not go out: its slot, its first contacts and its share of the bucket are given back, so
+    only sends that went out count against the limits."""
+    marks = ",".join("?" * len(rows))
+    mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
+    db.execute(f"DELETE FROM pacing_slots WHERE rowid IN ({marks})", rows)
+    db.executemany(
+        "DELETE FROM pacing_chats WHERE session = ? AND chat = ?", [(session, c) for c, first in mine if first and c]
+    )
+    interval = rules.seconds(60.0 / (rules.groupPerMinute if kind == "group" else rules.perMinute))
+    db.execute(
+        "UPDATE pacing_bucket SET tat = max(?, tat - ?) WHERE session = ? AND kind = ?", (now, interval, session, kind)
+    )
+
+
+async def release(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> None:
+    """Give a reserved slot back (see `give_back`)."""
+    await store.write(lambda db: give_back(db, rules, session, kind, rows, time.time()))
 
 
 def done(store: Store, rows: list[int]) -> None:
