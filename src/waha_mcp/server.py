@@ -31,7 +31,15 @@ from waha_mcp.resources import LiveResources
 from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
-from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
+from waha_mcp.tools.registry import (
+    READ_ONLY_HEADER,
+    TOOLSETS_HEADER,
+    ToolSpec,
+    narrow,
+    not_exposed,
+    not_for_connection,
+    select_for,
+)
 
 log = logging.getLogger("waha_mcp")
 # Their DEBUG records print requests and answers verbatim (WAHA's response headers, the WebSocket's URL and
@@ -57,7 +65,7 @@ def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True) -> MC
         description=spec.description,
         input_schema=spec.schema_for(read_only),
         output_schema=spec.output_schema if output_schemas else None,
-        annotations=spec.annotations,
+        annotations=spec.annotations_for(read_only),
     )
 
 
@@ -180,9 +188,9 @@ class WahaMCP(MCPServer[Any]):
             except ConfigError as exc:
                 return error_result(one_line(str(exc)))
             if spec not in specs:
-                return error_result(one_line(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})"))
+                return error_result(one_line(not_for_connection(spec, headers)))
         if spec is None:
-            return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
+            return error_result(one_line(not_exposed(name, self.waha_settings)))
         # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):

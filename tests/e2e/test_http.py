@@ -169,7 +169,7 @@ async def test_a_read_only_connection_sees_and_runs_reads_only(mcp_url: str, san
         assert "save" not in tools["waha_download_media"].input_schema["properties"]
         before = len(sandbox.requests)
         sent = await client.call_tool("waha_send_message", {"chatId": "123456789", "text": "hi"})
-        assert sent.is_error and "not enabled for this connection" in sent.content[0].text
+        assert sent.is_error and "writes, and this connection is read-only (X-WAHA-Read-Only)" in sent.content[0].text
         assert len(sandbox.requests) == before  # nothing reached WAHA
 
 
