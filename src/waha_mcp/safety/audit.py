@@ -131,9 +131,11 @@ async def query(
     outcome: str | None = None,
     bulk_id: str | None = None,
     since: float | None = None,
+    before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Newest first; `outcome` is ok, error or unfinished (started and never finished)."""
+    """Newest first, older than the row `before` when given; `outcome` is ok, error or unfinished (started and
+    never finished)."""
     where, values = [], []
     for column, value in (("session", session), ("tool", tool), ("bulk_id", bulk_id)):
         if value is not None:
@@ -148,6 +150,9 @@ async def query(
     if since is not None:
         where.append("started >= ?")
         values.append(since)
+    if before is not None:
+        where.append("id < ?")
+        values.append(before)
     sql = f"SELECT {COLUMNS} FROM audit_log"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -16,14 +16,13 @@ from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
-from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
+from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
-Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
 MAX_WAIT = 120.0  # the longest any wait lasts, whatever `timeout` says
 LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
