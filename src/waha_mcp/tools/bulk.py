@@ -18,7 +18,6 @@ from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.safety import audit
 from waha_mcp.safety.allow import chat_refusal, session_refusal
-from waha_mcp.safety.confirm import QUESTIONS
 from waha_mcp.safety.targets import chats_of
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
@@ -101,9 +100,6 @@ async def _question(w: Invocation) -> str | None:
     return f"Confirm {spec.name} for {len(names)} sessions ({shown})?"
 
 
-QUESTIONS["waha_for_sessions"] = _question
-
-
 def _refusal(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> str | None:
     """What the allow-lists would say (for a dry run; a real run hears it from the pipeline)."""
     if spec.read_only:
@@ -142,6 +138,7 @@ async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str
     scope="server",
     operations=(LIST,),
     reads_in_read_only=True,
+    question=_question,
 )
 async def for_sessions(
     w: Invocation,

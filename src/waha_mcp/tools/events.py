@@ -225,6 +225,32 @@ def _url(w: Invocation, url: str | None) -> str:
     return found
 
 
+def _which(w: Invocation) -> str:
+    args = w.args
+    if args.get("all"):
+        return "every session on this WAHA"
+    names = list(dict.fromkeys([*(args.get("sessions") or []), *([args["session"]] if args.get("session") else [])]))
+    names = names or ([w.settings.waha_session] if w.settings.waha_session else [])
+    if not names:
+        raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
+    return f"session {names[0]}" if len(names) == 1 else f"sessions {', '.join(names)}"
+
+
+async def _configure_question(w: Invocation) -> str:
+    events = len(dict.fromkeys(w.args.get("events") or DEFAULT_EVENTS))
+    return (
+        f"Add the webhook {_url(w, w.args.get('url'))} ({events} events) to the config of {_which(w)}? "
+        "WAHA restarts each of them to apply it; their other webhooks are kept."
+    )
+
+
+async def _remove_question(w: Invocation) -> str:
+    return (
+        f"Remove the webhook {_url(w, w.args.get('url'))} from the config of {_which(w)}? "
+        "WAHA restarts each session whose config changes."
+    )
+
+
 @tool(
     "waha_configure_webhooks",
     "events",
@@ -232,6 +258,7 @@ def _url(w: Invocation, url: str | None) -> str:
     effect=Effect.ADMIN,
     scope="server",
     operations=WEBHOOK_OPERATIONS,
+    question=_configure_question,
 )
 async def configure_webhooks(
     w: Invocation,
@@ -266,6 +293,7 @@ async def configure_webhooks(
     effect=Effect.ADMIN,
     scope="server",
     operations=WEBHOOK_OPERATIONS,
+    question=_remove_question,
 )
 async def remove_webhooks(
     w: Invocation,

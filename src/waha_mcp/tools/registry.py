@@ -72,6 +72,9 @@ POLICY: dict[Effect, Policy] = {
     Effect.ADMIN: Policy((False, True, False, False), "explicit", confirm=True, audit=True),
 }
 
+# What to ask before a confirmed call: a template filled from the call's arguments (and `{session}`), or a
+# function of the invocation (None: no confirmation needed this time, for tools confirmed only sometimes).
+Question = str | Callable[[Any], Awaitable[str | None]] | None
 Scope = Literal["session", "server"]
 Pacing = Literal["send", "group"] | None
 
@@ -155,6 +158,8 @@ class ToolSpec:
     markers: dict[str, str] = field(default_factory=dict)
     # A write-capable tool that still serves reads in read-only mode, refusing the writes itself (bulk).
     reads_in_read_only: bool = False
+    # The confirmation question (waha_mcp.safety.confirm); None: the generic one, when the policy confirms.
+    question: Question = field(default=None, repr=False)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
@@ -208,6 +213,7 @@ def tool(
     writes: tuple[str, ...] = (),
     output: type | None = None,
     reads_in_read_only: bool = False,
+    question: Question = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
 
@@ -219,6 +225,8 @@ def tool(
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in REGISTRY:
             raise ValueError(f"duplicate tool {name}")
+        if question is not None and not POLICY[effect].confirm and not callable(question):
+            raise TypeError(f"{name}: a fixed question needs an effect that confirms")
         model = _arguments_model(name, fn, confirm=POLICY[effect].confirm)
         if "session" not in model.model_fields:
             raise TypeError(f"{name} must take a `session` parameter")
@@ -240,6 +248,7 @@ def tool(
             output=output or get_type_hints(fn, include_extras=True).get("return"),
             markers=markers_of(model),
             reads_in_read_only=reads_in_read_only,
+            question=question,
         )
         return fn
 
