@@ -142,7 +142,11 @@ def _transport(settings: Settings) -> Any:
         profile=settings.sandbox_profile,
         time_factor=settings.sandbox_time_factor,
     )
-    print(f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}.", file=sys.stderr)
+    print(
+        f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}. Its world lasts as long as this process: for a "
+        "client that starts one process per call, run `waha-mcp serve --http --sandbox` or `waha-mcp sandbox`.",
+        file=sys.stderr,
+    )
     return sandbox_transport(sandbox)
 
 

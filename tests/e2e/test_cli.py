@@ -29,6 +29,8 @@ def test_call_prints_the_result_and_exits_0() -> None:
     assert proc.returncode == 0, proc.stderr
     assert {s["name"] for s in json.loads(proc.stdout)["sessions"]} == {"default", "business"}
     assert "SANDBOX" in proc.stderr
+    # A client that starts one process per call loses what the last one did: the banner says so.
+    assert "lasts as long as this process" in proc.stderr and "serve --http --sandbox" in proc.stderr
 
 
 def test_call_exits_non_zero_on_an_error_result() -> None:
