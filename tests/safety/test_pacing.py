@@ -184,3 +184,14 @@ async def test_a_session_that_cannot_send_is_refused_before_any_wait(
         started = time.monotonic()
         await send(mcp, A)  # the refused send was not charged: still the first one's 10 s, no more
         assert time.monotonic() - started < 12
+
+
+async def test_a_send_whose_fate_is_unknown_stays_charged(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+) -> None:
+    """A 5xx (or no answer) may hide a message that went out: its slot is kept, so the next send still waits."""
+    sandbox.faults.add("ChattingController_sendText", kind="status", status=500, times=1)
+    rules = "perMinute=1,burst=1,jitter=0,chatGap=0,newChatGap=0"
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        assert "500" in error(await call(mcp, "waha_send_message", {"chatId": A, "text": "hi"}))
+        assert "pacing" in error(await call(mcp, "waha_send_message", {"chatId": B, "text": "hi"}))
