@@ -78,20 +78,23 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
             f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
         ) from None
     since = time.time()
+    given_back = False
     try:
         if at - since > CHECK_BEFORE_WAIT:
             await check_can_send(inv)
         await wait_until(inv, at, since)
         while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
             await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
-        out = await nxt(inv)
+        return await nxt(inv)
     except (ToolInputError, WAHAError) as exc:
         # No answer (status 0), a 5xx or a timeout may hide a send that went out: that one stays charged.
         if isinstance(exc, ToolInputError) or 400 <= exc.status < 500:
+            given_back = True
             await pacing.release(store, rules, inv.session, kind, rows)  # type: ignore[arg-type]
         raise
-    pacing.done(store, rows)
-    return out
+    finally:
+        if not given_back:
+            pacing.done(store, rows)
 
 
 async def check_can_send(inv: Invocation) -> None:
