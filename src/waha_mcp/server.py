@@ -35,6 +35,7 @@ from waha_mcp.tools.registry import (
     READ_ONLY_HEADER,
     TOOLSETS_HEADER,
     ToolSpec,
+    asked_read_only,
     narrow,
     not_exposed,
     not_for_connection,
@@ -114,7 +115,7 @@ class WahaMCP(MCPServer[Any]):
         app = App(
             client=client,
             settings=settings,
-            secrets=Secrets(settings.api_key, settings.hmac_key, settings.waha_password),
+            secrets=Secrets(settings.api_key, settings.hmac_key, settings.path_secret, settings.waha_password),
         )
         app.store = self.store()
         app.events = self.events()
@@ -164,8 +165,7 @@ class WahaMCP(MCPServer[Any]):
         """The tools one request may see, and whether it is read-only."""
         if not _narrows(headers):
             return self.specs, self.waha_settings.waha_read_only
-        asked = (headers.get(READ_ONLY_HEADER) or "").strip().lower() in ("true", "1")
-        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked
+        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
 
     async def _narrow_listing(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         headers = getattr(ctx.request, "headers", None)

@@ -15,6 +15,7 @@ from waha_mcp.tools.schema import (
     ChannelRef,
     ChatId,
     Cursor,
+    FetchHost,
     FetchUrl,
     GroupId,
     Limit,
@@ -23,8 +24,10 @@ from waha_mcp.tools.schema import (
     PageToken,
     Phone,
     Session,
+    StatusId,
     Timestamp,
     fetch_marker,
+    preview_marker,
     words,
 )
 
@@ -33,6 +36,7 @@ __all__ = [
     "ChannelRef",
     "ChatId",
     "Cursor",
+    "FetchHost",
     "FetchUrl",
     "GroupId",
     "Limit",
@@ -42,11 +46,13 @@ __all__ = [
     "Phone",
     "Rich",
     "Session",
+    "StatusId",
     "Timestamp",
     "dumps",
     "error_result",
     "fetch_marker",
     "image_result",
+    "preview_marker",
     "words",
 ]
 
