@@ -176,6 +176,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         check_http_settings(settings)
         listening = _listen(settings.http_host, settings.http_port)
         server = build_server(settings, transport=_transport(settings))
+        server.store()  # opened now: a store that cannot be used is one line and exit 2, before serving
         app = build_http_app(server, settings)
         import uvicorn
 
@@ -184,6 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[listening])
         return 0
     server = build_server(settings, transport=_transport(settings))
+    server.store()  # opened now: a store that cannot be used is one line and exit 2, not a broken pipe
     if sys.stdin.isatty():
         # Typed at a shell: the MCP protocol is what it waits for, which a person would not guess from silence.
         print(
@@ -275,6 +277,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     from waha_mcp.server import build_server
 
     server = build_server(settings, transport=_transport(settings))
+    server.store()
 
     async def run() -> bool:
         async with Client(server, mode="legacy") as client:
