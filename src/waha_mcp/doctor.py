@@ -58,7 +58,11 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             await client.ping()
             line(True, "reachable", "GET /ping answered")
         except WAHAError as exc:
-            line(False, "reachable", exc.message)
+            if 400 <= exc.status < 500 and exc.status != 401:
+                # Every WAHA answers GET /ping: whatever answered this is something else (or WAHA under a path).
+                line(False, "reachable", f"{exc.message} on GET /ping: not WAHA at this URL; check WAHA_BASE_URL")
+            else:
+                line(False, "reachable", exc.message)
             return 1
         known = None
         try:

@@ -46,6 +46,8 @@ from waha_mcp.tools.registry import (
     ToolSpec,
     asked_read_only,
     narrow,
+    not_exposed,
+    not_for_connection,
     select_for,
 )
 
@@ -73,7 +75,7 @@ def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True) -> MC
         description=spec.description,
         input_schema=spec.schema_for(read_only),
         output_schema=spec.output_schema if output_schemas else None,
-        annotations=spec.annotations,
+        annotations=spec.annotations_for(read_only),
     )
 
 
@@ -231,9 +233,9 @@ class WahaMCP(MCPServer[Any]):
             except MCPError as exc:
                 return error_result(one_line(exc.message))
             if spec not in specs:
-                return error_result(one_line(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})"))
+                return error_result(one_line(not_for_connection(spec, headers)))
         if spec is None:
-            return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
+            return error_result(one_line(not_exposed(name, self.waha_settings)))
         # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):

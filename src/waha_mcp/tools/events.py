@@ -17,14 +17,13 @@ from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
-from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
+from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
-Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
 MAX_WAIT = 120.0  # the longest any wait lasts, whatever `timeout` says
 LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
@@ -91,6 +90,9 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
     started = time.monotonic()
     queue = events.waiters.open()  # before looking back: nothing can slip between the two
     last = int(cursor or 0)
+    # A wait that times out hands back where the inbox stood when it started (everything up to there was
+    # looked at, or predates a wait without cursor), never a position earlier than the one it was given.
+    position = max(last, await events.inbox.last_cursor())
     try:
         if cursor:
             while True:
@@ -115,7 +117,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 last = max(last, row.seq)
                 if await match(row):
                     return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
-        return view.waited(None, last, time.monotonic() - started)
+        return view.waited(None, max(last, position), time.monotonic() - started)
     finally:
         events.waiters.close(queue)
 
@@ -224,6 +226,32 @@ def _url(w: Invocation, url: str | None) -> str:
     return found
 
 
+def _which(w: Invocation) -> str:
+    args = w.args
+    if args.get("all"):
+        return "every session on this WAHA"
+    names = list(dict.fromkeys([*(args.get("sessions") or []), *([args["session"]] if args.get("session") else [])]))
+    names = names or ([w.settings.waha_session] if w.settings.waha_session else [])
+    if not names:
+        raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
+    return f"session {names[0]}" if len(names) == 1 else f"sessions {', '.join(names)}"
+
+
+async def _configure_question(w: Invocation) -> str:
+    events = len(dict.fromkeys(w.args.get("events") or DEFAULT_EVENTS))
+    return (
+        f"Add the webhook {_url(w, w.args.get('url'))} ({events} events) to the config of {_which(w)}? "
+        "WAHA restarts each of them to apply it; their other webhooks are kept."
+    )
+
+
+async def _remove_question(w: Invocation) -> str:
+    return (
+        f"Remove the webhook {_url(w, w.args.get('url'))} from the config of {_which(w)}? "
+        "WAHA restarts each session whose config changes."
+    )
+
+
 def _ours(hook: dict, target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
@@ -236,6 +264,7 @@ def _ours(hook: dict, target: str, secret: str | None) -> bool:
     effect=Effect.ADMIN,
     scope="server",
     operations=WEBHOOK_OPERATIONS,
+    question=_configure_question,
 )
 async def configure_webhooks(
     w: Invocation,
@@ -274,6 +303,7 @@ async def configure_webhooks(
     effect=Effect.ADMIN,
     scope="server",
     operations=WEBHOOK_OPERATIONS,
+    question=_remove_question,
 )
 async def remove_webhooks(
     w: Invocation,
