@@ -8,6 +8,7 @@ from typing import Any
 from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import one_line
+from waha_mcp.events import versions
 from waha_mcp.redact import Redactor
 
 
@@ -68,6 +69,8 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             )
         else:
             line(True, "key", "accepted" if settings.api_key else "not required")
+        if settings.events == "ws" and known is not None and not versions.ws_streams_messages(known):
+            line(None, "events", versions.messages_need_webhooks(known))
         if not sessions:
             line(None, "sessions", "none: create one with waha_create_session")
         for info in sessions:

@@ -7,6 +7,7 @@ own document (`openapi-2024.10.8.json`; any other answers NestJS's `404 Cannot G
 real waits: 5 s before a status-mismatch 422, 3 s for stop/restart/update/delete, STARTING for a while
 (forever when forced), a pairing code that never comes while STARTING, screenshots failing in
 STARTING/FAILED. Every wait is multiplied by the sandbox's time factor (tests set it small).
+Its events go out as Core's did (`wire`, `signs_webhooks`, `core_ws`, `webhook_events`): see `Profile`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from functools import cached_property
 from typing import Any
 
 from ..openapi.spec import DOCUMENT, DOCUMENT_2024_10, Operation, load_spec
+
+# The event names WAHA Core 2024.10.8 knows (`WAHAEvents`, src/structures/enums.dto.ts of that release): the
+# 20 of its document's `webhooks` section plus `engine.event`, in declaration order. A session config naming any
+# other is a 400.
+CORE_2024_10_EVENTS = tuple(
+    "session.status message message.reaction message.any message.ack message.revoked state.change group.join "
+    "group.leave presence.update poll.vote poll.vote.failed chat.archive call.received call.accepted "
+    "call.rejected label.upsert label.deleted label.chat.added label.chat.deleted engine.event".split()
+)
 
 CORE_ONLY_DEFAULT = (
     "WAHA Core support only 'default' session. If you want to run more then one WhatsApp account - "
@@ -48,6 +58,22 @@ class Profile:
     pairing_hangs_while_starting: bool = False  # NOWEB offline: the code waits for a QR that never comes
     screenshot_fails: tuple[str, ...] = ()  # statuses in which the screenshot is WAHA's 500
     null_me: bool = True  # a session not logged in shows `me: null`; 2024.10.8's document has no null there
+    # Core 2024.10 (src/core/webhooks.core.ts): envelopes without `id`/`timestamp`, webhooks posted once with
+    # no `X-Webhook-*` headers, no HMAC and no retries (`hmac`, `retries`, `customHeaders` accepted, unused).
+    signs_webhooks: bool = True
+    # Core 2024.10's /ws (src/core/api/websocket.gateway.core.ts): only `session=*` with `events=*` or
+    # `events=session.status` (else closed with 4001), and only `session.status` is ever sent.
+    core_ws: bool = False
+    webhook_events: tuple[str, ...] | None = None  # the names a session config may hold; None: any
+
+    def wire(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A logged event as this version sends it by webhook and /ws."""
+        if self.signs_webhooks:
+            return record
+        # Core: `{event, session, metadata, me, payload, engine, environment}`; metadata only when configured.
+        out = {k: v for k, v in record.items() if k not in ("id", "timestamp") and (k != "metadata" or v)}
+        out["environment"] = self.environment()
+        return out
 
     def session_info(self, info: dict[str, Any]) -> dict[str, Any]:
         """`SessionInfo` as this version shows it."""
@@ -94,6 +120,9 @@ CORE_2024_10 = Profile(
     pairing_hangs_while_starting=True,
     screenshot_fails=("STARTING", "FAILED"),
     null_me=False,
+    signs_webhooks=False,
+    core_ws=True,
+    webhook_events=CORE_2024_10_EVENTS,
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, CORE_2024_10)}

@@ -11,6 +11,24 @@ from ..registry import Ctx, route
 from ..state import RUNNING, STOPPED, WORKING
 
 
+def check_webhook_events(sb: Any, config: Any) -> None:
+    """A profile with its own event list (Core 2024.10) refuses a config naming any other event, `*` too: its
+    ValidationPipe's 400, one message per webhook, NestJS's nested-path prefix before class-validator's
+    `each value in events must be one of the following values: ...` (the exact wording is reconstructed from
+    class-validator's IsEnum/each message, not captured from a real server)."""
+    names = sb.profile.webhook_events
+    hooks = config.get("webhooks") if isinstance(config, dict) else None
+    if names is None or not isinstance(hooks, list):
+        return
+    problems = [
+        f"config.webhooks.{n}.each value in events must be one of the following values: {', '.join(names)}"
+        for n, hook in enumerate(hooks)
+        if isinstance(hook, dict) and any(e not in names for e in hook.get("events") or [])
+    ]
+    if problems:
+        raise errors.bad_request(problems)
+
+
 @route("SessionsController_list")
 async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
     show_all = ctx.q_bool("all", False)
@@ -27,6 +45,7 @@ async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
 async def create(ctx: Ctx) -> dict[str, Any] | None:
     sb = ctx.sandbox
     body = ctx.body or {}
+    check_webhook_events(sb, body.get("config"))  # the ValidationPipe runs before the handler's own checks
     name = body.get("name") or ("default" if sb.profile.only_default else f"session_{secrets.token_hex(8)}")
     if not sb.valid_name(name):
         raise errors.bad_request(["name must be 1-54 characters: letters, digits, hyphens and underscores only"])
@@ -50,6 +69,7 @@ async def get(ctx: Ctx) -> dict[str, Any]:
 async def update(ctx: Ctx) -> dict[str, Any]:
     session = ctx.known_session()
     body = ctx.body or {}
+    check_webhook_events(ctx.sandbox, body.get("config"))
     # WAHA replaces the whole config (fields left out are gone) and restarts a running session.
     session.config = body.get("config") or {}
     if "apps" in body:
