@@ -160,6 +160,16 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         "WAHA answers {url: null} for a chat or group without a picture",
     ),
     (
+        "/components/schemas/WAMessage/required",
+        ["id", "timestamp", "from", "fromMe", "source", "body", "hasMedia", "mediaUrl", "ack", "ackName"],
+        "NOWEB sends `to` and `participant` only in groups (getFromToParticipant, session.noweb.core.ts)",
+    ),
+    (
+        "/components/schemas/WAMessageAckBody/required",
+        ["id", "from", "fromMe", "ack", "ackName"],
+        "NOWEB's acks carry `to` and `participant` only in groups (convertMessageUpdateToMessageAck)",
+    ),
+    (
         "/components/schemas/NowebConfig/required",
         [],
         "markOnline has a default (true) and the document's own example omits it",

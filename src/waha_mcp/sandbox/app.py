@@ -105,6 +105,7 @@ class Sandbox:
 
     def _seeded(self, previous: SandboxModel | None = None) -> SandboxModel:
         model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=previous)
+        model.log.engine = self.profile.engine  # events are shaped as this engine sends them (render.ends)
         for session in model.sessions.values():
             self._timed(session)
         return model
@@ -181,6 +182,18 @@ class Sandbox:
             raise SandboxStateError(f"session {session!r} is {target.status}: it cannot receive messages")
         message = target.world.receive_text(chat_id, text, sender)
         return render_message(message, target.world.me_id, session=session)
+
+    def contact_reads(self, session: str, chat_id: str) -> int:
+        """The other side reads my messages in `chat_id`: each one not yet read gets a `message.ack` (READ),
+        the event WAHA sends about messages I sent. Returns how many."""
+        target = self._require(session)
+        if target.world is None or target.status != WORKING:
+            raise SandboxStateError(f"session {session!r} is {target.status}: nobody can read its messages")
+        chat = target.world.chats.get(chat_id)
+        mine = [m for m in (chat.messages if chat else []) if m.from_me and not m.stub and m.ack < 3]
+        for msg in mine:
+            target.world.set_ack(msg, 3)
+        return len(mine)
 
     def reset(self) -> None:
         """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""

@@ -194,9 +194,7 @@ async def wait_for_message(
     return await _wait(w, match, q, timeout, cursor)
 
 
-WEBHOOK_OPERATIONS = (
-    "SessionsController_list", "SessionsController_get", "SessionsController_update", "ServerController_get",
-)  # fmt: skip
+WEBHOOK_OPERATIONS = ("SessionsController_list", "SessionsController_get", "SessionsController_update")
 
 
 async def _event_names(w: Invocation, events: list[str] | None) -> list[str]:
@@ -254,7 +252,7 @@ def _url(w: Invocation, url: str | None) -> str:
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
-    operations=WEBHOOK_OPERATIONS,
+    operations=(*WEBHOOK_OPERATIONS, "ServerController_get"),
 )
 async def configure_webhooks(
     w: Invocation,

@@ -123,7 +123,8 @@ async def delete_status(ctx: Ctx) -> dict[str, Any]:
             status.audience -= {normalize_chat_id(str(c)) for c in contacts}
         if not contacts or not status.audience:
             del world.statuses[raw]
-        world.announce("message.revoked", {"revokedMessageId": raw, "before": before, "_data": {}})
+        after = world.revoke_notice(status.message)  # the revoke notice, as for any deleted message
+        world.announce("message.revoked", {"revokedMessageId": raw, "after": after, "before": before, "_data": {}})
     # NOWEB answers the revoke it sent: a protocol message of its own about the status's key.
     _, revoke_id = world.message_id(STATUS_CHAT, True, world.me_id, "3EB0")
     key = {"remoteJid": STATUS_CHAT, "fromMe": True, "id": raw}
