@@ -142,6 +142,9 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
     lowered = message.lower()
     if "plus" in lowered and "waha" in lowered:
         return TierLimit(message, **where)
+    if "not implemented by" in lowered and "engine" in lowered:
+        # Core 2024.10's NotImplementedByEngineError (422; a 501 in later releases): this WAHA lacks the feature.
+        return EndpointMissing(message, **where)
     if isinstance(body, dict) and isinstance(body.get("status"), str) and "expected" in body:
         return SessionNotReady(message, **where)
     if status == 404:

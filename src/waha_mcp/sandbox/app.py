@@ -344,6 +344,10 @@ class SandboxApp:
                 query=parse_qs(request.url.query, keep_blank_values=True),
                 body=parsed,
             )
+            refusal = sb.profile.refusals.get(op.operation_id)
+            if refusal is not None:
+                await ctx.working_session()  # WAHA finds the working session, then the engine refuses
+                raise errors.nest(422, refusal)
             result = await handler(ctx)
         except errors.WahaError as exc:
             return _error(exc)

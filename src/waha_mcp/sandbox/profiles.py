@@ -12,7 +12,8 @@ Its events go out as Core's did (`wire`, `signs_webhooks`, `core_ws`, `webhook_e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +27,32 @@ CORE_2024_10_EVENTS = tuple(
     "group.leave presence.update poll.vote poll.vote.failed chat.archive call.received call.accepted "
     "call.rejected label.upsert label.deleted label.chat.added label.chat.deleted engine.event".split()
 )
+
+# What Core 2024.10's NOWEB session refuses, and how (src/core/exceptions.ts of that era: both 422, NestJS's
+# UnprocessableEntityException; later releases name the engine and make NotImplementedByEngineError a 501).
+# Sends of media throw AvailableInPlusVersion in session.noweb.core.ts; the rest are what the issue-21 audit
+# found refused on Core; which of the two texts each one gives was not read per route here.
+PLUS_ONLY = "The feature is available only in Plus version. Check this out: https://waha.devlike.pro/"
+NOT_BY_ENGINE = "The method is not implemented by the engine."
+CORE_2024_10_REFUSALS = {
+    **dict.fromkeys(
+        (
+            "ChattingController_sendImage", "ChattingController_sendFile", "ChattingController_sendVoice",
+            "ChattingController_sendVideo", "StatusController_sendImageStatus", "StatusController_sendVoiceStatus",
+            "StatusController_sendVideoStatus",
+        ),
+        PLUS_ONLY,
+    ),
+    **dict.fromkeys(
+        (
+            "ChatsController_deleteChat", "ChatsController_clearMessages", "ContactsController_getAbout",
+            "ContactsController_block", "ContactsController_unblock", "PresenceController_subscribe",
+            "GroupsController_setInfoAdminOnly", "GroupsController_getInfoAdminOnly",
+            "GroupsController_setMessagesAdminOnly", "GroupsController_getMessagesAdminOnly",
+        ),
+        NOT_BY_ENGINE,
+    ),
+}  # fmt: skip
 
 CORE_ONLY_DEFAULT = (
     "WAHA Core support only 'default' session. If you want to run more then one WhatsApp account - "
@@ -65,6 +92,8 @@ class Profile:
     # `events=session.status` (else closed with 4001), and only `session.status` is ever sent.
     core_ws: bool = False
     webhook_events: tuple[str, ...] | None = None  # the names a session config may hold; None: any
+    # operationId → the 422 message a working session answers instead of doing it (Core's refusals)
+    refusals: Mapping[str, str] = field(default_factory=dict)
 
     def wire(self, record: dict[str, Any]) -> dict[str, Any]:
         """A logged event as this version sends it by webhook and /ws."""
@@ -123,6 +152,7 @@ CORE_2024_10 = Profile(
     signs_webhooks=False,
     core_ws=True,
     webhook_events=CORE_2024_10_EVENTS,
+    refusals=CORE_2024_10_REFUSALS,
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, CORE_2024_10)}
