@@ -10,7 +10,7 @@ import pytest
 
 from waha_mcp.openapi.contract import check_response
 from waha_mcp.openapi.spec import DOCUMENT_2024_10, load_spec
-from waha_mcp.sandbox import Sandbox
+from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.sandbox.profiles import CORE_ONLY_DEFAULT, PROFILES, get_profile
 
 FACTOR = 0.02  # 5 s → 0.1 s, 3 s → 0.06 s
@@ -54,7 +54,9 @@ async def test_a_route_2024_10_lacks_answers_like_nestjs(client: httpx2.AsyncCli
 async def test_core_refuses_every_session_but_default(client: httpx2.AsyncClient) -> None:
     created = await client.post("/api/sessions", json={"name": "work", "start": False})
     assert created.status_code == 422 and created.json()["message"] == CORE_ONLY_DEFAULT
-    assert (await client.get("/api/sessions/work")).json()["message"] == CORE_ONLY_DEFAULT
+    # GET asks Core's manager, which knows no other name: its 404, not onlyDefault's 422 (issue 21).
+    assert (await client.get("/api/sessions/work")).json() == {"statusCode": 404, "message": "Session not found",
+                                                               "error": "Not Found"}  # fmt: skip
     assert (await client.post("/api/sessions/work/start")).status_code == 422
 
 
@@ -128,3 +130,34 @@ def test_core_answers_are_checked_against_2024_10_8() -> None:
     body = b'{"name":"default","status":"WORKING","config":{"noweb":{"store":{"enabled":true,"fullSync":false}}}}'
     problems = check_response(op, 200, "application/json", body, DOCUMENT_2024_10)
     assert problems and "markOnline" in problems[0]
+
+
+async def test_core_lifecycle_calls_answer_the_session_info_with_me_and_engine(
+    client: httpx2.AsyncClient, sb: Sandbox
+) -> None:
+    sb.set_status("default", "WORKING")
+    restarted = (await client.post("/api/sessions/default/restart")).json()
+    assert restarted["engine"] == {"engine": "NOWEB"} and restarted["name"] == "default" and "timestamps" in restarted
+    sb.set_status("default", "WORKING")
+    assert (await client.get("/api/sessions/default")).json()["me"]["id"] == sb.sessions["default"].me["id"]
+    stopped = (await client.post("/api/sessions/default/stop")).json()
+    assert stopped["status"] == "STOPPED" and stopped["engine"] == {} and "config" in stopped
+    current = Sandbox(sessions=1)
+    async with httpx2.AsyncClient(transport=sandbox_transport(current), base_url="http://sandbox") as http:
+        assert "engine" not in (await http.post("/api/sessions/default/stop")).json()  # a SessionDTO there
+
+
+async def test_core_create_without_start_does_not_start() -> None:
+    for profile, expected in (("core-2024.10", "STOPPED"), ("current", "STARTING")):
+        empty = Sandbox(sessions=0, profile=profile, time_factor=FACTOR)
+        async with httpx2.AsyncClient(transport=sandbox_transport(empty), base_url="http://sandbox") as http:
+            created = await http.post("/api/sessions", json={"name": "default"})
+            assert created.status_code == 201 and created.json()["status"] == expected
+
+
+async def test_noweb_refuses_a_pairing_method(client: httpx2.AsyncClient, sb: Sandbox) -> None:
+    sb.set_status("default", "SCAN_QR_CODE")
+    body = {"phoneNumber": "12025550100", "method": "sms"}
+    answer = await client.post("/api/default/auth/request-code", json=body)
+    assert answer.status_code == 422
+    assert answer.json()["message"] == "NOWEB engine doesn't support any 'method', remove it and try again"

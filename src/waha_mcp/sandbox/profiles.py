@@ -92,6 +92,12 @@ class Profile:
     # `events=session.status` (else closed with 4001), and only `session.status` is ever sent.
     core_ws: bool = False
     webhook_events: tuple[str, ...] | None = None  # the names a session config may hold; None: any
+    # Core 2024.10's SessionManagerCore: start/stop/logout/restart and GET answer `getSessionInfo` (with `me` and
+    # `engine: {engine}`, `{}` when stopped); GET of any name but `default` is its 404 (the manager knows no
+    # other; only the other routes call `onlyDefault`'s 422); `create` without `start` does not start (the
+    # document's `default: true` is not applied there, as the issue-21 audit found on a real server).
+    lifecycle_info: bool = False
+    create_starts_by_default: bool = True
     # operationId → the 422 message a working session answers instead of doing it (Core's refusals)
     refusals: Mapping[str, str] = field(default_factory=dict)
 
@@ -153,6 +159,8 @@ CORE_2024_10 = Profile(
     core_ws=True,
     webhook_events=CORE_2024_10_EVENTS,
     refusals=CORE_2024_10_REFUSALS,
+    lifecycle_info=True,
+    create_starts_by_default=False,
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, CORE_2024_10)}

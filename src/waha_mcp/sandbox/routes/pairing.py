@@ -44,6 +44,9 @@ async def get_qr(ctx: Ctx) -> Any:
 async def request_code(ctx: Ctx) -> dict[str, str]:
     ctx.core_rules()
     waiting = ctx.sandbox.get_session(ctx.session_name)
+    if waiting is not None and ctx.body.get("method") and ctx.sandbox.profile.engine == "NOWEB":
+        # NOWEB's requestCode refuses any `method` first thing (src/core/engines/noweb/session.noweb.core.ts).
+        raise errors.nest(422, "NOWEB engine doesn't support any 'method', remove it and try again")
     if ctx.sandbox.profile.pairing_hangs_while_starting and waiting is not None and waiting.status == STARTING:
         # NOWEB offline: WAHA waits for a QR that never comes and never answers (BEHAVIOUR.md).
         await anyio.sleep_forever()

@@ -29,6 +29,23 @@ def check_webhook_events(sb: Any, config: Any) -> None:
         raise errors.bad_request(problems)
 
 
+def answer(ctx: Ctx, session: Any) -> dict[str, Any]:
+    """What a lifecycle call answers: `SessionDTO`, or on a `lifecycle_info` profile (Core 2024.10) the session
+    info with `engine` (src/core/manager.core.ts `getSessionInfo`)."""
+    profile = ctx.sandbox.profile
+    if not profile.lifecycle_info:
+        return dict(session.dto())
+    return detailed(ctx, session)
+
+
+def detailed(ctx: Ctx, session: Any, expand_apps: bool = False) -> dict[str, Any]:
+    profile = ctx.sandbox.profile
+    info = profile.session_info(session.info(expand_apps))
+    if profile.lifecycle_info:
+        info["engine"] = {} if session.status == STOPPED else {"engine": profile.engine}
+    return dict(info)
+
+
 @route("SessionsController_list")
 async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
     show_all = ctx.q_bool("all", False)
@@ -53,7 +70,7 @@ async def create(ctx: Ctx) -> dict[str, Any] | None:
         raise errors.nest(422, CORE_ONLY_DEFAULT)
     if name in sb.sessions:
         raise errors.nest(422, f"Session '{name}' already exists. Use PUT to update it.")
-    start = body.get("start", True) is not False
+    start = body["start"] is not False if "start" in body else sb.profile.create_starts_by_default
     if not start and sb.profile.empty_create_after_delete and name in sb.model.deleted:
         return None  # Core 2024.10: 201 with an empty body, and nothing is created (GET stays 404)
     session = sb.new_session(name, body.get("config"), body.get("apps"), start)
@@ -62,7 +79,9 @@ async def create(ctx: Ctx) -> dict[str, Any] | None:
 
 @route("SessionsController_get")
 async def get(ctx: Ctx) -> dict[str, Any]:
-    return ctx.sandbox.profile.session_info(ctx.known_session().info("apps" in ctx.q_list("expand")))
+    if ctx.sandbox.profile.only_default and ctx.session_name != "default":
+        raise errors.session_not_found()  # Core's manager knows no other name (see Profile.lifecycle_info)
+    return detailed(ctx, ctx.known_session(), "apps" in ctx.q_list("expand"))
 
 
 @route("SessionsController_update")
@@ -106,7 +125,7 @@ async def start(ctx: Ctx) -> dict[str, Any]:
     if session.status != STOPPED:
         raise errors.nest(422, f"Session '{session.name}' is already started.")
     session.start(ctx.sandbox.seq)
-    return session.dto()
+    return answer(ctx, session)
 
 
 @route("SessionsController_stop")
@@ -118,14 +137,14 @@ async def stop(ctx: Ctx) -> dict[str, Any] | None:
     if session.status in RUNNING:
         await ctx.sandbox.pause(ctx.sandbox.profile.timing.lifecycle)
     session.stop()
-    return session.dto()
+    return answer(ctx, session)
 
 
 @route("SessionsController_logout")
 async def logout(ctx: Ctx) -> dict[str, Any]:
     session = ctx.known_session()
     session.logout(ctx.sandbox.seq)
-    return session.dto()
+    return answer(ctx, session)
 
 
 @route("SessionsController_restart")
@@ -134,4 +153,4 @@ async def restart(ctx: Ctx) -> dict[str, Any]:
     if session.status in RUNNING:
         await ctx.sandbox.pause(ctx.sandbox.profile.timing.lifecycle)
     session.start(ctx.sandbox.seq)
-    return session.dto()
+    return answer(ctx, session)
