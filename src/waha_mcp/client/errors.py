@@ -232,6 +232,10 @@ def message_from_body(body: Any, fallback: str) -> str:
             return "; ".join(str(m) for m in message)
         if message:
             return str(message)
+        nested = body.get("error")
+        if isinstance(nested, dict) and (nested.get("message") or nested.get("details")):
+            # WAHA's file server: {"error": {"code": 404, "key": "FILE_NOT_FOUND", "message", "details"}}
+            return ": ".join(str(nested[k]) for k in ("message", "details") if nested.get(k))
         if body.get("error"):
             error = str(body["error"])
             if body.get("status"):

@@ -353,13 +353,21 @@ class SandboxApp:
             return _error(exc)
         except Exception as exc:  # WAHA answers unhandled exceptions with its 500 shape
             log.exception("sandbox handler failed")
-            return json_response(_exception_body(exc, request, raw_path, sb.profile.environment()), 500)
+            sent = _json_or_none(body)
+            return json_response(_exception_body(exc, request, raw_path, sb.profile.environment(), sent), 500)
         if isinstance(result, Response):
             return result
         status = _success_status(op)
         if result is None:
             return Response(b"", status_code=status)
         return json_response(result, status)
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
 
 
 def _raw_path(scope: Scope) -> str:
@@ -424,7 +432,10 @@ def _reset(transport: Any) -> None:
     transport.abort()
 
 
-def _exception_body(exc: Exception, request: Request, raw_path: str, version: dict[str, str]) -> dict[str, Any]:
+def _exception_body(
+    exc: Exception, request: Request, raw_path: str, version: dict[str, Any], body: Any = None
+) -> dict[str, Any]:
+    url = raw_path + (f"?{request.url.query}" if request.url.query else "")
     return {
         "statusCode": 500,
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -433,7 +444,9 @@ def _exception_body(exc: Exception, request: Request, raw_path: str, version: di
             "name": type(exc).__name__,
             "stack": "".join(traceback.format_exception(exc))[-2000:],
         },
-        "request": {"path": raw_path, "method": request.method, "query": dict(request.query_params)},
+        # As WAHA's AllExceptionsFilter (src/api/exception.filter.ts): `request.url` (the path with its query),
+        # the parsed body, the query, and the whole VERSION object.
+        "request": {"path": url, "method": request.method, "body": body, "query": dict(request.query_params)},
         "version": version,
     }
 

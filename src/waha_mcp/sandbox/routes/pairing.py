@@ -105,12 +105,7 @@ async def screenshot(ctx: Ctx) -> Response | dict[str, str]:
     session = await ctx.running_session()
     if session.status in ctx.sandbox.profile.screenshot_fails:
         # No page to capture yet (or any more): WAHA's unhandled exception.
-        raise errors.exception(
-            f"Session '{session.name}' has no page to screenshot ({session.status})",
-            method=ctx.request.method,
-            path=ctx.request.url.path,
-            version=ctx.sandbox.profile.environment(),
-        )
+        raise ctx.exception(f"Session '{session.name}' has no page to screenshot ({session.status})")
     if _wants_json(ctx):
         return base64_file("image/jpeg", SCREENSHOT_JPEG)
     return Response(SCREENSHOT_JPEG, media_type="image/jpeg")

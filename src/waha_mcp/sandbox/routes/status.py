@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .. import errors
 from ..registry import Ctx, route
 from ..render import render_proto
 from ..world import STATUS_CHAT, Media, Status, World
@@ -113,7 +112,7 @@ async def delete_status(ctx: Ctx) -> dict[str, Any]:
     world = world_of(await ctx.working_session())
     if not ctx.body.get("id"):  # the DTO marks nothing required; NOWEB then fails parsing the id
         message = "Cannot read properties of undefined (reading 'split')"
-        raise errors.exception(message, method=ctx.request.method, path=ctx.request.url.path, name="TypeError")
+        raise ctx.exception(message, name="TypeError")
     raw = _raw_of(str(ctx.body["id"]))
     contacts = ctx.body.get("contacts")
     status = world.statuses.get(raw)
