@@ -170,6 +170,25 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         "NOWEB's acks carry `to` and `participant` only in groups (convertMessageUpdateToMessageAck)",
     ),
     (
+        "/components/schemas/LidToPhoneNumber/properties/pn",
+        {"anyOf": [{"type": "null"}, {"type": "string"}]},
+        "an unknown LID answers pn: null (lids.controller.ts: result.pn = result.pn || null)",
+    ),
+    (
+        "/components/schemas/LidToPhoneNumber/properties/lid",
+        {"anyOf": [{"type": "null"}, {"type": "string"}]},
+        "an unknown number answers lid: null (lids.controller.ts: result.lid = result.lid || null)",
+    ),
+    *(
+        (
+            f"/components/schemas/{schema}/properties/{field}",
+            {"anyOf": [{"type": "null"}, {"type": "string"}]},
+            "a channel without a picture answers preview and picture null (issue 21's audit)",
+        )
+        for schema in ("Channel", "ChannelPublicInfo")
+        for field in ("preview", "picture")
+    ),
+    (
         "/components/schemas/NowebConfig/required",
         [],
         "markOnline has a default (true) and the document's own example omits it",

@@ -394,6 +394,8 @@ class Channel:
     def public(self) -> dict[str, Any]:
         """`ChannelPublicInfo` (search results)."""
         out: dict[str, Any] = {"id": self.id, "name": self.name, "invite": self.invite}
+        # Without a picture both are null, not absent (the issue-21 audit of WAHA's channel answers).
+        out["preview"] = out["picture"] = None
         if self.picture:
             number = self.id.split("@")[0][-9:]
             out["preview"] = f"https://mmg.whatsapp.net/m1/v/t24/{number}_preview.jpg?_nc_cat=sandbox"
