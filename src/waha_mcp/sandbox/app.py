@@ -228,6 +228,13 @@ class Sandbox:
             "requests": len(self.requests),
         }
 
+    def minted_key(self, given: str | None) -> dict[str, Any] | None:
+        """The active key made by `POST /api/keys` (routes/admin.py) that `given` is, if any."""
+        if not given:
+            return None
+        found = next((k for k in self.model.keys.values() if k.get("key") == given), None)
+        return found if found is not None and found.get("isActive", True) else None
+
     @property
     def keyed(self) -> bool:
         """Whether WAHA routes need the key: one is set and this WAHA checks keys at all."""
@@ -328,9 +335,13 @@ class SandboxApp:
                 # A route this version lacks: NestJS's own 404, whatever the path holds (a session name).
                 url = raw_path + (f"?{request.url.query}" if request.url.query else "")
                 raise errors.route_not_found(request.method, url)
+            minted = None  # a key made by POST /api/keys, when that is what authenticated the request
             if sb.keyed and op.operation_id != "PingController_ping":
-                if request.headers.get("x-api-key") != sb.api_key:
-                    raise errors.unauthorized()
+                given = request.headers.get("x-api-key")
+                if given != sb.api_key:
+                    minted = sb.minted_key(given)
+                    if minted is None:
+                        raise errors.unauthorized()
             handler = sb.handlers.get(op.operation_id)
             if handler is None:
                 raise errors.not_emulated(op.operation_id)
@@ -344,6 +355,11 @@ class SandboxApp:
                 query=parse_qs(request.url.query, keep_blank_values=True),
                 body=parsed,
             )
+            if minted is not None and not minted.get("isAdmin"):
+                # A session's key acts for that session only (WAHA's PoliciesGuard: NestJS's default 403). Routes
+                # of no session are let through: which of them WAHA keeps for admin keys was not read here.
+                if op.session_location is not None and ctx.session_name != minted.get("session"):
+                    raise errors.nest(403, "Forbidden resource")
             refusal = sb.profile.refusals.get(op.operation_id)
             if refusal is not None:
                 await ctx.working_session()  # WAHA finds the working session, then the engine refuses

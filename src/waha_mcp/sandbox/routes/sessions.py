@@ -38,9 +38,18 @@ def answer(ctx: Ctx, session: Any) -> dict[str, Any]:
     return detailed(ctx, session)
 
 
+def with_apps(ctx: Ctx, session: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """`?expand=apps`: the apps given at create and those added by `POST /api/apps` for this session."""
+    if "apps" in info:
+        added = [a for a in ctx.sandbox.model.apps.values() if a.get("session") == session.name]
+        known = {a.get("id") for a in info["apps"] if isinstance(a, dict)}
+        info = {**info, "apps": [*info["apps"], *(a for a in added if a.get("id") not in known)]}
+    return info
+
+
 def detailed(ctx: Ctx, session: Any, expand_apps: bool = False) -> dict[str, Any]:
     profile = ctx.sandbox.profile
-    info = profile.session_info(session.info(expand_apps))
+    info = with_apps(ctx, session, profile.session_info(session.info(expand_apps)))
     if profile.lifecycle_info:
         info["engine"] = {} if session.status == STOPPED else {"engine": profile.engine}
     return dict(info)
@@ -54,7 +63,7 @@ async def list_sessions(ctx: Ctx) -> list[dict[str, Any]]:
     for name in list(ctx.sandbox.sessions):
         session = ctx.sandbox.get_session(name)
         if session is not None and (show_all or session.status != STOPPED):
-            out.append(ctx.sandbox.profile.session_info(session.info(expand)))
+            out.append(with_apps(ctx, session, ctx.sandbox.profile.session_info(session.info(expand))))
     return out
 
 
