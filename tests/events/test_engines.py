@@ -1,7 +1,8 @@
 """Every engine's event shapes, from the sandbox playing it, read by the product's summary (events/summary.py).
 
-NOWEB and GOWS put the chat in `from` for every message, mine too, and `to`/`participant` only in groups;
-WEBJS puts me in `from` and the chat in `to` for my own messages (sandbox/render.py `ends`).
+NOWEB puts the chat in `from` for every message, mine too, and `to`/`participant` only in groups; GOWS the
+chat in `from` and, in groups, the sender as `to` and `participant` (null elsewhere); WEBJS me in `from` and
+the chat in `to` for my own messages (sandbox/render.py `ends`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ async def test_acks_own_messages_revokes_and_leaves_name_their_chat(engine: str)
     def pick(event: str) -> list[Any]:
         return [s for name, s in lines if name == event]
 
+    raw = [e["payload"] for e in logged if e["event"] == "message.any"]
+    shapes = {"NOWEB": ({"from": PERSON}, {"from": group.id, "to": group.id}),
+              "GOWS": ({"from": PERSON, "to": None}, {"from": group.id, "to": world.me_id}),
+              "WEBJS": ({"from": world.me_id, "to": PERSON}, {"from": world.me_id, "to": group.id})}  # fmt: skip
+    for payload, expected in zip(raw[:2], shapes[engine], strict=True):
+        assert {k: payload.get(k) for k in expected} == expected and (engine != "NOWEB" or "to" in expected
+                                                                       or "to" not in payload)  # fmt: skip
     mine, in_group, received = pick("message.any")
     assert (mine.chat, mine.from_me, mine.message_id) == (PERSON, True, sent["id"])
     assert (in_group.chat, in_group.from_me) == (group.id, True)

@@ -131,11 +131,11 @@ def _same_person(a: str, b: str | None) -> bool:
 def _chat(p: dict[str, Any], me: str | None) -> str | None:
     """The chat a message (or its ack) belongs to, whichever engine sent it.
 
-    NOWEB (and GOWS, which WAHA maps the same way) puts the chat in `from` for every message, mine too, and
-    sends `to`/`participant` only in groups (`getFromToParticipant`, src/core/engines/noweb/
-    session.noweb.core.ts); WEBJS puts me in `from` and the chat in `to` for my own messages. So: a group,
-    channel or broadcast id wins; else the first of (`to`, `from`) for mine, (`from`, `to`) for others', that
-    is not me; else whatever is there.
+    NOWEB puts the chat in `from` for every message, mine too, and `to`/`participant` only in groups
+    (`getFromToParticipant`, src/core/engines/noweb/session.noweb.core.ts); GOWS the chat in `from` and, in
+    groups, the sender as both `to` and `participant` (session.gows.core.ts); WEBJS me in `from` and the chat
+    in `to` for my own messages. So: a group, channel or broadcast id wins; else the first of (`to`, `from`)
+    for mine, (`from`, `to`) for others', that is not me; else whatever is there.
     """
     ends = (_id(p.get("from")), _id(p.get("to")))
     for found in ends:

@@ -164,6 +164,15 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         ["id", "timestamp", "from", "fromMe", "source", "body", "hasMedia", "mediaUrl", "ack", "ackName"],
         "NOWEB sends `to` and `participant` only in groups (getFromToParticipant, session.noweb.core.ts)",
     ),
+    *(
+        (
+            f"/components/schemas/{schema}/properties/{field}",
+            {"anyOf": [{"type": "null"}, {"type": "string"}]},
+            "GOWS sends `to` and `participant` as null outside groups (getFromToParticipant, session.gows.core.ts)",
+        )
+        for schema in ("WAMessage", "WAMessageAckBody")
+        for field in ("to", "participant")
+    ),
     (
         "/components/schemas/WAMessageAckBody/required",
         ["id", "from", "fromMe", "ack", "ackName"],

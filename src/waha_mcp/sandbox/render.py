@@ -99,10 +99,11 @@ def ends(msg: Message, me_id: str, engine: str) -> dict[str, Any]:
 
     NOWEB: `getFromToParticipant` (src/core/engines/noweb/session.noweb.core.ts): `from` is always the chat
     (remoteJid), mine too; `to` (the group) and `participant` (the sender) only when the key has a participant,
-    i.e. in groups. GOWS is taken to map the same way (WAHA converts its messages to the same WAMessage; not
-    read from its source here). WEBJS: whatsapp-web.js's two ends, `from` me and `to` the chat for mine, `from`
-    the chat and `to` me otherwise, and the group sender as `participant` (from whatsapp-web.js's Message and
-    the docs' WEBJS examples; WAHA's WEBJS source was not read here).
+    i.e. in groups, and absent otherwise. GOWS (src/core/engines/gows/session.gows.core.ts, its own
+    `getFromToParticipant`): `from` is the chat; in groups `to` and `participant` are both the sender, else
+    both null. WEBJS: whatsapp-web.js's two ends, `from` me and `to` the chat for mine, `from` the chat and `to`
+    me otherwise, and the group sender as `participant` (from whatsapp-web.js's Message; WAHA's WEBJS source
+    was not read here).
     """
     group = is_group(msg.chat_id)
     if engine == "WEBJS":
@@ -110,6 +111,9 @@ def ends(msg: Message, me_id: str, engine: str) -> dict[str, Any]:
         if group:
             out["participant"] = msg.sender
         return out
+    if engine == "GOWS":
+        sender = msg.sender if group else None
+        return {"from": msg.chat_id, "to": sender, "participant": sender}
     if group:
         return {"from": msg.chat_id, "to": msg.chat_id, "participant": msg.sender}
     return {"from": msg.chat_id}
