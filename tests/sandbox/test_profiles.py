@@ -117,14 +117,24 @@ async def test_the_pairing_code_never_comes_while_starting(client: httpx2.AsyncC
     assert scope.cancelled_caught
 
 
-@pytest.mark.parametrize("status", ["STARTING", "FAILED"])
-async def test_the_screenshot_fails_in_starting_and_failed(
-    client: httpx2.AsyncClient, sb: Sandbox, status: str
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("STARTING", "The session is starting, please try again after few seconds"),
+        ("WORKING", "Can not get screenshot for non chrome based engine."),
+        ("FAILED", "Unknown status - FAILED"),
+    ],
+)
+async def test_the_noweb_screenshot_is_the_qr_or_a_422(
+    client: httpx2.AsyncClient, sb: Sandbox, status: str, message: str
 ) -> None:
+    # NOWEB's getScreenshot (session.noweb.core.ts): no page, only the QR while SCAN_QR_CODE.
     sb.set_status("default", status)
     answer = await client.get("/api/screenshot", params={"session": "default"})
-    assert answer.status_code == 500 and answer.json()["exception"]["message"].endswith(f"({status})")
-    assert answer.json()["version"]["version"] == "2024.10.8"
+    assert answer.status_code == 422 and answer.json()["message"] == message
+    sb.set_status("default", "SCAN_QR_CODE")
+    qr = await client.get("/api/screenshot", params={"session": "default"})
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/png" and qr.content[:4] == b"\x89PNG"
 
 
 def test_core_answers_are_checked_against_2024_10_8() -> None:

@@ -5,8 +5,8 @@
 own document (`openapi-2024.10.8.json`; any other answers NestJS's `404 Cannot GET ...`), only the
 `default` session, no API-key check, the empty 201 of a create after a delete, an idempotent delete, and
 real waits: 5 s before a status-mismatch 422, 3 s for stop/restart/update/delete, STARTING for a while
-(forever when forced), a pairing code that never comes while STARTING, screenshots failing in
-STARTING/FAILED. Every wait is multiplied by the sandbox's time factor (tests set it small).
+(forever when forced), a pairing code that never comes while STARTING, NOWEB's screenshot rules. Every
+wait is multiplied by the sandbox's time factor (tests set it small).
 Its events go out as Core's did (`wire`, `signs_webhooks`, `core_ws`, `webhook_events`): see `Profile`.
 """
 
@@ -84,6 +84,9 @@ class Profile:
     idempotent_delete: bool = False  # deleting an unknown session answers 200, empty
     pairing_hangs_while_starting: bool = False  # NOWEB offline: the code waits for a QR that never comes
     screenshot_fails: tuple[str, ...] = ()  # statuses in which the screenshot is WAHA's 500
+    # NOWEB's getScreenshot (src/core/engines/noweb/session.noweb.core.ts): STARTING and any state but
+    # SCAN_QR_CODE are 422s, SCAN_QR_CODE answers the QR image. False: a page screenshot (a browser engine's).
+    noweb_screenshot: bool = False
     null_me: bool = True  # a session not logged in shows `me: null`; 2024.10.8's document has no null there
     # Core 2024.10 (src/core/webhooks.core.ts): envelopes without `id`/`timestamp`, webhooks posted once with
     # no `X-Webhook-*` headers, no HMAC and no retries (`hmac`, `retries`, `customHeaders` accepted, unused).
@@ -153,7 +156,7 @@ CORE_2024_10 = Profile(
     empty_create_after_delete=True,
     idempotent_delete=True,
     pairing_hangs_while_starting=True,
-    screenshot_fails=("STARTING", "FAILED"),
+    noweb_screenshot=True,
     null_me=False,
     signs_webhooks=False,
     core_ws=True,
