@@ -126,9 +126,9 @@ def test_the_consumer_never_repeats_events_in_its_url() -> None:
 
 async def test_the_consumer_stores_core_status_frames(core: Sandbox, tmp_path: Any) -> None:
     from waha_mcp.events import Events
-    from waha_mcp.store import Store
+    from waha_mcp.store import SQLiteStore
 
-    store = Store(tmp_path / "ws.sqlite3")
+    store = SQLiteStore(tmp_path / "ws.sqlite3")
     events = Events(store)
     with serving(core.app) as waha:
         consumer = WSConsumer(waha, None, events.ingest, backoff=(0.05, 0.2))
