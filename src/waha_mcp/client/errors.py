@@ -146,6 +146,9 @@ def from_response(
     lowered = message.lower()
     if "plus" in lowered and "waha" in lowered:
         return TierLimit(message, **where)
+    if "not implemented by" in lowered and "engine" in lowered:
+        # Core 2024.10's NotImplementedByEngineError (422; a 501 in later releases): this WAHA lacks the feature.
+        return EndpointMissing(message, **where)
     if isinstance(body, dict) and isinstance(body.get("status"), str) and "expected" in body:
         return SessionNotReady(message, **where)
     if status == 404:
@@ -233,6 +236,10 @@ def message_from_body(body: Any, fallback: str) -> str:
             return "; ".join(str(m) for m in message)
         if message:
             return str(message)
+        nested = body.get("error")
+        if isinstance(nested, dict) and (nested.get("message") or nested.get("details")):
+            # WAHA's file server: {"error": {"code": 404, "key": "FILE_NOT_FOUND", "message", "details"}}
+            return ": ".join(str(nested[k]) for k in ("message", "details") if nested.get(k))
         if body.get("error"):
             error = str(body["error"])
             if body.get("status"):

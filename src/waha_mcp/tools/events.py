@@ -11,7 +11,7 @@ from pydantic import Field
 
 from waha_mcp.client import WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.events import Events, Query, Stored
+from waha_mcp.events import Events, Query, Stored, versions
 from waha_mcp.events.webhook import with_secret, without_secret
 from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
@@ -36,6 +36,16 @@ def _events(w: Invocation) -> Events:
     return events  # type: ignore[no-any-return]
 
 
+async def _stream_note(w: Invocation) -> str | None:
+    """Events by /ws from a WAHA whose /ws sends only session.status: say that messages need webhooks."""
+    if w.settings.events != "ws":
+        return None
+    version = await w.server_version()
+    if version is None or versions.ws_streams_messages(version):
+        return None
+    return versions.messages_need_webhooks(version)
+
+
 async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
     """LID → phone id for `@lid` senders the ingest could not name yet, looked up per session (cached)."""
     by_session: dict[str, set[str]] = {}
@@ -55,7 +65,7 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
     "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
     effect=Effect.READ,
     scope="server",
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def get_events(
     w: Invocation,
@@ -77,7 +87,7 @@ async def get_events(
         limit=limit + 1,
     )
     rows = await _events(w).inbox.query(q)
-    return view.event_page(rows, after, limit, await _phones(w, rows[:limit]))
+    return view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
 
 
 Match = Callable[[Stored], Awaitable[bool]]
@@ -117,7 +127,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 last = max(last, row.seq)
                 if await match(row):
                     return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
-        return view.waited(None, max(last, position), time.monotonic() - started)
+        return view.waited(None, max(last, position), time.monotonic() - started, note=await _stream_note(w))
     finally:
         events.waiters.close(queue)
 
@@ -132,7 +142,7 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
     "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
     effect=Effect.READ,
     scope="server",
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def wait_for_event(
     w: Invocation,
@@ -159,7 +169,7 @@ async def wait_for_event(
     "events",
     "Wait (at most 120 s) for a received message: by chat, sender, text (case-insensitive substring).",
     effect=Effect.READ,
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def wait_for_message(
     w: Invocation,
@@ -187,11 +197,24 @@ async def wait_for_message(
     return await _wait(w, match, q, timeout, cursor)
 
 
-# What waha_configure_webhooks subscribes to unless told otherwise: what an agent reads and waits for.
-DEFAULT_EVENTS = ["message", "message.any", "message.ack", "message.reaction", "message.revoked", "message.edited",
-                  "session.status", "group.v2.join", "group.v2.leave", "group.v2.update", "group.v2.participants",
-                  "call.received"]  # fmt: skip
 WEBHOOK_OPERATIONS = ("SessionsController_list", "SessionsController_get", "SessionsController_update")
+
+
+async def _event_names(w: Invocation, events: list[str] | None) -> list[str]:
+    """The names to subscribe: `events`, or the default list this WAHA accepts (events/versions.py)."""
+    version = await w.server_version()
+    if not events:
+        return versions.default_events(version)
+    wanted = list(dict.fromkeys(events))
+    accepted = versions.accepted_names(version)
+    unknown = [e for e in wanted if accepted is not None and e not in accepted]
+    if unknown and version is not None:
+        names = ", ".join(sorted(accepted or ()))
+        raise ToolInputError(
+            f"WAHA {version.label} refuses webhook events {', '.join(unknown)} (it knows only its own names, and "
+            f"no `*` in a session config); leave `events` out for its defaults, or pick from: {names}"
+        )
+    return wanted
 
 
 async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
@@ -238,7 +261,7 @@ def _which(w: Invocation) -> str:
 
 
 async def _configure_question(w: Invocation) -> str:
-    events = len(dict.fromkeys(w.args.get("events") or DEFAULT_EVENTS))
+    events = len(await _event_names(w, w.args.get("events")))  # the names this WAHA accepts
     return (
         f"Add the webhook {_url(w, w.args.get('url'))} ({events} events) to the config of {_which(w)}? "
         "WAHA restarts each of them to apply it; their other webhooks are kept."
@@ -263,7 +286,7 @@ def _ours(hook: dict, target: str, secret: str | None) -> bool:
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
-    operations=WEBHOOK_OPERATIONS,
+    operations=(*WEBHOOK_OPERATIONS, "ServerController_get"),
     question=_configure_question,
 )
 async def configure_webhooks(
@@ -280,7 +303,7 @@ async def configure_webhooks(
     # by it); shown, it reads `…/***` (the secret is one the redactor knows).
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
-    wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
+    wanted = await _event_names(w, events)
     ours: dict = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
