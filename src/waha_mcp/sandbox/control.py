@@ -8,6 +8,7 @@ POST   /__sandbox/{session}/inbound   {chatId, text, from?}
 POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's reach-out timelock (error 463)
                                       for `seconds` (default a day); `"seconds": null` lifts it
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
+POST   /__sandbox/{session}/read      {chatId}            the contact reads my messages: message.ack READ
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
 POST   /__sandbox/ws/drop                             close every open /ws event stream (events_ws.py)
@@ -87,6 +88,10 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 if "lifetime" in data:
                     set_files_lifetime(sb, None if data["lifetime"] is None else float(data["lifetime"]))
                 return json_response({"expired": expire_files(sb, name)}, 201)
+            if action == "read":
+                if not data.get("chatId"):
+                    raise ValueError("chatId is required")
+                return json_response({"read": sb.contact_reads(name, str(data["chatId"]))}, 201)
             if action == "inbound":
                 if not data.get("chatId") or not isinstance(data.get("text"), str):
                     raise ValueError("chatId and text are required")
