@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.pg import _admin, pg_dsn
+from waha_mcp.config import load_settings
 from waha_mcp.events import Events, Stored
 from waha_mcp.events.follow import Follower
+from waha_mcp.sandbox import Sandbox, sandbox_transport
+from waha_mcp.server import build_server
 from waha_mcp.store import open_store
 from waha_mcp.store.postgres import PostgresStore
 
@@ -109,3 +112,21 @@ async def test_a_webhook_delivered_to_every_replica_is_stored_once(two_replicas:
     )
     assert sum(o.new for o in outcomes) == 20
     assert await a.inbox.count() == 20
+
+
+async def test_resources_updated_on_a_replica_that_did_not_ingest(pg_dsn: str, sandbox: Sandbox) -> None:
+    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_MCP_STORE=pg_dsn)
+    a, b = (build_server(settings, transport=sandbox_transport(sandbox)) for _ in range(2))
+    try:
+        updated: list[str] = []
+        b.subscription_bus.subscribe(lambda event: updated.append(str(getattr(event, "uri", ""))))
+        async with following(b.events()):
+            await a.events().ingest.accept(envelope("r1"), "webhook")
+            for _ in range(200):
+                if updated:
+                    break
+                await asyncio.sleep(0.05)
+        assert "waha://inbox?session=default" in updated, updated
+    finally:
+        a.close()
+        b.close()
