@@ -69,7 +69,7 @@ async def test_a_message_delivered_to_one_replica_wakes_a_waiter_on_the_other(re
             waiting = asyncio.ensure_future(
                 client.call_tool("waha_wait_for_message", {"session": "default", "text": "ping", "timeout": 20})
             )
-            await asyncio.sleep(1.0)  # the waiter is in place on B
+            await asyncio.sleep(2.0)  # the waiter is in place on B (a loaded machine included)
             envelope = {"id": "evt_replica_1", "timestamp": int(time.time() * 1000), "session": "default",
                         "event": "message",
                         "payload": {"id": "false_4915112345678@c.us_R1", "from": "4915112345678@c.us",
