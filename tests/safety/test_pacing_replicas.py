@@ -10,13 +10,16 @@ import httpx2
 from mcp import Client
 
 from tests.pg import pg_dsn
-from tests.safety.test_pacing import SCALE, SLACK, A, arrivals, paced, send
+from tests.safety.test_pacing import A, arrivals, paced, send
 from waha_mcp.safety.pacing import SAFE
 from waha_mcp.sandbox import Sandbox
 from waha_mcp.server import build_server
 
 __all__ = ["pg_dsn"]
-SENDS = 12
+SENDS = 8
+# A 300 ms gap: a slot granted twice shows as two sends together (~0 s apart), far below half the gap, while a
+# loaded machine's delay of one request (tens of ms, seen in the full suite at scale 0.03) stays above it.
+SCALE = 0.1
 
 
 async def test_concurrent_sends_through_two_replicas_keep_the_gap(
@@ -31,4 +34,4 @@ async def test_concurrent_sends_through_two_replicas_keep_the_gap(
     times = sorted(t for _, t in seen())
     assert len(times) == SENDS
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= SAFE.chatGap * SCALE - SLACK, gaps
+    assert min(gaps) >= SAFE.chatGap * SCALE / 2, gaps
