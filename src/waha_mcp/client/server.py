@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from waha_mcp.client._http import HTTPCore
-from waha_mcp.client.errors import Unavailable, WAHAError
+from waha_mcp.client._http import QUIET, HTTPCore, routes
+from waha_mcp.client.errors import TooOld, Unavailable, WAHAError
 from waha_mcp.client.version import ServerVersion
 
 
@@ -18,6 +19,40 @@ class ServerAPI(HTTPCore):
     def transport(self) -> Any:
         """The transport given at construction (the built-in sandbox's in sandbox mode), else None."""
         return self._transport
+
+    async def call(
+        self,
+        operation_id: str,
+        session: str | None = None,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        accept: str = "application/json",
+    ) -> Any:
+        """As `HTTPCore.call`; a route a later WAHA release added is refused, unsent, on a WAHA known to be older."""
+        route = routes().get(operation_id)
+        if route is not None and route.since:
+            await self._refuse_if_older(route.since, route.method, route.url_template, session)
+        return await super().call(operation_id, session, path=path, query=query, body=body, accept=accept)
+
+    async def _refuse_if_older(self, since: str, method: str, template: str, session: str | None) -> None:
+        token = QUIET.set(True)  # the version read is the client's bookkeeping, not the caller's operation
+        try:
+            version = await self.server_version()
+        finally:
+            QUIET.reset(token)
+        needed = ServerVersion(since, "", "").release
+        if version is None or not version.release or version.at_least(*needed):
+            return  # unknown: WAHA itself answers (a 404 is explained the same way)
+        raise TooOld(
+            f"{method} {template} came with WAHA {since}; this WAHA is {version.label}",
+            since=since,
+            version=version.label,
+            method=method,
+            path=template,
+            session=session,
+        )
 
     async def list_sessions(self, all: bool = False) -> list[dict[str, Any]]:
         return await self.call("SessionsController_list", query={"all": all}) or []

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult
 
+from waha_mcp.client.errors import MessageCapped, ReachoutLimited
 from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.safety import audit as log
-from waha_mcp.safety import pacing
+from waha_mcp.safety import holds, pacing
 from waha_mcp.safety.allow import chat_refusal, session_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
@@ -60,6 +61,7 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     store = inv.app.store
     if rules is None or store is None or inv.session is None:
         return await nxt(inv)
+    refuse_if_held(inv, kind)  # type: ignore[arg-type]
     try:
         at, rows = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
     except pacing.TooLong as late:
@@ -74,8 +76,24 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
     try:
         return await nxt(inv)
+    except (ReachoutLimited, MessageCapped) as refused:
+        await holds.learn_refusal(inv.app.holds, inv.client, inv.session, refused)
+        raise
     finally:
         pacing.done(store, rows)
+
+
+def refuse_if_held(inv: Invocation, kind: str) -> None:
+    """A session WhatsApp has capped or timelocked sends nothing until it lets go (waha_mcp.safety.holds)."""
+    held = inv.app.holds.active(inv.session or "")
+    if held is None:
+        return
+    until = datetime.fromtimestamp(held.until, UTC).isoformat(timespec="seconds")
+    why = "as WhatsApp said" if held.told else "WhatsApp did not say until when"
+    raise ToolInputError(
+        f"session {inv.session} is under WhatsApp's {held.cause}: anti-ban pacing holds its {kind}s until {until} "
+        f"({why}); do not restart or re-pair it, it lifts by itself (waha_get_send_limits shows it); nothing was sent"
+    )
 
 
 async def wait_until(inv: Invocation, at: float, since: float) -> None:

@@ -24,6 +24,7 @@ from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
+from waha_mcp.safety.holds import Holds
 from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store
 from waha_mcp.tools._common import Rich, dumps, error_result
@@ -40,6 +41,7 @@ class App:
     settings: Settings
     secrets: Secrets = field(default_factory=Secrets)
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
+    holds: Holds = field(default_factory=Holds)  # sessions WhatsApp capped or timelocked (waha_mcp.safety.holds)
     store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
     events: Any = None  # the process's `waha_mcp.events.Events` (inbox, ingest, waiters), set by the lifespan
 

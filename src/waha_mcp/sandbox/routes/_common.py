@@ -24,6 +24,10 @@ def refuse_if_timelocked(ctx: Ctx, session: SandboxSession, chat_id: str) -> Non
     which WAHA lets through as an unhandled exception (500), like the engine's other refusals."""
     if session.may_not_reach(chat_id):
         raise errors.exception("server returned error 463", method=ctx.request.method, path=ctx.request.url.path)
+    if session.capped(chat_id):
+        # Message capping (WAHA 2026.8 blog: "once the account is capped, sends fail with `server returned error
+        # 475`"); WAHA blocks nothing itself, the engine's refusal comes through like 463's.
+        raise errors.exception("server returned error 475", method=ctx.request.method, path=ctx.request.url.path)
 
 
 def normalize_chat_id(value: str) -> str:

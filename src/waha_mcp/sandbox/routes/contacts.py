@@ -61,7 +61,12 @@ async def check_exists(ctx: Ctx) -> dict[str, Any]:
     digits = re.sub(r"[\s+\-()]", "", ctx.q("phone") or "").removesuffix("@c.us")
     if not digits.isdigit() or not world.on_whatsapp(digits):
         return {"numberExists": False}
-    return {"numberExists": True, "chatId": f"{digits}@c.us"}
+    found = {"numberExists": True, "chatId": f"{digits}@c.us"}
+    if ctx.sandbox.profile.since("2026.8.1"):
+        # WAHA 2026.8.1's release notes: "check-exists answers with a `pn` field" (its form is not documented: the
+        # phone-number id, as `pn` is everywhere else in WAHA).
+        found["pn"] = f"{digits}@c.us"
+    return found
 
 
 @route("ContactsController_getAbout")
