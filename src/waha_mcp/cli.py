@@ -39,7 +39,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox-profile",
         dest="WAHA_MCP_SANDBOX_PROFILE",
-        help="which WAHA the emulator plays: current (default), plus-2026.7 or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
+        help="which WAHA the emulator plays: current (default), plus-2026.7 or core-2024.10 "
+        "(env WAHA_MCP_SANDBOX_PROFILE)",
     )
     parser.add_argument("--log-level", dest="WAHA_MCP_LOG_LEVEL")
     parser.argument_default = None

@@ -211,8 +211,8 @@ async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -
 
 async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
     """WhatsApp's reach-out timelock: until when, where the session reports it (WAHA 2026.7.2+)."""
-    from waha_mcp.projections.sessions import reachout_timelock
     from waha_mcp.projections.common import iso
+    from waha_mcp.projections.sessions import reachout_timelock
 
     session = error.session
     until = iso(error.until) if error.until and error.told else None
@@ -223,10 +223,10 @@ async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
             pass  # the refusal itself is what matters; the end time is a nicety
     who = f"session '{session}'" if session else "this account"
     when = f"until {until}" if until else "for now (WhatsApp did not say until when)"
-    held = f"; this server holds its sends until {iso(error.until)} (anti-ban pacing)" if error.until else ""
+    held = f", but this server holds all its sends until {iso(error.until)} (anti-ban pacing)" if error.until else ""
     return (
         f"{who} may not message new contacts {when} (WhatsApp reach-out limit, error 463); "
-        f"do not restart or re-pair it, it lifts by itself{held}. WAHA: {error.message}"
+        f"existing chats still work{held}; do not restart or re-pair it, it lifts by itself. WAHA: {error.message}"
     )
 
 
@@ -235,7 +235,11 @@ def _capped(error: MessageCapped) -> str:
     from waha_mcp.projections.common import iso
 
     who = f"session '{error.session}'" if error.session else "this account"
-    when = f"until {iso(error.until)}" if error.until and error.told else "until its cycle ends (WhatsApp did not say when)"
+    when = (
+        f"until {iso(error.until)}"
+        if error.until and error.told
+        else "until its cycle ends (WhatsApp did not say when)"
+    )
     held = f"; this server holds its sends until {iso(error.until)} (anti-ban pacing)" if error.until else ""
     return (
         f"{who} has used its quota of messages to new chats {when} (WhatsApp message capping, error 475){held}; "

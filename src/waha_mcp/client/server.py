@@ -36,6 +36,12 @@ class ServerAPI(HTTPCore):
             await self._refuse_if_older(route.since, route.method, route.url_template, session)
         return await super().call(operation_id, session, path=path, query=query, body=body, accept=accept)
 
+    async def require(self, session: str | None, operation_id: str) -> None:
+        """`TooOld`, with nothing sent, when the connected WAHA is known to predate `operation_id`'s route."""
+        route = routes()[operation_id]
+        if route.since:
+            await self._refuse_if_older(route.since, route.method, route.url_template, session)
+
     async def _refuse_if_older(self, since: str, method: str, template: str, session: str | None) -> None:
         token = QUIET.set(True)  # the version read is the client's bookkeeping, not the caller's operation
         try:

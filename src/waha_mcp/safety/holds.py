@@ -106,8 +106,10 @@ class Holds:
         me = envelope.get("me")
         payload = envelope.get("payload")
         data = payload.get("data") if isinstance(payload, dict) else envelope.get("data")
-        for lock in (data.get("reachoutTimelock") if isinstance(data, dict) else None,
-                     me.get("reachoutTimelock") if isinstance(me, dict) else None):
+        for lock in (
+            data.get("reachoutTimelock") if isinstance(data, dict) else None,
+            me.get("reachoutTimelock") if isinstance(me, dict) else None,
+        ):
             if lock is not None:
                 self.learn_timelock(session, lock)
                 break

@@ -98,7 +98,9 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
 
                 if not data.get("groupId") or not data.get("from"):
                     raise ValueError("groupId and from are required")
-                found = join_request(sb, name, str(data["groupId"]), str(data["from"]), str(data.get("action") or "created"))
+                found = join_request(
+                    sb, name, str(data["groupId"]), str(data["from"]), str(data.get("action") or "created")
+                )
                 return json_response(found, 201)
             if action == "call":
                 from .routes.calls import ring

@@ -62,9 +62,11 @@ class Profile:
     def routes(self) -> frozenset[str] | None:
         """`METHOD /path` of every route this version has; None when it has every route of the newest document."""
         ops = load_spec(self.document).operations
-        mine = frozenset(op.key for op in ops if not op.since or ServerVersion(self.version, "", "").at_least(
-            *ServerVersion(op.since, "", "").release
-        ))
+        mine = frozenset(
+            op.key
+            for op in ops
+            if not op.since or ServerVersion(self.version, "", "").at_least(*ServerVersion(op.since, "", "").release)
+        )
         return None if self.document == DOCUMENT and len(mine) == len(ops) else mine
 
     def since(self, version: str) -> bool:

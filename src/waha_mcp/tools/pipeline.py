@@ -90,6 +90,12 @@ class Invocation:
         path = {**(path or {}), **values}
         return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body, accept=accept)
 
+    async def require(self, *operation_ids: str) -> None:
+        """Before a call that writes several times: refuse, with nothing sent, if this WAHA is known to predate
+        any of these operations (a supplement operation's `x-waha-since`), so nothing is half done."""
+        for operation_id in operation_ids:
+            await self.app.client.require(self.session, operation_id)
+
     def reveal(self, value: str) -> None:
         """A secret WAHA just made (a new API key): shown in this result only, hidden everywhere after.
 

@@ -85,7 +85,24 @@ async def list_sessions(
 )
 async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
     info = await w.call("SessionsController_get")
+    w.app.holds.learn_status(w.session or "", info)  # capped or timelocked: pacing holds its sends
     return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
+
+
+@tool(
+    "waha_get_send_limits",
+    "sessions",
+    "WhatsApp's limits on messaging new chats (timelock, quota), read now (WAHA 2026.8.1+).",
+    effect=Effect.READ,
+    operations=("SessionsController_getReachoutTimelock", "SessionsController_getMessageCapping"),
+)
+async def get_send_limits(w: Invocation, session: Session = None) -> view.SendLimits:
+    lock = await w.call("SessionsController_getReachoutTimelock")
+    capping = await w.call("SessionsController_getMessageCapping")
+    name = w.session or ""
+    w.app.holds.learn_timelock(name, lock)  # what WhatsApp says now holds (or frees) the session's sends
+    w.app.holds.learn_capping(name, capping)
+    return view.send_limits(lock, capping, w.app.holds.active(name))
 
 
 @tool(

@@ -231,8 +231,13 @@ def _security(attr: str, key: str, event_key: str | None) -> tuple[Any, Any]:
 
 for _attr, _key, _event, _get_op, _set_op in (
     ("members_add", "membersCanAddNewMember", "membersCanAddNewMember", "getMemberAddMode", "setMemberAddMode"),
-    ("approval", "newMembersApprovalRequired", "newMembersApprovalRequired", "getMembershipApproval",
-     "setMembershipApproval"),
+    (
+        "approval",
+        "newMembersApprovalRequired",
+        "newMembersApprovalRequired",
+        "getMembershipApproval",
+        "setMembershipApproval",
+    ),
     ("share_history", "membersCanShareHistory", None, "getMemberShareHistoryMode", "setMemberShareHistoryMode"),
 ):
     _get, _put = _security(_attr, _key, _event)
