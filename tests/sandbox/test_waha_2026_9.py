@@ -141,3 +141,15 @@ async def test_older_waha_has_none_of_it(profile: str, method: str, path: str) -
         assert answer.status_code == 404 and answer.json()["message"] == f"Cannot {method} {path.split('?')[0]}"
         exists = await client.get("/api/contacts/check-exists", params={"session": "default", "phone": "4915112345677"})
         assert "pn" not in exists.json()  # 2026.8.1 added it
+
+
+@pytest.mark.parametrize(("profile", "resolved"), [("current", True), ("plus-2026.7", False)])
+async def test_an_unknown_lid_is_resolved_by_waha_from_2026_8_1(profile: str, resolved: bool) -> None:
+    sb = Sandbox(sessions=1, profile=profile, time_factor=0.01)
+    world = sb.sessions["default"].world
+    assert world is not None
+    owner = next(p for g in world.outside.values() for p in g.participants if p.id.endswith("@lid"))
+    assert owner.pn and world.pn_of(owner.id) is None  # not in this account's records
+    async with httpx2.AsyncClient(transport=sandbox_transport(sb), base_url="http://sandbox") as client:
+        found = (await client.get(f"/api/default/lids/{owner.id.replace('@', '%40')}")).json()
+    assert found == ({"lid": owner.id, "pn": owner.pn} if resolved else {"lid": owner.id})

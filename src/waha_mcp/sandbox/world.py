@@ -572,6 +572,15 @@ class World:
     def pn_of(self, lid: str) -> str | None:
         return self.lids().get(lid) if lid.endswith("@lid") else None
 
+    def pn_on_whatsapp(self, lid: str) -> str | None:
+        """What WhatsApp's server answers for a LID this account has no record of: the phone id of a group member
+        it shares (any group, joined or not), else nothing."""
+        for group in [*self.groups.values(), *self.outside.values()]:
+            member = next((p for p in group.participants if p.id == lid and p.pn), None)
+            if member is not None:
+                return member.pn
+        return None
+
     def lid_of(self, chat_id: str) -> str | None:
         contact = self.contacts.get(chat_id)
         return contact.lid if contact else None

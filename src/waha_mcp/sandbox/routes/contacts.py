@@ -145,6 +145,9 @@ async def pn_by_lid(ctx: Ctx) -> dict[str, str]:
     world = world_of(await ctx.working_session())
     lid = _lid(ctx.params["lid"])
     pn = world.pn_of(lid)
+    if pn is None and ctx.sandbox.profile.since("2026.8.1"):
+        # WAHA 2026.8.1's release notes: "unknown @lid ids resolved by a server query" (WAHA #2208).
+        pn = world.pn_on_whatsapp(lid)
     # Unknown: WAHA answers 200 with the LID alone (no `pn`).
     return {"lid": lid, "pn": pn} if pn else {"lid": lid}
 
