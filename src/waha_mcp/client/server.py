@@ -7,7 +7,7 @@ from typing import Any
 
 from waha_mcp.client._http import QUIET, HTTPCore, routes
 from waha_mcp.client.errors import TooOld, Unavailable, WAHAError
-from waha_mcp.client.version import ServerVersion
+from waha_mcp.client.version import ServerVersion, release_of
 
 
 class ServerAPI(HTTPCore):
@@ -43,13 +43,15 @@ class ServerAPI(HTTPCore):
             await self._refuse_if_older(route.since, route.method, route.url_template, session)
 
     async def _refuse_if_older(self, since: str, method: str, template: str, session: str | None) -> None:
-        token = QUIET.set(True)  # the version read is the client's bookkeeping, not the caller's operation
-        try:
-            version = await self.server_version()
-        finally:
-            QUIET.reset(token)
-        needed = ServerVersion(since, "", "").release
-        if version is None or not version.release or version.at_least(*needed):
+        if self._version_read:
+            version = self._version
+        else:
+            token = QUIET.set(True)  # the version read is the client's bookkeeping, not the caller's operation
+            try:
+                version = await self.server_version()
+            finally:
+                QUIET.reset(token)
+        if version is None or not version.release or version.at_least(*release_of(since)):
             return  # unknown: WAHA itself answers (a 404 is explained the same way)
         raise TooOld(
             f"{method} {template} came with WAHA {since}; this WAHA is {version.label}",
