@@ -193,3 +193,19 @@ async def test_a_route_missing_on_an_unversioned_waha_names_its_release(mcp: Cli
     sandbox.faults.add("ServerController_get", kind="status", status=404, times=None)
     told = error(await call(mcp, "waha_get_send_limits"))
     assert "has no GET /api/sessions/{session}/timelock; it needs WAHA 2026.8.1 or newer" in told
+
+
+@on_profiles("current", "plus-2026.7", "core-2024.10")
+async def test_server_info_says_what_this_waha_is_too_old_for(mcp: Client, profile: str) -> None:
+    info = data(await call(mcp, "waha_get_server_info"))
+    newer = info.get("needsNewerWaha", [])
+    if profile == "current":
+        assert newer == []  # 2026.9.1 has everything
+        return
+    assert "waha_get_send_limits: GET /api/sessions/{session}/capping (WAHA 2026.8.1+)" in newer
+    assert "waha_send_media: POST /api/sendSticker (WAHA 2026.8.2+)" in newer
+    assert (
+        "waha_get_group_settings: GET /api/{session}/groups/{id}/settings/security/member-add-mode (WAHA 2026.7.2+)"
+        in newer
+    )
+    assert len(newer) == 12  # every supplement operation, each reached by one listed tool
