@@ -83,6 +83,10 @@ async def test_a_463_holds_the_session_until_the_timelock_ends(mcp: Client, sand
     held = error(await call(mcp, "waha_send_media", {"chatId": OTHER_NEW, "data": "aGk=", "mimetype": "image/png"}))
     assert "under WhatsApp's reach-out timelock (WhatsApp error 463)" in held and "do not restart" in held
     assert sends(sandbox) == 1
+    group = error(await call(mcp, "waha_create_group", {"name": "New", "participants": [OTHER_NEW]}))
+    assert "holds its group changes until" in group and not any(
+        r.method == "POST" and r.path.endswith("/groups") for r in sandbox.requests
+    )
     # The end was read from the timelock route (WAHA 2026.8.1), quietly: the send reached only sendText.
     assert "/api/sessions/default/timelock" in [r.path for r in sandbox.requests]
 

@@ -90,8 +90,9 @@ def refuse_if_held(inv: Invocation, kind: str) -> None:
         return
     until = datetime.fromtimestamp(held.until, UTC).isoformat(timespec="seconds")
     why = "as WhatsApp said" if held.told else "WhatsApp did not say until when"
+    what = "sends" if kind == "send" else "group changes"
     raise ToolInputError(
-        f"session {inv.session} is under WhatsApp's {held.cause}: anti-ban pacing holds its {kind}s until {until} "
+        f"session {inv.session} is under WhatsApp's {held.cause}: anti-ban pacing holds its {what} until {until} "
         f"({why}); do not restart or re-pair it, it lifts by itself (waha_get_send_limits shows it); nothing was sent"
     )
 
