@@ -113,7 +113,13 @@ class WahaMCP(MCPServer[Any]):
         app = App(
             client=client,
             settings=settings,
-            secrets=Secrets(settings.api_key, settings.hmac_key, settings.path_secret, settings.waha_password),
+            secrets=Secrets(
+                settings.api_key,
+                settings.hmac_key,
+                settings.path_secret,
+                settings.waha_password,
+                settings.store_password,
+            ),
         )
         app.store = self.store()
         app.events = self.events()
@@ -230,6 +236,8 @@ def build_server(
         try:
             yield app
         finally:
+            if app.store is not None:
+                await app.store.flush()  # queued audit outcomes and pacing records are written before we go
             for handler in handlers:
                 handler.removeFilter(redaction)
             if server.app is app:
