@@ -93,7 +93,7 @@ async def test_a_missing_route_is_about_this_waha_not_the_session(waha: WAHAClie
     )
     message = await explain(err, waha)
     # The sandbox plays the newest WAHA, which has the route: the request went somewhere else.
-    assert message.startswith("session 'default': this WAHA (2026.7.1 PLUS) answered that it has no GET /api/")
+    assert message.startswith("session 'default': this WAHA (2026.9.1 PLUS) answered that it has no GET /api/")
     assert "WAHA_BASE_URL" in message
     assert "waha_start_session" not in message and "does not exist" not in message
 

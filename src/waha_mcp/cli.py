@@ -47,7 +47,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox-profile",
         dest="WAHA_MCP_SANDBOX_PROFILE",
-        help="which WAHA the emulator plays: current (default) or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
+        help="which WAHA the emulator plays: current (default), plus-2026.7 or core-2024.10 "
+        "(env WAHA_MCP_SANDBOX_PROFILE)",
     )
     parser.add_argument(
         "--log-level", dest="WAHA_MCP_LOG_LEVEL", help="DEBUG, INFO, WARNING (default) or ERROR, on stderr"
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument(
         "--profile",
         default=None,
-        help="which WAHA to play: current (default) or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
+        help="which WAHA to play: current (default), plus-2026.7 or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
     )
     box.add_argument(
         "--time-factor",

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
     # Built-in WAHA emulator instead of a real server.
     sandbox: bool = Field(default=False, alias="WAHA_MCP_SANDBOX")
     # Which WAHA the emulator plays (waha_mcp.sandbox.profiles), and how fast its waits run (1 = real time).
-    sandbox_profile: Literal["current", "core-2024.10"] = Field(default="current", alias="WAHA_MCP_SANDBOX_PROFILE")
+    sandbox_profile: Literal["current", "plus-2026.7", "core-2024.10"] = Field(
+        default="current", alias="WAHA_MCP_SANDBOX_PROFILE"
+    )
     sandbox_time_factor: float = Field(default=1.0, alias="WAHA_MCP_SANDBOX_TIME_FACTOR", ge=0, le=10)
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
     # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, a `postgresql://` DSN (the

@@ -12,6 +12,7 @@ from waha_mcp.client.errors import (
     BadResponse,
     BusinessOnly,
     EndpointMissing,
+    MessageCapped,
     NotFound,
     RateLimited,
     ReachoutLimited,
@@ -19,6 +20,7 @@ from waha_mcp.client.errors import (
     SessionNotReady,
     TierLimit,
     TooLarge,
+    TooOld,
     Unauthorized,
     Unavailable,
     WAHAError,
@@ -155,8 +157,15 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
         )
     if isinstance(error, ReachoutLimited):
         return line(await _reachout_limited(client, error))
+    if isinstance(error, MessageCapped):
+        return line(_capped(error))
     if isinstance(error, RateLimited):
         return line(f"{tag}: WAHA is rate limiting (429) {where}; wait before retrying")
+    if isinstance(error, TooOld):
+        return line(
+            f"{tag}: this WAHA ({error.version}) has no {error.where}; it needs WAHA {error.since} or newer "
+            "(nothing was sent; nothing is wrong with the session)"
+        )
     if isinstance(error, EndpointMissing):
         return line(await _missing_route(client, error, tag))
     if isinstance(error, Unavailable):
@@ -191,29 +200,50 @@ async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -
         return f"{tag}: {which} does not support {error.where} ({error.status}): {error.message}"
     known = load_spec().by_id.get(error.operation)
     route = f"{known.method} {known.path}" if known else error.where
-    newest = load_spec().document.get("info", {}).get("version", "")
+    # The first release with the route: the supplement says so for what came after the vendored document.
+    newest = (known.since if known else "") or load_spec().document.get("info", {}).get("version", "")
     if version and newest and version.at_least(*ServerVersion(newest, "", "").release):
-        # As new as the document that has it: the request went somewhere else (a proxy, a wrong base path).
+        # As new as the release that has it: the request went somewhere else (a proxy, a wrong base path).
         return f"{tag}: {which} answered that it has no {route}; check WAHA_BASE_URL (a proxy in front of WAHA?)"
-    return f"{tag}: {which} has no {route}; it needs a newer WAHA (nothing is wrong with the session)"
+    needs = f"WAHA {known.since} or newer" if known and known.since else "a newer WAHA"
+    return f"{tag}: {which} has no {route}; it needs {needs} (nothing is wrong with the session)"
 
 
-async def _reachout_limited(client: WAHAClient, error: WAHAError) -> str:
+async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
     """WhatsApp's reach-out timelock: until when, where the session reports it (WAHA 2026.7.2+)."""
+    from waha_mcp.projections.common import iso
     from waha_mcp.projections.sessions import reachout_timelock
 
     session = error.session
-    until = None
-    if session:
+    until = iso(error.until) if error.until and error.told else None
+    if session and until is None:
         try:
             until = (reachout_timelock(await client.call("SessionsController_get", session)) or {}).get("untilTime")
         except WAHAError:
             pass  # the refusal itself is what matters; the end time is a nicety
     who = f"session '{session}'" if session else "this account"
     when = f"until {until}" if until else "for now (WhatsApp did not say until when)"
+    held = f", but this server holds all its sends until {iso(error.until)} (anti-ban pacing)" if error.until else ""
     return (
         f"{who} may not message new contacts {when} (WhatsApp reach-out limit, error 463); "
-        f"existing chats still work. WAHA: {error.message}"
+        f"existing chats still work{held}; do not restart or re-pair it, it lifts by itself. WAHA: {error.message}"
+    )
+
+
+def _capped(error: MessageCapped) -> str:
+    """WhatsApp's new-chat quota is used up (error 475): until the cycle ends, when known."""
+    from waha_mcp.projections.common import iso
+
+    who = f"session '{error.session}'" if error.session else "this account"
+    when = (
+        f"until {iso(error.until)}"
+        if error.until and error.told
+        else "until its cycle ends (WhatsApp did not say when)"
+    )
+    held = f"; this server holds its sends until {iso(error.until)} (anti-ban pacing)" if error.until else ""
+    return (
+        f"{who} has used its quota of messages to new chats {when} (WhatsApp message capping, error 475){held}; "
+        f"nothing was retried; do not restart or re-pair it. WAHA: {error.message}"
     )
 
 

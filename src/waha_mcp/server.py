@@ -137,6 +137,7 @@ class WahaMCP(MCPServer[Any]):
         app.store = self.store()
         app.events = self.events()
         app.lids = app.events.ingest.lids  # one LID cache per process: tools and ingest learn from each other
+        app.holds = app.events.ingest.holds  # likewise what WhatsApp said of capping and timelocks
         return app
 
     def store(self) -> Store:

@@ -37,9 +37,9 @@ async def test_exists_check(client: httpx2.AsyncClient, sb: Sandbox) -> None:
     pn = next(iter(world(sb).contacts))
     digits = pn.split("@")[0]
     ok = (await client.get("/api/contacts/check-exists", params={**Q, "phone": digits})).json()
-    assert ok == {"numberExists": True, "chatId": pn}
+    assert ok == {"numberExists": True, "chatId": pn, "pn": pn}  # `pn` since WAHA 2026.8.1
     stranger = (await client.get("/api/contacts/check-exists", params={**Q, "phone": "4915112345677"})).json()
-    assert stranger == {"numberExists": True, "chatId": "4915112345677@c.us"}
+    assert stranger == {"numberExists": True, "chatId": "4915112345677@c.us", "pn": "4915112345677@c.us"}
     nobody = (await client.get("/api/contacts/check-exists", params={**Q, "phone": "4915112345670"})).json()
     assert nobody == {"numberExists": False}
 

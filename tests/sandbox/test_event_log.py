@@ -46,7 +46,7 @@ async def test_an_inbound_message_is_logged_as_message_and_message_any(client: h
     logged = await events(client)
     assert [e["event"] for e in logged] == ["message", "message.any"]
     assert all(e["payload"]["id"] == r.json()["id"] and e["payload"]["fromMe"] is False for e in logged)
-    assert logged[0]["payload"]["body"] == "Hello?" and logged[0]["me"] == sb.sessions["default"].me
+    assert logged[0]["payload"]["body"] == "Hello?" and logged[0]["me"] == sb.sessions["default"].me_info()
 
 
 async def test_status_changes_are_logged_in_order(client: httpx2.AsyncClient) -> None:

@@ -22,9 +22,9 @@ def sb() -> Sandbox:
 
 
 def test_profiles_are_named_and_an_unknown_one_is_refused() -> None:
-    assert set(PROFILES) == {"current", "core-2024.10"}
+    assert set(PROFILES) == {"current", "plus-2026.7", "core-2024.10"}
     assert get_profile(None).name == "current"
-    with pytest.raises(ValueError, match=r"one of current, core-2024\.10"):
+    with pytest.raises(ValueError, match=r"one of current, plus-2026\.7, core-2024\.10"):
         get_profile("2019")
 
 

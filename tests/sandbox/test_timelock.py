@@ -1,4 +1,5 @@
-"""WhatsApp's reach-out timelock (error 463): the control that sets it, `data.reachoutTimelock`, refused sends."""
+"""WhatsApp's reach-out timelock (error 463): the control that sets it, `me.reachoutTimelock` in the session (WAHA
+2026.7.2; sessions.dto.ts MeInfo), `payload.data.reachoutTimelock` in `session.status`, refused sends."""
 
 from __future__ import annotations
 
@@ -14,22 +15,22 @@ NEW_PERSON = "15550001234@c.us"  # on WhatsApp (not ending in 0), no conversatio
 
 async def test_a_timelock_shows_in_the_session_while_it_holds(client: httpx2.AsyncClient, sb: Sandbox) -> None:
     before = (await client.get("/api/sessions/default")).json()
-    assert "data" not in before
+    assert before["me"]["reachoutTimelock"] is None and "data" not in before  # none seen yet: null
     set_it = await client.post("/__sandbox/default/timelock", json={"seconds": 3600, "enforcementType": "DEFAULT"})
     assert set_it.status_code == 201
-    lock = (await client.get("/api/sessions/default")).json()["data"]["reachoutTimelock"]
+    lock = (await client.get("/api/sessions/default")).json()["me"]["reachoutTimelock"]
     assert lock["isActive"] is True and lock["enforcementType"] == "DEFAULT"
     assert abs(lock["timeEnforcementEnds"] - (time.time() + 3600)) < 5  # unix seconds
     listed = {s["name"]: s for s in (await client.get("/api/sessions")).json()}
-    assert listed["default"]["data"]["reachoutTimelock"]["isActive"] is True
-    assert "data" not in listed["business"]
+    assert listed["default"]["me"]["reachoutTimelock"]["isActive"] is True
+    assert listed["business"]["me"]["reachoutTimelock"] is None
     await client.post("/__sandbox/default/timelock", json={"seconds": None})
-    assert (await client.get("/api/sessions/default")).json()["data"]["reachoutTimelock"]["isActive"] is False
+    assert (await client.get("/api/sessions/default")).json()["me"]["reachoutTimelock"]["isActive"] is False
 
 
 async def test_an_expired_timelock_is_inactive_and_a_logout_forgets_it(client: httpx2.AsyncClient, sb: Sandbox) -> None:
     sb.timelock("default", seconds=-1)
-    assert (await client.get("/api/sessions/default")).json()["data"]["reachoutTimelock"]["isActive"] is False
+    assert (await client.get("/api/sessions/default")).json()["me"]["reachoutTimelock"]["isActive"] is False
     sb.timelock("default", seconds=60)
     await client.post("/api/sessions/default/logout")
     assert sb.sessions["default"].reachout is None

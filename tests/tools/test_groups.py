@@ -133,7 +133,15 @@ async def test_info_and_settings(mcp: Client, sandbox: Sandbox) -> None:
     data(await call(mcp, "waha_set_group_info", {"groupId": group.id, "description": "New rules"}))
     assert sandbox.requests[-1].path.endswith("/description") and group.subject == "Renamed"
     before = data(await call(mcp, "waha_get_group_settings", {"groupId": group.id}))
-    assert before == {"session": "default", "groupId": group.id, "infoAdminOnly": False, "messagesAdminOnly": False}
+    assert before == {
+        "session": "default",
+        "groupId": group.id,
+        "infoAdminOnly": False,
+        "messagesAdminOnly": False,
+        "membersCanAddNewMember": False,  # WAHA 2026.7.2+
+        "newMembersApprovalRequired": False,  # 2026.8.2+
+        "membersCanShareHistory": False,  # 2026.9.1+
+    }
     after = data(await call(mcp, "waha_set_group_settings", {"groupId": group.id, "messagesAdminOnly": True}))
     assert after["messagesAdminOnly"] is True and "infoAdminOnly" not in after
     assert len([r for r in sandbox.requests if r.method == "PUT"]) == 4  # only the setting asked for
@@ -182,7 +190,7 @@ async def test_members_add_promote_demote_remove(mcp: Client, sandbox: Sandbox) 
         ("waha_create_group", {"name": "X", "participants": ["nope"]}, "not a WhatsApp id"),
         ("waha_set_group_info", {"groupId": "123456@g.us"}, "give name, description"),
         ("waha_set_group_info", {"groupId": "123456@g.us", "name": ""}, "name is empty"),
-        ("waha_set_group_settings", {"groupId": "123456@g.us"}, "give infoAdminOnly"),
+        ("waha_set_group_settings", {"groupId": "123456@g.us"}, "give at least one of infoAdminOnly"),
         ("waha_set_group_picture", {"groupId": "123456@g.us"}, "exactly one of"),
         ("waha_set_group_picture", {"groupId": "123456@g.us", "remove": True, "data": "AAAA"}, "no file or data"),
     ],
@@ -206,6 +214,7 @@ def test_effects_follow_what_each_tool_does() -> None:
         "waha_get_group_settings",
         "waha_get_group_invite",
         "waha_get_group_participants",
+        "waha_get_group_join_requests",
     }
     assert destructive == {
         "waha_leave_group",
@@ -216,4 +225,5 @@ def test_effects_follow_what_each_tool_does() -> None:
     for name in set(groups) - reads - destructive:
         assert groups[name].effect is Effect.VISIBLE and groups[name].pacing == "group", name
     declared = {op for spec in groups.values() for op in spec.operations}
-    assert len(declared) == 26 and all(op.startswith("GroupsController_") for op in declared)
+    # 26 from the 2026.7 document, 9 from the supplement (join requests, member-add, approval, share-history)
+    assert len(declared) == 35 and all(op.startswith("GroupsController_") for op in declared)

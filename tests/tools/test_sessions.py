@@ -10,6 +10,7 @@ import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error, text
+from waha_mcp import projections as view
 from waha_mcp.sandbox import Sandbox
 
 
@@ -296,11 +297,18 @@ async def test_a_lifted_or_expired_timelock_is_not_shown(mcp: Client, sandbox: S
     assert "reachoutTimelock" not in data(await call(mcp, "waha_get_session"))  # ended in 2001
 
 
-@pytest.mark.parametrize(
-    "ends",
-    ["2099-01-02T03:04:05Z", "2099-01-02T03:04:05+00:00", 4071006245, 4071006245000, "4071006245"],
-)
-async def test_the_timelock_end_is_read_in_any_time_form(mcp: Client, sandbox: Sandbox, ends: object) -> None:
+@pytest.mark.parametrize("ends", [4071006245, 4071006245000])
+async def test_the_timelock_end_is_read_in_seconds_or_milliseconds(mcp: Client, sandbox: Sandbox, ends: int) -> None:
+    # WAHA's DTO (sessions.dto.ts ReachoutTimelockData) says unix seconds; milliseconds are tolerated.
     sandbox.get_session("default").reachout = {"isActive": True, "timeEnforcementEnds": ends}
     lock = data(await call(mcp, "waha_get_session"))["reachoutTimelock"]
     assert lock["untilTime"] == "2099-01-02T03:04:05+00:00" and "enforcement" not in lock
+
+
+@pytest.mark.parametrize("ends", ["2099-01-02T03:04:05Z", "2099-01-02T03:04:05+00:00", "4071006245"])
+def test_the_timelock_end_is_read_in_any_time_form(ends: str) -> None:
+    # Forms WAHA's document does not allow (so the sandbox, checked against it, never sends them): still read.
+    for where in ({"me": {"reachoutTimelock": {"isActive": True, "timeEnforcementEnds": ends}}},
+                  {"data": {"reachoutTimelock": {"isActive": True, "timeEnforcementEnds": ends}}}):  # fmt: skip
+        lock = view.reachout_timelock(where)
+        assert lock is not None and lock["untilTime"] == "2099-01-02T03:04:05+00:00"

@@ -14,7 +14,7 @@ from waha_mcp.config import load_settings
 from waha_mcp.doctor import run_doctor
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 
-LABELS = {"current": ("2026.7.1", "PLUS"), "core-2024.10": ("2024.10.8", "CORE")}
+LABELS = {"current": ("2026.9.1", "PLUS"), "plus-2026.7": ("2026.7.1", "PLUS"), "core-2024.10": ("2024.10.8", "CORE")}
 
 
 def a_message(sandbox: Sandbox) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import base64
 import logging
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -55,6 +56,9 @@ EMPTY_ANSWERS = frozenset({"SessionsController_getMe"})
 # (`sendSeen` only marks messages read.)
 NOT_SENDS = frozenset({"ChattingController_sendSeen"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# True while the client reads something for its own bookkeeping (the WAHA version): not an operation of the
+# caller, so `on_operation` is not told.
+QUIET: ContextVar[bool] = ContextVar("waha_client_quiet", default=False)
 _TRANSPORT_ERRORS = (httpx2.HTTPError, TimeoutError)
 _RETRYABLE_ERRORS = (httpx2.ConnectError, httpx2.RemoteProtocolError, httpx2.ReadError)
 
@@ -74,6 +78,12 @@ class Route:
     read: bool  # safe to retry; a garbled answer means nothing was done
     empty_ok: bool  # an empty 2xx body is an answer, not a failure
     send: bool = False  # sends a message: an empty 2xx leaves its result unknown
+    since: str = ""  # the first WAHA release with this route (the supplement's operations); "" for the rest
+
+    @property
+    def url_template(self) -> str:
+        """The path as the document writes it: /api/{session}/chats/{chatId}."""
+        return "".join(part if i % 2 == 0 else f"{{{part}}}" for i, part in enumerate(self.parts))
 
     def url(self, given: Mapping[str, Any]) -> str:
         """The raw path, every value percent-encoded as one segment."""
@@ -106,6 +116,7 @@ def routes() -> dict[str, Route]:
             send=op.method == "POST"
             and op.operation_id.startswith("ChattingController_send")
             and op.operation_id not in NOT_SENDS,
+            since=op.since,
         )
     return out
 
@@ -238,8 +249,9 @@ class HTTPCore:
             # Last, as in WAHA's examples.
             body = {**(body or {}), "session": session}
         url = route.url(given)
-        for observe in self.on_operation:
-            observe(operation_id)
+        if not QUIET.get():
+            for observe in self.on_operation:
+                observe(operation_id)
         return await self._send(route, url, session, _clean_params(query), body, accept)
 
     async def _send(

@@ -67,6 +67,15 @@ class EndpointMissing(WAHAError):
     """This WAHA lacks the route or the feature: NestJS's 404 `Cannot GET /api/...`, or 501."""
 
 
+class TooOld(EndpointMissing):
+    """Refused before sending: the route came with a later WAHA release (`since`) than the one connected."""
+
+    def __init__(self, message: str, *, since: str, version: str, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.since = since
+        self.version = version
+
+
 class SessionNotReady(WAHAError):
     """WAHA's status-mismatch answer: the session exists but is not in a state that allows the call."""
 
@@ -83,7 +92,22 @@ class ReachoutLimited(WAHAError):
     """WhatsApp's reach-out timelock (error 463): the account may not message new contacts for a while.
 
     WAHA passes the engine's refusal through, usually as an unhandled exception (500); it is not an outage.
+    `until` is when the timelock ends, once known.
     """
+
+    until: float | None = None
+    told: bool = False  # WhatsApp gave `until`; else it is how long this server holds the session
+
+
+class MessageCapped(WAHAError):
+    """WhatsApp's new-chat message capping (error 475): the account used its quota of new chats for this cycle.
+
+    Like error 463, WAHA passes the engine's refusal through (WAHA 2026.8 docs: "sends fail with `server returned
+    error 475` while the session looks perfectly fine"). `until` is when the cycle ends, once known.
+    """
+
+    until: float | None = None
+    told: bool = False  # WhatsApp gave `until`; else it is how long this server holds the session
 
 
 class Unauthorized(WAHAError):
@@ -138,6 +162,8 @@ def from_response(
         return EndpointMissing(message, **where)
     if _reachout_limited(message):
         return ReachoutLimited(message, **where)
+    if _CAPPED.search(message):
+        return MessageCapped(message, **where)
     if _business_only(message):
         # WAHA lets the engine's refusal through as an unhandled exception (500): it is not an outage.
         return BusinessOnly(message, **where)
@@ -162,6 +188,10 @@ def from_response(
 # "server returned error 463" (whatsmeow), "NackCallerReachoutTimelocked", "reachout timelock": not a bare
 # 463, which may be part of a phone number or an id quoted in the message.
 _REACHOUT = re.compile(r"(?:error|code|nack)\W{0,3}463\b|reach[\s_-]?out[\s_-]?time[\s_-]?lock", re.IGNORECASE)
+
+
+# "server returned error 475" (whatsmeow's wording, as WAHA's 2026.8 release notes quote it); not a bare 475.
+_CAPPED = re.compile(r"(?:error|code|nack)\W{0,3}475\b|message[\s_-]?capp(?:ed|ing)", re.IGNORECASE)
 
 
 def _reachout_limited(message: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # Since 2026.6.1 every former Plus feature (many sessions, API-key security, media) is in the free image.
@@ -36,7 +37,7 @@ class ServerVersion:
     @property
     def release(self) -> tuple[int, ...]:
         """The version as numbers, (2024, 10, 8); () when it has none."""
-        return tuple(int(n) for n in _NUMBERS.findall(self.version.split("-")[0])[:3])
+        return release_of(self.version)
 
     def at_least(self, *release: int) -> bool:
         return bool(self.release) and self.release >= release
@@ -50,3 +51,10 @@ class ServerVersion:
     def many_sessions(self) -> bool:
         """Whether sessions other than `default` exist here (Core before 2026.6 has only `default`)."""
         return self.checks_keys
+
+
+@lru_cache(maxsize=64)
+def release_of(version: str) -> tuple[int, ...]:
+    """`2026.8.1` (or `2026.8.1-beta`) as (2026, 8, 1); () when it has no numbers. Remembered: the version gate
+    compares the connected WAHA's with a route's on every call of a later release's route."""
+    return tuple(int(n) for n in _NUMBERS.findall(version.split("-")[0])[:3])

@@ -19,6 +19,7 @@ from typing import Any
 from waha_mcp.events.inbox import Inbox, Stored
 from waha_mcp.events.summary import GAP, KNOWN_EVENTS, Summary, summarise
 from waha_mcp.people import LidCache
+from waha_mcp.safety.holds import Holds
 
 log = logging.getLogger("waha_mcp.events")
 Listener = Callable[[list[Stored]], None]
@@ -35,6 +36,7 @@ class Outcome:
 class Ingest:
     inbox: Inbox
     lids: LidCache = field(default_factory=LidCache)
+    holds: Holds = field(default_factory=Holds)  # `session.status` tells of capping and timelocks
     # Sessions WAHA is known to have (None: not known yet); events for others are stored and counted.
     known_sessions: set[str] | None = None
     counters: Counter[str] = field(default_factory=Counter)
@@ -50,6 +52,8 @@ class Ingest:
         summary = summarise(envelope, self.lids)
         if summary.event not in KNOWN_EVENTS and summary.event != GAP:
             self.counters["unknownEvent"] += 1
+        if summary.event == "session.status":
+            self.holds.learn_status(summary.session, envelope)
         if summary.event == "session.status" and self.known_sessions is not None:
             self.known_sessions.add(summary.session)  # WAHA reports on it: it exists (a session just created)
         elif self.known_sessions is not None and summary.session not in self.known_sessions:

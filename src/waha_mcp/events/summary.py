@@ -21,7 +21,7 @@ from typing import Any
 from waha_mcp.people import LidCache, is_lid, phone_id
 from waha_mcp.projections.common import serialized_id, short
 from waha_mcp.projections.media import message_media
-from waha_mcp.projections.sessions import reachout_timelock
+from waha_mcp.projections.sessions import message_capping, reachout_timelock
 
 PREVIEW = 160
 # The event names WAHA 2026.x sends (API.md); anything else is stored and counted as unknown.
@@ -30,7 +30,8 @@ KNOWN_EVENTS = frozenset(
     "message.revoked message.edited state.change group.join group.leave group.v2.join group.v2.leave "
     "group.v2.update group.v2.participants presence.update poll.vote poll.vote.failed chat.archive "
     "call.received call.accepted call.rejected label.upsert label.deleted label.chat.added "
-    "label.chat.deleted event.response event.response.failed engine.event".split()
+    "label.chat.deleted event.response event.response.failed engine.event "
+    "group.v2.participants.join-request".split()  # WAHA 2026.8.2
 )
 GAP = "waha-mcp.gap"  # our own marker: the stream was down, events in this span may be missing
 MESSAGE_EVENTS = frozenset({"message", "message.any", "message.edited", "message.revoked"})
@@ -112,6 +113,16 @@ def _timelock_note(payload: dict[str, Any]) -> str | None:
         return "reach-out timelock lifted"
     until = f" until {lock['untilTime']}" if lock.get("untilTime") else ""
     return f"reach-out timelock{until}: {lock['effect']}"
+
+
+def _capping_note(envelope: dict[str, Any]) -> str | None:
+    """WhatsApp's new-chat quota, when a status event's `me.messageCapping` warns of it (WAHA 2026.8.1+)."""
+    capping = message_capping(envelope)
+    if capping is None:
+        return None
+    used = f" ({capping['used']}/{capping['total']} used)" if "used" in capping and "total" in capping else ""
+    until = f" until {capping['cycleEndTime']}" if capping.get("cycleEndTime") and capping["status"] == "CAPPED" else ""
+    return f"message capping {capping['status']}{used}{until}"
 
 
 Fields = dict[str, Any]
@@ -198,7 +209,15 @@ def _reaction(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache |
 
 
 def _status(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
-    return {"status": str(p.get("status") or "") or None, "text": _timelock_note(p)}
+    notes = [note for note in (_timelock_note(p), _capping_note(e)) if note]
+    return {"status": str(p.get("status") or "") or None, "text": "; ".join(notes) or None}
+
+
+def _join_request(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
+    # waha-docs events-group.v2.participants.join-request.md: action created | rejected | revoked
+    group = p.get("group") if isinstance(p.get("group"), dict) else {}
+    who = _id(p.get("requesterPn")) or _id(p.get("requesterId"))
+    return {"chat": _id(group.get("id")), "sender": who, "status": str(p.get("action") or "") or None}
 
 
 def _group(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
@@ -243,6 +262,7 @@ READERS: dict[str, Reader] = {
     "session.status": _status,
     "chat.archive": _archive,
     "presence.update": _presence,
+    "group.v2.participants.join-request": _join_request,
     GAP: _gap,
 }
 PREFIX_READERS: tuple[tuple[str, Reader], ...] = (

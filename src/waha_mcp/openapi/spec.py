@@ -12,6 +12,9 @@ from urllib.parse import unquote
 from waha_mcp import jsonfast
 
 DOCUMENT = "openapi-2026.07.json"
+# What WAHA added after its last published document (2026.7.1), written by hand from WAHA's source and docs pages:
+# each operation names its first release (`x-waha-since`) and its sources (`x-source`). Merged into DOCUMENT.
+SUPPLEMENT = "supplement-2026.9.json"
 # What WAHA Core 2024.10.8 serves at /-json: the routes that version has (the sandbox's core-2024.10 profile).
 DOCUMENT_2024_10 = "openapi-2024.10.8.json"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -30,6 +33,7 @@ class Operation:
     responses: dict[str, Any] = field(hash=False, compare=False)
     pattern: re.Pattern[str] = field(hash=False, compare=False, repr=False)
     literal_segments: int = 0
+    since: str = ""  # the first WAHA release that has it, for operations of the supplement; "" for the rest
 
     @property
     def key(self) -> str:
@@ -97,6 +101,7 @@ class Spec:
             responses=op.get("responses", {}),
             pattern=re.compile(regex),
             literal_segments=sum(1 for seg in segments if not seg.startswith("{")),
+            since=str(op.get("x-waha-since") or ""),
         )
 
     def resolve(self, node: Any) -> Any:
@@ -124,8 +129,37 @@ class Spec:
         return [op for op in self.operations if not op.deprecated]
 
 
+def _read(name: str) -> dict[str, Any]:
+    return jsonfast.loads(resources.files("waha_mcp.openapi").joinpath(name).read_bytes())  # type: ignore[no-any-return]
+
+
+def with_supplement(document: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
+    """`document` with the supplement's paths, schemas and webhooks added and its schema amendments (new
+    properties of existing schemas) applied; a name both define is a mistake in the supplement."""
+    out = {**document, "paths": dict(document["paths"]), "webhooks": dict(document.get("webhooks", {}))}
+    schemas = dict(document["components"]["schemas"])
+    out["components"] = {**document["components"], "schemas": schemas}
+    for kind, mine, theirs in (
+        ("path", out["paths"], supplement.get("paths", {})),
+        ("schema", schemas, supplement.get("components", {}).get("schemas", {})),
+        ("webhook", out["webhooks"], supplement.get("webhooks", {})),
+    ):
+        clash = sorted(set(mine) & set(theirs))
+        if clash:
+            raise ValueError(f"the supplement redefines the {kind}(s) {', '.join(clash)}")
+        mine.update(theirs)
+    for name, amendment in supplement.get("x-amend-schemas", {}).items():
+        target = schemas[name]
+        clash = sorted(set(target.get("properties", {})) & set(amendment["properties"]))
+        if clash:
+            raise ValueError(f"the supplement redefines {name}.{', '.join(clash)}")
+        schemas[name] = {**target, "properties": {**target.get("properties", {}), **amendment["properties"]}}
+    return out
+
+
 @cache
 def load_spec(document: str = DOCUMENT) -> Spec:
-    """The vendored document `document` (the newest by default: what the client and the contract checks use)."""
-    data = resources.files("waha_mcp.openapi").joinpath(document).read_bytes()
-    return Spec(jsonfast.loads(data))
+    """The vendored document `document`; the newest (the default: what the client and the contract checks use)
+    comes with the supplement of what later WAHA releases added."""
+    data = _read(document)
+    return Spec(with_supplement(data, _read(SUPPLEMENT)) if document == DOCUMENT else data)

@@ -42,6 +42,7 @@ class NumberCheck(TypedDict):
     phone: str
     onWhatsApp: bool
     chatId: NotRequired[str]  # the id to message them at
+    pn: NotRequired[str]  # their phone id, when chatId is a @lid (WAHA 2026.8.1+)
 
 
 class ContactAbout(TypedDict):
@@ -133,10 +134,12 @@ def contact_detail(contact_id: str, raw: Any, phones: dict[str, str] | None = No
 
 
 def number_check(phone: str, answer: Any) -> NumberCheck:
+    """WAHA 2026.8.1+ adds `pn`, the phone id behind `chatId`: shown only when it says more (a `@lid` chatId)."""
     exists = bool(answer.get("numberExists")) if isinstance(answer, dict) else False
-    chat_id = answer.get("chatId") if exists and isinstance(answer, dict) else None
+    chat_id = serialized_id(answer.get("chatId")) if exists and isinstance(answer, dict) else None
+    pn = phone_id(answer.get("pn")) if exists and isinstance(answer, dict) else None
     out: dict[str, Any] = {"phone": phone, "onWhatsApp": exists}
-    return cast(NumberCheck, out | drop_empty({"chatId": serialized_id(chat_id)}))
+    return cast(NumberCheck, out | drop_empty({"chatId": chat_id, "pn": pn if pn != chat_id else None}))
 
 
 def contact_about(contact_id: str, answer: Any) -> ContactAbout:

@@ -81,6 +81,30 @@ class GroupSettings(TypedDict):
     groupId: str
     infoAdminOnly: NotRequired[bool]
     messagesAdminOnly: NotRequired[bool]
+    membersCanAddNewMember: NotRequired[bool]  # WAHA 2026.7.2+
+    newMembersApprovalRequired: NotRequired[bool]  # WAHA 2026.8.2+: requests wait for an admin
+    membersCanShareHistory: NotRequired[bool]  # WAHA 2026.9.1+
+    unavailable: NotRequired[list[str]]  # settings this WAHA is too old for: "name (WAHA x+)"
+
+
+class JoinRequest(TypedDict):
+    id: str  # who asks (@c.us or @lid)
+    pn: NotRequired[str]
+    method: NotRequired[str]  # invite_link, linked_group_join, non_admin_add
+    addedBy: NotRequired[str]
+    time: NotRequired[Time]
+
+
+class JoinRequests(TypedDict):
+    groupId: str
+    requests: list[JoinRequest]
+
+
+class JoinRequestsAnswered(TypedDict):
+    groupId: str
+    approved: NotRequired[list[str]]
+    rejected: NotRequired[list[str]]
+    failed: NotRequired[list[Refused]]
 
 
 class GroupInvite(TypedDict):
@@ -214,21 +238,19 @@ def group_info_set(group_id: str, name: str | None, description: str | None) -> 
     return out
 
 
-def _admins_only(answer: Any) -> bool | None:
-    value = answer.get("adminsOnly") if isinstance(answer, dict) else None
-    return value if isinstance(value, bool) else None
-
-
-def group_settings(group_id: str, info: Any = None, messages: Any = None) -> GroupSettings:
-    """From WAHA's `{adminsOnly}` answers (or the booleans just set)."""
-    out: GroupSettings = {"groupId": group_id}
-    info_only = info if isinstance(info, bool) else _admins_only(info)
-    messages_only = messages if isinstance(messages, bool) else _admins_only(messages)
-    if info_only is not None:
-        out["infoAdminOnly"] = info_only
-    if messages_only is not None:
-        out["messagesAdminOnly"] = messages_only
-    return out
+def group_settings(
+    group_id: str, answers: dict[str, tuple[str, Any]], unavailable: list[str] | None = None
+) -> GroupSettings:
+    """`answers`: setting → (WAHA's key, its answer `{key: bool}`, or the bool just set); `unavailable`: settings this
+    WAHA is too old for, each with the release that has it."""
+    out: dict[str, Any] = {"groupId": group_id}
+    for name, (key, answer) in answers.items():
+        value = answer.get(key) if isinstance(answer, dict) else answer
+        if isinstance(value, bool):
+            out[name] = value
+    if unavailable:
+        out["unavailable"] = unavailable
+    return cast(GroupSettings, out)
 
 
 def invite_code(answer: Any) -> str | None:
@@ -269,3 +291,39 @@ def participants_changed(group_id: str, action: str, wanted: list[str], answer: 
     if refused:
         out["refused"] = refused
     return out
+
+
+def join_requests(group_id: str, answer: Any) -> JoinRequests:
+    """WAHA's `GroupJoinRequest` list (groups.dto.ts)."""
+    requests: list[JoinRequest] = []
+    for item in answer if isinstance(answer, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("requesterId"), str):
+            continue
+        found = {
+            "id": item["requesterId"],
+            "pn": item.get("requesterPn") if item.get("requesterPn") != item["requesterId"] else None,
+            "method": item.get("requestMethod"),
+            "addedBy": item.get("addedById"),
+            "time": iso(item.get("timestamp")) if isinstance(item.get("timestamp"), int | float) else None,
+        }
+        requests.append(cast(JoinRequest, drop_empty(found)))
+    return {"groupId": group_id, "requests": requests}
+
+
+def join_requests_answered(group_id: str, approve: bool, wanted: list[str], answer: Any) -> JoinRequestsAnswered:
+    """From WAHA's `GroupJoinRequestResult` per id ({requesterId, success, error?}); an id WAHA did not answer for
+    counts as done, as WAHA answered 2xx."""
+    failed: list[Refused] = []
+    results = {r.get("requesterId"): r for r in answer if isinstance(r, dict)} if isinstance(answer, list) else {}
+    done = []
+    for pid in wanted:
+        result = results.get(pid)
+        if result is not None and result.get("success") is False:
+            code = result.get("error")
+            failed.append({"id": pid, "status": str(code) if code is not None else "refused"})
+        else:
+            done.append(pid)
+    out: dict[str, Any] = {"groupId": group_id, "approved" if approve else "rejected": done}
+    if failed:
+        out["failed"] = failed
+    return cast(JoinRequestsAnswered, out)

@@ -29,6 +29,8 @@ class ServerInfo(TypedDict):
     health: NotRequired[Health]
     # WAHA's settings (WAHA_*, WHATSAPP_*): credential-named ones and known secrets show as ***.
     environment: NotRequired[dict[str, str]]
+    # What the listed tools reach that this WAHA is too old for: "tool: METHOD /path (WAHA x+)".
+    needsNewerWaha: NotRequired[list[str]]
 
 
 def server_info(
@@ -37,6 +39,7 @@ def server_info(
     session: SessionInfo | None = None,
     health: Health | None = None,
     environment: dict[str, str] | None = None,
+    needs_newer: list[str] | None = None,
 ) -> ServerInfo:
     """`status` is None when the server lacks /api/server/status: the version alone still answers."""
     version = version if isinstance(version, dict) else {}
@@ -47,6 +50,7 @@ def server_info(
     out["sessionInfo"] = session
     out["health"] = health
     out["environment"] = environment
+    out["needsNewerWaha"] = needs_newer
     return cast(ServerInfo, drop_empty(out))
 
 

@@ -27,6 +27,16 @@ class ReachoutTimelock(TypedDict):
     enforcement: NotRequired[str]  # WhatsApp's enforcementType
 
 
+class MessageCapping(TypedDict):
+    """WhatsApp's quota of messages to new chats per cycle (error 475 once CAPPED); shown once it warns."""
+
+    status: str  # FIRST_WARNING, SECOND_WARNING, CAPPED (WhatsApp's cappingStatus; an open set)
+    used: NotRequired[int]
+    total: NotRequired[int]
+    cycleEndTime: NotRequired[Time]
+    effect: NotRequired[str]  # while CAPPED
+
+
 class _Session(TypedDict):
     name: NotRequired[str]
     me: NotRequired[Me]
@@ -35,6 +45,7 @@ class _Session(TypedDict):
 
 class SessionInfo(_Session):
     reachoutTimelock: NotRequired[ReachoutTimelock]
+    messageCapping: NotRequired[MessageCapping]
 
 
 class SessionDetail(SessionInfo):
@@ -146,10 +157,17 @@ def _end_time(value: Any) -> float | None:
 
 
 def reachout_timelock(info: Any) -> ReachoutTimelock | None:
-    """The session's active reach-out timelock from `data.reachoutTimelock` (WAHA 2026.7.2+), or None when
-    there is none, it is not active, or its end has passed."""
-    data = info.get("data") if isinstance(info, dict) else None
-    lock = data.get("reachoutTimelock") if isinstance(data, dict) else None
+    """The session's active reach-out timelock, or None when there is none, it is not active, or its end has
+    passed. WAHA 2026.7.2+ puts it in the session's `me.reachoutTimelock` (sessions.dto.ts MeInfo) and in
+    `session.status` events' `data.reachoutTimelock` (the WAHA 2026.7 blog post); `GET .../timelock` (2026.8.1)
+    answers it bare."""
+    lock = None
+    if isinstance(info, dict):
+        me, data = info.get("me"), info.get("data")
+        lock = (me.get("reachoutTimelock") if isinstance(me, dict) else None) or (
+            data.get("reachoutTimelock") if isinstance(data, dict) else None
+        )
+        lock = info if lock is None and "isActive" in info else lock
     if not isinstance(lock, dict) or lock.get("isActive") is not True:
         return None
     ends = _end_time(lock.get("timeEnforcementEnds"))
@@ -160,11 +178,40 @@ def reachout_timelock(info: Any) -> ReachoutTimelock | None:
     return cast(ReachoutTimelock, drop_empty(out))
 
 
+CAPPED_EFFECT = "may not message new chats until the cycle ends (WhatsApp error 475); existing chats still work"
+
+
+def message_capping(info: Any, quiet: bool = True) -> MessageCapping | None:
+    """WhatsApp's new-chat quota from `me.messageCapping` (WAHA 2026.8.1+), or the bare `GET .../capping` answer.
+
+    `quiet`: None while WhatsApp does not warn (NONE, or no cap), which is nearly always.
+    """
+    capping = info
+    if isinstance(info, dict) and isinstance(info.get("me"), dict):
+        capping = info["me"].get("messageCapping")
+    if not isinstance(capping, dict) or not isinstance(capping.get("cappingStatus"), str):
+        return None
+    status = capping["cappingStatus"]
+    if quiet and status == "NONE":
+        return None
+    total = capping.get("totalQuota")
+    used = capping.get("usedQuota")
+    out = {
+        "status": status,
+        "used": used if isinstance(used, int) else None,
+        "total": total if isinstance(total, int) and total >= 0 else None,  # -1: no cap
+        "cycleEndTime": iso(_end_time(capping.get("cycleEnd"))),
+        "effect": CAPPED_EFFECT if status == "CAPPED" else None,
+    }
+    return cast(MessageCapping, drop_empty(out))
+
+
 def session(info: dict[str, Any]) -> SessionInfo:
     out = drop_empty({"name": info.get("name"), "me": me(info.get("me"))})
     # status stays even when WAHA leaves it out: "unknown" tells more than a missing key.
     out |= {"status": info.get("status") or "unknown"}
-    return cast(SessionInfo, out | drop_empty({"reachoutTimelock": reachout_timelock(info)}))
+    limits = {"reachoutTimelock": reachout_timelock(info), "messageCapping": message_capping(info)}
+    return cast(SessionInfo, out | drop_empty(limits))
 
 
 def _configured(info: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +222,7 @@ def _configured(info: dict[str, Any]) -> dict[str, Any]:
             "config": redact_config(info.get("config")),
             "activeTime": iso((info.get("timestamps") or {}).get("activity")),
             "reachoutTimelock": reachout_timelock(info),
+            "messageCapping": message_capping(info),
         }
     )
     return out | {"status": info.get("status") or "unknown"}
@@ -257,3 +305,26 @@ def passkey_sent(confirmed: bool) -> PasskeySent:
 
 def screenshot(data: bytes) -> Screenshot:
     return {"bytes": len(data)}
+
+
+class SendLimits(TypedDict):
+    """What WhatsApp currently allows the account (WAHA 2026.8.1's timelock and capping reads)."""
+
+    timelocked: bool
+    reachoutTimelock: NotRequired[ReachoutTimelock]
+    messageCapping: NotRequired[MessageCapping]
+    heldUntilTime: NotRequired[Time]  # this server holds the session's sends (anti-ban pacing) until then
+    heldFor: NotRequired[str]
+
+
+def send_limits(timelock: Any, capping: Any, held: Any = None) -> SendLimits:
+    """`held`: the session's hold (waha_mcp.safety.holds.Hold), if any."""
+    lock = reachout_timelock(timelock)
+    out: dict[str, Any] = {
+        "timelocked": lock is not None,
+        "reachoutTimelock": lock,
+        "messageCapping": message_capping(capping, quiet=False),
+    }
+    if held is not None:
+        out |= {"heldUntilTime": iso(held.until), "heldFor": held.cause}
+    return cast(SendLimits, drop_empty(out) | {"timelocked": lock is not None})

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from mcp_types import CallToolResult
 
 from waha_mcp.client import WAHAError
+from waha_mcp.client.errors import MessageCapped, ReachoutLimited
 from waha_mcp.errors import ToolInputError, next_step, one_line
 from waha_mcp.people import phones_of
 from waha_mcp.safety import audit as log
-from waha_mcp.safety import pacing
+from waha_mcp.safety import holds, pacing
 from waha_mcp.safety.allow import chat_refusal, session_refusal, unknown_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
@@ -94,6 +95,7 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     store = inv.app.store
     if rules is None or store is None or inv.session is None:
         return await nxt(inv)
+    refuse_if_held(inv, kind)  # type: ignore[arg-type]
     people = await persons(inv, chats_of(inv.spec, inv.args))
     try:
         at, rows = await pacing.slot(store, rules, inv.session, kind, people)  # type: ignore[arg-type]
@@ -113,6 +115,8 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
             await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
         return await nxt(inv)
     except (ToolInputError, WAHAError) as exc:
+        if isinstance(exc, (ReachoutLimited, MessageCapped)):
+            await holds.learn_refusal(inv.app.holds, inv.client, inv.session, exc)
         # No answer (status 0), a 5xx or a timeout may hide a send that went out: that one stays charged.
         if isinstance(exc, ToolInputError) or 400 <= exc.status < 500:
             given_back = True
@@ -135,6 +139,20 @@ async def check_can_send(inv: Invocation) -> None:
     status = info.get("status") if isinstance(info, dict) else None
     if status != "WORKING":
         raise ToolInputError(f"session '{inv.session}' is {status}: {next_step(status)}")
+
+
+def refuse_if_held(inv: Invocation, kind: str) -> None:
+    """A session WhatsApp has capped or timelocked sends nothing until it lets go (waha_mcp.safety.holds)."""
+    held = inv.app.holds.active(inv.session or "")
+    if held is None:
+        return
+    until = datetime.fromtimestamp(held.until, UTC).isoformat(timespec="seconds")
+    why = "as WhatsApp said" if held.told else "WhatsApp did not say until when"
+    what = "sends" if kind == "send" else "group changes"
+    raise ToolInputError(
+        f"session {inv.session} is under WhatsApp's {held.cause}: anti-ban pacing holds its {what} until {until} "
+        f"({why}); do not restart or re-pair it, it lifts by itself (waha_get_send_limits shows it); nothing was sent"
+    )
 
 
 async def persons(inv: Invocation, chats: list[str]) -> list[str]:

@@ -113,6 +113,7 @@ class Sandbox:
     def _timed(self, session: SandboxSession) -> SandboxSession:
         starting = self.profile.timing.starting
         session.starting_seconds = None if starting is None else self.seconds(starting)
+        session.since = self.profile.since  # what this WAHA version reports of the account
         return session
 
     # --- sessions -----------------------------------------------------------------------------------
@@ -168,11 +169,39 @@ class Sandbox:
         if session.world is None:
             raise SandboxStateError(f"session {name!r} is not paired")
         if seconds is None:
-            session.reachout = {"isActive": False, "enforcementType": enforcement_type}
+            session.reachout = {"isActive": False, "timeEnforcementEnds": None, "enforcementType": enforcement_type}
         else:
             ends = int(time.time() + seconds)
             session.reachout = {"isActive": True, "timeEnforcementEnds": ends, "enforcementType": enforcement_type}
         session.announce_timelock()
+        return session.info()
+
+    def capping(
+        self,
+        name: str,
+        status: str = "CAPPED",
+        seconds: float | None = 86400,
+        used: int | None = None,
+        total: int = 1000,
+    ) -> dict[str, Any]:
+        """WhatsApp reports the account's new-chat quota (message capping; CAPPED sends fail with error 475) for a
+        cycle ending in `seconds`; `status` NONE clears it."""
+        session = self._require(name)
+        if session.world is None:
+            raise SandboxStateError(f"session {name!r} is not paired")
+        now = int(time.time())
+        ends = None if seconds is None else int(now + seconds)
+        used = used if used is not None else (total if status == "CAPPED" else 0)
+        session.capping = {
+            "cappingStatus": status,
+            "totalQuota": total,
+            "usedQuota": used,
+            "cycleStart": now - 86400,
+            "cycleEnd": ends,
+            "mvStatus": "NOT_ELIGIBLE",
+            "oteStatus": None,
+        }
+        session.announce_capping()
         return session.info()
 
     def inject_inbound(self, session: str, chat_id: str, text: str, sender: str | None = None) -> dict[str, Any]:

@@ -7,6 +7,9 @@ POST   /__sandbox/{session}/status    {status}            force a status (held)
 POST   /__sandbox/{session}/inbound   {chatId, text, from?}
 POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's reach-out timelock (error 463)
                                       for `seconds` (default a day); `"seconds": null` lifts it
+POST   /__sandbox/{session}/capping   {status?, seconds?, used?, total?}  WhatsApp's new-chat message capping
+                                      (error 475 when CAPPED) for a cycle ending in `seconds`; NONE clears it
+POST   /__sandbox/{session}/join-request {groupId, from, action?}  someone asks to join a group (routes/groups.py)
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/read      {chatId}            the contact reads my messages: message.ack READ
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
@@ -78,6 +81,28 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 seconds = data.get("seconds", 86400)
                 kind = str(data.get("enforcementType") or "DEFAULT")
                 return json_response(sb.timelock(name, None if seconds is None else float(seconds), kind), 201)
+            if action == "capping":
+                seconds = data.get("seconds", 86400)
+                used = data.get("used")
+                return json_response(
+                    sb.capping(
+                        name,
+                        str(data.get("status") or "CAPPED"),
+                        None if seconds is None else float(seconds),
+                        None if used is None else int(used),
+                        int(data.get("total", 1000)),
+                    ),
+                    201,
+                )
+            if action == "join-request":
+                from .routes.groups import join_request
+
+                if not data.get("groupId") or not data.get("from"):
+                    raise ValueError("groupId and from are required")
+                found = join_request(
+                    sb, name, str(data["groupId"]), str(data["from"]), str(data.get("action") or "created")
+                )
+                return json_response(found, 201)
             if action == "call":
                 from .routes.calls import ring
 

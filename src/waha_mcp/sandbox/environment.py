@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-VERSION = "2026.7.1"  # the WAHA the vendored document describes
+VERSION = "2026.9.1"  # the WAHA the `current` profile plays (the vendored document and its supplement)
 BROWSER = "waha-mcp sandbox (not WhatsApp)"
 
 

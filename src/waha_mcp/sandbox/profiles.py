@@ -1,6 +1,8 @@
 """Which WAHA the sandbox plays: version, tier, the routes that version has, its session rules and timing.
 
-`current` is the newest WAHA (2026.7 Plus) with instant state changes, as the sandbox always was.
+`current` is the newest WAHA (2026.9.1 Plus: the vendored 2026.7 document and the supplement of what 2026.7.2 to
+2026.9.1 added) with instant state changes, as the sandbox always was. `plus-2026.7` is WAHA 2026.7.1 Plus: the
+same, without the supplement's routes (each has its first release, `x-waha-since`).
 `core-2024.10` is WAHA Core 2024.10.8 as observed on a real server (BEHAVIOUR.md): only the routes of its
 own document (`openapi-2024.10.8.json`; any other answers NestJS's `404 Cannot GET ...`), only the
 `default` session, no API-key check, the empty 201 of a create after a delete, an idempotent delete, and
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..client.version import ServerVersion
 from ..openapi.spec import DOCUMENT, DOCUMENT_2024_10, Operation, load_spec
 
 # The event names WAHA Core 2024.10.8 knows (`WAHAEvents`, src/structures/enums.dto.ts of that release): the
@@ -121,10 +124,18 @@ class Profile:
 
     @cached_property
     def routes(self) -> frozenset[str] | None:
-        """`METHOD /path` of every route this version has; None when it is the newest document (all)."""
-        if self.document == DOCUMENT:
-            return None
-        return frozenset(op.key for op in load_spec(self.document).operations)
+        """`METHOD /path` of every route this version has; None when it has every route of the newest document."""
+        ops = load_spec(self.document).operations
+        mine = frozenset(
+            op.key
+            for op in ops
+            if not op.since or ServerVersion(self.version, "", "").at_least(*ServerVersion(op.since, "", "").release)
+        )
+        return None if self.document == DOCUMENT and len(mine) == len(ops) else mine
+
+    def since(self, version: str) -> bool:
+        """Whether this WAHA is `version` or newer (for answers that changed, not routes)."""
+        return ServerVersion(self.version, "", "").at_least(*ServerVersion(version, "", "").release)
 
     def has(self, op: Operation) -> bool:
         routes = self.routes
@@ -136,11 +147,20 @@ class Profile:
 
 CURRENT = Profile(
     name="current",
+    version="2026.9.1",
+    tier="PLUS",
+    engine="NOWEB",
+    document=DOCUMENT,
+    summary="WAHA 2026.9.1 PLUS: every route (the 2026.7 document and its supplement), many sessions, instant",
+)
+
+PLUS_2026_7 = Profile(
+    name="plus-2026.7",
     version="2026.7.1",
     tier="PLUS",
     engine="NOWEB",
     document=DOCUMENT,
-    summary="WAHA 2026.7.1 PLUS: every route of the newest document, many sessions, instant state changes",
+    summary="WAHA 2026.7.1 PLUS: the routes of the 2026.7 document only (none from 2026.7.2 on), instant",
 )
 
 CORE_2024_10 = Profile(
@@ -166,7 +186,7 @@ CORE_2024_10 = Profile(
     create_starts_by_default=False,
 )
 
-PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, CORE_2024_10)}
+PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CURRENT, PLUS_2026_7, CORE_2024_10)}
 
 
 def get_profile(name: str | Profile | None) -> Profile:

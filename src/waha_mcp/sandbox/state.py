@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,8 +57,15 @@ class SandboxSession:
     log: EventLog | None = field(default=None, repr=False)  # where this session's events go
     statuses: list[dict[str, Any]] = field(default_factory=list)  # recent SessionStatusPoint history
     # WhatsApp's reach-out timelock (error 463): {isActive, timeEnforcementEnds (unix s), enforcementType}, once
-    # WhatsApp has reported one for this account (`Sandbox.timelock`); WAHA 2026.7.2 shows it in `data`.
+    # WhatsApp has reported one for this account (`Sandbox.timelock`). WAHA 2026.7.2 shows it as
+    # `me.reachoutTimelock` (sessions.dto.ts MeInfo) and in `session.status` as `payload.data.reachoutTimelock`
+    # (the WAHA 2026.7 blog post).
     reachout: dict[str, Any] | None = None
+    # WhatsApp's new-chat message capping (error 475), `MessageCappingData`, once set (`Sandbox.capping`); WAHA
+    # 2026.8.1 shows it as `me.messageCapping` and in `session.status` events (the WAHA 2026.8 blog post).
+    capping: dict[str, Any] | None = None
+    # Whether the WAHA the sandbox plays is this release or newer (the profile's; every release by default).
+    since: Callable[[str], bool] = field(default=lambda _release: True, repr=False)
 
     # --- identity -------------------------------------------------------------------------------
     def digest(self, salt: str) -> bytes:
@@ -114,7 +122,7 @@ class SandboxSession:
         payload = render(subject)
         if isinstance(payload, dict):
             payload = {key: render(value) for key, value in payload.items()}
-        self.log.append(self.name, event, payload, metadata=self.config.get("metadata"), me=self.me)
+        self.log.append(self.name, event, payload, metadata=self.config.get("metadata"), me=self.me_info())
 
     def become(self, status: str) -> None:
         """Change status; a change is a `session.status` event."""
@@ -125,11 +133,32 @@ class SandboxSession:
         self.announce("session.status", {"name": self.name, "status": status, "statuses": list(self.statuses)})
 
     def announce_timelock(self) -> None:
-        """WhatsApp set or lifted the reach-out timelock: a `session.status` event with it in `data` (as
-        `GET /api/sessions/{session}` reports it), though the status itself is unchanged."""
+        """WhatsApp set or lifted the reach-out timelock: a `session.status` event with it in `data` (the WAHA
+        2026.7 blog post's example), though the status itself is unchanged. WAHA before 2026.7.2 says nothing."""
+        if not self.since("2026.7.2"):
+            return
         data = {"reachoutTimelock": self.reachout_timelock()}
         payload = {"name": self.name, "status": self.status, "statuses": list(self.statuses), "data": data}
         self.announce("session.status", payload)
+
+    def announce_capping(self) -> None:
+        """The capping state changed: a `session.status` event whose `me.messageCapping` carries it (WAHA 2026.8
+        blog: "in the `me.messageCapping` field and in `session.status` events when the state changes")."""
+        if not self.since("2026.8.1"):
+            return
+        self.announce("session.status", {"name": self.name, "status": self.status, "statuses": list(self.statuses)})
+
+    def me_info(self) -> dict[str, Any] | None:
+        """`MeInfo` as this WAHA shows it: 2026.7.2 adds `reachoutTimelock`, 2026.8.1 `messageCapping` (both null
+        until WhatsApp has reported one; sessions.dto.ts)."""
+        if self.me is None:
+            return None
+        out = dict(self.me)
+        if self.since("2026.7.2"):
+            out["reachoutTimelock"] = self.reachout_timelock()
+        if self.since("2026.8.1"):
+            out["messageCapping"] = self.capping
+        return out
 
     # --- transitions ------------------------------------------------------------------------------
     def touch(self) -> None:
@@ -198,7 +227,20 @@ class SandboxSession:
     def may_not_reach(self, chat_id: str) -> bool:
         """A send to a person with no conversation yet, while the timelock is active (existing chats still work)."""
         lock = self.reachout_timelock()
-        if not lock or not lock["isActive"] or self.world is None or chat_id.endswith("@g.us"):
+        if not lock or not lock["isActive"]:
+            return False
+        return self.is_new_chat(chat_id)
+
+    def capped(self, chat_id: str) -> bool:
+        """A send to a new chat while the account's quota is used up (WAHA docs: existing chats still work)."""
+        capping = self.capping or {}
+        ends = capping.get("cycleEnd")
+        if capping.get("cappingStatus") != "CAPPED" or (isinstance(ends, int | float) and ends <= time.time()):
+            return False
+        return self.is_new_chat(chat_id)
+
+    def is_new_chat(self, chat_id: str) -> bool:
+        if self.world is None or chat_id.endswith("@g.us"):
             return False
         chat = self.world.chats.get(chat_id)
         return chat is None or not chat.messages
@@ -214,14 +256,11 @@ class SandboxSession:
             "name": self.name,
             "status": self.status,
             "config": self.config,
-            "me": self.me if self.status == WORKING else None,
+            "me": self.me_info() if self.status == WORKING else None,
             "presence": {},
             "timestamps": {"activity": self.activity_ms},
             "assignedWorker": "waha-mcp-sandbox",
         }
-        lock = self.reachout_timelock() if self.status == WORKING else None
-        if lock is not None:
-            info["data"] = {"reachoutTimelock": lock}
         if expand_apps:
             info["apps"] = self.apps or []
         return info

@@ -318,6 +318,12 @@ class Group:
     restrict: bool = False  # only admins edit info
     invite_code: str = ""
     picture: int | None = 1  # version of the group picture; None: no picture
+    members_add: bool = False  # members (not only admins) may add members (member-add mode, WAHA 2026.7.2)
+    approval: bool = False  # admins approve who joins (membership approval, WAHA 2026.8.2)
+    # Members may share the message history with new members (WAHA 2026.9.1); the sandbox's default, no source.
+    share_history: bool = False
+    # Pending requests to join, as WAHA lists them (`GroupJoinRequest`, groups.dto.ts)
+    join_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def member(self, participant_id: str) -> Participant | None:
         return next((p for p in self.participants if participant_id in (p.id, p.pn)), None)
@@ -333,9 +339,9 @@ class Group:
             "subject": self.subject,
             "description": self.description,
             "invite": f"https://chat.whatsapp.com/{self.invite_code}",
-            "membersCanAddNewMember": False,
+            "membersCanAddNewMember": self.members_add,
             "membersCanSendMessages": not self.announce,
-            "newMembersApprovalRequired": False,
+            "newMembersApprovalRequired": self.approval,
             "participants": [p.v2() for p in self.participants],
         }
 
@@ -356,8 +362,8 @@ class Group:
             "announce": self.announce,
             "isCommunity": False,
             "isCommunityAnnounce": False,
-            "joinApprovalMode": False,
-            "memberAddMode": False,
+            "joinApprovalMode": self.approval,
+            "memberAddMode": self.members_add,
             "participants": [p.to_waha() for p in self.participants],
         }
 
@@ -563,6 +569,15 @@ class World:
 
     def pn_of(self, lid: str) -> str | None:
         return self.lids().get(lid) if lid.endswith("@lid") else None
+
+    def pn_on_whatsapp(self, lid: str) -> str | None:
+        """What WhatsApp's server answers for a LID this account has no record of: the phone id of a group member
+        it shares (any group, joined or not), else nothing."""
+        for group in [*self.groups.values(), *self.outside.values()]:
+            member = next((p for p in group.participants if p.id == lid and p.pn), None)
+            if member is not None:
+                return member.pn
+        return None
 
     def lid_of(self, chat_id: str) -> str | None:
         contact = self.contacts.get(chat_id)

@@ -67,7 +67,10 @@ async def get_contact(w: Invocation, contactId: ChatId, session: Session = None)
     operations=("ContactsController_checkExists",),
 )
 async def check_number(w: Invocation, phone: Phone, session: Session = None) -> view.NumberCheck:
-    return view.number_check(phone, await w.call("ContactsController_checkExists", query={"phone": phone}))
+    found = view.number_check(phone, await w.call("ContactsController_checkExists", query={"phone": phone}))
+    if "pn" in found and is_lid(found.get("chatId")):  # WAHA 2026.8.1 says who the @lid is: remember it
+        w.app.lids.put(w.session or "", found["chatId"], found["pn"])
+    return found
 
 
 @tool(

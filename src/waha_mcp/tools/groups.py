@@ -12,8 +12,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import EndpointMissing
+from waha_mcp.client import EndpointMissing, TooOld
 from waha_mcp.errors import ToolInputError
+from waha_mcp.openapi import load_spec
 from waha_mcp.tools._common import ChatId, GroupId, Limit, Offset, Session, words
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
@@ -22,9 +23,30 @@ from waha_mcp.tools.registry import Effect, tool
 # A code (AbC123...) or the whole https://chat.whatsapp.com/<code> link: WAHA accepts both.
 InviteCode = Annotated[str, Field(min_length=4, max_length=200, description="Code or chat.whatsapp.com link.")]
 Participants = Annotated[list[ChatId], Field(min_length=1, max_length=100)]
+# setting → (get, set, WAHA's body key). The last three came with WAHA 2026.7.2, 2026.8.2 and 2026.9.1 (the
+# supplement's `x-waha-since`): a read on an older WAHA lists them as unavailable, a write refuses before any call.
 SETTINGS = {
-    "infoAdminOnly": ("GroupsController_getInfoAdminOnly", "GroupsController_setInfoAdminOnly"),
-    "messagesAdminOnly": ("GroupsController_getMessagesAdminOnly", "GroupsController_setMessagesAdminOnly"),
+    "infoAdminOnly": ("GroupsController_getInfoAdminOnly", "GroupsController_setInfoAdminOnly", "adminsOnly"),
+    "messagesAdminOnly": (
+        "GroupsController_getMessagesAdminOnly",
+        "GroupsController_setMessagesAdminOnly",
+        "adminsOnly",
+    ),
+    "membersCanAddNewMember": (
+        "GroupsController_getMemberAddMode",
+        "GroupsController_setMemberAddMode",
+        "membersCanAddNewMember",
+    ),
+    "newMembersApprovalRequired": (
+        "GroupsController_getMembershipApproval",
+        "GroupsController_setMembershipApproval",
+        "newMembersApprovalRequired",
+    ),
+    "membersCanShareHistory": (
+        "GroupsController_getMemberShareHistoryMode",
+        "GroupsController_setMemberShareHistoryMode",
+        "membersCanShareHistory",
+    ),
 }
 
 
@@ -223,23 +245,32 @@ async def set_group_info(
 @tool(
     "waha_get_group_settings",
     "groups",
-    "Who may edit a group's info and who may send.",
+    "Who may edit a group's info, send, add members, share history; whether joining needs approval.",
     effect=Effect.READ,
-    operations=tuple(get for get, _ in SETTINGS.values()),
+    operations=tuple(get for get, _, _ in SETTINGS.values()),
 )
 async def get_group_settings(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupSettings:
-    info = await w.call(SETTINGS["infoAdminOnly"][0], id=groupId)
-    messages = await w.call(SETTINGS["messagesAdminOnly"][0], id=groupId)
-    return view.group_settings(groupId, info, messages)
+    answers: dict[str, tuple[str, object]] = {}
+    unavailable: list[str] = []
+    for name, (get, _, key) in SETTINGS.items():
+        try:
+            answers[name] = (key, await w.call(get, id=groupId))
+        except TooOld as old:
+            unavailable.append(f"{name} (WAHA {old.since}+)")
+        except EndpointMissing:
+            if not load_spec().by_id[get].since:
+                raise  # a setting every WAHA has: the route itself is the problem
+            unavailable.append(f"{name} (WAHA {load_spec().by_id[get].since}+)")
+    return view.group_settings(groupId, answers, unavailable)
 
 
 @tool(
     "waha_set_group_settings",
     "groups",
-    "Let only admins edit a group's info and/or send messages.",
+    "Set who may edit info, send, add members, share history; whether joins need approval.",
     effect=Effect.VISIBLE,
     pacing="group",
-    operations=tuple(put for _, put in SETTINGS.values()),
+    operations=tuple(put for _, put, _ in SETTINGS.values()),
 )
 async def set_group_settings(
     w: Invocation,
@@ -247,14 +278,25 @@ async def set_group_settings(
     session: Session = None,
     infoAdminOnly: bool | None = None,
     messagesAdminOnly: bool | None = None,
+    membersCanAddNewMember: bool | None = None,
+    newMembersApprovalRequired: bool | None = None,
+    membersCanShareHistory: bool | None = None,
 ) -> view.GroupSettings:
-    wanted = {"infoAdminOnly": infoAdminOnly, "messagesAdminOnly": messagesAdminOnly}
-    if all(value is None for value in wanted.values()):
-        raise ToolInputError("give infoAdminOnly, messagesAdminOnly or both")
-    for key, value in wanted.items():
-        if value is not None:
-            await w.call(SETTINGS[key][1], id=groupId, body={"adminsOnly": value})
-    return view.group_settings(groupId, infoAdminOnly, messagesAdminOnly)
+    wanted = {
+        "infoAdminOnly": infoAdminOnly,
+        "messagesAdminOnly": messagesAdminOnly,
+        "membersCanAddNewMember": membersCanAddNewMember,
+        "newMembersApprovalRequired": newMembersApprovalRequired,
+        "membersCanShareHistory": membersCanShareHistory,
+    }
+    chosen = {name: value for name, value in wanted.items() if value is not None}
+    if not chosen:
+        raise ToolInputError(f"give at least one of {', '.join(wanted)}")
+    await w.require(*(SETTINGS[name][1] for name in chosen))  # all or nothing on an older WAHA
+    for name, value in chosen.items():
+        _, put, key = SETTINGS[name]
+        await w.call(put, id=groupId, body={key: value})
+    return view.group_settings(groupId, {name: (SETTINGS[name][2], value) for name, value in chosen.items()})
 
 
 @tool(
@@ -299,6 +341,33 @@ async def get_group_participants(w: Invocation, groupId: GroupId, session: Sessi
     except EndpointMissing:  # WAHA before participants/v2
         answer = await w.call("GroupsController_getParticipants", id=groupId)
     return view.group_members(groupId, answer)
+
+
+@tool(
+    "waha_get_group_join_requests",
+    "groups",
+    "Pending requests to join a group (admins; WAHA 2026.8.2+).",
+    effect=Effect.READ,
+    operations=("GroupsController_getJoinRequests",),
+)
+async def get_group_join_requests(w: Invocation, groupId: GroupId, session: Session = None) -> view.JoinRequests:
+    return view.join_requests(groupId, await w.call("GroupsController_getJoinRequests", id=groupId))
+
+
+@tool(
+    "waha_answer_group_join_requests",
+    "groups",
+    "Approve requests to join a group, or reject them with approve=false (admins).",
+    effect=Effect.VISIBLE,
+    pacing="group",
+    operations=("GroupsController_approveJoinRequests", "GroupsController_rejectJoinRequests"),
+)
+async def answer_group_join_requests(
+    w: Invocation, groupId: GroupId, participants: Participants, session: Session = None, approve: bool = True
+) -> view.JoinRequestsAnswered:
+    operation = "GroupsController_approveJoinRequests" if approve else "GroupsController_rejectJoinRequests"
+    answer = await w.call(operation, id=groupId, body=_people(participants))
+    return view.join_requests_answered(groupId, approve, list(dict.fromkeys(participants)), answer)
 
 
 @tool(

@@ -31,6 +31,7 @@ _MEDIA_SENDS = {
     "image": "ChattingController_sendImage",
     "video": "ChattingController_sendVideo",
     "file": "ChattingController_sendFile",
+    "sticker": "ChattingController_sendSticker",  # WAHA 2026.8.2: a WebP file, sent as is (not converted)
 }
 
 Text = words(MAX_TEXT)
@@ -130,13 +131,14 @@ async def send_message(
 @tool(
     "waha_send_media",
     "messages",
-    "Send an image, video or document (WAHA Plus).",
+    "Send an image, video, document (WAHA Plus) or WebP sticker.",
     effect=Effect.VISIBLE,
     pacing="send",
     operations=(
         "ChattingController_sendImage",
         "ChattingController_sendVideo",
         "ChattingController_sendFile",
+        "ChattingController_sendSticker",
     ),
 )
 async def send_media(
@@ -147,7 +149,7 @@ async def send_media(
     caption: Annotated[str | None, Field(max_length=MAX_TEXT)] = None,
     filename: str | None = None,
     mimetype: str | None = None,
-    type: Literal["image", "video", "file"] | None = None,
+    type: Literal["image", "video", "file", "sticker"] | None = None,
     convert: Annotated[bool | None, Field(description="video: re-encode")] = None,
     videoNote: bool | None = None,
     replyTo: MessageId | None = None,
@@ -161,6 +163,12 @@ async def send_media(
     )
     if (convert or videoNote) and kind != "video":
         raise ToolInputError("convert and videoNote apply to videos only")
+    if kind == "sticker" and (caption or replyTo):
+        raise ToolInputError("a sticker takes no caption or replyTo (WAHA's sendSticker has neither)")
+    if kind == "sticker" and media.base_type != "image/webp":
+        raise ToolInputError(
+            f"a sticker must be a WebP image (image/webp), not {media.base_type}: WAHA does not convert it"
+        )
     video = {"convert": bool(convert), "asNote": videoNote or None} if kind == "video" else {}
     sent = await _send(w, _MEDIA_SENDS[kind], chatId, replyTo, file=media.waha(), caption=caption, **video)
     return view.media_sent(sent, chatId, kind)

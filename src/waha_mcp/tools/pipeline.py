@@ -25,6 +25,7 @@ from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, proxy_refusal, te
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
+from waha_mcp.safety.holds import Holds
 from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store, StoreUnavailable
 from waha_mcp.tools._common import Rich, dumps, error_result
@@ -42,6 +43,7 @@ class App:
     settings: Settings
     secrets: Secrets = field(default_factory=Secrets)
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
+    holds: Holds = field(default_factory=Holds)  # sessions WhatsApp capped or timelocked (waha_mcp.safety.holds)
     store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
     events: Any = None  # the process's `waha_mcp.events.Events` (inbox, ingest, waiters), set by the lifespan
 
@@ -93,6 +95,12 @@ class Invocation:
     async def server_version(self) -> ServerVersion | None:
         """The WAHA's version and tier (read once per client, `ServerController_get`); None when it cannot say."""
         return await self.app.client.server_version()
+
+    async def require(self, *operation_ids: str) -> None:
+        """Before a call that writes several times: refuse, with nothing sent, if this WAHA is known to predate
+        any of these operations (a supplement operation's `x-waha-since`), so nothing is half done."""
+        for operation_id in operation_ids:
+            await self.app.client.require(self.session, operation_id)
 
     def reveal(self, value: str) -> None:
         """A secret WAHA just made (a new API key): shown in this result only, hidden everywhere after.

@@ -85,7 +85,24 @@ async def list_sessions(
 )
 async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
     info = await w.call("SessionsController_get")
+    w.app.holds.learn_status(w.session or "", info)  # capped or timelocked: pacing holds its sends
     return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
+
+
+@tool(
+    "waha_get_send_limits",
+    "sessions",
+    "WhatsApp's limits on messaging new chats (timelock, quota), read now (WAHA 2026.8.1+).",
+    effect=Effect.READ,
+    operations=("SessionsController_getReachoutTimelock", "SessionsController_getMessageCapping"),
+)
+async def get_send_limits(w: Invocation, session: Session = None) -> view.SendLimits:
+    lock = await w.call("SessionsController_getReachoutTimelock")
+    capping = await w.call("SessionsController_getMessageCapping")
+    name = w.session or ""
+    w.app.holds.learn_timelock(name, lock)  # what WhatsApp says now holds (or frees) the session's sends
+    w.app.holds.learn_capping(name, capping)
+    return view.send_limits(lock, capping, w.app.holds.active(name))
 
 
 @tool(
@@ -397,7 +414,26 @@ async def get_server_info(
         # WAHA shows its own API key (and every other credential) in clear here.
         settings, hidden = view.environment(await w.call("ServerController_environment"), w.app.secrets.known)
         w.hide(hidden)
-    return view.server_info(version, status, info, checked, settings)
+    return view.server_info(version, status, info, checked, settings, _needs_newer(w, version))
+
+
+def _needs_newer(w: Invocation, answer: object) -> list[str]:
+    """The routes of the listed tools that came after this WAHA (the supplement's `x-waha-since`): said up front,
+    so an agent does not try what this WAHA would refuse."""
+    from waha_mcp.client.version import ServerVersion, release_of
+    from waha_mcp.openapi import load_spec
+    from waha_mcp.tools.registry import select_for
+
+    version = ServerVersion.from_answer(answer)
+    if version is None or not version.release:
+        return []
+    ops = load_spec().by_id
+    out = []
+    for spec in select_for(w.settings):
+        for op in (ops[o] for o in spec.operations if o in ops):
+            if op.since and not version.at_least(*release_of(op.since)):
+                out.append(f"{spec.name}: {op.method} {op.path} (WAHA {op.since}+)")
+    return out
 
 
 async def _health(w: Invocation) -> view.Health:

@@ -24,6 +24,10 @@ def refuse_if_timelocked(ctx: Ctx, session: SandboxSession, chat_id: str) -> Non
     which WAHA lets through as an unhandled exception (500), like the engine's other refusals."""
     if session.may_not_reach(chat_id):
         raise ctx.exception("server returned error 463")
+    if session.capped(chat_id):
+        # Message capping (WAHA 2026.8 blog: "once the account is capped, sends fail with `server returned error
+        # 475`"); WAHA blocks nothing itself, the engine's refusal comes through like 463's.
+        raise ctx.exception("server returned error 475")
 
 
 def normalize_chat_id(value: str) -> str:

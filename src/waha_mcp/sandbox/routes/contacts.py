@@ -61,7 +61,12 @@ async def check_exists(ctx: Ctx) -> dict[str, Any]:
     digits = re.sub(r"[\s+\-()]", "", ctx.q("phone") or "").removesuffix("@c.us")
     if not digits.isdigit() or not world.on_whatsapp(digits):
         return {"numberExists": False}
-    return {"numberExists": True, "chatId": f"{digits}@c.us"}
+    found = {"numberExists": True, "chatId": f"{digits}@c.us"}
+    if ctx.sandbox.profile.since("2026.8.1"):
+        # WAHA 2026.8.1's release notes: "check-exists answers with a `pn` field" (its form is not documented: the
+        # phone-number id, as `pn` is everywhere else in WAHA).
+        found["pn"] = f"{digits}@c.us"
+    return found
 
 
 @route("ContactsController_getAbout")
@@ -139,8 +144,12 @@ async def count_lids(ctx: Ctx) -> dict[str, int]:
 async def pn_by_lid(ctx: Ctx) -> dict[str, str | None]:
     world = world_of(await ctx.working_session())
     lid = _lid(ctx.params["lid"])
+    pn = world.pn_of(lid)
+    if pn is None and ctx.sandbox.profile.since("2026.8.1"):
+        # WAHA 2026.8.1's release notes: "unknown @lid ids resolved by a server query" (WAHA #2208).
+        pn = world.pn_on_whatsapp(lid)
     # Unknown: 200 with `pn: null` (src/api/lids.controller.ts: `result.pn = result.pn || null`).
-    return {"lid": lid, "pn": world.pn_of(lid) or None}
+    return {"lid": lid, "pn": pn or None}
 
 
 @route("LidsController_findLIDByPhoneNumber")

@@ -62,6 +62,9 @@ class RichMessage(Message):
         if self.kind == "voice" and media:
             keep = {k: v for k, v in main.items() if k not in ("caption", "height", "width", "jpegThumbnail")}
             return "audioMessage", {**keep, "ptt": True, "seconds": 7}
+        if self.kind == "sticker" and media:
+            keep = {k: v for k, v in main.items() if k not in ("caption", "jpegThumbnail", "fileName")}
+            return "stickerMessage", {**keep, "isAnimated": False, "isAvatar": False}
         if self.kind == "document" and media:
             name = media.filename or "file"
             return "documentMessage", {**main, "fileName": name, "title": name}
@@ -273,6 +276,13 @@ async def send_file(ctx: Ctx) -> dict[str, Any]:
 @route("ChattingController_sendVideo")
 async def send_video(ctx: Ctx) -> dict[str, Any]:
     return await _send_media(ctx, "video", default_mime="video/mp4")
+
+
+@route("ChattingController_sendSticker")
+async def send_sticker(ctx: Ctx) -> dict[str, Any]:
+    """WAHA 2026.8.2: "The file must already be in WebP format (via URL or BASE64) - PNG and JPEG are not converted"
+    (the WAHA 2026.8 blog post); what WAHA answers to another type is not documented, so any type goes."""
+    return await _send_media(ctx, "sticker", default_mime="image/webp")
 
 
 @route("ChattingController_sendVoice")
