@@ -145,7 +145,7 @@ ADMIN_QUESTIONS = [
     (
         "waha_configure_webhooks",
         {"sessions": ["default", "business"], "url": "https://hooks.example/waha"},
-        "Add the webhook https://hooks.example/waha (12 events) to the config of sessions default, business? "
+        "Add the webhook https://hooks.example/waha (the default events) to the config of sessions default, business? "
         "WAHA restarts each of them to apply it; their other webhooks are kept.",
     ),
     (

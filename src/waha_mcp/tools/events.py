@@ -261,9 +261,11 @@ def _which(w: Invocation) -> str:
 
 
 async def _configure_question(w: Invocation) -> str:
-    events = len(await _event_names(w, w.args.get("events")))  # the names this WAHA accepts
+    # No WAHA call here: the question comes before the call (the default list depends on WAHA's version).
+    named = w.args.get("events")
+    events = f"{len(dict.fromkeys(named))} events" if named else "the default events"
     return (
-        f"Add the webhook {_url(w, w.args.get('url'))} ({events} events) to the config of {_which(w)}? "
+        f"Add the webhook {_url(w, w.args.get('url'))} ({events}) to the config of {_which(w)}? "
         "WAHA restarts each of them to apply it; their other webhooks are kept."
     )
 
