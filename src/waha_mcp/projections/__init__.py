@@ -152,6 +152,8 @@ from waha_mcp.projections.media import (
     Converted,
     MediaFile,
     MediaSummary,
+    Transcribed,
+    TranscriptView,
     call_rejected,
     converted,
     media_file,
@@ -259,6 +261,7 @@ from waha_mcp.projections.status import (
     status_message_id,
     status_posted,
 )
+from waha_mcp.transcribe.service import transcript_view
 
 __all__ = [
     "ACK_FILTER",
@@ -376,6 +379,8 @@ __all__ = [
     "StatusDeleted",
     "StatusPosted",
     "Time",
+    "Transcribed",
+    "TranscriptView",
     "UnreadEverywhere",
     "UnreadSession",
     "VoiceSent",
@@ -505,6 +510,7 @@ __all__ = [
     "status_deleted",
     "status_message_id",
     "status_posted",
+    "transcript_view",
     "unread_everywhere",
     "voice_sent",
 ]

@@ -182,6 +182,19 @@ class Sandbox:
         message = target.world.receive_text(chat_id, text, sender)
         return render_message(message, target.world.me_id, session=session)
 
+    def inject_voice(
+        self, session: str, chat_id: str, data: bytes | None = None, sender: str | None = None
+    ) -> dict[str, Any]:
+        """A voice note received from someone else (OGG/Opus `data`, else the shipped spoken sample)."""
+        from .voice import SAMPLE, opus_seconds
+
+        target = self._require(session)
+        if target.world is None or target.status != WORKING:
+            raise SandboxStateError(f"session {session!r} is {target.status}: it cannot receive messages")
+        audio = data if data is not None else SAMPLE.read_bytes()
+        message = target.world.receive_voice(chat_id, audio, opus_seconds(audio), sender)
+        return render_message(message, target.world.me_id, session=session)
+
     def reset(self) -> None:
         """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""
         self.faults.clear()

@@ -7,6 +7,8 @@ POST   /__sandbox/{session}/status    {status}            force a status (held)
 POST   /__sandbox/{session}/inbound   {chatId, text, from?}
 POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's reach-out timelock (error 463)
                                       for `seconds` (default a day); `"seconds": null` lifts it
+POST   /__sandbox/{session}/voice     {chatId, data?, from?}  a voice note received: `data` base64 OGG/Opus
+                                      (real speech), else a shipped spoken sample (sandbox/voice.py)
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import errors
+from .voice import voice_data
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -87,6 +90,11 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 if "lifetime" in data:
                     set_files_lifetime(sb, None if data["lifetime"] is None else float(data["lifetime"]))
                 return json_response({"expired": expire_files(sb, name)}, 201)
+            if action == "voice":
+                if not data.get("chatId"):
+                    raise ValueError("chatId is required")
+                audio = voice_data(data.get("data"))
+                return json_response(sb.inject_voice(name, data["chatId"], audio, data.get("from")), 201)
             if action == "inbound":
                 if not data.get("chatId") or not isinstance(data.get("text"), str):
                     raise ValueError("chatId and text are required")

@@ -16,6 +16,7 @@ from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
+from waha_mcp.tools import _transcripts as transcripts
 from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -77,7 +78,9 @@ async def get_events(
         limit=limit + 1,
     )
     rows = await _events(w).inbox.query(q)
-    return view.event_page(rows, after, limit, await _phones(w, rows[:limit]))
+    page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]))
+    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    return page
 
 
 Match = Callable[[Stored], Awaitable[bool]]
@@ -96,7 +99,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 rows = await events.inbox.query(Query(**{**query.__dict__, "after": last, "limit": LOOK_BACK}))
                 for row in rows:
                     if await match(row):
-                        return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+                        return await _waited(w, row, time.monotonic() - started)
                 if len(rows) < LOOK_BACK:
                     break
                 last = rows[-1].seq
@@ -113,10 +116,17 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
             for row in fresh:
                 last = max(last, row.seq)
                 if await match(row):
-                    return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+                    return await _waited(w, row, time.monotonic() - started)
         return view.waited(None, last, time.monotonic() - started)
     finally:
         events.waiters.close(queue)
+
+
+async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
+    out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
+    if "event" in out:
+        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+    return out
 
 
 def _type_matches(types: list[str] | None, event: str) -> bool:

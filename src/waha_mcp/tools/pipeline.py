@@ -42,6 +42,7 @@ class App:
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
     store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
     events: Any = None  # the process's `waha_mcp.events.Events` (inbox, ingest, waiters), set by the lifespan
+    transcriber: Any = None  # `waha_mcp.transcribe.Transcriber` (None: WAHA_MCP_TRANSCRIBE=off), set by the lifespan
 
 
 @dataclass
