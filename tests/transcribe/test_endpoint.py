@@ -60,7 +60,7 @@ async def test_no_key_sends_no_authorization(openai: tuple[OpenAIStub, str]) -> 
 
 
 async def test_a_wrong_key_is_named_and_never_shown(openai: tuple[OpenAIStub, str]) -> None:
-    stub, url = openai
+    _, url = openai
     wrong = "sk-wrong-key-that-must-stay-secret"
     e = engine(url, key=wrong)
     try:

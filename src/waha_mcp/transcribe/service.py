@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import Counter
@@ -141,7 +142,11 @@ class Transcriber:
         running = self._running.get(key)
         if running is not None and not running.done():
             return running
-        task = asyncio.get_running_loop().create_task(self._run(key, fetch), name=f"transcribe {message_id[:40]}")
+        # A context of its own: the work outlives the tool call that started it, and is not that call's doing
+        # (its WAHA requests and log records are not attributed to the call).
+        task = asyncio.get_running_loop().create_task(
+            self._run(key, fetch), name=f"transcribe {message_id[:40]}", context=contextvars.Context()
+        )
         self._running[key] = task
         task.add_done_callback(lambda done: self._running.pop(key, None) if self._running.get(key) is done else None)
         return task
@@ -216,7 +221,9 @@ class Transcriber:
     def run_background(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._drain(), name="transcribe incoming")
+            self._worker = asyncio.get_running_loop().create_task(
+                self._drain(), name="transcribe incoming", context=contextvars.Context()
+            )
 
     async def _drain(self) -> None:
         while True:
