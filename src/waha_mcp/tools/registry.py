@@ -83,7 +83,7 @@ TOOLSETS: dict[str, str] = {
     "presence": "Online/typing presence: set, get, subscribe",
     "groups": "Groups: list, create, join/leave, info, picture, settings, invite link, members",
     "channels": "Channels: yours and followed, create/delete, preview posts, follow, mute, search",
-    "media": "Download received media, convert voice/video, reject calls",
+    "media": "Download received media, transcribe voice notes, convert voice/video, reject calls",
     "profile": "Your own profile: name, about text, picture",
     "labels": "WhatsApp Business labels: list, create, update, delete, put on chats",
     "contacts": "Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone",
