@@ -88,6 +88,15 @@ def message_id(value: str, *, field: str = "messageId") -> str:
     raise ToolInputError(f"{field} {shown} is not a WAHA message id (like true_123@c.us_3EB0ABC...)")
 
 
+_CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
+
+
+def chat_of_message(message_id: str) -> str | None:
+    """The chat a serialized message id names (`true_<chat id>_<hex>[_<participant>]`); None for bare ids."""
+    found = _CHAT_OF_MESSAGE.match(message_id)
+    return found.group(1) if found else None
+
+
 def phone_number(value: str, *, field: str = "phone") -> str:
     digits = re.sub(r"[\s+\-().]", "", value or "")
     if not re.fullmatch(r"\d{5,15}", digits):

@@ -21,6 +21,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types import EmptyResult, SubscribeRequestParams, TextContent, UnsubscribeRequestParams
 
 from waha_mcp.events import Query, Stored
+from waha_mcp.ids import chat_of_message
 from waha_mcp.projections import events as view
 from waha_mcp.tools.pipeline import App, Invocation, invoke
 from waha_mcp.tools.registry import all_tools
@@ -162,6 +163,15 @@ class LiveResources:
         changed: set[str] = set()
         for row in fresh:
             changed |= changed_by(row)
+        self._changed(changed)
+
+    def transcribed(self, session: str, message_id: str) -> None:
+        """A voice note's transcript is now known (waha_mcp.transcribe): its chat's messages read differently."""
+        chat = chat_of_message(message_id)
+        if chat is not None:
+            self._changed({f"waha://chats/{chat}/messages?session={session}"})
+
+    def _changed(self, changed: set[str]) -> None:
         for key in changed:
             self.cache.pop(key, None)
         task = asyncio.get_running_loop().create_task(self._notify(changed))

@@ -214,6 +214,7 @@ def start_transcriber(server: WahaMCP, app: App) -> Callable[[], Awaitable[None]
 
         return nothing
     app.transcriber = transcriber
+    transcriber.on_outcome.append(server.resources.transcribed)  # a cached chat resource shows the new transcript
     listener = None
     if settings.transcribe_incoming:
         client, limit = app.client, transcriber.max_bytes

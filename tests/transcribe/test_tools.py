@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -265,3 +266,21 @@ async def test_a_voice_note_posted_to_the_sandbox_control_route_plays_real_speec
     assert served.content == note("note16") and served.headers["content-type"].startswith("audio/ogg")
     assert sample["hasMedia"] and SAMPLE_TEXT == sentences()["note02"]
     assert bad.status_code == 400 and "Ogg stream" in bad.text
+
+
+async def test_a_chat_resource_shows_the_transcript_once_it_is_known(voiced: Client, sandbox: Sandbox) -> None:
+    mid = receive(sandbox, "note18")
+    uri = f"waha://chats/{CHAT}/messages?session=default"
+
+    async def voice_in_resource() -> dict[str, Any]:
+        result = await voiced.read_resource(uri)
+        messages = json.loads(result.contents[0].text)["messages"]
+        return next(m["media"]["transcript"] for m in messages if m["id"] == mid)
+
+    assert await voice_in_resource() == {"status": "pending"}  # reading it started the transcription
+    for _ in range(200):  # the cached read is dropped when the transcript is stored
+        shown = await voice_in_resource()
+        if shown["status"] != "pending":
+            break
+        await asyncio.sleep(0.05)
+    assert shown["status"] == "done" and shown["text"] == sentences()["note18"]

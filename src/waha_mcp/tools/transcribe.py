@@ -11,6 +11,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.client import TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
+from waha_mcp.ids import chat_of_message
 from waha_mcp.projections.media import message_media
 from waha_mcp.tools._common import ChatId, MessageId, Session
 from waha_mcp.tools.pipeline import Invocation
@@ -18,7 +19,6 @@ from waha_mcp.tools.registry import Effect, tool
 from waha_mcp.transcribe import VOICE_TYPES, Audio, TranscribeError, Transcriber, fetch_audio
 from waha_mcp.transcribe.audio import is_audio
 
-_CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
 # WAHA's file server: /api/files/<session>/<message id>.<ext>
 _FILES_PATH = re.compile(r"^/api/files/([^/]+)/([^/]+)\.[A-Za-z0-9]{1,8}$")
 Wait = Annotated[float, Field(ge=0, le=120, description="Seconds to wait for the text; then pending.")]
@@ -86,10 +86,10 @@ async def transcribe(
 
 
 def _chat_of(message_id: str) -> str:
-    match = _CHAT_OF_MESSAGE.match(message_id)
-    if match is None:
+    chat = chat_of_message(message_id)
+    if chat is None:
         raise ToolInputError(f"give chatId: it cannot be read from messageId {message_id!r}")
-    return match.group(1)
+    return chat
 
 
 def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, object]:

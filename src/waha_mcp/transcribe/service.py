@@ -84,6 +84,8 @@ class Transcriber:
         self.timeout = timeout
         self.counters: Counter[str] = Counter()
         self.fetcher: Fetcher | None = None  # set while a lifespan runs (it owns the WAHA client)
+        # Told (session, message id) once an outcome is stored: caches of what shows the message drop it.
+        self.on_outcome: list[Callable[[str, str], None]] = []
         self._running: dict[Key, asyncio.Task[Transcript]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue(queue_size)
@@ -170,6 +172,11 @@ class Transcriber:
                 await self.store.put(*key, outcome)
             except Exception as exc:  # the store is down: the outcome is still answered to whoever waits
                 log.error("transcript of %s could not be stored: %s", key[1], type(exc).__name__)
+            for listener in list(self.on_outcome):
+                try:
+                    listener(*key)
+                except Exception:
+                    log.exception("transcribe: a listener failed")
             return outcome
 
     async def _transcribe(self, fetch: Fetch) -> Transcript:
