@@ -72,7 +72,8 @@ class EndpointEngine:
                     retry_after=RETRY_DEFAULT,
                 ) from None
             if response.status_code == 400 and fmt != self._formats[-1] and "response_format" in response.text:
-                self._formats.remove(fmt)  # this server only speaks the plainer format: remember it
+                if fmt in self._formats:  # (a concurrent call may have learnt it first)
+                    self._formats.remove(fmt)  # this server only speaks the plainer format: remember it
                 continue
             if response.status_code >= 300:
                 raise self._refusal(response)
