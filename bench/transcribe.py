@@ -62,19 +62,21 @@ async def accuracy(name: str) -> dict[str, Any]:
     await asyncio.to_thread(engine._load)
     load = time.perf_counter() - started
     errors = words = 0
-    audio_s = work_s = 0.0
+    audio_s = work_s = cpu_s = 0.0
     worst: list[tuple[float, str, str]] = []
     for note, reference, data in notes():
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         heard = await engine.transcribe(data, mimetype="audio/ogg", filename=f"{note}.ogg")
         work_s += time.perf_counter() - t
+        cpu_s += time.process_time() - c  # every thread of this process: CTranslate2's and PyAV's
         audio_s += ogg_opus_seconds(data) or 0.0
         e, n = word_errors(reference, heard.text)
         errors, words = errors + e, words + n
         worst.append((e / n, note, heard.text))
     worst.sort(reverse=True)
     return {"model": name, "notes": len(notes()), "words": words, "wer": errors / words, "load_s": load,
-            "audio_s": audio_s, "work_s": work_s, "rtf": work_s / audio_s, "worst": worst[:3]}  # fmt: skip
+            "audio_s": audio_s, "work_s": work_s, "rtf": work_s / audio_s, "cpu_rtf": cpu_s / audio_s,
+            "worst": worst[:3]}  # fmt: skip
 
 
 async def latency(name: str, runs: int) -> list[float]:
@@ -120,10 +122,10 @@ def main() -> None:
     names = [n for n in args.models.split(",") if n]
     results = [asyncio.run(accuracy(n)) for n in names]
     print(f"{len(notes())} English voice notes (espeak-ng en-us, Ogg/Opus 16 kbit/s), faster-whisper int8, 2 threads")
-    print(f"{'model':10} {'words':>6} {'WER':>7} {'load s':>7} {'audio s':>8} {'work s':>7} {'RTF':>6}")
+    print(f"{'model':10} {'words':>6} {'WER':>7} {'load s':>7} {'audio s':>8} {'work s':>7} {'RTF':>6} {'CPU/aud':>7}")
     for r in results:
         print(f"{r['model']:10} {r['words']:>6} {r['wer']:>7.1%} {r['load_s']:>7.1f} {r['audio_s']:>8.1f} "
-              f"{r['work_s']:>7.1f} {r['rtf']:>6.2f}")  # fmt: skip
+              f"{r['work_s']:>7.1f} {r['rtf']:>6.2f} {r['cpu_rtf']:>7.2f}")  # fmt: skip
     for r in results:
         for rate, note, text in r["worst"]:
             print(f"  {r['model']} worst: {note} {rate:.0%} {text!r}")

@@ -16,7 +16,7 @@ from waha_mcp.projections.media import message_media
 from waha_mcp.tools._common import ChatId, MessageId, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
-from waha_mcp.transcribe import VOICE_TYPES, Audio, TranscribeError, Transcriber, fetch_audio
+from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, TranscribeError, Transcriber, fetch_audio
 from waha_mcp.transcribe.audio import is_audio
 
 # WAHA's file server: /api/files/<session>/<message id>.<ext>
@@ -31,10 +31,10 @@ def _off() -> ToolInputError:
     )
 
 
-def _transcribed(session: str, mid: str, shown: view.TranscriptView, transcriber: Transcriber) -> view.Transcribed:
+def _transcribed(session: str, mid: str, shown: view.TranscriptView, engine: str | None) -> view.Transcribed:
     out: view.Transcribed = {"messageId": mid, "session": session, **shown}  # type: ignore[typeddict-item]
-    if shown["status"] == "done":
-        out["engine"] = transcriber.engine.name
+    if shown["status"] == "done" and engine:
+        out["engine"] = engine
     return out
 
 
@@ -67,14 +67,13 @@ async def transcribe(
         mid = messageId or ""
         cached = await transcriber.store.get(acting, mid)
         if cached is not None and cached.status == "done":  # never transcribed twice: WAHA is not even asked
-            return _transcribed(acting, mid, view.transcript_view(cached), transcriber)
+            return _transcribed(acting, mid, view.transcript_view(cached) or {"status": "done"}, cached.engine)
         chat = chatId or _chat_of(mid)
         msg = await w.call("ChatsController_getChatMessage", chatId=chat, messageId=mid, query={"downloadMedia": False})
         media = message_media(msg) if isinstance(msg, dict) else None
         if media is None or media.get("type") not in VOICE_TYPES:
-            kind = (
-                f"{'an' if (media or {}).get('type', 'x')[0] in 'aeiou' else 'a'} {media['type']}" if media else "text"
-            )
+            kind = media["type"] if media else "text"
+            kind = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}" if media else kind
             raise ToolInputError(f"message {mid} is {kind}, not a voice note or audio: nothing to transcribe")
         client, limit = w.client, transcriber.max_bytes
 
@@ -82,7 +81,7 @@ async def transcribe(
             return await fetch_audio(client, acting, chat, mid, limit)
 
     shown = await transcriber.wait(acting, mid, fetch, timeout=wait, retry=retry)
-    return _transcribed(acting, mid, shown, transcriber)
+    return _transcribed(acting, mid, shown, transcriber.engine.name)
 
 
 def _chat_of(message_id: str) -> str:
@@ -92,7 +91,7 @@ def _chat_of(message_id: str) -> str:
     return chat
 
 
-def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, object]:
+def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fetch]:
     """The message id a files-route URL names, and how to fetch it (this URL, nothing else)."""
     path = w.client.local_path(url)
     found = _FILES_PATH.match(unquote(urlsplit(path or "").path)) if path else None
