@@ -284,3 +284,17 @@ async def test_a_chat_resource_shows_the_transcript_once_it_is_known(voiced: Cli
             break
         await asyncio.sleep(0.05)
     assert shown["status"] == "done" and shown["text"] == sentences()["note18"]
+
+
+async def test_a_transient_failure_is_retried_when_read_after_its_wait(
+    voiced: Client, sandbox: Sandbox, openai: tuple[OpenAIStub, str]
+) -> None:
+    stub, _ = openai
+    stub.fail(503, {"error": {"message": "overloaded"}}, {"Retry-After": "0"})
+    mid = receive(sandbox, "note20")
+    failed = data(await call(voiced, "waha_transcribe", {"messageId": mid}))
+    assert failed["status"] == "failed" and "failed (503: overloaded)" in failed["error"]
+    assert failed["retryAfter"] == 0
+    # Its wait is over: reading the message starts it again, without being asked to retry.
+    assert (await settled(voiced, CHAT, mid))["text"] == sentences()["note20"]
+    assert len(stub.uploads) == 2
