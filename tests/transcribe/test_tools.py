@@ -298,3 +298,15 @@ async def test_a_transient_failure_is_retried_when_read_after_its_wait(
     # Its wait is over: reading the message starts it again, without being asked to retry.
     assert (await settled(voiced, CHAT, mid))["text"] == sentences()["note20"]
     assert len(stub.uploads) == 2
+
+
+async def test_messages_are_still_read_when_the_transcript_store_is_down(
+    sandbox: Sandbox, tmp_path: Path, openai: tuple[OpenAIStub, str]
+) -> None:
+    server = make_server(sandbox, tmp_path, openai[1])
+    async for client in connect(server):
+        mid = receive(sandbox, "note21")
+        server.store().close()  # the database is gone
+        shown = data(await call(client, "waha_get_message", {"chatId": CHAT, "messageId": mid}))
+        assert shown["media"]["type"] == "voice" and "transcript" not in shown["media"]
+    server.close()

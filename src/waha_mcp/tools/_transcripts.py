@@ -6,11 +6,13 @@ and shows `pending`. Nothing is added while WAHA_MCP_TRANSCRIBE is off.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.transcribe import VOICE_TYPES, Audio, Transcriber, fetch_audio
 
+log = logging.getLogger("waha_mcp.transcribe")
 # At most this many transcriptions are started by one read; the others start when read again.
 START_PER_CALL = 20
 
@@ -30,13 +32,21 @@ async def annotate(w: Invocation, items: list[tuple[str, str, str, dict[str, Any
     voiced = [item for item in items if item[4] in VOICE_TYPES and item[1] and item[2]]
     if transcriber is None or not voiced:
         return
-    known = await transcriber.known((session, mid) for session, _, mid, _, _ in voiced)
+    try:
+        known = await transcriber.known((session, mid) for session, _, mid, _, _ in voiced)
+    except Exception as exc:  # the store down: the messages are still shown, without transcripts
+        log.warning("transcripts not read: %s", type(exc).__name__)
+        return
     started = 0
     for session, chat, mid, target, _ in voiced:
         shown = known.get((session, mid))
         due = shown is None or (shown["status"] == "failed" and shown.get("retryAfter") == 0)
         if due and started < START_PER_CALL:
-            shown = await transcriber.ensure(session, mid, _fetcher(w, transcriber, session, chat, mid))
+            try:
+                shown = await transcriber.ensure(session, mid, _fetcher(w, transcriber, session, chat, mid))
+            except Exception as exc:
+                log.warning("transcription of %s not started: %s", mid[:60], type(exc).__name__)
+                return
             started += 1
         if shown is not None:
             target["transcript"] = shown
