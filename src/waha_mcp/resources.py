@@ -134,7 +134,9 @@ class LiveResources:
         if tool is None:
             rows = await app.events.inbox.query(Query(sessions=[session] if session else (), limit=INBOX_SIZE,
                                                       newest_first=True))  # fmt: skip
-            text = json.dumps({"session": session, "events": [view.event(r) for r in rows]}, separators=(",", ":"))
+            events = [dict(view.event(r)) for r in rows]
+            await _with_transcripts(app, events)
+            text = json.dumps({"session": session, "events": events}, separators=(",", ":"))
         else:
             arguments = {**fixed, **values, **({"session": session} if session and base != SESSIONS else {})}
             result = await invoke(Invocation(self._specs[tool], arguments, app, None, read_only=True))
@@ -166,10 +168,13 @@ class LiveResources:
         self._changed(changed)
 
     def transcribed(self, session: str, message_id: str) -> None:
-        """A voice note's transcript is now known (waha_mcp.transcribe): its chat's messages read differently."""
+        """A voice note's transcript is now known (waha_mcp.transcribe): its chat's messages and the inbox read
+        differently."""
+        changed = {f"waha://inbox?session={session}"}
         chat = chat_of_message(message_id)
         if chat is not None:
-            self._changed({f"waha://chats/{chat}/messages?session={session}"})
+            changed.add(f"waha://chats/{chat}/messages?session={session}")
+        self._changed(changed)
 
     def _changed(self, changed: set[str]) -> None:
         for key in changed:
@@ -194,6 +199,23 @@ class LiveResources:
                     await session.send_resource_updated(uri)
                 except Exception:  # a closed client: forget it
                     self.legacy[key].pop(conn, None)
+
+
+async def _with_transcripts(app: App, events: list[dict[str, Any]]) -> None:
+    """Known transcripts beside the inbox's voice notes (cached only: reading the inbox starts none)."""
+    transcriber = app.transcriber
+    voiced = [e for e in events if e.get("media") in ("voice", "audio") and e.get("messageId")]
+    if transcriber is None or not voiced:
+        return
+    try:
+        known = await transcriber.known((str(e["session"]), str(e["messageId"])) for e in voiced)
+    except Exception as exc:  # the store down: the inbox is still shown
+        log.warning("transcripts not read: %s", type(exc).__name__)
+        return
+    for event in voiced:
+        shown = known.get((str(event["session"]), str(event["messageId"])))
+        if shown is not None:
+            event["transcript"] = shown
 
 
 def _connection(ctx: Any) -> int:

@@ -310,3 +310,28 @@ async def test_messages_are_still_read_when_the_transcript_store_is_down(
         shown = data(await call(client, "waha_get_message", {"chatId": CHAT, "messageId": mid}))
         assert shown["media"]["type"] == "voice" and "transcript" not in shown["media"]
     server.close()
+
+
+async def inbox_transcript(client: Client, mid: str) -> dict[str, Any] | None:
+    """The transcript the inbox resource shows beside voice note `mid`, once its event is stored."""
+    for _ in range(100):
+        events = json.loads((await client.read_resource("waha://inbox?session=default")).contents[0].text)["events"]
+        mine = [e for e in events if e.get("messageId") == mid and e["event"] == "message"]
+        if mine:
+            return mine[0].get("transcript")
+        await asyncio.sleep(0.05)
+    raise AssertionError("the voice note never reached the inbox")
+
+
+async def test_the_inbox_resource_shows_transcripts_once_known(
+    sandbox: Sandbox, tmp_path: Path, openai: tuple[OpenAIStub, str]
+) -> None:
+    server = make_server(sandbox, tmp_path, openai[1])
+    async for client in connect(server):
+        async with running(server, listener=False):
+            mid = receive(sandbox, "note23")
+            assert await inbox_transcript(client, mid) is None  # nothing known, and reading the inbox starts nothing
+            await call(client, "waha_transcribe", {"messageId": mid})
+            assert (await inbox_transcript(client, mid)) == {"status": "done", "text": sentences()["note23"],
+                                                             "language": "english", "duration": 3.0}  # fmt: skip
+    server.close()
