@@ -174,6 +174,12 @@ async def test_a_files_route_url_is_transcribed_and_other_urls_are_refused(
     refused = error(await call(voiced, "waha_transcribe", {"url": "http://elsewhere.example/a.ogg"}))
     assert "not a media URL of WAHA's file server" in refused
     assert "give exactly one of messageId and url" in error(await call(voiced, "waha_transcribe", {}))
+    other = url.replace("/api/files/default/", "/api/files/second/")
+    assert "pass session='second'" in error(await call(voiced, "waha_transcribe", {"url": other}))
+    # WAHA's OpenAPI example has no session folder: the id is still read from it (the sandbox serves no such file).
+    bare = url.replace("/api/files/default/", "/api/files/")
+    missing = data(await call(voiced, "waha_transcribe", {"url": bare}))
+    assert missing["messageId"] == mid and missing["status"] == "done"  # cached by that id: not fetched again
 
 
 async def test_caps_refuse_before_anything_is_sent(

@@ -19,8 +19,9 @@ from waha_mcp.tools.registry import Effect, tool
 from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, TranscribeError, Transcriber, fetch_audio
 from waha_mcp.transcribe.audio import is_audio
 
-# WAHA's file server: /api/files/<session>/<message id>.<ext>
-_FILES_PATH = re.compile(r"^/api/files/([^/]+)/([^/]+)\.[A-Za-z0-9]{1,8}$")
+# WAHA's file server: /api/files/<session>/<message id>.<ext>; WAHA's OpenAPI example (2026.7) shows it without
+# the session folder (/api/files/false_111@c.us_AAA.oga), so both are read.
+_FILES_PATH = re.compile(r"^/api/files/(?:([^/]+)/)?([^/]+)\.[A-Za-z0-9]{1,8}$")
 Wait = Annotated[float, Field(ge=0, le=120, description="Seconds to wait for the text; then pending.")]
 
 
@@ -100,7 +101,7 @@ def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fet
             f"url {url[:80]!r} is not a media URL of WAHA's file server ({w.client.base_url}/api/files/<session>/"
             "<message id>.<ext>): only those are fetched"
         )
-    if found.group(1) != w.session:
+    if found.group(1) is not None and found.group(1) != w.session:
         raise ToolInputError(
             f"url is a file of session {found.group(1)!r}, not of {w.session!r}: pass session={found.group(1)!r}"
         )
