@@ -341,3 +341,28 @@ async def test_the_inbox_resource_shows_transcripts_once_known(
             assert (await inbox_transcript(client, mid)) == {"status": "done", "text": sentences()["note23"],
                                                              "language": "english", "duration": 3.0}  # fmt: skip
     server.close()
+
+
+async def test_waiting_for_words_matches_a_voice_note_that_says_them(
+    sandbox: Sandbox, tmp_path: Path, openai: tuple[OpenAIStub, str]
+) -> None:
+    server = make_server(sandbox, tmp_path, openai[1])
+    async for client in connect(server):
+        async with running(server, listener=False):
+
+            async def later() -> str:
+                await asyncio.sleep(0.1)
+                sandbox.inject_inbound("default", CHAT, "unrelated words")
+                return receive(sandbox, "note03")  # "I will be at the train station in about twenty minutes."
+
+            task = asyncio.create_task(later())
+            args = {"chat": CHAT, "text": "Train Station", "timeout": 10}
+            waited = data(await call(client, "waha_wait_for_message", args))
+            mid = await task
+            assert waited["matched"] and waited["event"]["messageId"] == mid
+            assert waited["event"]["transcript"]["text"] == sentences()["note03"]
+            # Words it does not say: no match (its transcript is cached by now, nothing is sent again).
+            args = {"chat": CHAT, "text": "airport", "timeout": 1, "cursor": "0"}
+            assert data(await call(client, "waha_wait_for_message", args))["matched"] is False
+    server.close()
+    assert len(openai[0].uploads) == 1

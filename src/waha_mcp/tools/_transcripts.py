@@ -74,3 +74,20 @@ async def annotate_events(w: Invocation, events: list[dict[str, Any]]) -> None:
         and not str(e.get("event", "")).startswith("message.ack")
     ]
     await annotate(w, items)
+
+
+async def heard(w: Invocation, row: Any, seconds: float) -> str | None:
+    """What an inbox row's voice note says, waiting up to `seconds` for its transcription; None when it is no
+    voice note, transcription is off, or no text came in time."""
+    transcriber: Transcriber | None = w.app.transcriber
+    s = row.summary
+    if transcriber is None or s.media not in VOICE_TYPES or not s.chat or not s.message_id or seconds <= 0:
+        return None
+    try:
+        shown = await transcriber.wait(
+            s.session, s.message_id, _fetcher(w, transcriber, s.session, s.chat, s.message_id), timeout=seconds
+        )
+    except Exception as exc:
+        log.warning("transcription of %s not read: %s", s.message_id[:60], type(exc).__name__)
+        return None
+    return shown.get("text") if shown["status"] == "done" else None

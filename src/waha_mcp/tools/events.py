@@ -164,7 +164,7 @@ async def wait_for_event(
 @tool(
     "waha_wait_for_message",
     "events",
-    "Wait (at most 120 s) for a received message: by chat, sender, text (case-insensitive substring).",
+    "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
     operations=(people.LIDS,),
 )
@@ -178,13 +178,19 @@ async def wait_for_message(
     cursor: Cursor | None = None,
 ) -> view.Waited:
     needle = text.casefold() if text else None
+    ends = time.monotonic() + min(timeout, MAX_WAIT)
 
     async def match(row: Stored) -> bool:
         s = row.summary
         if s.event != "message" or s.from_me or s.session != w.session:
             return False
-        if (chat is not None and s.chat != chat) or (needle is not None and needle not in (s.text or "").casefold()):
+        if chat is not None and s.chat != chat:
             return False
+        if needle is not None and needle not in (s.text or "").casefold():
+            # A voice note matches by what it says, once transcribed (within this wait's time).
+            heard = await transcripts.heard(w, row, ends - time.monotonic())
+            if heard is None or needle not in heard.casefold():
+                return False
         if sender is None or s.sender == sender:
             return True
         # A sender shown by LID may be the phone number asked for (or the other way round).
