@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
 from typing import Any
 
 from waha_mcp.transcribe.engine import Heard, TranscribeError
@@ -27,7 +28,7 @@ class LocalEngine:
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self.name = f"local:{os.path.basename(self.model.rstrip('/')) or self.model}"
         self._whisper: Any = None
-        self._lock = asyncio.Lock()
+        self._busy = threading.Lock()
 
     def _load(self) -> Any:
         if self._whisper is None:
@@ -45,6 +46,12 @@ class LocalEngine:
         return self._whisper
 
     def _run(self, audio: bytes) -> Heard:
+        # Held by the thread, not the event loop: a transcription whose caller timed out runs on to its end, and
+        # the next one waits for it rather than competing for the same cores.
+        with self._busy:
+            return self._hear(audio)
+
+    def _hear(self, audio: bytes) -> Heard:
         model = self._load()
         try:
             segments, info = model.transcribe(io.BytesIO(audio), language=self.language, beam_size=5)
@@ -54,8 +61,7 @@ class LocalEngine:
         return Heard(text=text, language=info.language, duration=round(float(info.duration), 3))
 
     async def transcribe(self, audio: bytes, *, mimetype: str, filename: str) -> Heard:
-        async with self._lock:
-            return await asyncio.to_thread(self._run, audio)
+        return await asyncio.to_thread(self._run, audio)
 
     async def aclose(self) -> None:
         self._whisper = None
