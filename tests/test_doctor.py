@@ -51,3 +51,72 @@ async def test_doctor_says_where_voice_notes_go(
     await run_doctor(settings, transport=sandbox_transport(Sandbox(sessions=1)))
     out = capsys.readouterr().out
     assert expected in out and "sk-doctor-secret" not in out
+
+
+SECRET = "doctor-path-secret-0123456789"
+HMAC = "doctor-hmac-key-0123456789"
+
+
+async def _doctor(capsys: pytest.CaptureFixture[str], profile: str, **env: str) -> tuple[int, str]:
+    from waha_mcp.sandbox import Sandbox, sandbox_transport
+
+    sandbox = Sandbox(profile=profile, time_factor=0.01)
+    settings = load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", **env)
+    code = await run_doctor(settings, sandbox_transport(sandbox))
+    return code, capsys.readouterr().out
+
+
+async def test_doctor_fails_an_hmac_key_alone_against_a_waha_that_cannot_sign(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = await _doctor(capsys, "core-2024.10", WAHA_MCP_EVENTS="webhook", WAHA_MCP_WEBHOOK_HMAC_KEY=HMAC)
+    assert code == 1
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert line.startswith("FAIL") and "does not sign" in line and "WAHA_MCP_WEBHOOK_SECRET" in line
+    assert HMAC not in out
+
+
+async def test_doctor_accepts_hmac_from_a_waha_that_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = await _doctor(capsys, "current", WAHA_MCP_EVENTS="webhook", WAHA_MCP_WEBHOOK_HMAC_KEY=HMAC)
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert code == 0 and line.startswith("ok") and "signs" in line and HMAC not in out
+
+
+@pytest.mark.parametrize("profile", ["core-2024.10", "current"])
+async def test_doctor_takes_the_secret_path_and_never_prints_it(
+    capsys: pytest.CaptureFixture[str], profile: str
+) -> None:
+    code, out = await _doctor(capsys, profile, WAHA_MCP_EVENTS="webhook", WAHA_MCP_WEBHOOK_SECRET=SECRET)
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert code == 0 and line.startswith("ok") and "secret path" in line
+    assert SECRET not in out and SECRET[:6] not in out
+
+
+async def test_doctor_points_an_unauthenticated_loopback_set_up_to_the_secret_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = await _doctor(capsys, "core-2024.10", WAHA_MCP_EVENTS="webhook")
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert code == 0 and line.startswith("warn") and "loopback" in line and "WAHA_MCP_WEBHOOK_SECRET" in line
+    public = {"WAHA_MCP_HOST": "0.0.0.0", "WAHA_MCP_AUTH_TOKEN": "t" * 20}
+    code, out = await _doctor(capsys, "core-2024.10", WAHA_MCP_EVENTS="webhook", **public)
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert code == 1 and line.startswith("FAIL") and "WAHA_MCP_WEBHOOK_SECRET" in line
+
+
+async def test_doctor_says_a_webhook_setting_is_unused_without_the_webhook_event_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out = await _doctor(capsys, "current", WAHA_MCP_WEBHOOK_PORT="8123", WAHA_MCP_WEBHOOK_SECRET=SECRET)
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert line.startswith("warn") and "WAHA_MCP_EVENTS=webhook" in line and SECRET not in out
+
+
+async def test_doctor_says_a_webhook_url_goes_nowhere_without_the_webhook_event_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out = await _doctor(capsys, "current", WAHA_MCP_WEBHOOK_URL="https://mcp.example.com/webhooks/waha")
+    line = next(row for row in out.splitlines() if " webhooks " in row)
+    assert line.startswith("warn") and "no webhook route" in line
+    _, out = await _doctor(capsys, "current")
+    assert " webhooks " not in out  # nothing about webhooks when none are in use

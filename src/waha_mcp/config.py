@@ -14,6 +14,8 @@ SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
 MIN_AUTH_TOKEN = 16
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MIN_WEBHOOK_SECRET = 20
+WEBHOOK_SECRET_RE = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET},128}}$")
 
 
 class ConfigError(Exception):
@@ -76,6 +78,9 @@ class Settings(BaseSettings):
     webhook_port: int | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_PORT", ge=0, le=65535)
     webhook_host: str = Field(default="127.0.0.1", alias="WAHA_MCP_WEBHOOK_HOST")
     webhook_hmac_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_HMAC_KEY")
+    # A secret last segment of the webhook path (/webhooks/waha/<secret>): how a WAHA that cannot sign (Core 2024.x)
+    # authenticates; waha_configure_webhooks puts it in the URL it gives WAHA. Never logged or shown.
+    webhook_secret: SecretStr | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_SECRET")
     # The public URL WAHA should POST to (waha_configure_webhooks), e.g. https://mcp.example.com/webhooks/waha.
     webhook_url: str | None = Field(default=None, alias="WAHA_MCP_WEBHOOK_URL")
     # Sessions (or `all`) whose config gets this server's webhook at start, as waha_configure_webhooks would.
@@ -129,6 +134,21 @@ class Settings(BaseSettings):
     def _blank_key(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(raw, str) and not raw.strip() else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_webhook_secret(cls, value: Any) -> Any:
+        """A path segment as it is (no encoding to disagree about), long enough not to be guessed."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or not WEBHOOK_SECRET_RE.fullmatch(raw.strip()):
+            # The value itself is never echoed: only what is wrong with it.
+            raise ValueError(
+                f"must be {MIN_WEBHOOK_SECRET} to 128 letters, digits, '-' or '_'; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return raw.strip()
 
     @field_validator("webhook_url")
     @classmethod
@@ -233,6 +253,10 @@ class Settings(BaseSettings):
     @property
     def hmac_key(self) -> str | None:
         return self.webhook_hmac_key.get_secret_value() if self.webhook_hmac_key else None
+
+    @property
+    def path_secret(self) -> str | None:
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     @property
     def waha_url_shown(self) -> str | None:

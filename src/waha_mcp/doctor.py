@@ -6,8 +6,9 @@ import sys
 from typing import Any
 
 from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
-from waha_mcp.config import Settings
+from waha_mcp.config import Settings, is_loopback
 from waha_mcp.errors import one_line
+from waha_mcp.events.webhook import waha_signs
 from waha_mcp.redact import Redactor
 
 
@@ -21,7 +22,7 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
     )
     failures = 0
     # WAHA's (or a proxy's) error text is printed: it may quote the key back.
-    clean = Redactor([settings.api_key]).text
+    clean = Redactor([settings.api_key, settings.hmac_key, settings.path_secret]).text
 
     def line(ok: bool | None, what: str, detail: str) -> None:
         nonlocal failures
@@ -69,6 +70,9 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             )
         else:
             line(True, "key", "accepted" if settings.api_key else "not required")
+        ok, detail = webhook_verdict(settings, known)
+        if detail:
+            line(ok, "webhooks", detail)
         if not sessions:
             line(None, "sessions", "none: create one with waha_create_session")
         for info in sessions:
@@ -111,3 +115,52 @@ def transcription(settings: Settings, line: Any) -> None:
         line(True, "transcribe", f"local model {model}: audio stays in this process")
     else:
         line(None, "transcribe", f"local model {model!r} is not a directory: faster-whisper fetches it at first use")
+
+
+# Which WAHA signs webhooks (`waha_signs` has the sources): said wherever a verdict depends on it.
+WHO_SIGNS = "WAHA Plus signs webhooks, and Core from 2026.1; Core 2024.x cannot"
+
+
+def webhook_verdict(settings: Settings, known: ServerVersion | None) -> tuple[bool | None, str]:
+    """How WAHA's webhook deliveries will be authenticated here: (ok, warn or fail as None/False, one line); no line
+    when webhooks are not in use. No secret is ever part of it."""
+    key, secret = settings.hmac_key, settings.path_secret
+    if settings.events != "webhook":
+        if settings.webhook_port is not None or secret or key or settings.webhook_url or settings.webhook_sessions:
+            return (
+                None,
+                f"WAHA_MCP_EVENTS={settings.events}: no webhook route (webhook settings unused); set "
+                "WAHA_MCP_EVENTS=webhook to receive webhooks",
+            )
+        return None, ""
+    label = f"WAHA {known.label}" if known else "this WAHA"
+    signs = waha_signs(known.tier, known.release) if known else None
+    if secret:
+        also = " and HMAC signatures (either authenticates)" if key else ""
+        return True, f"secret path (not shown) in the URL waha_configure_webhooks gives WAHA{also}"
+    if key:
+        if signs is False:
+            return (
+                False,
+                f"{label} does not sign webhooks ({WHO_SIGNS}): every delivery would be refused; "
+                "set WAHA_MCP_WEBHOOK_SECRET (a secret path) instead",
+            )
+        if signs is None:
+            return (
+                None,
+                f"not known whether {label} signs webhooks ({WHO_SIGNS}); if deliveries are refused "
+                "(401), set WAHA_MCP_WEBHOOK_SECRET",
+            )
+        return True, f"HMAC-SHA512 signatures checked ({label} signs)"
+    loopback = is_loopback(settings.http_host) and is_loopback(settings.webhook_host)
+    if not loopback:
+        return (
+            False,
+            "no delivery will be taken: a public bind needs WAHA_MCP_WEBHOOK_SECRET (a secret path, for "
+            f"a WAHA that cannot sign) or WAHA_MCP_WEBHOOK_HMAC_KEY ({WHO_SIGNS})",
+        )
+    return (
+        None,
+        "unauthenticated: deliveries taken only from this machine (loopback bind, JSON, no browser); set "
+        "WAHA_MCP_WEBHOOK_SECRET so the path WAHA posts to authenticates them",
+    )

@@ -1,32 +1,27 @@
 """The HTTP app is a router: `/mcp` (the SDK's Streamable HTTP app) behind the bearer token, `/healthz`
-open; a webhook route with its own authentication (HMAC) gets its own entry here."""
+open; the webhook route (only with WAHA_MCP_EVENTS=webhook) has its own authentication (events/webhook.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import h11
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from waha_mcp.config import ConfigError, Settings, is_loopback
 from waha_mcp.events.background import running
 from waha_mcp.events.webhook import PATH as WEBHOOK_PATH
-from waha_mcp.events.webhook import WebhookReceiver
+from waha_mcp.events.webhook import WebhookReceiver, handles, receiver_for
+from waha_mcp.http_limits import server_limits
 from waha_mcp.server import WahaMCP
-
-# A request head (request line and headers) larger than this is refused (400) before it is parsed.
-MAX_HEAD_BYTES = 32 * 1024
 
 
 class BearerAuth:
@@ -130,13 +125,8 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
         protected = BearerAuth(mcp_app, settings.auth_token.get_secret_value())
     routes = [Route("/healthz", health, methods=["GET"])]
     receiver: WebhookReceiver | None = None
-    if settings.events != "off":
-        receiver = WebhookReceiver(
-            server.events(),
-            key=settings.hmac_key,
-            max_bytes=settings.webhook_max_bytes,
-            allow_unsigned=is_loopback(settings.http_host),
-        )
+    if settings.events == "webhook":  # no route at all unless webhooks are the event source
+        receiver = receiver_for(settings, server.events(), settings.http_host)
         routes.append(Route(WEBHOOK_PATH, receiver, methods=["POST"]))
     routes.append(Mount("/", app=protected))
 
@@ -161,105 +151,13 @@ class HttpApp(Starlette):
     webhooks: WebhookReceiver | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.webhooks is not None and scope["type"] == "http" and scope["path"] == WEBHOOK_PATH:
+        if self.webhooks is not None and scope["type"] == "http" and handles(scope["path"]):
             await self.webhooks(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
 
-class HeadDeadline:
-    """For uvicorn's HTTP protocols: a connection that has not sent a complete request line and headers within
-    `timeout_keep_alive` seconds of opening (or of its last response) is closed, however slowly it trickles bytes.
-    uvicorn alone only times out a connection that sends nothing. The protocol says when a head is awaited."""
-
-    _head_timer: asyncio.TimerHandle | None = None
-    loop: asyncio.AbstractEventLoop
-    timeout_keep_alive: float
-    transport: asyncio.Transport
-
-    def _awaiting_head(self) -> bool:
-        raise NotImplementedError
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[misc]
-        self._arm_head_timer()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_timer()
-        super().connection_lost(exc)  # type: ignore[misc]
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()  # type: ignore[misc]
-        if not self.transport.is_closing():
-            self._arm_head_timer()
-
-    def _arm_head_timer(self) -> None:
-        self._disarm_head_timer()
-        self._head_timer = self.loop.call_later(self.timeout_keep_alive, self._head_timed_out)
-
-    def _disarm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self._awaiting_head() and not self.transport.is_closing():
-            self.transport.close()
-
-
-class HeadTimeoutProtocol(HeadDeadline, H11Protocol):
-    """uvicorn's h11 protocol with the head deadline (HeadDeadline) and a cap on the head's size."""
-
-    _head_bytes = 0  # bytes of the awaited head received so far
-    _tail = b""  # the last bytes of them, for a blank line split across two reads
-
-    def _awaiting_head(self) -> bool:
-        return self.conn.their_state is h11.IDLE
-
-    def data_received(self, data: bytes) -> None:
-        # h11's own cap only covers a head still incomplete; a whole big head in one read would pass it.
-        if self.conn.their_state is h11.IDLE:
-            end = (self._tail + data).find(b"\r\n\r\n")
-            size = self._head_bytes + (end + 4 - len(self._tail) if end >= 0 else len(data))
-            if size > MAX_HEAD_BYTES:
-                too_large(self.transport)
-                return
-            self._head_bytes = 0 if end >= 0 else size
-            self._tail = b"" if end >= 0 else (self._tail + data)[-3:]
-        super().data_received(data)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
-            self._disarm_head_timer()
-
-
-def too_large(transport: asyncio.BaseTransport) -> None:
-    """400 and close, before any request was read (h11 can only answer one it parsed)."""
-    message = b"Request head too large"
-    head = b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-    transport.write(head + b"content-length: %d\r\n\r\n" % len(message) + message)  # type: ignore[attr-defined]
-    transport.close()
-
-
-def protocol_class() -> type[Any]:
-    """httptools' parser when installed (the `speed` extra), else h11; both with the same head limits."""
-    try:
-        from waha_mcp.http_httptools import HeadLimitsHttpToolsProtocol
-    except ImportError:
-        return HeadTimeoutProtocol
-    return HeadLimitsHttpToolsProtocol
-
-
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """The limits uvicorn serves the HTTP app with (`uvicorn.run(app, **uvicorn_options(settings))`)."""
-    return {
-        "host": settings.http_host,
-        "port": settings.http_port,
-        "http": protocol_class(),
-        "timeout_keep_alive": settings.http_header_timeout,
-        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
-        "limit_concurrency": settings.http_max_connections,
-        "log_level": "warning",
-    }
+    """How uvicorn serves the HTTP app (`uvicorn.run(app, **uvicorn_options(settings))`): with the limits every
+    listener here has (waha_mcp.http_limits)."""
+    return {"host": settings.http_host, "port": settings.http_port, **server_limits(settings), "log_level": "warning"}

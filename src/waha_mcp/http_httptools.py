@@ -1,12 +1,12 @@
 """uvicorn's httptools protocol (a C parser: about twice the requests per CPU-second of h11, which webhook
-ingest needs) with the same request-head limits as the h11 one in http_app.py: a deadline for a complete head,
+ingest needs) with the same request-head limits as the h11 one in http_limits.py: a deadline for a complete head,
 and a size cap. Imported only when httptools is installed (the `speed` extra)."""
 
 from __future__ import annotations
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from waha_mcp.http_app import MAX_HEAD_BYTES, HeadDeadline
+from waha_mcp.http_limits import MAX_HEAD_BYTES, HeadDeadline
 
 TOO_LARGE = "Request head too large"
 

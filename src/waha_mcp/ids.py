@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from waha_mcp.errors import ToolInputError
 
@@ -88,13 +89,36 @@ def message_id(value: str, *, field: str = "messageId") -> str:
     raise ToolInputError(f"{field} {shown} is not a WAHA message id (like true_123@c.us_3EB0ABC...)")
 
 
-_CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
+@dataclass(frozen=True)
+class MessageKey:
+    """A serialized message id as WAHA reads it: `<fromMe>_<chat>_<id>[_<participant>]`, or a bare engine id."""
+
+    id: str
+    from_me: bool | None = None
+    chat: str | None = None  # normalised (`@s.whatsapp.net` → `@c.us`); None when the id names no chat
+    participant: str | None = None
 
 
-def chat_of_message(message_id: str) -> str | None:
-    """The chat a serialized message id names (`true_<chat id>_<hex>[_<participant>]`); None for bare ids."""
-    found = _CHAT_OF_MESSAGE.match(message_id)
-    return found.group(1) if found else None
+def message_key(value: str) -> MessageKey:
+    """The parts of a message id, read as WAHA reads them (Core's src/core/utils/ids.ts,
+    `parseMessageIdSerialized`, used by the engines for reactions, receipts, replies and forwards): split on
+    `_`; with three or four parts the chat is the second, whatever the first says (`fromMe` is only a literal
+    `true`), the participant the fourth. A bare id (no `_`) names no chat; any other count WAHA refuses, so it
+    names none either. A chat part that is no WhatsApp id counts as none."""
+    parts = value.split("_")
+    if len(parts) not in (3, 4):
+        return MessageKey(id=value)
+    participant = _id_or_none(parts[3]) if len(parts) == 4 else None
+    return MessageKey(id=parts[2], from_me=parts[0] == "true", chat=_id_or_none(parts[1]), participant=participant)
+
+
+def _id_or_none(value: str) -> str | None:
+    if "@" not in value:  # WAHA would not make it a JID: it names no chat we can check
+        return None
+    try:
+        return chat_id(value)
+    except ToolInputError:
+        return None
 
 
 def phone_number(value: str, *, field: str = "phone") -> str:

@@ -19,6 +19,11 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from waha_mcp.client import WAHAError
+
+LIDS_OPERATION = "LidsController_findPNByLid"
 
 Lookup = Callable[[str], Awaitable[str | None]]  # a LID → its phone id, or None (unknown or failed)
 
@@ -107,3 +112,31 @@ class LidCache:
         self.put(session, lid, pn)
         future.set_result(pn)
         return pn
+
+
+class _Caller(Protocol):
+    """What a lookup needs of a tool invocation (waha_mcp.tools.pipeline.Invocation)."""
+
+    session: str | None
+    app: Any
+
+    async def call(self, operation_id: str, **values: str) -> Any: ...
+
+
+async def phones_of(inv: _Caller, ids: Iterable[str | None]) -> dict[str, str]:
+    """LID → phone id for the LIDs among `ids` the acting session knows, through the app's cache: one WAHA
+    lookup per unknown LID; a failed lookup is a miss and never fails the caller."""
+    lids = [i for i in ids if is_lid(i)]
+    session = inv.session
+    if not lids or session is None:
+        return {}
+
+    async def lookup(lid: str) -> str | None:
+        try:
+            answer = await inv.call(LIDS_OPERATION, lid=lid)
+        except WAHAError:
+            return None
+        return phone_id(answer.get("pn")) if isinstance(answer, dict) else None
+
+    cache: LidCache = inv.app.lids
+    return await cache.phones(session, lids, lookup)

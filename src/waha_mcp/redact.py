@@ -1,9 +1,18 @@
-"""The one secret redactor: tool output and logs (later the inbox and the audit log) go through it."""
+"""The one secret redactor: tool output and logs (later the inbox and the audit log) go through it.
+
+Two ways a credential is recognised: by value (the API key, and every credential seen in an argument), and by
+shape wherever it appears, whatever it is called (`SHAPES`): the password of a URL (`postgres://u:PASS@db`),
+a credential in a query string (`?token=`, `api_key=`), an Authorization header's value, and an HTTP basic
+or bearer credential quoted in text (basic auth is only base64 of `user:password`).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -69,6 +78,59 @@ def secrets_in(arguments: Any) -> list[str]:
     return found
 
 
+_QUERY_NAMES = r"[\w.\-]*(?:token|secret|passw(?:or)?d|pwd|api[_\-]?key|signature|credential)[\w.\-]*|key|sig"
+# Each shape a pattern of (what stays, the credential).
+URL_PASSWORD = re.compile(r"(://[^\s/:@\"'<>\\]*:)([^\s/\"'<>\\]+)(?=@)")  # greedy to the last `@` before the path
+QUERY = re.compile(rf"([?&;](?i:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)")
+HEADER = re.compile(r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([^\"'\r\n,;}\\]+)", re.IGNORECASE)
+BASIC = re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNORECASE)
+BEARER = re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)
+SHAPES = (URL_PASSWORD, QUERY, HEADER, BASIC, BEARER)
+# A credential in a query string is named so: one of these must be in the (lower-cased) text for that search.
+_QUERY_WORDS = ("token", "secret", "passw", "pwd", "key", "sig", "credential")
+
+
+def _is_basic(encoded: str) -> bool:
+    """Basic auth is base64 of `user:password`; another word after "basic" is left alone."""
+    try:
+        return ":" in base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+
+
+def _hide(match: re.Match[str]) -> str:
+    if match.re is BASIC and not _is_basic(match.group(2)):
+        return match.group(0)
+    return f"{match.group(1)}{REDACTED}"
+
+
+def _shapes_in(text: str) -> list[re.Pattern[str]]:
+    """The shapes worth searching `text` for, by substring tests far cheaper than the searches (nearly every
+    tool result holds none of them)."""
+    lowered = text.lower()
+    found = [URL_PASSWORD] if "://" in text and "@" in text else []
+    if "=" in text and any(word in lowered for word in _QUERY_WORDS):
+        found.append(QUERY)
+    found += [
+        pattern
+        for word, pattern in (("authorization", HEADER), ("basic", BASIC), ("bearer", BEARER))
+        if word in lowered
+    ]
+    return found
+
+
+def redact_shapes(text: str) -> str:
+    """`text` with every credential recognised by its shape (`SHAPES`) replaced by `***`."""
+    for pattern in _shapes_in(text):
+        text = pattern.sub(_hide, text)
+    return text
+
+
+def has_shapes(text: str) -> bool:
+    """Might `redact_shapes` change `text`? (A base64 word after "basic" may be a false alarm.)"""
+    return any(pattern.search(text) for pattern in _shapes_in(text))
+
+
 def _std_escape(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
@@ -88,21 +150,18 @@ class Redactor:
         # by character, so a string holding a form serialises to text holding that form's escape.
         self._probes = sorted(forms | {dumps(form)[1:-1] for form in forms} | {_std_escape(form) for form in forms})
 
-    def __bool__(self) -> bool:
-        return bool(self._forms)
-
     def finds_in(self, texts: Iterable[str], structured: Any = None) -> bool:
-        """Would `text` or `value` change any of `texts`, or any string in `structured`? One search per form over
-        each text and over `structured` serialised once; a yes may be a false alarm (a key, a `str()` of an
-        object), never a missed secret."""
+        """Would `text` or `value` change any of `texts`, or any string in `structured`? One search per form and
+        one for the shapes over each text and over `structured` serialised once; a yes may be a false alarm (a
+        key, a `str()` of an object, a base64 word after "basic"), never a missed secret."""
         haystacks = [*texts, dumps(structured)] if structured is not None else list(texts)
-        return any(probe in text for text in haystacks for probe in self._probes)
+        return any(probe in text for text in haystacks for probe in self._probes) or any(map(has_shapes, haystacks))
 
     def text(self, text: str) -> str:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, REDACTED)
-        return text
+        return redact_shapes(text)
 
     def value(self, node: Any) -> Any:
         if isinstance(node, str):
@@ -155,8 +214,6 @@ class LogRedaction(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         redactor = self._secrets.redactor()
-        if not redactor:
-            return True
         message = record.getMessage()
         clean = redactor.text(message)
         if clean != message:

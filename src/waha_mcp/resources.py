@@ -21,7 +21,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types import EmptyResult, SubscribeRequestParams, TextContent, UnsubscribeRequestParams
 
 from waha_mcp.events import Query, Stored
-from waha_mcp.ids import chat_of_message
+from waha_mcp.ids import message_key
 from waha_mcp.projections import events as view
 from waha_mcp.tools.pipeline import App, Invocation, invoke
 from waha_mcp.tools.registry import all_tools
@@ -171,7 +171,7 @@ class LiveResources:
         """A voice note's transcript is now known (waha_mcp.transcribe): its chat's messages and the inbox read
         differently."""
         changed = {f"waha://inbox?session={session}"}
-        chat = chat_of_message(message_id)
+        chat = message_key(message_id).chat
         if chat is not None:
             changed.add(f"waha://chats/{chat}/messages?session={session}")
         self._changed(changed)

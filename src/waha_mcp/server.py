@@ -31,7 +31,14 @@ from waha_mcp.resources import LiveResources
 from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
-from waha_mcp.tools.registry import READ_ONLY_HEADER, TOOLSETS_HEADER, ToolSpec, narrow, select_for
+from waha_mcp.tools.registry import (
+    READ_ONLY_HEADER,
+    TOOLSETS_HEADER,
+    ToolSpec,
+    asked_read_only,
+    narrow,
+    select_for,
+)
 
 log = logging.getLogger("waha_mcp")
 # Their DEBUG records print requests and answers verbatim (WAHA's response headers, the WebSocket's URL and
@@ -107,7 +114,13 @@ class WahaMCP(MCPServer[Any]):
         app = App(
             client=client,
             settings=settings,
-            secrets=Secrets(settings.api_key, settings.hmac_key, settings.waha_password, settings.transcribe_key),
+            secrets=Secrets(
+                settings.api_key,
+                settings.hmac_key,
+                settings.path_secret,
+                settings.waha_password,
+                settings.transcribe_key,
+            ),
         )
         app.store = self.store()
         app.events = self.events()
@@ -157,8 +170,7 @@ class WahaMCP(MCPServer[Any]):
         """The tools one request may see, and whether it is read-only."""
         if not _narrows(headers):
             return self.specs, self.waha_settings.waha_read_only
-        asked = (headers.get(READ_ONLY_HEADER) or "").strip().lower() in ("true", "1")
-        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked
+        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
 
     async def _narrow_listing(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         headers = getattr(ctx.request, "headers", None)

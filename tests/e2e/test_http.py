@@ -16,7 +16,8 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.e2e.servers import ok, raw_server, serving
 from tests.helpers import data
 from waha_mcp.config import ConfigError, Settings, load_settings
-from waha_mcp.http_app import MAX_HEAD_BYTES, build_http_app, security_settings, uvicorn_options
+from waha_mcp.http_app import build_http_app, security_settings, uvicorn_options
+from waha_mcp.http_limits import MAX_HEAD_BYTES
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import select_tools
@@ -229,7 +230,7 @@ def _host_port(url: str) -> tuple[str, int]:
 @pytest.fixture(params=["h11", "httptools"])
 def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each head-limit test runs on both HTTP parsers uvicorn may be given (httptools with the speed extra)."""
-    from waha_mcp import http_app
+    from waha_mcp import http_limits as http_app
 
     if request.param == "httptools":
         pytest.importorskip("httptools")
@@ -242,7 +243,7 @@ def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_parser_is_httptools_when_installed_else_h11(monkeypatch: pytest.MonkeyPatch) -> None:
-    from waha_mcp import http_app
+    from waha_mcp import http_limits as http_app
 
     pytest.importorskip("httptools")
     assert http_app.protocol_class().__name__ == "HeadLimitsHttpToolsProtocol"

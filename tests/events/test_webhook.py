@@ -22,7 +22,9 @@ KEY = "hmac-key-0123456789abcdef"
 
 
 def make(sandbox: Sandbox, **extra: Any) -> tuple[WahaMCP, Any]:
-    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", **extra)
+    settings = load_settings(
+        **{"WAHA_BASE_URL": "http://sandbox", "WAHA_SESSION": "default", "WAHA_MCP_EVENTS": "webhook"} | extra
+    )
     server = build_server(settings, transport=sandbox_transport(sandbox))
     return server, build_http_app(server, settings)
 
@@ -45,7 +47,7 @@ def signed(body: bytes, key: str = KEY) -> dict[str, str]:
 
 async def post(app: Any, body: bytes, headers: dict[str, str] | None = None) -> httpx2.Response:
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
-        return await http.post(PATH, content=body, headers=headers or {})
+        return await http.post(PATH, content=body, headers={"Content-Type": "application/json"} | (headers or {}))
 
 
 async def stored(server: WahaMCP) -> int:

@@ -10,7 +10,7 @@ from mcp import Client
 
 from tests.helpers import call, data, error
 from waha_mcp.config import Settings, load_settings
-from waha_mcp.safety.allow import allowed
+from waha_mcp.safety.allow import allowed, chat_allowed
 from waha_mcp.safety.targets import message_chat
 from waha_mcp.sandbox import Sandbox
 from waha_mcp.server import build_server
@@ -40,11 +40,11 @@ def sent(sandbox: Sandbox) -> list[str]:
 
 
 def test_patterns() -> None:
-    assert allowed("491511@c.us", ["4915*"])
+    assert chat_allowed("491511@c.us", ["4915*"])
     assert allowed("team-a", ["default", "team-*"])
     assert not allowed("other", ["default", "team-*"])
-    assert allowed("1203@g.us", ["*@g.us"])
-    assert not allowed("1203@g.us", ["1203@c.us"])
+    assert chat_allowed("1203@g.us", ["*@g.us"])
+    assert not chat_allowed("1203@g.us", ["1203@c.us"])
     assert message_chat("true_491511@c.us_3EB0AB") == "491511@c.us"
     assert message_chat("3EB0ABCDEF") is None
 

@@ -105,7 +105,7 @@ def data_of_text(result: object) -> dict[str, object]:
 async def test_create_with_config_then_get_hides_secrets(mcp: Client) -> None:
     config = {
         "metadata": {"team": "sales"},
-        "proxy": {"server": "proxy:3128", "username": "u", "password": "proxy-pass-1"},
+        "proxy": {"server": "proxy.example:3128", "username": "u", "password": "proxy-pass-1"},
         "webhooks": [{"url": "https://hooks.example/w", "events": ["message"], "hmacKey": "hmac-secret-1"}],
     }
     data(await call(mcp, "waha_create_session", {"name": "sales", "start": False, "config": config}))

@@ -1,7 +1,8 @@
 """What runs beside the server for events, once per process: the WebSocket consumer (WAHA_MCP_EVENTS=ws;
 with the embedded sandbox, a feed from its event log instead: events/local.py) and, in stdio mode, the
 loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). None blocks start-up and none
-writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on."""
+writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on. The listener exists only
+with WAHA_MCP_EVENTS=webhook, served with the HTTP transport's limits (waha_mcp.http_limits)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from waha_mcp.config import is_loopback
 from waha_mcp.events.local import SandboxFeed, sandbox_listeners
-from waha_mcp.events.webhook import PATH, WebhookReceiver
+from waha_mcp.events.webhook import handles, receiver_for
 from waha_mcp.events.ws import WSConsumer
 
 if TYPE_CHECKING:
+    from waha_mcp.config import Settings
     from waha_mcp.server import WahaMCP
 
 log = logging.getLogger("waha_mcp.events")
@@ -27,29 +28,28 @@ class _QuietServer:
     """uvicorn's Server without its signal handling (the MCP process owns SIGINT/SIGTERM)."""
 
     @staticmethod
-    def make(app: Any, host: str, port: int) -> Any:
+    def make(app: Any, host: str, port: int, settings: Settings) -> Any:
         import uvicorn
+
+        from waha_mcp.http_limits import server_limits
 
         class Server(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Iterator[None]:
                 yield
 
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+        # The HTTP transport's limits (head deadline and cap, connection cap); the receiver caps the body.
+        limits = server_limits(settings)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", **limits)
         return Server(config)
 
 
 def webhook_app(server: WahaMCP) -> Any:
     settings = server.waha_settings
-    receiver = WebhookReceiver(
-        server.events(),
-        key=settings.hmac_key,
-        max_bytes=settings.webhook_max_bytes,
-        allow_unsigned=is_loopback(settings.webhook_host),
-    )
+    receiver = receiver_for(settings, server.events(), settings.webhook_host)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope.get("path") != PATH:
+        if scope["type"] == "http" and not handles(scope.get("path", "")):
             await send({"type": "http.response.start", "status": 404, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -128,8 +128,11 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             tg.start_soon(_learn_sessions, server)
         if settings.events != "off" and settings.webhook_sessions:
             tg.start_soon(set_up_webhooks, server)
-        if listener and settings.events != "off" and settings.webhook_port is not None:
-            http = _QuietServer.make(webhook_app(server), settings.webhook_host, settings.webhook_port)
+        if listener and settings.webhook_port is not None and settings.events != "webhook":
+            # No listener unless webhooks are the event source: an open port nobody uses is only a way in.
+            log.warning("events: WAHA_MCP_WEBHOOK_PORT is ignored: WAHA_MCP_EVENTS is %s, not webhook", settings.events)
+        if listener and settings.events == "webhook" and settings.webhook_port is not None:
+            http = _QuietServer.make(webhook_app(server), settings.webhook_host, settings.webhook_port, settings)
             started["webhook"] = http
 
             async def serve() -> None:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+# The chats a bare number pattern (`4915*`) stands for: phones. A LID, a group or a channel with the same digits
+# is someone or something else.
+PHONE_SUFFIXES = ("@c.us", "@s.whatsapp.net")
+
 
 def allowed(value: str, patterns: list[str]) -> bool:
-    """An id or glob pattern; a chat pattern without `@` also matches the id's user part (`4915*`)."""
-    user = value.split("@", 1)[0]
-    return any(fnmatchcase(value, p) or ("@" not in p and fnmatchcase(user, p)) for p in patterns)
+    """A session name against names or glob patterns."""
+    return any(fnmatchcase(value, p) for p in patterns)
+
+
+def chat_allowed(chat: str, patterns: list[str]) -> bool:
+    """A chat id against ids or glob patterns; a pattern without `@` matches the number of a phone chat."""
+    user, at, server = chat.partition("@")
+    phone = at and f"@{server}" in PHONE_SUFFIXES
+    return any(fnmatchcase(chat, p) if "@" in p else bool(phone) and fnmatchcase(user, p) for p in patterns)
 
 
 def session_refusal(session: str | None, patterns: list[str]) -> str | None:
@@ -20,14 +30,24 @@ def session_refusal(session: str | None, patterns: list[str]) -> str | None:
     )
 
 
-def chat_refusal(chats: list[str], patterns: list[str]) -> str | None:
+def chat_refusal(chats: list[str], patterns: list[str], aliases: dict[str, str] | None = None) -> str | None:
+    """Why a write reaching `chats` is refused, or None. `aliases`: a LID → the phone id of that person."""
     if not patterns:
         return None
-    refused = [chat for chat in chats if not allowed(chat, patterns)]
+    known = aliases or {}
+    refused = [c for c in chats if not (chat_allowed(c, patterns) or (c in known and chat_allowed(known[c], patterns)))]
     if not refused:
         return None
     shown = ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else "")
     return (
         f"{shown} not in WAHA_MCP_ALLOW_CHATS ({', '.join(patterns)}); "
+        "write tools may only target those chats; nothing was sent"
+    )
+
+
+def unknown_refusal(why: str, patterns: list[str]) -> str:
+    """A write whose chats cannot be known while WAHA_MCP_ALLOW_CHATS is set."""
+    return (
+        f"{why}, so it cannot be checked against WAHA_MCP_ALLOW_CHATS ({', '.join(patterns)}); "
         "write tools may only target those chats; nothing was sent"
     )

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from mcp_types import CallToolResult
 
 from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.people import phones_of
 from waha_mcp.safety import audit as log
 from waha_mcp.safety import pacing
-from waha_mcp.safety.allow import chat_refusal, session_refusal
+from waha_mcp.safety.allow import chat_refusal, session_refusal, unknown_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
-from waha_mcp.safety.targets import chats_of, target_of
+from waha_mcp.safety.targets import chatless_ids, chats_of, target_of
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
@@ -47,10 +48,34 @@ async def allow(inv: Invocation, nxt: Next) -> Any:
             )
         if problem:
             raise ToolInputError(problem)
-    problem = chat_refusal(chats_of(spec, inv.args), settings.allow_chats)
+    problem = await _chats_problem(inv, settings.allow_chats) if settings.allow_chats else None
     if problem:
         raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
     return await nxt(inv)
+
+
+async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
+    """Every chat the write reaches must be known and allowed: its chat arguments, the chat inside each message
+    id, and what its registration says it reaches (`reach`); a LID counts as the number behind it."""
+    spec = inv.spec
+    bare = chatless_ids(spec, inv.args)
+    if bare:
+        return unknown_refusal(f"message id {bare[0][:60]!r} names no chat (WAHA may find it in any)", patterns)
+    chats = chats_of(spec, inv.args)
+    if spec.reach is not None:
+        from waha_mcp.tools.pipeline import CURRENT  # the pipeline imports this module
+
+        token = CURRENT.set(inv)  # what the tool's `reach` asks WAHA is among the tool's operations
+        try:
+            reached = await spec.reach(inv)
+        finally:
+            CURRENT.reset(token)
+        if isinstance(reached, str):
+            return unknown_refusal(reached, patterns)
+        chats = list(dict.fromkeys([*chats, *reached]))
+    if chat_refusal(chats, patterns) is None:
+        return None
+    return chat_refusal(chats, patterns, await phones_of(inv, chats))
 
 
 async def pace(inv: Invocation, nxt: Next) -> Any:
@@ -60,8 +85,9 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     store = inv.app.store
     if rules is None or store is None or inv.session is None:
         return await nxt(inv)
+    people = await persons(inv, chats_of(inv.spec, inv.args))
     try:
-        at, rows = await pacing.slot(store, rules, inv.session, kind, chats_of(inv.spec, inv.args))  # type: ignore[arg-type]
+        at, rows = await pacing.slot(store, rules, inv.session, kind, people)  # type: ignore[arg-type]
     except pacing.TooLong as late:
         when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
@@ -76,6 +102,13 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         return await nxt(inv)
     finally:
         pacing.done(store, rows)
+
+
+async def persons(inv: Invocation, chats: list[str]) -> list[str]:
+    """Pacing keys chats by person: a LID whose phone id the session knows (waha_mcp.people) counts as that phone
+    id, so writing to someone's number and then to their LID is one chat, not a first contact twice."""
+    phones = await phones_of(inv, chats)
+    return list(dict.fromkeys(phones.get(chat, chat) for chat in chats))
 
 
 async def wait_until(inv: Invocation, at: float, since: float) -> None:
@@ -105,7 +138,8 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
     if isinstance(out, CallToolResult):
         found = out.structured_content or {}
         message_id = found.get("messageId") if isinstance(found.get("messageId"), str) else None
-        detail = one_line(getattr(out.content[-1], "text", ""))[:300] if out.is_error and out.content else None
+        text = getattr(out.content[-1], "text", "") if out.is_error and out.content else None
+        detail = one_line(text, clean=redactor.text)[:300] if text is not None else None
         log.finish(store, row, "error" if out.is_error else "ok", detail, message_id)
     return out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from waha_mcp.ids import message_key
+
 if TYPE_CHECKING:
     from waha_mcp.tools.registry import ToolSpec
 
@@ -21,12 +23,8 @@ def _values(value: Any) -> list[str]:
 
 
 def message_chat(message_id: str) -> str | None:
-    """`true_<chat>_<id>` → `<chat>`; a bare engine id names no chat."""
-    head, _, rest = message_id.partition("_")
-    if head not in ("true", "false") or "_" not in rest:
-        return None
-    chat = rest.rsplit("_", 1)[0]
-    return chat if "@" in chat else None
+    """The chat a message id names, as WAHA reads it (`waha_mcp.ids.message_key`); None for a bare id."""
+    return message_key(message_id).chat
 
 
 def chats_of(spec: ToolSpec, args: dict[str, Any]) -> list[str]:
@@ -40,6 +38,17 @@ def chats_of(spec: ToolSpec, args: dict[str, Any]) -> list[str]:
         elif kind == "message":
             found.extend(chat for v in _values(args.get(name)) if (chat := message_chat(v)))
     return list(dict.fromkeys(found))
+
+
+def chatless_ids(spec: ToolSpec, args: dict[str, Any]) -> list[str]:
+    """The message ids in the call that name no chat (bare engine ids): where they lead cannot be checked."""
+    return [
+        value
+        for name, kind in spec.markers.items()
+        if kind == "message"
+        for value in _values(args.get(name))
+        if message_chat(value) is None
+    ]
 
 
 def target_of(spec: ToolSpec, args: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from waha_mcp.tools.schema import (
     ChannelId,
     ChannelRef,
     ChatId,
+    FetchHost,
     FetchUrl,
     GroupId,
     Limit,
@@ -21,8 +22,10 @@ from waha_mcp.tools.schema import (
     Offset,
     Phone,
     Session,
+    StatusId,
     Timestamp,
     fetch_marker,
+    preview_marker,
     words,
 )
 
@@ -30,6 +33,7 @@ __all__ = [
     "ChannelId",
     "ChannelRef",
     "ChatId",
+    "FetchHost",
     "FetchUrl",
     "GroupId",
     "Limit",
@@ -38,11 +42,13 @@ __all__ = [
     "Phone",
     "Rich",
     "Session",
+    "StatusId",
     "Timestamp",
     "dumps",
     "error_result",
     "fetch_marker",
     "image_result",
+    "preview_marker",
     "words",
 ]
 

@@ -9,28 +9,17 @@ from collections.abc import Iterable
 
 from waha_mcp import projections as view
 from waha_mcp.client import WAHAError
-from waha_mcp.people import is_lid, phone_id
+from waha_mcp.people import LIDS_OPERATION, phones_of
 from waha_mcp.tools.pipeline import Invocation
 
-LIDS = "LidsController_findPNByLid"
+LIDS = LIDS_OPERATION
 CONTACTS = "ContactsController_getAll"
 
 
 async def phones(w: Invocation, ids: Iterable[str | None]) -> dict[str, str]:
     """LID → phone id for the LIDs among `ids` this session knows: cached per session, one lookup per
     unknown LID; a lookup that fails leaves that LID as it is and never fails the tool."""
-    lids = [i for i in ids if is_lid(i)]
-    if not lids or w.session is None:
-        return {}
-
-    async def lookup(lid: str) -> str | None:
-        try:
-            answer = await w.call(LIDS, lid=lid)
-        except WAHAError:
-            return None
-        return phone_id(answer.get("pn")) if isinstance(answer, dict) else None
-
-    return await w.app.lids.phones(w.session, lids, lookup)
+    return await phones_of(w, ids)
 
 
 async def names(w: Invocation, ids: Iterable[str | None]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from waha_mcp import projections as view
 from waha_mcp.client import Binary, EndpointMissing, WAHAError
@@ -11,7 +11,17 @@ from waha_mcp.people import is_lid
 from waha_mcp.projections.common import serialized_id
 from waha_mcp.tools import _people as people
 from waha_mcp.tools import _transcripts as transcripts
-from waha_mcp.tools._common import ChatId, Limit, MessageId, Offset, Rich, Session, Timestamp, image_result
+from waha_mcp.tools._common import (
+    ChatId,
+    Limit,
+    MessageId,
+    Offset,
+    Rich,
+    Session,
+    Timestamp,
+    image_result,
+    preview_marker,
+)
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -265,7 +275,12 @@ async def unpin_message(
     operations=("ChatsController_editMessage",),
 )
 async def edit_message(
-    w: Invocation, chatId: ChatId, messageId: MessageId, text: str, session: Session = None
+    w: Invocation,
+    chatId: ChatId,
+    messageId: MessageId,
+    # WAHA previews a link in the new text (its `linkPreview` defaults to true): the fetch rule applies.
+    text: Annotated[str, preview_marker],
+    session: Session = None,
 ) -> view.MessageEdited:
     if not text or not text.strip():
         raise ToolInputError("text is empty: to remove a message use waha_delete_message")

@@ -12,6 +12,7 @@ from pydantic import Field
 from waha_mcp.client import WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.events import Events, Query, Stored
+from waha_mcp.events.webhook import with_secret, without_secret
 from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
@@ -239,6 +240,11 @@ def _url(w: Invocation, url: str | None) -> str:
     return found
 
 
+def _ours(hook: dict, target: str, secret: str | None) -> bool:
+    """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
+    return hook.get("url") in (target, without_secret(target, secret))
+
+
 @tool(
     "waha_configure_webhooks",
     "events",
@@ -256,7 +262,10 @@ async def configure_webhooks(
     events: list[EventName] | None = None,
     retries: Annotated[int, Field(ge=0, le=15)] = 5,
 ) -> view.WebhooksConfigured:
-    target = _url(w, url)
+    secret = w.settings.path_secret
+    # The URL WAHA gets carries the secret path segment when one is set (a WAHA that cannot sign is authenticated
+    # by it); shown, it reads `…/***` (the secret is one the redactor knows).
+    target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
     ours: dict = {"url": target, "events": wanted}
@@ -267,7 +276,8 @@ async def configure_webhooks(
         ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
 
     def merge(hooks: list[dict]) -> list[dict]:
-        return [h for h in hooks if h.get("url") != target] + [ours]
+        # Ours with or without the secret (set up before it was) is replaced, never doubled.
+        return [h for h in hooks if not _ours(h, target, secret)] + [ours]
 
     changes = [await _set_webhooks(w, name, merge) for name in names]
     return view.webhooks_configured(target, wanted, bool(key), changes)
@@ -288,9 +298,12 @@ async def remove_webhooks(
     all: bool = False,
     url: Annotated[str, Field(max_length=500)] | None = None,
 ) -> view.WebhooksConfigured:
-    target = _url(w, url)
+    secret = w.settings.path_secret
+    target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
-    changes = [await _set_webhooks(w, n, lambda hooks: [h for h in hooks if h.get("url") != target]) for n in names]
+    changes = [
+        await _set_webhooks(w, n, lambda hooks: [h for h in hooks if not _ours(h, target, secret)]) for n in names
+    ]
     return view.webhooks_configured(target, [], bool(w.settings.hmac_key), changes)
 
 

@@ -105,13 +105,21 @@ async def get_group_join_info(w: Invocation, code: InviteCode, session: Session 
     return view.group_detail(await w.call("GroupsController_joinInfoGroup", query={"code": code.strip()}))
 
 
+async def _invited_group(w: Invocation) -> list[str] | str:
+    """The group an invite opens (WAHA's join info), for WAHA_MCP_ALLOW_CHATS: asked only while it is set."""
+    found = view.group_detail(await w.call("GroupsController_joinInfoGroup", query={"code": w.args["code"].strip()}))
+    group = found.get("groupId")
+    return [group] if group else "WAHA did not say which group the invite opens"
+
+
 @tool(
     "waha_join_group",
     "groups",
     "Join a group by invite code or link.",
     effect=Effect.VISIBLE,
     pacing="group",
-    operations=("GroupsController_joinGroup",),
+    operations=("GroupsController_joinGroup", "GroupsController_joinInfoGroup"),
+    reach=_invited_group,
 )
 async def join_group(w: Invocation, code: InviteCode, session: Session = None) -> view.GroupJoined:
     answer = await w.call("GroupsController_joinGroup", body={"code": code.strip()})

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, words
+from waha_mcp.ids import message_key
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, words
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -26,7 +27,6 @@ MAX_TEXT = 65536  # WhatsApp's limit for one text message
 POLL_OPTIONS = (2, 12)
 LIST_ROWS = 10  # WhatsApp shows at most 10 rows in a list message
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_CHAT_OF_MESSAGE = re.compile(r"^(?:true|false)_([^_\s]+@[a-z.]+)_")
 _MEDIA_SENDS = {
     "image": "ChattingController_sendImage",
     "video": "ChattingController_sendVideo",
@@ -34,6 +34,8 @@ _MEDIA_SENDS = {
 }
 
 Text = words(MAX_TEXT)
+# A text whose links WAHA fetches for a preview (unless linkPreview=false): the fetch rule applies to them.
+PreviewText = Annotated[Text, preview_marker]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -41,16 +43,10 @@ Longitude = Annotated[float, Field(ge=-180, le=180)]
 # --------------------------------------------------------------------------- argument checks
 
 
-def _chat_of(message_id: str) -> str | None:
-    """`true_<chatId>_<hex>` carries its chat; bare engine ids do not."""
-    match = _CHAT_OF_MESSAGE.match(message_id)
-    return match.group(1) if match else None
-
-
 def _chat_for(chat: str | None, message_id: str, field: str = "messageId") -> str:
     if chat:
         return chat
-    derived = _chat_of(message_id)
+    derived = message_key(message_id).chat
     if derived is None:
         raise ToolInputError(f"give chatId: it cannot be read from {field} {message_id!r}")
     return derived
@@ -99,7 +95,7 @@ def _preview(text: str, title: str | None, description: str | None, image_url: s
 async def send_message(
     w: Invocation,
     chatId: ChatId,
-    text: Text,
+    text: PreviewText,
     replyTo: MessageId | None = None,
     linkPreview: bool = True,
     mentions: Annotated[list[ChatId] | None, Field(description="Ids to @mention (write @<number> in text)")] = None,
@@ -516,7 +512,7 @@ async def mark_seen(
     participant = None
     if given and chatId.endswith("@g.us"):
         # NOWEB wants the sender of group messages; received group ids end with it.
-        senders = {mid.split("_")[3] for mid in given if mid.startswith("false_") and mid.count("_") >= 3}
+        senders = {key.participant for key in map(message_key, given) if key.from_me is False and key.participant}
         if len(senders) == 1:
             participant = senders.pop()
     await _send(w, "ChattingController_sendSeen", chatId, messageIds=given or None, participant=participant)

@@ -7,6 +7,7 @@ A rule that applies to many tools is one step here, never code in the tools.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_types import CallToolResult, TextContent
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
-from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url
+from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, proxy_refusal, text_url_refusal
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
@@ -28,6 +29,7 @@ from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store
 from waha_mcp.tools._common import Rich, dumps, error_result
 from waha_mcp.tools.registry import ToolSpec
+from waha_mcp.tools.schema import markers_of
 
 log = logging.getLogger("waha_mcp.tools")
 
@@ -186,17 +188,40 @@ async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
 
 
 def check_fetch_urls(inv: Invocation) -> None:
-    """Every argument marked as a URL WAHA fetches: no private, loopback or local host (one rule)."""
+    """Every argument marked as a URL WAHA fetches or connects to, at any depth (a session's webhooks): no
+    private, loopback or local host (one rule, waha_mcp.fetch_urls)."""
     allowed = inv.settings.allow_fetch_hosts
-    for name, kind in inv.spec.markers.items():
-        if kind != "fetch_url":
-            continue
-        value = inv.args.get(name)
-        for url in value if isinstance(value, list) else [value]:
-            if isinstance(url, str) and is_web_url(url):
-                problem = fetch_url_refusal(url, allowed)
-                if problem:
-                    raise ToolInputError(f"{name} refused: {problem}")
+    preview = inv.args.get("linkPreview") is not False
+    for name, kind, value in _marked(inv.spec.markers, inv.args):
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            if kind == "fetch_url" and is_web_url(item):
+                problem = fetch_url_refusal(item, allowed)
+            elif kind == "fetch_host":
+                problem = proxy_refusal(item, allowed)
+            elif kind == "fetch_text" and preview:
+                problem = text_url_refusal(item, allowed)
+                if problem and "linkPreview" in inv.spec.arguments.model_fields:
+                    problem = f"{problem}; or send it with linkPreview=false (no preview is fetched)"
+            else:
+                continue
+            if problem:
+                raise ToolInputError(f"{name} refused: {problem}")
+
+
+_markers = functools.cache(markers_of)
+
+
+def _marked(markers: dict[str, str], values: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(name, marker kind, value) of every marked value, nested models (and lists of them) included."""
+    for name, value in values.items():
+        if name in markers:
+            yield name, markers[name], value
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, BaseModel):
+                fields = type(item).model_fields
+                yield from _marked(_markers(type(item)), {field: getattr(item, field) for field in fields})
 
 
 def _unknown_argument(name: str, valid: list[str], spec: ToolSpec, read_only: bool) -> str:

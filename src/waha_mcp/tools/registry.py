@@ -73,6 +73,10 @@ POLICY: dict[Effect, Policy] = {
 
 Scope = Literal["session", "server"]
 Pacing = Literal["send", "group"] | None
+# Who a write reaches beyond its chat, group and channel arguments (for WAHA_MCP_ALLOW_CHATS), given the
+# invocation once its session is resolved: the chat ids, or why they cannot be known (a status without
+# `contacts` goes to every contact).
+Reach = Callable[[Any], Awaitable[list[str] | str]]
 
 # Toolset name → one-line description, in the order tools are listed.
 TOOLSETS: dict[str, str] = {
@@ -153,6 +157,7 @@ class ToolSpec:
     output: Any = field(default=None, repr=False)
     # argument name → marker kind ("chat", "message", ...), for guards that need the target
     markers: dict[str, str] = field(default_factory=dict)
+    reach: Reach | None = field(default=None, repr=False)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
@@ -196,6 +201,7 @@ def tool(
     pacing: Pacing = None,
     writes: tuple[str, ...] = (),
     output: type | None = None,
+    reach: Reach | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
 
@@ -227,6 +233,7 @@ def tool(
             input_schema=arguments_schema(model),
             output=output or get_type_hints(fn, include_extras=True).get("return"),
             markers=markers_of(model),
+            reach=reach,
         )
         return fn
 
@@ -317,25 +324,58 @@ TOOLSETS_HEADER = "x-waha-toolsets"
 READ_ONLY_HEADER = "x-waha-read-only"
 
 
-def narrow(specs: list[ToolSpec], headers: Any) -> list[ToolSpec]:
-    """What one HTTP connection asked for: `X-WAHA-Toolsets` and `X-WAHA-Read-Only` narrow, never widen.
-
-    An unknown toolset or a read-only value other than true/false is a ConfigError naming it.
-    """
+def header_lines(headers: Any, name: str) -> list[str]:
+    """Every line of a header sent once or more (Starlette's Headers keeps them all; a plain mapping has one)."""
     if not headers:
-        return specs
-    wanted = headers.get(TOOLSETS_HEADER)
-    read_only = (headers.get(READ_ONLY_HEADER) or "").strip().lower()
-    if read_only not in ("", "true", "false", "1", "0"):
-        raise ConfigError(f"{READ_ONLY_HEADER} must be true or false, not {read_only[:20]!r}")
-    if wanted is not None:
-        names = {part.strip() for part in wanted.split(",") if part.strip()}
+        return []
+    getlist = getattr(headers, "getlist", None)
+    if callable(getlist):
+        return [str(value) for value in getlist(name)]
+    value = headers.get(name)
+    return [] if value is None else [str(value)]
+
+
+def asked_read_only(headers: Any) -> bool:
+    """`X-WAHA-Read-Only`: read-only if any line (or any comma-separated part of one) says true; the strictest wins.
+
+    A value other than true/false/1/0 is a ConfigError naming it."""
+    asked = False
+    for line in header_lines(headers, READ_ONLY_HEADER):
+        for part in line.split(",") if line.strip() else [""]:
+            value = part.strip().lower()
+            if value not in ("", "true", "false", "1", "0"):
+                raise ConfigError(f"{READ_ONLY_HEADER} must be true or false, not {value[:20]!r}")
+            asked = asked or value in ("true", "1")
+    return asked
+
+
+def asked_toolsets(headers: Any) -> set[str] | None:
+    """`X-WAHA-Toolsets`: the toolsets every line allows (a repeated header narrows to the intersection), or None
+    when no line narrows (absent, or `all`). An unknown toolset is a ConfigError naming it."""
+    wanted: set[str] | None = None
+    for line in header_lines(headers, TOOLSETS_HEADER):
+        names = {part.strip() for part in line.split(",") if part.strip()}
         unknown = sorted(names - set(TOOLSETS) - {"all"})
         if unknown:
             shown = ", ".join(name[:30] for name in unknown[:5])
             raise ConfigError(f"unknown toolset(s) {shown} in {TOOLSETS_HEADER}; valid: all, {', '.join(TOOLSETS)}")
         if "all" not in names:
-            specs = [spec for spec in specs if spec.toolset in names]
-    if read_only in ("true", "1"):
+            wanted = names if wanted is None else wanted & names
+    return wanted
+
+
+def narrow(specs: list[ToolSpec], headers: Any) -> list[ToolSpec]:
+    """What one HTTP connection asked for: `X-WAHA-Toolsets` and `X-WAHA-Read-Only` narrow, never widen; a header
+    sent more than once narrows by every line (issue 18: the first line must not win).
+
+    An unknown toolset or a read-only value other than true/false is a ConfigError naming it.
+    """
+    if not headers:
+        return specs
+    read_only = asked_read_only(headers)
+    wanted = asked_toolsets(headers)
+    if wanted is not None:
+        specs = [spec for spec in specs if spec.toolset in wanted]
+    if read_only:
         specs = [spec for spec in specs if spec.read_only]
     return specs

@@ -21,7 +21,9 @@ from waha_mcp.sessions import validate_session_name
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str  # chat | group | channel | message | phone | session | time | fetch_url
+    # chat | group | channel | message | status | phone | session | time | fetch_url | fetch_host (a proxy's
+    # host:port) | fetch_text (a text whose links WAHA fetches for a preview unless `linkPreview` is false)
+    kind: str
 
 
 def _normaliser(fn: Callable[..., str]) -> AfterValidator:
@@ -67,6 +69,8 @@ ChannelRef = Annotated[
     str, Marker("channel"), _normaliser(wid.channel_ref), Field(description="Id, invite code or link.")
 ]
 MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
+# One of your statuses: its chat is status@broadcast, and whom it reaches is said by the tool (`reach`).
+StatusId = Annotated[str, Marker("status"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
 # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
 Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
@@ -74,6 +78,8 @@ Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
 fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a local path
 # Its rules (no private or local hosts) are said by the refusal, not repeated in every schema.
 FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
+FetchHost = Annotated[str, Marker("fetch_host")]
+preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
 
 

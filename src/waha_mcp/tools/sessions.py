@@ -11,7 +11,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import Binary, EndpointMissing, NotFound, WAHAError
 from waha_mcp.errors import NEXT_STEP, PAIR, PAIR_NOW, START, ToolInputError, next_step
 from waha_mcp.sessions import validate_session_name
-from waha_mcp.tools._common import Phone, Rich, Session, image_result
+from waha_mcp.tools._common import FetchHost, Phone, Rich, Session, fetch_marker, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -21,13 +21,13 @@ class _Model(BaseModel):
 
 
 class Proxy(_Model):
-    server: str = Field(description="host:port")
+    server: FetchHost = Field(description="host:port")
     username: str | None = None
     password: str | None = None
 
 
 class Webhook(_Model):
-    url: str
+    url: Annotated[str, fetch_marker]  # WAHA posts to it from inside its network: the fetch rule applies
     events: list[str] = Field(min_length=1, description="WAHA event names, e.g. message, session.status")
     hmacKey: str | None = Field(default=None, description="Signs deliveries with HMAC-SHA512")
 

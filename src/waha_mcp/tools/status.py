@@ -16,9 +16,9 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections.status import STATUS_CHAT
-from waha_mcp.tools._common import ChatId, MessageId, Session
+from waha_mcp.tools._common import ChatId, Session, StatusId
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
-from waha_mcp.tools.messages import MAX_TEXT, Text
+from waha_mcp.tools.messages import MAX_TEXT, PreviewText
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -35,7 +35,7 @@ Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="#rrggbb"
 Audience = Annotated[
     list[ChatId] | None, Field(min_length=1, max_length=5000, description="Only these see it (default: all contacts)")
 ]
-SameStatus = Annotated[MessageId | None, Field(description="From waha_new_status_id: post that status again")]
+SameStatus = Annotated[StatusId | None, Field(description="From waha_new_status_id: post that status again")]
 
 
 def _audience(contacts: list[str] | None, same: str | None) -> tuple[list[str] | None, str | None]:
@@ -55,6 +55,13 @@ def _audience(contacts: list[str] | None, same: str | None) -> tuple[list[str] |
     return contacts, raw
 
 
+async def _reach(w: Invocation) -> list[str] | str:
+    """A status (or its deletion) reaches `contacts`, checked as chats; without them, every contact."""
+    if w.args.get("contacts"):
+        return []
+    return "a status without contacts goes to all your contacts: name them in contacts"
+
+
 def _who(contacts: list[str] | None, raw_id: str | None) -> dict[str, object]:
     """The audience fields every status request carries (unset ones left out)."""
     out: dict[str, object] = {}
@@ -72,10 +79,11 @@ def _who(contacts: list[str] | None, raw_id: str | None) -> dict[str, object]:
     effect=Effect.VISIBLE,
     pacing="send",
     operations=("StatusController_sendTextStatus",),
+    reach=_reach,
 )
 async def send_text_status(
     w: Invocation,
-    text: Text,
+    text: PreviewText,
     backgroundColor: Color = DEFAULT_BACKGROUND,
     font: Annotated[int, Field(ge=0, le=FONTS)] = 0,
     linkPreview: bool = True,
@@ -96,6 +104,7 @@ async def send_text_status(
     effect=Effect.VISIBLE,
     pacing="send",
     operations=tuple(_SENDS.values()),
+    reach=_reach,
 )
 async def send_media_status(
     w: Invocation,
@@ -147,10 +156,11 @@ async def send_media_status(
     "Take down one of your statuses (for everyone, or for contacts).",
     effect=Effect.DESTRUCTIVE,
     operations=("StatusController_deleteStatus",),
+    reach=_reach,
 )
 async def delete_status(
     w: Invocation,
-    messageId: MessageId,
+    messageId: StatusId,
     contacts: Audience = None,
     session: Session = None,
 ) -> view.StatusDeleted:

@@ -11,7 +11,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.client import TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.ids import chat_of_message
+from waha_mcp.ids import message_key
 from waha_mcp.projections.media import message_media
 from waha_mcp.tools._common import ChatId, MessageId, Session
 from waha_mcp.tools.pipeline import Invocation
@@ -86,7 +86,7 @@ async def transcribe(
 
 
 def _chat_of(message_id: str) -> str:
-    chat = chat_of_message(message_id)
+    chat = message_key(message_id).chat
     if chat is None:
         raise ToolInputError(f"give chatId: it cannot be read from messageId {message_id!r}")
     return chat

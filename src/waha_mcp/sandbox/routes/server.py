@@ -43,6 +43,7 @@ async def status(ctx: Ctx) -> dict[str, Any]:
 
 
 FAKE_API_KEY = "sandbox-fake-waha-api-key-0f3c9a"  # what the environment shows when no key is set
+URL_SECRETS = ("sandbox-pg-pass-6b1f", "sandbox-mongo-pass-d04e", "sandbox-proxy-pass-2c9a")
 FAKE_SECRETS = {
     "WAHA_DASHBOARD_PASSWORD": "sandbox-dashboard-pass-5e1d",
     "WHATSAPP_SWAGGER_PASSWORD": "sandbox-swagger-pass-77ab",
@@ -62,11 +63,15 @@ async def server_environment(ctx: Ctx) -> dict[str, Any]:
         "WAHA_DASHBOARD_USERNAME": "admin",
         "WHATSAPP_HOOK_URL": f"http://127.0.0.1:9/hook?from=waha&k={key}",  # a key where no name says so
         "WAHA_SANDBOX": "waha-mcp sandbox (not WhatsApp)",
+        # WAHA Plus's session stores: credentials inside URLs, where no variable name says so.
+        "WHATSAPP_SESSIONS_POSTGRESQL_URL": f"postgres://postgres:{URL_SECRETS[0]}@postgres:5432/postgres",
+        "WHATSAPP_SESSIONS_MONGO_URL": f"mongodb://mongo:{URL_SECRETS[1]}@mongo:27017/?authSource=admin",
         **FAKE_SECRETS,
     }
     if ctx.q_bool("all", False):
         env["TZ"] = os.environ.get("TZ", "UTC")
         env["NODE_ENV"] = "production"
+        env["HTTPS_PROXY"] = f"http://squid:{URL_SECRETS[2]}@proxy.example:3128"
     return env
 
 
