@@ -87,7 +87,7 @@ async def latency(name: str, runs: int) -> list[float]:
     from waha_mcp.events.background import running
     from waha_mcp.sandbox import Sandbox, sandbox_transport
     from waha_mcp.server import build_server
-    from waha_mcp.transcribe.store import SqliteTranscripts
+    from waha_mcp.transcribe.store import transcripts_for
 
     sandbox = Sandbox(sessions=1)
     settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_MCP_SANDBOX=True,
@@ -99,7 +99,7 @@ async def latency(name: str, runs: int) -> list[float]:
     chat = "12025550999@c.us"
     async with Client(server):  # runs the server's lifespan: the transcriber and its background worker
         async with running(server, listener=False):
-            cache = SqliteTranscripts(server.store())
+            cache = transcripts_for(server.store())
             clips = notes()
             # One warm-up (the model loads at the first transcription), not counted.
             for i in range(runs + 1):

@@ -152,6 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         check_http_settings(settings)
         server = build_server(settings, transport=_transport(settings))
+        server.store()  # opened now: a store that cannot be used is one line and exit 2, before serving
         app = build_http_app(server, settings)
         import uvicorn
 
@@ -159,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, **uvicorn_options(settings))
         return 0
     server = build_server(settings, transport=_transport(settings))
+    server.store()  # opened now: a store that cannot be used is one line and exit 2, not a broken pipe
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
@@ -228,6 +230,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     from waha_mcp.server import build_server
 
     server = build_server(settings, transport=_transport(settings))
+    server.store()
 
     async def run() -> bool:
         async with Client(server, mode="legacy") as client:

@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     sandbox_profile: Literal["current", "core-2024.10"] = Field(default="current", alias="WAHA_MCP_SANDBOX_PROFILE")
     sandbox_time_factor: float = Field(default=1.0, alias="WAHA_MCP_SANDBOX_TIME_FACTOR", ge=0, le=10)
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
-    # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, or unset for the per-user default.
+    # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, a `postgresql://` DSN (the
+    # `postgres` extra; for replicas), or unset for the per-user default file.
     store: str | None = Field(default=None, alias="WAHA_MCP_STORE")
     # Safety (waha_mcp.safety): the sessions and chats write tools may target, as ids or glob patterns
     # (unset: any); anti-ban pacing of sends (safe | off | key=value,... over the safe values); how many
@@ -266,6 +267,15 @@ class Settings(BaseSettings):
     @property
     def waha_password(self) -> str | None:
         return split_credentials(self.waha_base_url)[2] if self.waha_base_url else None
+
+    @property
+    def store_password(self) -> str | None:
+        """The password in a PostgreSQL store's DSN: a secret like the API key (hidden in output and logs)."""
+        if not self.store or not self.store.strip().lower().startswith(("postgresql://", "postgres://")):
+            return None
+        from waha_mcp.store.postgres.dsn import dsn_password
+
+        return dsn_password(self.store.strip())
 
     @property
     def base_url_is_loopback(self) -> bool:

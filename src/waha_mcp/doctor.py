@@ -12,6 +12,22 @@ from waha_mcp.events.webhook import waha_signs
 from waha_mcp.redact import Redactor
 
 
+def check_store(settings: Settings, line: Any) -> None:
+    """Open the store as `serve` would (a SQLite file is created if missing): where it is, its schema."""
+    from waha_mcp.store import MEMORY, StoreError, open_store
+
+    setting = settings.store or (MEMORY if settings.sandbox else None)
+    try:
+        store = open_store(setting)
+    except StoreError as exc:
+        line(False, "store", str(exc))
+        return
+    try:
+        line(True, "store", f"{store.shown} (schema version {store.version})")
+    finally:
+        store.close()
+
+
 async def run_doctor(settings: Settings, transport: Any = None) -> int:
     client = WAHAClient(
         settings.waha_base_url or "http://sandbox",
@@ -22,7 +38,7 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
     )
     failures = 0
     # WAHA's (or a proxy's) error text is printed: it may quote the key back.
-    clean = Redactor([settings.api_key, settings.hmac_key, settings.path_secret]).text
+    clean = Redactor([settings.api_key, settings.hmac_key, settings.path_secret, settings.store_password]).text
 
     def line(ok: bool | None, what: str, detail: str) -> None:
         nonlocal failures
@@ -37,6 +53,7 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
     else:
         line(True if settings.base_url_is_loopback or settings.sandbox else None, "api key", "not set")
     transcription(settings, line)
+    check_store(settings, line)
     try:
         try:
             await client.ping()

@@ -120,6 +120,7 @@ class WahaMCP(MCPServer[Any]):
                 settings.path_secret,
                 settings.waha_password,
                 settings.transcribe_key,
+                settings.store_password,
             ),
         )
         app.store = self.store()
@@ -218,7 +219,7 @@ def start_transcriber(server: WahaMCP, app: App) -> Callable[[], Awaitable[None]
     from waha_mcp import transcribe
 
     settings = server.waha_settings
-    transcriber = transcribe.build(settings, transcribe.SqliteTranscripts(server.store()), server.transcribe_engine)
+    transcriber = transcribe.build(settings, transcribe.transcripts_for(server.store()), server.transcribe_engine)
     if transcriber is None:
 
         async def nothing() -> None:
@@ -285,6 +286,8 @@ def build_server(
             yield app
         finally:
             await stop_transcriber()
+            if app.store is not None:
+                await app.store.flush()  # queued audit outcomes and pacing records are written before we go
             for handler in handlers:
                 handler.removeFilter(redaction)
             if server.app is app:

@@ -13,7 +13,7 @@ import pytest
 from waha_mcp.events import BadEnvelope, Events, Query, summarise
 from waha_mcp.events import inbox as inbox_module
 from waha_mcp.people import LidCache
-from waha_mcp.store import Store
+from waha_mcp.store import SQLiteStore, Store
 
 
 def envelope(eid: str, event: str = "message", session: str = "default", **payload: Any) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def envelope(eid: str, event: str = "message", session: str = "default", **paylo
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "inbox.sqlite3")
+    s = SQLiteStore(tmp_path / "inbox.sqlite3")
     yield s
     s.close()
 

@@ -22,7 +22,7 @@ from waha_mcp.events.ws import WSConsumer, ws_url
 from waha_mcp.http_app import build_http_app
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.server import build_server
-from waha_mcp.store import Store
+from waha_mcp.store import SQLiteStore
 
 KEY = "sandbox-api-key-123456"
 HMAC = "webhook-hmac-key-abcdef0123"
@@ -64,7 +64,7 @@ async def test_the_ws_stream_needs_the_api_key(waha: str) -> None:
 
 
 async def test_the_consumer_stores_what_the_stream_sends_and_marks_a_gap(waha: str, tmp_path: Any) -> None:
-    store = Store(tmp_path / "ws.sqlite3")
+    store = SQLiteStore(tmp_path / "ws.sqlite3")
     events = Events(store)
     consumer = WSConsumer(waha, KEY, events.ingest, backoff=(0.05, 0.2))
     task = asyncio.create_task(consumer.run())
@@ -98,7 +98,7 @@ async def has_gap(events: Events) -> bool:
 
 
 async def test_the_consumer_survives_bad_frames_and_an_unreachable_waha(tmp_path: Any) -> None:
-    store = Store(tmp_path / "ws.sqlite3")
+    store = SQLiteStore(tmp_path / "ws.sqlite3")
     events = Events(store)
     consumer = WSConsumer("http://127.0.0.1:9", None, events.ingest, backoff=(0.01, 0.02))
     task = asyncio.create_task(consumer.run())

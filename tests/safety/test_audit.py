@@ -19,7 +19,7 @@ from waha_mcp.config import Settings, load_settings
 from waha_mcp.sandbox import Sandbox
 from waha_mcp.sandbox.app import RecordedRequest
 from waha_mcp.server import build_server
-from waha_mcp.store import Store
+from waha_mcp.store import SQLiteStore
 from waha_mcp.tools.pipeline import App, Invocation, invoke
 from waha_mcp.tools.registry import REGISTRY
 
@@ -116,7 +116,7 @@ async def test_an_interrupted_write_is_unfinished(
 ) -> None:
     """The WAHA call never answers and the call dies mid-way: the row stays started, shown as unfinished."""
     sandbox.faults.add("ChattingController_sendText", kind="latency", delay=30)
-    store = Store(store_path)
+    store = SQLiteStore(store_path)
     client = WAHAClient("http://sandbox", transport=transport)
     app = App(client=client, settings=settings, store=store)
     spec = REGISTRY["waha_send_message"]
@@ -141,8 +141,8 @@ async def test_an_interrupted_write_is_unfinished(
 
 async def test_queued_writes_commit_in_order(tmp_path: Path) -> None:
     """Store.write_soon (the audit outcome, the pacing finish): not awaited, yet before any later write."""
-    store = Store(tmp_path / "order.sqlite3")
-    store.schema("CREATE TABLE IF NOT EXISTS seen (n INTEGER)")
+    store = SQLiteStore(tmp_path / "order.sqlite3")
+    store.write_sync(lambda db: db.execute("CREATE TABLE IF NOT EXISTS seen (n INTEGER)"))
     for n in range(50):
         store.write_soon(lambda db, n=n: db.execute("INSERT INTO seen VALUES (?)", (n,)))
     last = await store.write(lambda db: db.execute("SELECT count(*), max(n) FROM seen").fetchone())

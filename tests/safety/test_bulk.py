@@ -12,6 +12,7 @@ from mcp import Client
 from tests.conftest import CheckedTransport
 from tests.contract_plugin import ContractRecorder
 from tests.helpers import call, data, error
+from tests.pg import BACKENDS, pg_dsn, store_setting  # noqa: F401  (pg_dsn: a fixture)
 from tests.safety.test_confirm import User
 from waha_mcp.config import Settings, load_settings
 from waha_mcp.sandbox import Sandbox
@@ -34,19 +35,21 @@ def transport(sandbox: Sandbox, contract: ContractRecorder) -> httpx2.AsyncBaseT
     return CheckedTransport(sandbox, contract)
 
 
-def make(tmp_path: Path, **extra: str) -> Settings:
+def make(store: str, **extra: str) -> Settings:
     return load_settings(
-        WAHA_BASE_URL="http://sandbox",
-        WAHA_SESSION="default",
-        WAHA_TOOLSETS="all",
-        WAHA_MCP_STORE=str(tmp_path / "store.sqlite3"),
-        **extra,
+        WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all", WAHA_MCP_STORE=store, **extra
     )
 
 
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every bulk test on SQLite and on PostgreSQL (tests/pg.py): bulk runs live in the audit log."""
+    return store_setting(request, str(tmp_path / "store.sqlite3"))
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make(tmp_path)
+def settings(store: str) -> Settings:
+    return make(store)
 
 
 def sends(sandbox: Sandbox) -> list[str]:
@@ -109,9 +112,9 @@ async def test_a_destructive_tool_is_confirmed_once_for_all(
 
 
 async def test_allow_lists_apply_per_session_and_dry_run_sends_nothing(
-    tmp_path: Path, transport: httpx2.AsyncBaseTransport, sandbox: Sandbox
+    store: str, transport: httpx2.AsyncBaseTransport, sandbox: Sandbox
 ) -> None:
-    settings = make(tmp_path, WAHA_MCP_ALLOW_SESSIONS="default,business")
+    settings = make(store, WAHA_MCP_ALLOW_SESSIONS="default,business")
     async with Client(build_server(settings, transport=transport)) as client:
         dry = data(await call(client, "waha_for_sessions", SEND | {"sessions": "all", "dryRun": True}))
         rows = {row["session"]: row for row in dry["rows"]}
@@ -147,18 +150,14 @@ async def test_the_same_bulk_id_resumes_without_repeating(mcp: Client, sandbox: 
 async def test_an_interrupted_session_is_not_repeated_blindly(
     mcp: Client, sandbox: Sandbox, settings: Settings
 ) -> None:
-    import sqlite3
+    from waha_mcp.store import AuditStart, open_store
 
     assert settings.store is not None
-    with sqlite3.connect(settings.store) as db:  # as a process killed mid-call leaves it
-        from waha_mcp.safety.audit import SCHEMA
-
-        for statement in SCHEMA:
-            db.execute(statement)
-        db.execute(
-            "INSERT INTO audit_log (started, session, tool, arguments, outcome, bulk_id)"
-            " VALUES (1, 'default', 'waha_send_message', '{}', 'started', 'b2')"
-        )
+    other = open_store(settings.store)  # as a process killed mid-call leaves it: started, never finished
+    try:
+        await other.audit.start(AuditStart(1.0, "default", "waha_send_message", None, "{}", "b2"))
+    finally:
+        other.close()
     out = data(await call(mcp, "waha_for_sessions", SEND | {"bulkId": "b2"}))
     rows = {row["session"]: row for row in out["rows"]}
     assert rows["default"]["status"] == "skipped" and "interrupted mid-call" in rows["default"]["why"]
@@ -178,7 +177,8 @@ async def test_refusals(mcp: Client, sandbox: Sandbox) -> None:
 async def test_read_only_hides_bulk_writes_and_keeps_the_read(
     tmp_path: Path, transport: httpx2.AsyncBaseTransport
 ) -> None:
-    async with Client(build_server(make(tmp_path, WAHA_READ_ONLY="true"), transport=transport)) as client:
+    settings = make(str(tmp_path / "store.sqlite3"), WAHA_READ_ONLY="true")
+    async with Client(build_server(settings, transport=transport)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert "waha_for_sessions" not in names and "waha_get_unread_everywhere" in names
 

@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 from tests.helpers import call, data, error
+from tests.pg import BACKENDS, pg_dsn, store_setting  # noqa: F401  (pg_dsn: a fixture)
 from waha_mcp.config import ConfigError, Settings, load_settings
 from waha_mcp.safety.pacing import SAFE, PacingRules, parse_pacing
 from waha_mcp.sandbox import Sandbox
@@ -35,19 +36,20 @@ def arrivals(sandbox: Sandbox) -> Callable[[], list[tuple[str, float]]]:
     return lambda: seen
 
 
-def paced(store: Path, pacing: str) -> Settings:
+def paced(store: Path | str, pacing: str) -> Settings:
     return load_settings(
         WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_MCP_STORE=str(store), WAHA_MCP_PACING=pacing
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return tmp_path / "pacing.sqlite3"
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every pacing test on SQLite and on PostgreSQL (tests/pg.py)."""
+    return store_setting(request, str(tmp_path / "pacing.sqlite3"))
 
 
 @pytest.fixture
-def settings(store: Path) -> Settings:
+def settings(store: str) -> Settings:
     return paced(store, f"scale={SCALE},jitter=0")
 
 
@@ -89,23 +91,27 @@ async def test_first_contacts_are_spaced_more(mcp: Client, sandbox: Sandbox) -> 
 
 
 async def test_burst_then_rate_and_other_sessions_are_independent(
-    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
 ) -> None:
     rules = "scale=0.1,jitter=0,newChatGap=0,burst=2,perMinute=20"  # 20/min: one per 0.3 s after 2
     seen = arrivals(sandbox)
     async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
         data(await call(mcp, "waha_get_chats", {"limit": 1}))  # the first request's set-up is not pacing
+        # Nor is the first send's (its models, the store's first connections): it would delay the first
+        # arrival measured below after its slot, and shorten the gap to the third. Another session's bucket.
+        await send(mcp, C, session="business")
+        warm = len(seen())
         for chat in (A, B, C):
             await send(mcp, chat)
         await send(mcp, A, session="business")
-    times = [t for _, t in seen()]
+    times = [t for _, t in seen()[warm:]]
     assert times[1] - times[0] < 0.3  # the burst
     assert times[2] - times[0] >= 0.3 - SLACK  # then the rate
     assert times[3] - times[2] < 0.3  # another session has its own bucket
 
 
 async def test_a_long_wait_is_an_error_with_the_retry_time(
-    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
 ) -> None:
     seen = arrivals(sandbox)
     async with Client(build_server(paced(store, "chatGap=600,jitter=0"), transport=transport)) as mcp:
@@ -129,7 +135,7 @@ async def test_state_is_shared_through_the_store(
     assert t2 - t1 >= SAFE.chatGap * SCALE - SLACK
 
 
-async def test_waits_report_progress(transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: Path) -> None:
+async def test_waits_report_progress(transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str) -> None:
     updates: list[tuple[float, float | None, str | None]] = []
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -150,3 +156,19 @@ async def test_reads_and_unpaced_writes_do_not_wait(mcp: Client, sandbox: Sandbo
     data(await call(mcp, "waha_get_chats", {"limit": 1}))
     data(await call(mcp, "waha_mark_chat_read", {"chatId": A}))
     assert time.monotonic() - started < SAFE.chatGap  # not asserting speed: only that nothing was held
+
+
+def test_firing_keeps_the_rate_between_sends_that_really_went_out() -> None:
+    """A slot is reserved from the clock at reservation; the send goes after the store's round trips. At the slot,
+    the rate holds against the sends' real times too: with a burst of 2 at 20/min, the third send goes 3 s after
+    the first really went out, however early its slot was."""
+    from waha_mcp.safety.pacing import fire
+    from waha_mcp.store import FireView
+
+    rules = PacingRules(perMinute=20, burst=2, chatGap=0, newChatGap=0, jitter=0)
+    went = [100.1, 100.0]  # newest first
+    view = FireView(now=102.0, chats=["x"], first=False, chat_fired={"x": None}, recent_fired=went)
+    assert fire(view, rules, "send") == pytest.approx(1.0)
+    assert fire(FireView(now=103.0, chats=["x"], first=False, recent_fired=went), rules, "send") == 0.0
+    # Within the burst: no wait.
+    assert fire(FireView(now=100.2, chats=["x"], first=False, recent_fired=[100.0]), rules, "send") == 0.0

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from waha_mcp.store import MEMORY, Store, default_path, open_store
+from waha_mcp.store import MEMORY, SQLiteStore, default_path, open_store
 
 
 async def test_a_write_is_committed_when_it_returns(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
-    store.schema("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.write_sync(lambda db: db.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)"))
     await store.write(lambda db: db.execute("INSERT INTO t VALUES (1)"))
     # Another process's view: a separate connection sees the row at once.
     other = sqlite3.connect(tmp_path / "s.sqlite3")
@@ -23,8 +23,8 @@ async def test_a_write_is_committed_when_it_returns(tmp_path: Path) -> None:
 
 
 async def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
-    store.schema("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.write_sync(lambda db: db.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)"))
 
     def half(db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO t VALUES (1)")
@@ -37,8 +37,8 @@ async def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 
 
 async def test_memory_store_shares_one_database() -> None:
-    store = Store(MEMORY)
-    store.schema("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+    store = SQLiteStore(MEMORY)
+    store.write_sync(lambda db: db.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)"))
     await store.write(lambda db: db.execute("INSERT INTO t VALUES (7)"))
     assert await store.read(lambda db: db.execute("SELECT a FROM t").fetchone()) == (7,)
     store.close()

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.transcribe.conftest import note
 from waha_mcp.config import ConfigError, load_settings
-from waha_mcp.store import Store
+from waha_mcp.store import SQLiteStore
 from waha_mcp.transcribe.audio import filename_for, is_audio, ogg_opus_seconds
-from waha_mcp.transcribe.store import SqliteTranscripts, Transcript, TranscriptStore
+from waha_mcp.transcribe.store import MemoryTranscripts, SqliteTranscripts, Transcript, TranscriptStore
 
 MID = "false_12025550999@c.us_3EB0AAAAAAAAAAAAAAAA"
 
 
-@pytest.fixture
-def stores(tmp_path: Path) -> list[Store]:
-    """Two `Store`s on one file: two replicas sharing the database."""
-    opened = [Store(tmp_path / "store.sqlite3"), Store(tmp_path / "store.sqlite3")]
-    yield opened  # type: ignore[misc]
+@pytest.fixture(params=["sqlite", "memory"])
+def caches(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TranscriptStore, TranscriptStore]]:
+    """Two views of one cache: SQLite, two `SQLiteStore`s on one file (two replicas sharing the database); in
+    memory, one process's cache seen twice (it is not shared between processes)."""
+    if request.param == "memory":
+        cache = MemoryTranscripts()
+        yield cache, cache
+        return
+    opened = [SQLiteStore(tmp_path / "store.sqlite3"), SQLiteStore(tmp_path / "store.sqlite3")]
+    yield SqliteTranscripts(opened[0]), SqliteTranscripts(opened[1])
     for store in opened:
         store.close()
 
 
-async def test_an_outcome_is_read_back_by_every_replica(stores: list[Store]) -> None:
-    one: TranscriptStore = SqliteTranscripts(stores[0])
-    two: TranscriptStore = SqliteTranscripts(stores[1])
+async def test_an_outcome_is_read_back_by_every_replica(caches: tuple[TranscriptStore, TranscriptStore]) -> None:
+    one, two = caches
     assert await one.get("default", MID) is None
     done = Transcript("done", text="hello there", language="en", duration=2.5, engine="local:tiny", at=time.time())
     await one.put("default", MID, done)
@@ -42,12 +47,30 @@ async def test_an_outcome_is_read_back_by_every_replica(stores: list[Store]) -> 
     assert (await two.get("other", MID)) == done
 
 
-async def test_many_keys_are_read_in_one_call(stores: list[Store]) -> None:
-    cache = SqliteTranscripts(stores[0])
+async def test_many_keys_are_read_in_one_call(caches: tuple[TranscriptStore, TranscriptStore]) -> None:
+    cache = caches[0]
     for i in range(450):
         await cache.put("s", f"m{i}", Transcript("done", text=str(i), at=1.0))
     found = await cache.get_many([("s", f"m{i}") for i in range(500)])
     assert len(found) == 450 and found[("s", "m449")].text == "449"
+
+
+def test_the_memory_cache_is_bounded() -> None:
+    import asyncio
+
+    cache = MemoryTranscripts()
+    cache.LIMIT = 3
+
+    async def fill() -> None:
+        for i in range(5):
+            await cache.put("s", f"m{i}", Transcript("done", text=str(i)))
+
+    asyncio.run(fill())
+    assert set(asyncio.run(cache.get_many([("s", f"m{i}") for i in range(5)]))) == {
+        ("s", "m2"),
+        ("s", "m3"),
+        ("s", "m4"),
+    }
 
 
 def test_settings_for_an_endpoint_need_its_url_and_keep_the_key_out_of_it() -> None:

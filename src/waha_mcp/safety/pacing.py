@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import functools
 import random
-import sqlite3
 import time
-import weakref
 from dataclasses import dataclass, fields, replace
 
-from waha_mcp.store import Store
+from waha_mcp.store import FireView, Slot, SlotView, Store
 
 WINDOW = 60.0  # the cap's rolling window, seconds (scaled like every other duration)
 
@@ -71,23 +69,6 @@ def parse_pacing(value: str | None) -> PacingRules | None:
     return replace(SAFE, **changes)  # type: ignore[arg-type]
 
 
-SCHEMA = (
-    # One row per reserved send (per chat it reaches); old rows are pruned as new ones come.
-    """CREATE TABLE IF NOT EXISTS pacing_slots (
-        session TEXT NOT NULL, kind TEXT NOT NULL, chat TEXT, at REAL NOT NULL, first INTEGER NOT NULL DEFAULT 0,
-        fired INTEGER NOT NULL DEFAULT 0  -- 1 once the send went out; `at` is then when it did
-    )""",
-    "CREATE INDEX IF NOT EXISTS pacing_slots_at ON pacing_slots(session, kind, at)",
-    "CREATE INDEX IF NOT EXISTS pacing_slots_chat ON pacing_slots(session, chat, at)",
-    # The token bucket as GCRA: the theoretical arrival time of the next send.
-    "CREATE TABLE IF NOT EXISTS pacing_bucket (session TEXT NOT NULL, kind TEXT NOT NULL, tat REAL NOT NULL,"
-    " PRIMARY KEY (session, kind))",
-    # Chats each session has written to through this server (first contact is paced more slowly).
-    "CREATE TABLE IF NOT EXISTS pacing_chats (session TEXT NOT NULL, chat TEXT NOT NULL, PRIMARY KEY (session, chat))",
-)
-_READY: weakref.WeakSet[Store] = weakref.WeakSet()
-
-
 class TooLong(Exception):
     """The next slot is further away than `maxWait`: nothing was reserved."""
 
@@ -97,131 +78,95 @@ class TooLong(Exception):
 
 
 def reserve(
-    db: sqlite3.Connection,
+    view: SlotView,
     rules: PacingRules,
-    session: str,
     kind: str,
     chats: list[str],
-    now: float,
     jitter: float,
-) -> tuple[float, list[int]]:
-    """The earliest time this send may go out, reserved (inside the caller's write transaction), and the rows.
+) -> Slot:
+    """The earliest time this send may go out, given the session's state (`view`, loaded by the store inside
+    the reservation's transaction); `TooLong` when that is past `maxWait`.
 
     Slots of one session and kind are handed out in order, so the cap's rolling window is exact.
     """
+    now = view.now
     group = kind == "group"
-    interval = rules.seconds(60.0 / (rules.groupPerMinute if group else rules.perMinute))
+    interval = _interval(rules, kind)
     burst = 1 if group else max(1, rules.burst)
     window = rules.seconds(WINDOW)
-    keep = max(2 * window, rules.seconds(max(rules.chatGap, rules.groupGap, rules.newChatGap)))
-    db.execute("DELETE FROM pacing_slots WHERE session = ? AND at < ?", (session, now - keep))
-    row = db.execute("SELECT tat FROM pacing_bucket WHERE session = ? AND kind = ?", (session, kind)).fetchone()
-    tat = row[0] if row else now
+    tat = view.tat if view.tat is not None else now
     at = max(now, tat - (burst - 1) * interval)
-    last = db.execute("SELECT max(at) FROM pacing_slots WHERE session = ? AND kind = ?", (session, kind)).fetchone()[0]
-    if last is not None:
-        at = max(at, last)
+    if view.last is not None:
+        at = max(at, view.last)
     gap = rules.seconds(rules.groupGap if group else rules.chatGap)
     for chat in chats:
-        before = db.execute(
-            "SELECT max(at) FROM pacing_slots WHERE session = ? AND chat = ?", (session, chat)
-        ).fetchone()[0]
+        before = view.chat_last.get(chat)
         if before is not None:
             at = max(at, before + gap)
-    known = {
-        r[0]
-        for r in db.execute(
-            f"SELECT chat FROM pacing_chats WHERE session = ? AND chat IN ({','.join('?' * len(chats))})",
-            (session, *chats),
-        )
-    }
-    first = not group and any(chat not in known for chat in chats)
-    if first:
-        prior = db.execute("SELECT max(at) FROM pacing_slots WHERE session = ? AND first = 1", (session,)).fetchone()[0]
-        if prior is not None:
-            at = max(at, prior + rules.seconds(rules.newChatGap))
+    first = not group and any(chat not in view.known for chat in chats)
+    if first and view.last_first is not None:
+        at = max(at, view.last_first + rules.seconds(rules.newChatGap))
     cap = max(1, rules.cap)
-    recent = db.execute(  # distinct: a send to several chats holds one slot per chat, at one time
-        "SELECT DISTINCT at FROM pacing_slots WHERE session = ? AND kind = ? ORDER BY at DESC LIMIT ?",
-        (session, kind, cap),
-    ).fetchall()
-    if len(recent) >= cap:
-        at = max(at, recent[cap - 1][0] + window)
+    if len(view.recent) >= cap:
+        at = max(at, view.recent[cap - 1] + window)
     at += jitter
     if at - now > rules.seconds(rules.maxWait):
         raise TooLong(at - now, at)
-    rows = [
-        int(
-            db.execute(
-                "INSERT INTO pacing_slots (session, kind, chat, at, first) VALUES (?, ?, ?, ?, ?)",
-                (session, kind, chat, at, int(first)),
-            ).lastrowid
-            or 0
-        )
-        for chat in chats or [None]
-    ]
-    db.execute(
-        "INSERT INTO pacing_bucket (session, kind, tat) VALUES (?, ?, ?)"
-        " ON CONFLICT(session, kind) DO UPDATE SET tat = excluded.tat",
-        (session, kind, max(tat, at) + interval),
-    )
-    if not group:
-        db.executemany("INSERT OR IGNORE INTO pacing_chats VALUES (?, ?)", [(session, chat) for chat in chats])
-    return at, rows
+    return Slot(at=at, first=first, tat=max(tat, at) + interval, remember=not group)
 
 
-def fire(db: sqlite3.Connection, rules: PacingRules, session: str, kind: str, rows: list[int], now: float) -> float:
+def fire(view: FireView, rules: PacingRules, kind: str) -> float:
     """At its slot, check the send against the sends that really went out (a caller woken late must not crowd
-    the next one): 0 and the slot marked as gone now, or how much longer to wait."""
-    marks = ",".join("?" * len(rows))
-    mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
+    the next one): 0 (the store then marks the slot as gone now), or how much longer to wait."""
+    now = view.now
     group = kind == "group"
     need = now
     gap = rules.seconds(rules.groupGap if group else rules.chatGap)
-    for chat, _ in mine:
-        if chat is not None:
-            last = db.execute(
-                "SELECT max(at) FROM pacing_slots WHERE session = ? AND chat = ? AND fired = 1", (session, chat)
-            ).fetchone()[0]
-            if last is not None:
-                need = max(need, last + gap)
-    if any(first for _, first in mine):
-        last = db.execute(
-            "SELECT max(at) FROM pacing_slots WHERE session = ? AND first = 1 AND fired = 1", (session,)
-        ).fetchone()[0]
+    for last in view.chat_fired.values():
         if last is not None:
-            need = max(need, last + rules.seconds(rules.newChatGap))
+            need = max(need, last + gap)
+    if view.first and view.last_first_fired is not None:
+        need = max(need, view.last_first_fired + rules.seconds(rules.newChatGap))
     cap = max(1, rules.cap)
-    recent = db.execute(
-        "SELECT DISTINCT at FROM pacing_slots WHERE session = ? AND kind = ? AND fired = 1 ORDER BY at DESC LIMIT ?",
-        (session, kind, cap),
-    ).fetchall()
-    if len(recent) >= cap:
-        need = max(need, recent[cap - 1][0] + rules.seconds(WINDOW))
-    if need > now:
-        return need - now
-    db.execute(f"UPDATE pacing_slots SET at = ?, fired = 1 WHERE rowid IN ({marks})", (now, *rows))
-    return 0.0
+    if len(view.recent_fired) >= cap:
+        need = max(need, view.recent_fired[cap - 1] + rules.seconds(WINDOW))
+    # The bucket's rate against real send times (the slot was computed from the clock at reservation, before
+    # the store's round trips): this send and the k+1 before it may span no less than (k + 2 - burst) intervals.
+    interval, burst = _interval(rules, kind), 1 if group else max(1, rules.burst)
+    for k, went in enumerate(view.recent_fired):
+        if (over := k + 2 - burst) > 0:
+            need = max(need, went + over * interval)
+    return need - now if need > now else 0.0
+
+
+def _interval(rules: PacingRules, kind: str) -> float:
+    return rules.seconds(60.0 / (rules.groupPerMinute if kind == "group" else rules.perMinute))
 
 
 async def slot(store: Store, rules: PacingRules, session: str, kind: str, chats: list[str]) -> tuple[float, list[int]]:
     """Reserve the next slot for a send (atomic in the store, shared by every process using it)."""
-    if store not in _READY:
-        store.schema(*SCHEMA)
-        _READY.add(store)
     jitter = random.uniform(0.0, rules.seconds(rules.jitter))
-    return await store.write(lambda db: reserve(db, rules, session, kind, chats, time.time(), jitter))
+    window = rules.seconds(WINDOW)
+    keep = max(2 * window, rules.seconds(max(rules.chatGap, rules.groupGap, rules.newChatGap)))
+    return await store.pacing.reserve(
+        session,
+        kind,
+        chats,
+        clock=time.time,
+        keep=keep,
+        cap=max(1, rules.cap),
+        decide=lambda view: reserve(view, rules, kind, chats, jitter),
+    )
 
 
 async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> float:
     """Mark the reserved slot as sent now, or say how much longer to wait (see `fire`)."""
-    return await store.write(lambda db: fire(db, rules, session, kind, rows, time.time()))
+    return await store.pacing.fire(
+        session, kind, rows, clock=time.time, cap=max(1, rules.cap), decide=lambda view: fire(view, rules, kind)
+    )
 
 
 def done(store: Store, rows: list[int]) -> None:
     """The send is over: from now on it counts from when WAHA had it for certain (a send that reached WAHA
     late must not let the next one crowd it)."""
-    now = time.time()
-    marks = ",".join("?" * len(rows))
-    # Queued on the single writer: committed before any later slot is reserved or fired.
-    store.write_soon(lambda db: db.execute(f"UPDATE pacing_slots SET at = ? WHERE rowid IN ({marks})", (now, *rows)))
+    store.pacing.done(rows, time.time())

@@ -11,7 +11,7 @@ from waha_mcp.client import TooLarge, WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.transcribe.engine import Engine, Heard, TranscribeError
 from waha_mcp.transcribe.service import Audio, Fetch, Transcriber, TranscriptView, transcript_view
-from waha_mcp.transcribe.store import SqliteTranscripts, Transcript, TranscriptStore
+from waha_mcp.transcribe.store import MemoryTranscripts, SqliteTranscripts, Transcript, TranscriptStore, transcripts_for
 
 VOICE_TYPES = frozenset({"voice", "audio"})
 
@@ -92,6 +92,7 @@ __all__ = [
     "Engine",
     "Fetch",
     "Heard",
+    "MemoryTranscripts",
     "SqliteTranscripts",
     "TranscribeError",
     "Transcriber",
@@ -102,4 +103,5 @@ __all__ = [
     "engine_for",
     "fetch_audio",
     "transcript_view",
+    "transcripts_for",
 ]

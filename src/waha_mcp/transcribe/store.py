@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from waha_mcp.store import Store
+from waha_mcp.store import SQLiteStore
 
 Key = tuple[str, str]  # (session, message id)
 
@@ -65,11 +65,17 @@ def _row(row: tuple) -> Transcript:  # type: ignore[type-arg]
 
 
 class SqliteTranscripts:
-    """`TranscriptStore` in the server's SQLite store (its own table)."""
+    """`TranscriptStore` in the server's SQLite store (its own table, created here until it joins the store's
+    versioned migrations)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: SQLiteStore) -> None:
         self._store = store
-        store.schema(*SCHEMA)
+
+        def create(db: sqlite3.Connection) -> None:
+            for statement in SCHEMA:
+                db.execute(statement)
+
+        store.write_sync(create)
 
     async def get(self, session: str, message_id: str) -> Transcript | None:
         return (await self.get_many([(session, message_id)])).get((session, message_id))
@@ -109,3 +115,37 @@ class SqliteTranscripts:
         await self.put(
             session, message_id, Transcript("failed", error=error, retry_at=retry_at, engine=engine, at=time.time())
         )
+
+
+class MemoryTranscripts:
+    """`TranscriptStore` in this process's memory: for a store with no transcript table yet (PostgreSQL), so
+    transcripts are cached per process there, not shared between replicas. Bounded: the oldest go first."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._rows: dict[Key, Transcript] = {}
+
+    async def get(self, session: str, message_id: str) -> Transcript | None:
+        return self._rows.get((session, message_id))
+
+    async def get_many(self, keys: Iterable[Key]) -> dict[Key, Transcript]:
+        return {key: self._rows[key] for key in keys if key in self._rows}
+
+    async def put(self, session: str, message_id: str, transcript: Transcript) -> None:
+        self._rows.pop((session, message_id), None)
+        self._rows[(session, message_id)] = transcript
+        while len(self._rows) > self.LIMIT:
+            del self._rows[next(iter(self._rows))]
+
+    async def mark_failed(
+        self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None
+    ) -> None:
+        await self.put(
+            session, message_id, Transcript("failed", error=error, retry_at=retry_at, engine=engine, at=time.time())
+        )
+
+
+def transcripts_for(store: object) -> TranscriptStore:
+    """The transcript cache on the server's store: its SQLite file, else (PostgreSQL) this process's memory."""
+    return SqliteTranscripts(store) if isinstance(store, SQLiteStore) else MemoryTranscripts()

@@ -1,0 +1,129 @@
+"""The inbox on PostgreSQL: `inbox_events`, inserts serialised by an advisory lock so `seq` follows commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from waha_mcp.store.base import Conversation, EventRecord, InboxStore, NewEvent, Query, Retention
+
+if TYPE_CHECKING:
+    from waha_mcp.store.postgres import PostgresStore
+
+COLUMNS = "seq, id, ts, session, event, chat, sender, message_id, text, media, from_me, status"
+INSERT = (
+    "INSERT INTO inbox_events (id, ts, received, session, event, chat, sender, message_id, text, media, from_me,"
+    " status, source, envelope) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+    " ON CONFLICT (id) DO NOTHING RETURNING seq"
+)
+
+
+def record(row: Sequence[Any]) -> EventRecord:
+    return EventRecord(*row)
+
+
+async def prune(db: asyncpg.Connection, retention: Retention) -> int:
+    removed = int((await db.execute("DELETE FROM inbox_events WHERE ts < $1", retention.before_ms)).split()[-1])
+    seq = await db.fetchval("SELECT seq FROM inbox_events ORDER BY seq DESC LIMIT 1 OFFSET $1", retention.keep)
+    if seq is not None:
+        removed += int((await db.execute("DELETE FROM inbox_events WHERE seq <= $1", seq)).split()[-1])
+    return removed
+
+
+class PostgresInbox(InboxStore):
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    async def add(self, events: Sequence[NewEvent], received_ms: int, retention: Retention | None) -> list[int | None]:
+        from waha_mcp.store.postgres import LOCK_INBOX
+
+        async def write(db: asyncpg.Connection) -> list[int | None]:
+            # Held to commit: seq values become visible in the order they were drawn.
+            await db.execute("SELECT pg_advisory_xact_lock($1, 0)", LOCK_INBOX)
+            out: list[int | None] = []
+            for e in events:
+                out.append(
+                    await db.fetchval(
+                        INSERT,
+                        e.id,
+                        e.ts,
+                        received_ms,
+                        e.session,
+                        e.event,
+                        e.chat,
+                        e.sender,
+                        e.message_id,
+                        e.text,
+                        e.media,
+                        e.from_me,
+                        e.status,
+                        e.source,
+                        e.envelope,
+                    )
+                )
+            if retention is not None:
+                await prune(db, retention)
+            return out
+
+        return await self._store.run(write)
+
+    async def prune(self, retention: Retention) -> int:
+        return await self._store.run(lambda db: prune(db, retention))
+
+    async def query(self, q: Query) -> list[EventRecord]:
+        params: list[Any] = [q.after]
+        where = ["seq > $1"]
+
+        def arg(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        if q.sessions:
+            where.append(f"session = ANY({arg(list(q.sessions))}::text[])")
+        exact = [e for e in q.events if not e.endswith("*")]
+        prefixes = [e[:-1] for e in q.events if e.endswith("*")]
+        if q.events:
+            parts = []
+            if exact:
+                parts.append(f"event = ANY({arg(exact)}::text[])")
+            for prefix in prefixes:
+                parts.append(f"left(event, {arg(len(prefix))}) = {arg(prefix)}")
+            where.append("(" + " OR ".join(parts) + ")")
+        if q.chat:
+            where.append(f"chat = {arg(q.chat)}")
+        if q.since_ms is not None:
+            where.append(f"ts >= {arg(q.since_ms)}")
+        order = "DESC" if q.newest_first else "ASC"
+        sql = (
+            f"SELECT {COLUMNS} FROM inbox_events WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {arg(q.limit)}"
+        )
+        rows = await self._store.run(lambda db: db.fetch(sql, *params), tx=False)
+        return [record(r) for r in rows]
+
+    async def envelope(self, event_id: str) -> str | None:
+        return await self._store.run(
+            lambda db: db.fetchval("SELECT envelope FROM inbox_events WHERE id = $1", event_id), tx=False
+        )
+
+    async def count(self) -> int:
+        return int(await self._store.run(lambda db: db.fetchval("SELECT count(*) FROM inbox_events"), tx=False))
+
+    async def last_cursor(self) -> int:
+        return int(
+            await self._store.run(lambda db: db.fetchval("SELECT coalesce(max(seq), 0) FROM inbox_events"), tx=False)
+        )
+
+    async def conversations(self, sessions: Iterable[str], limit: int) -> list[Conversation]:
+        names = list(sessions)
+        where = "AND session = ANY($2::text[])" if names else ""
+        sql = (
+            f"SELECT c.session, c.chat, c.n, {', '.join('e.' + c for c in COLUMNS.split(', '))} FROM"
+            " (SELECT session, chat, count(*) AS n, max(seq) AS last FROM inbox_events"
+            f" WHERE event = 'message' AND chat IS NOT NULL {where} GROUP BY session, chat"
+            " ORDER BY max(seq) DESC LIMIT $1) c JOIN inbox_events e ON e.seq = c.last ORDER BY c.last DESC"
+        )
+        args: list[Any] = [limit, names] if names else [limit]
+        rows = await self._store.run(lambda db: db.fetch(sql, *args), tx=False)
+        return [Conversation(r[0], r[1], int(r[2]), record(tuple(r)[3:])) for r in rows]
