@@ -11,8 +11,9 @@ import pytest
 from tests.transcribe.conftest import note
 from waha_mcp.config import ConfigError, load_settings
 from waha_mcp.store import SQLiteStore
+from waha_mcp.store.sqlite.transcripts import SqliteTranscripts
 from waha_mcp.transcribe.audio import filename_for, is_audio, ogg_opus_seconds
-from waha_mcp.transcribe.store import MemoryTranscripts, SqliteTranscripts, Transcript, TranscriptStore
+from waha_mcp.transcribe.store import MemoryTranscripts, Transcript, TranscriptStore
 
 MID = "false_12025550999@c.us_3EB0AAAAAAAAAAAAAAAA"
 

@@ -11,7 +11,7 @@ from waha_mcp.client import TooLarge, WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.transcribe.engine import Engine, Heard, TranscribeError
 from waha_mcp.transcribe.service import Audio, Fetch, Transcriber, TranscriptView, transcript_view
-from waha_mcp.transcribe.store import MemoryTranscripts, SqliteTranscripts, Transcript, TranscriptStore, transcripts_for
+from waha_mcp.transcribe.store import MemoryTranscripts, Transcript, TranscriptStore, transcripts_for
 
 VOICE_TYPES = frozenset({"voice", "audio"})
 
@@ -93,7 +93,6 @@ __all__ = [
     "Fetch",
     "Heard",
     "MemoryTranscripts",
-    "SqliteTranscripts",
     "TranscribeError",
     "Transcriber",
     "Transcript",
