@@ -56,14 +56,14 @@ async def run(rounds: int) -> None:
     sb = Sandbox()
     url, box = serve_sandbox(sb)
     store = Path(tempfile.mkdtemp(prefix="waha-latency-")) / "store.sqlite3"
-    settings = load_settings(WAHA_BASE_URL=url, WAHA_SESSION="default", WAHA_TOOLSETS="events",
+    settings = load_settings(WAHA_BASE_URL=url, WAHA_SESSION="default", WAHA_TOOLSETS="events,chats",
                              WAHA_MCP_STORE=str(store), WAHA_MCP_EVENTS="ws")  # fmt: skip
     server = build_server(settings)
     updated: list[float] = []
     waited: list[float] = []
     async with running(server, listener=False) as started, Client(server) as client:
         await asyncio.wait_for(started["ws"].connected.wait(), 10)
-        await client.read_resource("waha://sessions")  # opens the inbox and the resources' event hook
+        await client.read_resource("waha://inbox")  # warms the read path (resources hear events from the start)
         uri = f"waha://chats/{CHAT}/messages?session=default"
         async with client.listen(resource_subscriptions=[uri]) as sub, httpx2.AsyncClient() as http:
             for n in range(rounds):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx2
 import pytest
 
 from waha_mcp.config import load_settings
 from waha_mcp.doctor import run_doctor
+from waha_mcp.sandbox import Sandbox, sandbox_transport
 
 KEY = "doctor-secret-key-7d1e"
 
@@ -51,6 +58,46 @@ async def test_doctor_says_where_voice_notes_go(
     await run_doctor(settings, transport=sandbox_transport(Sandbox(sessions=1)))
     out = capsys.readouterr().out
     assert expected in out and "sk-doctor-secret" not in out
+
+
+@pytest.fixture
+def not_waha(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server that is not WAHA (Python's file server on an empty directory: HTML 404 pages)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *_: None  # type: ignore[attr-defined,method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_server_that_is_not_waha_is_named_so(capsys: pytest.CaptureFixture[str], not_waha: str) -> None:
+    code = await run_doctor(load_settings(WAHA_BASE_URL=not_waha))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "<" not in out and "DOCTYPE" not in out.upper()  # no raw HTML page as the reason
+    reachable = next(line for line in out.splitlines() if "reachable" in line)
+    assert reachable.startswith("FAIL") and "404" in reachable and "not WAHA" in reachable
+    assert "WAHA_BASE_URL" in reachable
+
+
+async def test_no_key_against_a_waha_that_needs_one_says_to_set_it(capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox = Sandbox(api_key="needed-key-3f9a")
+    code = await run_doctor(load_settings(WAHA_BASE_URL="http://127.0.0.1:3000"), sandbox_transport(sandbox))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "rejected" not in out
+    key = next(line for line in out.splitlines() if line.startswith("FAIL") and " key " in line)
+    assert "no API key was sent" in key and "set WAHA_API_KEY" in key
+    # With a wrong key it is still the key that was rejected.
+    await run_doctor(
+        load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", WAHA_API_KEY="wrong-key-1"), sandbox_transport(sandbox)
+    )
+    assert "rejected the API key" in capsys.readouterr().out
 
 
 SECRET = "doctor-path-secret-0123456789"

@@ -69,3 +69,12 @@ def test_readme_toolset_table_is_generated_from_the_registry() -> None:
     assert block == expected, (
         "README toolset table is stale: UPDATE_SNAPSHOTS=1 python -m pytest tests/test_snapshots.py"
     )
+
+
+def test_the_readme_test_command_installs_what_ci_installs() -> None:
+    """Else a reader's run skips what CI runs (the speed extra's tests)."""
+    import re
+
+    ci = re.findall(r'pip install[^\n]*-e "\.\[([^\]]*)\]"', (ROOT / ".ci" / "run").read_text())
+    readme = re.findall(r'pip install -e "\.\[([^\]]*)\]" && python -m pytest', (ROOT / "README.md").read_text())
+    assert ci and readme and set(readme) == set(ci), (readme, ci)

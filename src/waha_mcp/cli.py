@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +30,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", dest="WAHA_TIMEOUT", type=float, help="WAHA timeout, seconds")
     parser.add_argument("--toolsets", dest="WAHA_TOOLSETS", help="comma-separated toolsets, or 'all'")
     parser.add_argument("--tools", dest="WAHA_TOOLS", help="comma-separated tool names")
-    parser.add_argument("--read-only", dest="WAHA_READ_ONLY", action="store_const", const=True)
+    parser.add_argument(
+        "--read-only",
+        dest="WAHA_READ_ONLY",
+        action="store_const",
+        const=True,
+        help="expose read tools only (env WAHA_READ_ONLY)",
+    )
     parser.add_argument(
         "--sandbox",
         dest="WAHA_MCP_SANDBOX",
@@ -41,7 +49,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         dest="WAHA_MCP_SANDBOX_PROFILE",
         help="which WAHA the emulator plays: current (default) or core-2024.10 (env WAHA_MCP_SANDBOX_PROFILE)",
     )
-    parser.add_argument("--log-level", dest="WAHA_MCP_LOG_LEVEL")
+    parser.add_argument(
+        "--log-level", dest="WAHA_MCP_LOG_LEVEL", help="DEBUG, INFO, WARNING (default) or ERROR, on stderr"
+    )
     parser.argument_default = None
 
 
@@ -54,10 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     _common(serve)
     serve.add_argument("--http", action="store_true", help="Streamable HTTP instead of stdio")
-    serve.add_argument("--host", dest="WAHA_MCP_HOST", default=argparse.SUPPRESS)
-    serve.add_argument("--port", dest="WAHA_MCP_PORT", type=int, default=argparse.SUPPRESS)
     serve.add_argument(
-        "--stateless", dest="WAHA_MCP_STATELESS", action="store_const", const=True, default=argparse.SUPPRESS
+        "--host", dest="WAHA_MCP_HOST", default=argparse.SUPPRESS, help="HTTP address (env WAHA_MCP_HOST)"
+    )
+    serve.add_argument(
+        "--port", dest="WAHA_MCP_PORT", type=int, default=argparse.SUPPRESS, help="HTTP port (env WAHA_MCP_PORT)"
+    )
+    serve.add_argument(
+        "--stateless",
+        dest="WAHA_MCP_STATELESS",
+        action="store_const",
+        const=True,
+        default=argparse.SUPPRESS,
+        help="stateless Streamable HTTP, for replicas behind a load balancer (env WAHA_MCP_STATELESS)",
     )
 
     tools = sub.add_parser("tools", help="list the tools the model would see")
@@ -75,10 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(doctor)
 
     box = sub.add_parser("sandbox", help="run the WAHA emulator as a standalone server")
-    box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--port", type=int, default=3000)
-    box.add_argument("--api-key", default=None)
-    box.add_argument("--sessions", type=int, default=2)
+    box.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    box.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    box.add_argument("--api-key", default=None, help="the X-Api-Key it requires (default: none)")
+    box.add_argument("--sessions", type=int, default=2, help="sessions it starts with (default 2)")
     box.add_argument(
         "--profile",
         default=None,
@@ -92,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cov = sub.add_parser("coverage", help="which WAHA operations the tools reach")
-    cov.add_argument("--markdown", action="store_true")
+    cov.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return parser
 
 
@@ -123,7 +142,11 @@ def _transport(settings: Settings) -> Any:
         profile=settings.sandbox_profile,
         time_factor=settings.sandbox_time_factor,
     )
-    print(f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}.", file=sys.stderr)
+    print(
+        f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}. Its world lasts as long as this process: for a "
+        "client that starts one process per call, run `waha-mcp serve --http --sandbox` or `waha-mcp sandbox`.",
+        file=sys.stderr,
+    )
     return sandbox_transport(sandbox)
 
 
@@ -151,16 +174,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from waha_mcp.http_app import build_http_app, check_http_settings, uvicorn_options
 
         check_http_settings(settings)
+        listening = _listen(settings.http_host, settings.http_port)
         server = build_server(settings, transport=_transport(settings))
         server.store()  # opened now: a store that cannot be used is one line and exit 2, before serving
         app = build_http_app(server, settings)
         import uvicorn
 
-        print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{settings.http_port}/mcp", file=sys.stderr)
-        uvicorn.run(app, **uvicorn_options(settings))
+        port = listening.getsockname()[1]
+        print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{port}/mcp", file=sys.stderr)
+        uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[listening])
         return 0
     server = build_server(settings, transport=_transport(settings))
     server.store()  # opened now: a store that cannot be used is one line and exit 2, not a broken pipe
+    if sys.stdin.isatty():
+        # Typed at a shell: the MCP protocol is what it waits for, which a person would not guess from silence.
+        print(
+            "waha-mcp: waiting for an MCP client on stdin (JSON-RPC), not a person: add it to your MCP client's "
+            "config, or run `waha-mcp serve --http` for a URL; Ctrl-C quits",
+            file=sys.stderr,
+        )
     # SIGTERM ends the process like stdin EOF does, exit 0. os._exit because the SDK's stdin reader
     # thread would otherwise hold interpreter shutdown until stdin closes.
     signal.signal(signal.SIGTERM, _exit_now)
@@ -180,6 +212,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         server.close()
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The HTTP server's socket, bound before anything is announced: a port in use is one clear line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise ConfigError(f"port {port} on {host} {why}: choose another with --port or WAHA_MCP_PORT") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def event_loop_options() -> dict[str, Any]:
@@ -302,10 +349,16 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return code
     except ConfigError as exc:
         print(f"waha-mcp: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`waha-mcp tools | head -1`): what is still buffered goes nowhere, quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Any
 from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
 from waha_mcp.config import Settings, is_loopback
 from waha_mcp.errors import one_line
+from waha_mcp.events import versions
 from waha_mcp.events.webhook import waha_signs
 from waha_mcp.redact import Redactor
 
@@ -59,7 +60,11 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             await client.ping()
             line(True, "reachable", "GET /ping answered")
         except WAHAError as exc:
-            line(False, "reachable", exc.message)
+            if 400 <= exc.status < 500 and exc.status != 401:
+                # Every WAHA answers GET /ping: whatever answered this is something else (or WAHA under a path).
+                line(False, "reachable", f"{exc.message} on GET /ping: not WAHA at this URL; check WAHA_BASE_URL")
+            else:
+                line(False, "reachable", exc.message)
             return 1
         known = None
         try:
@@ -87,6 +92,8 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
             )
         else:
             line(True, "key", "accepted" if settings.api_key else "not required")
+        if settings.events == "ws" and known is not None and not versions.ws_streams_messages(known):
+            line(None, "events", versions.messages_need_webhooks(known))
         ok, detail = webhook_verdict(settings, known)
         if detail:
             line(ok, "webhooks", detail)

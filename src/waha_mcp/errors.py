@@ -252,6 +252,14 @@ async def _session_state(client: WAHAClient, session: str, error: WAHAError) -> 
         return f"session '{session}': {error.message}"
     known = {s.get("name"): s.get("status") for s in sessions if isinstance(s, dict)}
     if session not in known:
+        version = await client.server_version()
+        if version is not None and not version.many_sessions:
+            # Core's GET answers a plain 404 for any name but `default` (it knows no other): the same advice
+            # as its 422 `only 'default'` elsewhere.
+            return (
+                f"session '{session}': WAHA {version.label} has only the session 'default': use session "
+                "'default', or upgrade WAHA (2026.6 and later have many sessions in the free image)"
+            )
         return (
             f"session '{session}' does not exist; existing: {await describe_sessions(client)}. "
             "Pick one, or create it with waha_create_session"

@@ -110,6 +110,15 @@ async def health(_: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+NO_OAUTH = {"error": "this server does not do OAuth: send Authorization: Bearer <WAHA_MCP_AUTH_TOKEN>"}
+
+
+async def no_oauth(_: Request) -> JSONResponse:
+    """OAuth discovery (RFC 9728, RFC 8414, OpenID) finds nothing: a 404 without a challenge, so clients fall back
+    to the bearer token instead of starting an OAuth flow that cannot succeed."""
+    return JSONResponse(NO_OAUTH, status_code=404)
+
+
 def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     check_http_settings(settings)
     mcp_app = server.streamable_http_app(
@@ -123,7 +132,7 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
         protected = BearerAuth(mcp_app, settings.auth_token.get_secret_value())
-    routes = [Route("/healthz", health, methods=["GET"])]
+    routes = [Route("/healthz", health, methods=["GET"]), Route("/.well-known/{path:path}", no_oauth)]
     receiver: WebhookReceiver | None = None
     if settings.events == "webhook":  # no route at all unless webhooks are the event source
         receiver = receiver_for(settings, server.events(), settings.http_host)

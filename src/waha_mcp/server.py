@@ -1,7 +1,7 @@
 """Builds the MCPServer from settings: our registry lists the tools, our pipeline runs them.
 
 The SDK keeps the protocol; `list_tools` and `call_tool` (public methods) are ours, so no SDK-built
-schema or argument model stands between the registry and the client.
+schema or argument model stands between the registry and the client; so are the resource methods (resources.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,19 @@ from typing import Any
 import httpx2
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
+    ListToolsResult,
+    Resource,
+    ResourceTemplate,
+)
 from mcp_types import Tool as MCPTool
 from opentelemetry import trace
 
@@ -37,6 +46,8 @@ from waha_mcp.tools.registry import (
     ToolSpec,
     asked_read_only,
     narrow,
+    not_exposed,
+    not_for_connection,
     select_for,
 )
 
@@ -64,7 +75,7 @@ def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True) -> MC
         description=spec.description,
         input_schema=spec.schema_for(read_only),
         output_schema=spec.output_schema if output_schemas else None,
-        annotations=spec.annotations,
+        annotations=spec.annotations_for(read_only),
     )
 
 
@@ -72,7 +83,7 @@ class WahaMCP(MCPServer[Any]):
     """An MCPServer whose tools come from the registry and run through the pipeline.
 
     Over HTTP a connection may narrow the tools (never widen them) with `X-WAHA-Toolsets` and
-    `X-WAHA-Read-Only`; `tools/list` and `tools/call` both honour it.
+    `X-WAHA-Read-Only`; tools and resources (listings, reads, subscriptions) all honour it.
     """
 
     def __init__(self, settings: Settings, specs: list[ToolSpec], **kwargs: Any) -> None:
@@ -145,6 +156,8 @@ class WahaMCP(MCPServer[Any]):
             self._events = Events(
                 self.store(), max_age_s=settings.events_max_age_days * 86400, max_count=settings.events_max_count
             )
+            # Resources hear every stored event from the start: an update never waits for a first read.
+            self.resources.attach(self._events)
         return self._events
 
     def close(self) -> None:
@@ -167,22 +180,50 @@ class WahaMCP(MCPServer[Any]):
     async def list_tools(self) -> list[MCPTool]:
         return list(self._listed)
 
-    def _visible(self, headers: Any) -> tuple[list[ToolSpec], bool]:
-        """The tools one request may see, and whether it is read-only."""
+    def visible_for(self, headers: Any) -> tuple[list[ToolSpec], bool]:
+        """The tools one request may see, and whether it is read-only (MCPError for a bad narrowing header).
+
+        Resources follow the same answer: each is visible where the tool that reads its data is (resources.py).
+        """
         if not _narrows(headers):
             return self.specs, self.waha_settings.waha_read_only
-        return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
-
-    async def _narrow_listing(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        headers = getattr(ctx.request, "headers", None)
-        if ctx.method != "tools/list" or not _narrows(headers):
-            return await call_next(ctx)
         try:
-            specs, read_only = self._visible(headers)
+            return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
         except ConfigError as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+
+    async def _narrow_listing(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        """Listings and listen streams as the connection narrowed them (the SDK's handlers cannot see headers)."""
+        headers = getattr(ctx.request, "headers", None)
+        if ctx.method == "resources/list":
+            return ListResourcesResult(resources=self.resources.listed(self.visible_for(headers)[0]))
+        if ctx.method == "resources/templates/list":
+            templates = self.resources.templates(self.visible_for(headers)[0])
+            return ListResourceTemplatesResult(resource_templates=templates)
+        if ctx.method == "subscriptions/listen":
+            wanted = ((ctx.params or {}).get("notifications") or {}).get("resourceSubscriptions") or []
+            self.resources.check_listen([str(uri) for uri in wanted], self.visible_for(headers)[0])
+            return await call_next(ctx)
+        if ctx.method != "tools/list" or not _narrows(headers):
+            return await call_next(ctx)
+        specs, read_only = self.visible_for(headers)
         outputs = self.waha_settings.output_schemas
         return ListToolsResult(tools=[describe(spec, read_only, outputs) for spec in specs])
+
+    async def list_resources(self) -> list[Resource]:
+        return self.resources.listed(self.specs)
+
+    async def list_resource_templates(self) -> list[ResourceTemplate]:
+        return self.resources.templates(self.specs)
+
+    async def read_resource(self, uri: Any, context: Any = None) -> list[ReadResourceContents]:
+        """Our resources (resources.py), read through their tools' pipeline; a failure is an MCPError whose
+        message is the tool's one line, never the SDK's "Error creating resource" and a logged traceback."""
+        headers = getattr(context, "headers", None) if context is not None else None
+        specs, read_only = self.visible_for(headers)
+        app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
+        text = await self.resources.read(str(uri), app, specs, read_only)
+        return [ReadResourceContents(content=text, mime_type="application/json")]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
         spec = self._by_name.get(name)
@@ -190,13 +231,13 @@ class WahaMCP(MCPServer[Any]):
         read_only = self.waha_settings.waha_read_only
         if spec is not None and _narrows(headers):
             try:
-                specs, read_only = self._visible(headers)
-            except ConfigError as exc:
-                return error_result(one_line(str(exc)))
+                specs, read_only = self.visible_for(headers)
+            except MCPError as exc:
+                return error_result(one_line(exc.message))
             if spec not in specs:
-                return error_result(one_line(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})"))
+                return error_result(one_line(not_for_connection(spec, headers)))
         if spec is None:
-            return error_result(one_line(f"unknown tool {name[:80]!r}: see tools/list"))
+            return error_result(one_line(not_exposed(name, self.waha_settings)))
         # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import pty
+import select
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.e2e.test_stdio import env_for
+from waha_mcp.cli import build_parser
 
 EXE = str(Path(sys.executable).with_name("waha-mcp"))
 
@@ -21,6 +29,8 @@ def test_call_prints_the_result_and_exits_0() -> None:
     assert proc.returncode == 0, proc.stderr
     assert {s["name"] for s in json.loads(proc.stdout)["sessions"]} == {"default", "business"}
     assert "SANDBOX" in proc.stderr
+    # A client that starts one process per call loses what the last one did: the banner says so.
+    assert "lasts as long as this process" in proc.stderr and "serve --http --sandbox" in proc.stderr
 
 
 def test_call_exits_non_zero_on_an_error_result() -> None:
@@ -78,3 +88,67 @@ def test_the_sandbox_profile_is_chosen_by_flag_or_setting() -> None:
     assert [s["name"] for s in json.loads(by_setting.stdout)["sessions"]] == ["default"]
     wrong = run("call", "waha_list_sessions", "{}", "--sandbox", "--sandbox-profile", "2019")
     assert wrong.returncode == 2 and "WAHA_MCP_SANDBOX_PROFILE" in wrong.stderr and "core-2024.10" in wrong.stderr
+
+
+def test_output_cut_short_by_a_closed_pipe_ends_quietly() -> None:
+    """`waha-mcp tools | head -1`: the reader goes away; no BrokenPipe traceback."""
+    for args in (["tools", "--toolsets", "all"], ["coverage"]):
+        proc = subprocess.Popen(
+            [EXE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for("http://127.0.0.1:9")
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # before it writes anything: every write meets a closed pipe
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+        assert proc.returncode != 0
+
+
+def test_a_port_in_use_is_one_line_naming_the_setting() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run("serve", "--http", "--sandbox", "--port", str(port))
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("waha-mcp: SANDBOX")]
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "--port" in lines[0] and "WAHA_MCP_PORT" in lines[0]
+    assert "Streamable HTTP on" not in proc.stderr
+
+
+def test_every_option_says_what_it_does() -> None:
+    parser = build_parser()
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    parsers = [parser, *(p for sub in subparsers for p in sub.choices.values())]
+    missing = [
+        f"{p.prog} {'/'.join(action.option_strings)}"
+        for p in parsers
+        for action in p._actions
+        if action.option_strings and not action.help
+    ]
+    assert not missing
+
+
+def test_stdio_in_a_terminal_says_it_waits_for_an_mcp_client() -> None:
+    """`waha-mcp --sandbox` typed at a shell: one line on stderr says what it is waiting for."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [EXE, "--sandbox"], stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for("http://x")
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 20
+        while b"MCP client" not in seen and time.monotonic() < deadline:
+            if select.select([proc.stderr], [], [], 0.2)[0]:
+                chunk = os.read(proc.stderr.fileno(), 4096)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        os.close(leader)
+    hint = [line for line in seen.decode().splitlines() if "MCP client" in line]
+    assert len(hint) == 1 and "stdin" in hint[0] and "serve --http" in hint[0], seen

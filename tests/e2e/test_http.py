@@ -53,6 +53,28 @@ async def test_request_without_token_is_401(mcp_url: str) -> None:
     assert TOKEN not in response.text
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/mcp",
+        "/.well-known/openid-configuration",
+    ],
+)
+async def test_oauth_discovery_finds_nothing_so_clients_ask_for_the_token(mcp_url: str, path: str) -> None:
+    """This server has a bearer token, not OAuth: discovery answers 404 without a challenge, so a client such as
+    the MCP Inspector does not start an OAuth flow; /mcp itself still answers 401 with `WWW-Authenticate`."""
+    base = mcp_url.removesuffix("/mcp")
+    async with httpx2.AsyncClient() as http:
+        found = await http.get(base + path)
+        challenged = await http.post(mcp_url, json=INIT, headers=HEADERS)
+    assert found.status_code == 404 and "www-authenticate" not in found.headers
+    assert "WAHA_MCP_AUTH_TOKEN" in found.json()["error"]
+    assert challenged.status_code == 401 and challenged.headers["www-authenticate"] == "Bearer"
+
+
 async def test_bad_origin_is_403_even_with_the_token(mcp_url: str) -> None:
     headers = HEADERS | {"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"}
     async with httpx2.AsyncClient() as http:
@@ -170,7 +192,7 @@ async def test_a_read_only_connection_sees_and_runs_reads_only(mcp_url: str, san
         assert "save" not in tools["waha_download_media"].input_schema["properties"]
         before = len(sandbox.requests)
         sent = await client.call_tool("waha_send_message", {"chatId": "123456789", "text": "hi"})
-        assert sent.is_error and "not enabled for this connection" in sent.content[0].text
+        assert sent.is_error and "writes, and this connection is read-only (X-WAHA-Read-Only)" in sent.content[0].text
         assert len(sandbox.requests) == before  # nothing reached WAHA
 
 

@@ -42,7 +42,7 @@ async def test_a_repeated_read_only_header_is_read_only_if_any_line_says_so(
         assert tools and "waha_send_message" not in tools
         before = len(sandbox.requests)
         sent = await client.call_tool("waha_send_message", {"chatId": "123456789", "text": "hi"})
-        assert sent.is_error and "not enabled for this connection" in sent.content[0].text
+        assert sent.is_error and "writes, and this connection is read-only" in sent.content[0].text
         assert len(sandbox.requests) == before  # nothing reached WAHA
 
 

@@ -86,11 +86,62 @@ def test_other_event_summaries() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [[], {"session": "s", "event": "message"}, {"id": "e", "event": "message"}, {"id": "e", "session": "s"}],
+    [[], {"id": "e", "event": "message"}, {"id": "e", "session": "s"}, {"id": 7, "session": "s", "event": "m"}],
 )
 def test_not_an_envelope(bad: Any) -> None:
     with pytest.raises(BadEnvelope):
         summarise(bad)
+
+
+def core(event: str = "message", session: str = "default", **payload: Any) -> dict[str, Any]:
+    """An envelope as WAHA Core 2024.10 sends it (src/core/webhooks.core.ts): no id, no timestamp."""
+    body = {"id": "false_111@c.us_A", "from": "111@c.us", "fromMe": False, "body": "hi"} | payload
+    return {"event": event, "session": session, "me": {"id": "999@c.us", "pushName": "Me"}, "payload": body,
+            "engine": "NOWEB", "environment": {"version": "2024.10.8", "tier": "CORE"}}  # fmt: skip
+
+
+async def test_an_envelope_without_id_is_stored_once_by_its_content(store: Store) -> None:
+    events = Events(store)
+    first = await events.ingest.accept(core(), "webhook")
+    again = await events.ingest.accept(core(), "ws")  # the same event by the other road
+    other = await events.ingest.accept(core(id="false_111@c.us_B", body="second"), "webhook")
+    assert first.new and not again.new and other.new
+    assert first.summary.id.startswith("dg_") and first.summary.id != other.summary.id
+    # Each ack level of one message is its own event; a repeated one is not.
+    acks = [core("message.ack", ack=n, fromMe=True, id="true_111@c.us_C") for n in (1, 2, 2, 3)]
+    stored = [(await events.ingest.accept(a, "webhook")).new for a in acks]
+    assert stored == [True, True, False, True]
+    # No id in the payload either (session.status): the payload itself, so NOWEB's STARTING every 2 s is one row.
+    starting = [(await events.ingest.accept(core("session.status", status="STARTING", id=None), "ws")).new
+                for _ in range(3)]  # fmt: skip
+    assert starting == [True, False, False]
+    assert await events.inbox.count() == 6
+
+
+def test_my_own_messages_and_acks_name_their_chat_on_every_engine() -> None:
+    # NOWEB (and GOWS): the chat in `from` for my messages too, `to`/`participant` only in groups.
+    noweb_mine = summarise(core("message.any", fromMe=True, id="true_111@c.us_M", **{"from": "111@c.us"}))
+    noweb_ack = summarise(core("message.ack", fromMe=True, ack=3, ackName="READ", id="true_111@c.us_M"))
+    noweb_group_ack = summarise(core("message.ack", fromMe=True, ack=2, ackName="DEVICE",
+                                     **{"from": "5@g.us", "to": "5@g.us", "participant": "999@c.us"}))  # fmt: skip
+    # WEBJS: me in `from`, the chat in `to` for my own messages.
+    webjs_mine = summarise(core("message.any", fromMe=True, **{"from": "999@c.us", "to": "111@c.us"}))
+    webjs_in = summarise(core("message", **{"from": "111@c.us", "to": "999@c.us"}))
+    webjs_group = summarise(core("message", author="222@c.us", **{"from": "5@g.us", "to": "999@c.us"}))
+    chats = [s.chat for s in (noweb_mine, noweb_ack, noweb_group_ack, webjs_mine, webjs_in, webjs_group)]
+    assert chats == ["111@c.us", "111@c.us", "5@g.us", "111@c.us", "111@c.us", "5@g.us"]
+    assert noweb_ack.status == "READ" and noweb_ack.from_me and noweb_ack.sender is None
+    assert webjs_group.sender == "222@c.us" and noweb_mine.compact()["from"] == "me"
+
+
+def test_a_revoked_message_reads_before_and_after() -> None:
+    before = {"id": "false_111@c.us_R", "from": "111@c.us", "fromMe": False, "body": "oops"}
+    after = {"id": "false_111@c.us_N", "from": "111@c.us", "fromMe": False, "body": ""}
+    s = summarise({"event": "message.revoked", "session": "default",
+                   "payload": {"before": before, "after": after, "revokedMessageId": "R"}})  # fmt: skip
+    assert (s.chat, s.message_id, s.text, s.sender) == ("111@c.us", "R", "oops", "111@c.us")
+    unknown = summarise({"event": "message.revoked", "session": "default", "payload": {"before": None, "after": after}})
+    assert (unknown.chat, unknown.text) == ("111@c.us", None)
 
 
 async def test_unknown_events_and_sessions_are_stored_and_counted(store: Store) -> None:

@@ -84,6 +84,22 @@ async def test_a_wait_times_out_with_the_cursor_to_continue_from(client: Client,
     assert out["matched"] is False and 0.25 < time.monotonic() - started < 3
 
 
+async def test_a_timed_out_wait_never_hands_back_an_earlier_cursor(client: Client, server: WahaMCP) -> None:
+    await feed(server, envelope(body="old one"), envelope(body="old two"))
+    latest = str(await server.events().inbox.last_cursor())
+    # Without a cursor: the inbox position at which the wait started, not "0" (which would replay the old ones).
+    out = data(await call(client, "waha_wait_for_event", {"types": ["call.received"], "timeout": 0.2}))
+    assert out["matched"] is False and out["cursor"] == latest
+    again = data(await call(client, "waha_wait_for_message", {"cursor": out["cursor"], "timeout": 0.2}))
+    assert again["matched"] is False and again["cursor"] == latest
+    # From an earlier cursor, after looking back past events that do not match: where it looked up to.
+    early = data(await call(client, "waha_wait_for_event", {"types": ["call.received"], "cursor": "0", "timeout": 0.2}))
+    assert early["cursor"] == latest
+    # A cursor beyond the inbox (from a wait that saw later events) is never moved back.
+    ahead = str(int(latest) + 5)
+    assert data(await call(client, "waha_wait_for_message", {"cursor": ahead, "timeout": 0.2}))["cursor"] == ahead
+
+
 async def test_a_cursor_finds_what_arrived_before_the_wait(client: Client, server: WahaMCP) -> None:
     page = data(await call(client, "waha_get_events", {}))
     await feed(server, envelope(body="early reply"))

@@ -148,3 +148,21 @@ async def test_queued_writes_commit_in_order(tmp_path: Path) -> None:
     last = await store.write(lambda db: db.execute("SELECT count(*), max(n) FROM seen").fetchone())
     store.close()
     assert last == (50, 49)
+
+
+async def test_pages_past_the_limit_with_a_cursor(mcp: Client, sandbox: Sandbox) -> None:
+    for n in range(7):
+        data(await call(mcp, "waha_mark_chat_read", {"chatId": f"491510000000{n}@c.us"}))
+    seen: list[int] = []
+    page = data(await call(mcp, "waha_get_audit_log", {"limit": 3}))
+    while True:
+        seen += [entry["id"] for entry in page["entries"]]
+        if not page["more"]:
+            assert "cursor" not in page
+            break
+        page = data(await call(mcp, "waha_get_audit_log", {"limit": 3, "cursor": page["cursor"]}))
+    assert len(seen) == 7 and seen == sorted(seen, reverse=True)  # every row once, newest first
+    # Filters hold across pages; a number is a cursor too (the MCP Inspector sends them so).
+    first = data(await call(mcp, "waha_get_audit_log", {"limit": 1, "tool": "waha_mark_chat_read"}))
+    second = data(await call(mcp, "waha_get_audit_log", {"limit": 1, "cursor": int(first["cursor"])}))
+    assert second["entries"][0]["id"] == seen[1]

@@ -174,13 +174,13 @@ async def test_refusals(mcp: Client, sandbox: Sandbox) -> None:
     assert sends(sandbox) == []
 
 
-async def test_read_only_hides_bulk_writes_and_keeps_the_read(
-    tmp_path: Path, transport: httpx2.AsyncBaseTransport
-) -> None:
+async def test_read_only_keeps_bulk_for_reads(tmp_path: Path, transport: httpx2.AsyncBaseTransport) -> None:
+    """Bulk reads are the common cross-account need: read-only mode lists waha_for_sessions as a read tool
+    (it refuses writes inside, tests/tools/test_enabling.py)."""
     settings = make(str(tmp_path / "store.sqlite3"), WAHA_READ_ONLY="true")
     async with Client(build_server(settings, transport=transport)) as client:
-        names = {t.name for t in (await client.list_tools()).tools}
-    assert "waha_for_sessions" not in names and "waha_get_unread_everywhere" in names
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert "waha_get_unread_everywhere" in tools and tools["waha_for_sessions"].annotations.read_only_hint
 
 
 async def test_a_read_across_sessions(mcp: Client, sandbox: Sandbox) -> None:

@@ -15,7 +15,6 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 
 from tests.helpers import call, data, error
 from waha_mcp.config import Settings
-from waha_mcp.safety.confirm import QUESTIONS
 from waha_mcp.sandbox import Sandbox
 from waha_mcp.server import build_server
 from waha_mcp.tools.registry import all_tools
@@ -51,7 +50,7 @@ def test_confirm_argument_only_on_tools_that_need_it() -> None:
         has = "confirm" in spec.input_schema["properties"]
         if spec.name == "waha_submit_passkey":
             continue  # its own `confirm` (passkey codes match) is a LOCAL action's argument
-        assert has == (spec.policy.confirm or spec.name in QUESTIONS), spec.name
+        assert has == (spec.policy.confirm or callable(spec.question)), spec.name
         if has:
             assert spec.input_schema["properties"]["confirm"] == {
                 "description": "Must be true unless your client asks the user itself.",
@@ -134,3 +133,55 @@ async def test_non_destructive_writes_ask_nothing(
             await call(client, "waha_send_message", {"chatId": "4915112345678", "text": "hi", "confirm": True})
         )
     assert user.asked == []
+
+
+def test_every_admin_tool_declares_its_own_question() -> None:
+    """Admin tools change WAHA itself: each says what changes and where, not a generic line."""
+    admin = [spec for spec in all_tools() if spec.effect == "admin"]
+    assert admin and all(spec.question is not None for spec in admin), [s.name for s in admin if not s.question]
+
+
+ADMIN_QUESTIONS = [
+    (
+        "waha_configure_webhooks",
+        {"sessions": ["default", "business"], "url": "https://hooks.example/waha"},
+        "Add the webhook https://hooks.example/waha (12 events) to the config of sessions default, business? "
+        "WAHA restarts each of them to apply it; their other webhooks are kept.",
+    ),
+    (
+        "waha_remove_webhooks",
+        {"all": True, "url": "https://hooks.example/waha"},
+        "Remove the webhook https://hooks.example/waha from the config of every session on this WAHA? "
+        "WAHA restarts each session whose config changes.",
+    ),
+    (
+        "waha_stop_server",
+        {},
+        "Stop the WAHA server? Every session on it stops, until whatever runs WAHA (Docker) starts it again.",
+    ),
+    (
+        "waha_delete_api_key",
+        {"keyId": "key_1"},
+        "Delete the API key key_1? Whatever uses it is locked out at once; it cannot be undone.",
+    ),
+    (
+        "waha_create_api_key",
+        {"admin": True},
+        "Create an admin API key? It can do anything on every session of this WAHA; its value is shown once.",
+    ),
+    (
+        "waha_update_api_key",
+        {"keyId": "key_1", "active": False},
+        "Change the API key key_1: turn it off (whatever uses it is locked out)?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "question"), ADMIN_QUESTIONS, ids=[q[0] for q in ADMIN_QUESTIONS])
+async def test_admin_questions_say_what_changes_and_where(
+    tool: str, arguments: dict[str, Any], question: str, settings: Settings, transport: httpx2.AsyncBaseTransport
+) -> None:
+    user = User("decline")
+    async with Client(build_server(settings, transport=transport), mode="legacy", elicitation_callback=user) as client:
+        message = error(await call(client, tool, arguments))
+    assert user.asked == [question], message

@@ -88,7 +88,7 @@ async def test_bulk_keeps_to_what_the_connection_narrowed_to(sandbox: Sandbox) -
             assert reads["counts"] == {"ok": 1}  # a tool of a toolset it asked for still runs
         async with connect(url, **{"X-WAHA-Read-Only": "true"}) as client:
             refused = await client.call_tool("waha_for_sessions", BULK_SEND | {"confirm": True})
-            assert "not enabled for this connection" in error(refused)
+            assert "waha_send_message writes, and this connection is read-only" in error(refused)
         async with connect(url, **{"X-WAHA-Toolsets": "all"}) as client:  # narrowing to everything narrows nothing
             assert data(await client.call_tool("waha_for_sessions", BULK_SEND | {"confirm": True}))["counts"] == {
                 "ok": 2

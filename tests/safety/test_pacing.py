@@ -174,3 +174,48 @@ def test_firing_keeps_the_rate_between_sends_that_really_went_out() -> None:
     assert fire(FireView(now=103.0, chats=["x"], first=False, recent_fired=went), rules, "send") == 0.0
     # Within the burst: no wait.
     assert fire(FireView(now=100.2, chats=["x"], first=False, recent_fired=[100.0]), rules, "send") == 0.0
+
+
+async def test_sends_that_did_not_go_out_are_not_charged(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
+) -> None:
+    """One send a minute: refusals (an unknown session, a chat WAHA refuses) leave the slot to the next send."""
+    seen = arrivals(sandbox)
+    rules = "perMinute=1,burst=1,jitter=0,chatGap=0,newChatGap=0"
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        for _ in range(2):
+            message = error(await call(mcp, "waha_send_message", {"session": "nosuch", "chatId": A, "text": "hi"}))
+            assert "session 'nosuch' does not exist" in message and "pacing" not in message
+        started = time.monotonic()
+        await send(mcp, A)  # its slot is free: the refused ones took none
+        assert time.monotonic() - started < 10
+        assert "pacing" in error(await call(mcp, "waha_send_message", {"chatId": B, "text": "hi"}))
+    assert [chat for chat, _ in seen()] == [A, A, A]  # two refused by WAHA, one sent; B held back by pacing
+
+
+async def test_a_session_that_cannot_send_is_refused_before_any_wait(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
+) -> None:
+    rules = "perMinute=6,burst=1,jitter=0,chatGap=0,newChatGap=0"  # the next send waits 10 s
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        await send(mcp, A)
+        sandbox.set_status("default", "STOPPED")
+        started = time.monotonic()
+        message = error(await call(mcp, "waha_send_message", {"chatId": A, "text": "again"}))
+        assert time.monotonic() - started < 5, message
+        assert "session 'default' is STOPPED" in message and "waha_start_session" in message
+        sandbox.set_status("default", "WORKING")
+        started = time.monotonic()
+        await send(mcp, A)  # the refused send was not charged: still the first one's 10 s, no more
+        assert time.monotonic() - started < 12
+
+
+async def test_a_send_whose_fate_is_unknown_stays_charged(
+    transport: httpx2.AsyncBaseTransport, sandbox: Sandbox, store: str
+) -> None:
+    """A 5xx (or no answer) may hide a message that went out: its slot is kept, so the next send still waits."""
+    sandbox.faults.add("ChattingController_sendText", kind="status", status=500, times=1)
+    rules = "perMinute=1,burst=1,jitter=0,chatGap=0,newChatGap=0"
+    async with Client(build_server(paced(store, rules), transport=transport)) as mcp:
+        assert "500" in error(await call(mcp, "waha_send_message", {"chatId": A, "text": "hi"}))
+        assert "pacing" in error(await call(mcp, "waha_send_message", {"chatId": B, "text": "hi"}))

@@ -13,8 +13,8 @@ from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.sandbox.app import RecordedRequest
 from waha_mcp.server import build_server
 
-SCALE = 0.01
-GAP = 30.0  # seconds, scaled to 0.3 s: far above the time a send takes here
+SCALE = 0.03  # the gap 0.9 s: a margin above a loaded machine's scheduling noise for the "no gap" check
+GAP = 30.0  # seconds, scaled: far above the time a send takes here
 PHONE, LID = "12025550118@c.us", "136125136196969@lid"  # Isaac, in the sandbox's world
 OTHER_LID = "175594773349967@lid"  # Gabriel
 
@@ -31,7 +31,7 @@ async def test_a_phone_and_its_lid_share_one_gap(sandbox: Sandbox, tmp_path: Pat
         WAHA_BASE_URL="http://sandbox",
         WAHA_SESSION="default",
         WAHA_MCP_STORE=str(tmp_path / "pacing.sqlite3"),
-        WAHA_MCP_PACING=f"scale={SCALE},jitter=0,chatGap={GAP},newChatGap=0",
+        WAHA_MCP_PACING=f"scale={SCALE},jitter=0,chatGap={GAP},newChatGap=0,maxWait=120",
     )
     async with Client(build_server(settings, transport=sandbox_transport(sandbox))) as mcp:
         for chat in (PHONE, LID, OTHER_LID):

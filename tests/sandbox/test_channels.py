@@ -46,7 +46,8 @@ async def test_create_then_delete_and_owner_only(client: httpx2.AsyncClient, sb:
     created = await client.post(C, json={"name": "Launch news", "description": "What we ship"})
     assert created.status_code == 201
     channel = created.json()
-    assert channel["role"] == "OWNER" and channel["subscribersCount"] == 0 and "picture" not in channel
+    assert channel["role"] == "OWNER" and channel["subscribersCount"] == 0 and channel["picture"] is None
+    assert channel["preview"] is None  # null, not absent, without a picture
     assert channel["id"] in world(sb).channels
     r = await client.delete(f"{C}/{channel['id']}")
     assert r.status_code == 200 and r.content == b"" and channel["id"] not in world(sb).channels

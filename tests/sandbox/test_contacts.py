@@ -92,9 +92,11 @@ async def test_lid_routes(client: httpx2.AsyncClient, sb: Sandbox) -> None:
     assert (await client.get(f"/api/default/lids/{lid}")).json() == {"lid": lid, "pn": pn}
     bare = lid.split("@")[0]
     assert (await client.get(f"/api/default/lids/{bare}")).json() == {"lid": lid, "pn": pn}
-    assert (await client.get("/api/default/lids/123@lid")).json() == {"lid": "123@lid"}
+    # Unknown ones keep the field, null (src/api/lids.controller.ts).
+    assert (await client.get("/api/default/lids/123@lid")).json() == {"lid": "123@lid", "pn": None}
     assert (await client.get(f"/api/default/lids/pn/{pn}")).json() == {"lid": lid, "pn": pn}
-    assert (await client.get("/api/default/lids/pn/4915112345677")).json() == {"pn": "4915112345677@c.us"}
+    assert (await client.get("/api/default/lids/pn/4915112345677")).json() == {"lid": None, "pn": "4915112345677@c.us"}
+    assert (await client.get("/api/default/lids/pn/123@lid")).json() == {"lid": "123@lid", "pn": None}
 
 
 async def test_seeded_groups_have_senders_by_lid(sb: Sandbox) -> None:

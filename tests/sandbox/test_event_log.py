@@ -34,7 +34,10 @@ async def test_a_send_is_logged_as_message_any_with_the_rendered_message(client:
     r = await client.post("/api/sendText", json={"session": "default", "chatId": PERSON, "text": "Hi"})
     logged = await events(client)
     assert [(e["session"], e["event"]) for e in logged] == [("default", "message.any")]
-    assert logged[0]["payload"] == r.json()
+    # The same message, with `from`/`to`/`participant` as NOWEB puts them in events: the chat in `from`, mine
+    # too, and no `to`/`participant` outside groups (routes keep both: the documents require them).
+    sent = {k: v for k, v in r.json().items() if k not in ("from", "to", "participant")}
+    assert logged[0]["payload"] == {"from": PERSON} | sent
     assert logged[0]["id"].startswith("evt_") and len(logged[0]["id"]) == 30
 
 
@@ -77,7 +80,8 @@ async def test_message_changes_are_logged_as_their_webhook_events(client: httpx2
     await client.post("/__sandbox/default/inbound", json={"chatId": PERSON, "text": "y"})
     mark = last_id(sb)
     await client.put("/api/reaction", json={"session": "default", "messageId": sent["id"], "reaction": "👍"})
-    await client.post("/api/sendSeen", json={"session": "default", "chatId": PERSON})
+    await client.post("/api/sendSeen", json={"session": "default", "chatId": PERSON})  # no ack: not mine
+    await client.post("/__sandbox/default/read", json={"chatId": PERSON})  # the contact reads mine: acks
     await client.put(f"/api/default/chats/{PERSON}/messages/{sent['id']}", json={"text": "x, edited"})
     await client.delete(f"/api/default/chats/{PERSON}/messages/{sent['id']}")
     await client.post(f"/api/default/chats/{PERSON}/archive")
@@ -87,13 +91,13 @@ async def test_message_changes_are_logged_as_their_webhook_events(client: httpx2
         "text": "👍",
         "messageId": sent["id"],
     }
-    assert "message.ack" in names and all(
-        e["payload"]["ackName"] == "READ" for e in logged if e["event"] == "message.ack"
-    )
+    acks = [e["payload"] for e in logged if e["event"] == "message.ack"]
+    assert acks and all(a["ackName"] == "READ" and a["fromMe"] and a["from"] == PERSON for a in acks)
     edited = next(e["payload"] for e in logged if e["event"] == "message.edited")
     assert edited["body"] == "x, edited" and edited["id"] == sent["id"]
     revoked = next(e["payload"] for e in logged if e["event"] == "message.revoked")
-    assert revoked["before"]["id"] == sent["id"]
+    assert revoked["before"]["id"] == sent["id"] and revoked["after"]["_data"]["message"]["protocolMessage"]
+    assert revoked["revokedMessageId"] == sent["id"].split("_")[2]
     assert names[-1] == "chat.archive" and logged[-1]["payload"]["archived"] is True
 
 

@@ -39,7 +39,7 @@ async def test_text_status_goes_to_every_contact_and_the_poster(client: httpx2.A
     events = logged(sb)
     assert [name for name, _ in events] == ["message.any"]
     payload = events[0][1]
-    assert isinstance(payload, dict) and payload["id"] == status.message.id and payload["to"] == "status@broadcast"
+    assert isinstance(payload, dict) and payload["id"] == status.message.id and payload["from"] == "status@broadcast"
 
 
 async def test_a_pre_generated_id_batches_one_status(client: httpx2.AsyncClient, sb: Sandbox) -> None:

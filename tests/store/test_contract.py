@@ -305,3 +305,26 @@ async def test_flush_writes_what_was_queued(open_backend: Opener) -> None:
         "s", "send", ["a"], clock=lambda: 8.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
     )
     assert seen[0].chat_last == {"a": 7.0}
+
+
+async def test_a_slot_given_back_counts_for_nothing(store: Store) -> None:
+    """A send that did not go out: its rows go, its first contact is forgotten, the bucket moves back."""
+    views: list[SlotView] = []
+
+    def rule(view: SlotView) -> Slot:
+        views.append(view)
+        return _next(view)
+
+    _, kept = await store.pacing.reserve("s", "send", ["a"], clock=lambda: 100.0, keep=120, cap=5, decide=rule)
+    _, rows = await store.pacing.reserve("s", "send", ["b"], clock=lambda: 100.0, keep=120, cap=5, decide=rule)
+    assert views[-1].tat == 101.0 and views[-1].known == frozenset()
+    await store.pacing.release("s", "send", rows, clock=lambda: 100.0, interval=1.0)
+    await store.pacing.reserve("s", "send", ["b"], clock=lambda: 100.0, keep=120, cap=5, decide=rule)
+    after = views[-1]
+    assert after.tat == 101.0  # one interval back: as if the given-back send had never been reserved
+    assert after.chat_last == {"b": None} and after.known == frozenset()  # its slot and first contact are gone
+    assert after.recent == [100.0] and after.last == 100.0  # the kept one still counts
+    # The bucket never moves back before now.
+    await store.pacing.release("s", "send", kept, clock=lambda: 500.0, interval=1000.0)
+    await store.pacing.reserve("s", "send", ["c"], clock=lambda: 500.0, keep=1000, cap=5, decide=rule)
+    assert views[-1].tat == 500.0

@@ -219,7 +219,32 @@ def test_a_merged_type_list_has_one_order_whatever_the_union_order() -> None:
     # evaluated before it, so the schema fixes the order itself.
     forward = compact({"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]})
     backward = compact({"anyOf": [{"type": "null"}, {"type": "string"}, {"type": "integer"}]})
-    assert forward == backward == {"type": ["string", "integer", "null"]}
+    assert forward == backward == {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+
+
+def _types(node: object) -> list[object]:
+    if isinstance(node, list):
+        return [t for item in node for t in _types(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["type"]] if "type" in node else []
+    children = [list(value.values()) if key == "properties" else value for key, value in node.items()]
+    return found + [t for child in children for t in _types(child)]
+
+
+def test_every_input_type_is_a_single_name_for_strict_clients() -> None:
+    """The MCP Inspector's `--strict` check refuses `type: [...]` in an input schema: unions are anyOf."""
+    for spec in all_tools():
+        assert all(isinstance(t, str) for t in _types(spec.input_schema)), spec.name
+
+
+@pytest.mark.parametrize("tool", ["waha_get_events", "waha_wait_for_event", "waha_wait_for_message",
+                                  "waha_get_audit_log", "waha_search_channels"])  # fmt: skip
+def test_cursors_are_taken_as_numbers_too(tool: str) -> None:
+    """The Inspector sends `cursor=0` as a number: the same cursor, as the tool's string."""
+    (spec,) = [spec for spec in all_tools() if spec.name == tool]
+    assert spec.arguments.model_validate({"cursor": 0}).cursor == "0"  # type: ignore[attr-defined]
+    assert spec.arguments.model_validate({"cursor": "12"}).cursor == "12"  # type: ignore[attr-defined]
 
 
 def test_output_schemas_are_built_on_first_use_not_at_start() -> None:

@@ -64,4 +64,4 @@ async def test_without_the_sandbox_the_tools_are_not_listed_nor_callable() -> No
     async with Client(server) as client:
         listed = {tool.name for tool in (await client.list_tools()).tools}
         assert not {name for name in listed if name.startswith("waha_sandbox_")}
-        assert "unknown tool" in error(await client.call_tool("waha_sandbox_pair", {}))
+        assert "exists only with --sandbox" in error(await client.call_tool("waha_sandbox_pair", {}))

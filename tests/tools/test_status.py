@@ -156,7 +156,7 @@ async def test_a_status_post_is_an_own_message_to_status_broadcast(mcp: Client, 
     assert [name for name, _ in events] == ["message.any"]  # never `message`: that is for others' messages
     payload = events[0][1]
     assert isinstance(payload, dict)
-    assert (payload["to"], payload["fromMe"], payload["body"]) == ("status@broadcast", True, "Hello")
+    assert (payload["from"], payload["fromMe"], payload["body"]) == ("status@broadcast", True, "Hello")
 
 
 @pytest.mark.parametrize(

@@ -400,7 +400,13 @@ class HTTPCore:
                     if response.status_code >= 400:
                         raw = await response.aread()
                         raise from_response(
-                            response.status_code, raw, response.reason_phrase, method="GET", path=path, session=session
+                            response.status_code,
+                            raw,
+                            response.reason_phrase,
+                            method="GET",
+                            path=path,
+                            session=session,
+                            keyed=bool(self._api_key),
                         )
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > max_bytes:
@@ -439,7 +445,9 @@ class HTTPCore:
         status, raw = answer.status, answer.body
         where = {"status": status, "method": route.method, "path": path, "session": session}
         if status >= 400:
-            error = from_response(status, raw, answer.reason, method=route.method, path=path, session=session)
+            error = from_response(
+                status, raw, answer.reason, method=route.method, path=path, session=session, keyed=bool(self._api_key)
+            )
             error.operation = route.operation_id
             if isinstance(error, EndpointMissing) and status == 404:
                 self.missing_operations.add(route.operation_id)

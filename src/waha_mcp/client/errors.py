@@ -121,11 +121,15 @@ class TooLarge(WAHAError):
     """A file over the configured size limit; nothing beyond the limit was read."""
 
 
-def from_response(status: int, raw: bytes, reason: str, *, method: str, path: str, session: str | None) -> WAHAError:
-    """The error for a >= 400 answer, in WAHA's own words where it gave any."""
+def from_response(
+    status: int, raw: bytes, reason: str, *, method: str, path: str, session: str | None, keyed: bool = True
+) -> WAHAError:
+    """The error for a >= 400 answer, in WAHA's own words where it gave any (`keyed`: an API key was sent)."""
     body = _parse(raw)
     message = message_from_body(body, f"HTTP {status} {reason or 'error'}")
     where: dict[str, Any] = {"status": status, "method": method, "path": path, "session": session, "body": body}
+    if status == 401 and not keyed:
+        return Unauthorized("WAHA wants an API key (401) and no API key was sent: set WAHA_API_KEY", **where)
     if status == 401:
         return Unauthorized("WAHA rejected the API key (401): check WAHA_API_KEY", **where)
     if status == 429:
@@ -142,6 +146,9 @@ def from_response(status: int, raw: bytes, reason: str, *, method: str, path: st
     lowered = message.lower()
     if "plus" in lowered and "waha" in lowered:
         return TierLimit(message, **where)
+    if "not implemented by" in lowered and "engine" in lowered:
+        # Core 2024.10's NotImplementedByEngineError (422; a 501 in later releases): this WAHA lacks the feature.
+        return EndpointMissing(message, **where)
     if isinstance(body, dict) and isinstance(body.get("status"), str) and "expected" in body:
         return SessionNotReady(message, **where)
     if status == 404:
@@ -229,11 +236,17 @@ def message_from_body(body: Any, fallback: str) -> str:
             return "; ".join(str(m) for m in message)
         if message:
             return str(message)
+        nested = body.get("error")
+        if isinstance(nested, dict) and (nested.get("message") or nested.get("details")):
+            # WAHA's file server: {"error": {"code": 404, "key": "FILE_NOT_FOUND", "message", "details"}}
+            return ": ".join(str(nested[k]) for k in ("message", "details") if nested.get(k))
         if body.get("error"):
             error = str(body["error"])
             if body.get("status"):
                 error += f" (status {body['status']}, expected {', '.join(map(str, body.get('expected', [])))})"
             return error
+    if isinstance(body, str) and body.lstrip()[:1] == "<":
+        return f"{fallback} (an HTML page, not WAHA's JSON)"  # a web server or proxy, not WAHA's words
     if isinstance(body, str) and body.strip():
         return body.strip()[:300]
     return fallback

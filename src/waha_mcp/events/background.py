@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from waha_mcp.events.local import SandboxFeed, sandbox_listeners
+from waha_mcp.events.local import SandboxFeed, sandbox_listeners, sandbox_profile
 from waha_mcp.events.webhook import handles, receiver_for
 from waha_mcp.events.ws import WSConsumer
 
@@ -56,6 +56,20 @@ def webhook_app(server: WahaMCP) -> Any:
         await receiver(scope, receive, send)
 
     return app
+
+
+async def _check_stream(server: WahaMCP) -> None:
+    """A WAHA whose /ws sends only `session.status` (Core before 2026.6): say at start that messages need
+    webhooks, since the stream itself connects fine and would just stay quiet."""
+    from waha_mcp.events import versions
+
+    client = server.new_client()
+    try:
+        version = await client.server_version()
+    finally:
+        await client.aclose()
+    if version is not None and not versions.ws_streams_messages(version):
+        log.warning("events: %s", versions.messages_need_webhooks(version))
 
 
 SESSIONS_EVERY = 300.0  # seconds between looks at WAHA's session list
@@ -118,12 +132,14 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
             )
             started["ws"] = consumer
             tg.start_soon(consumer.run)
+            tg.start_soon(_check_stream, server)
         listeners = sandbox_listeners(server.waha_transport)
         if settings.events == "ws" and listeners is not None:
             # The embedded sandbox has no socket to stream from: hear its log directly, subscribed before any call.
-            feed = SandboxFeed(listeners, server.events().ingest)
+            feed = SandboxFeed(listeners, server.events().ingest, sandbox_profile(server.waha_transport))
             started["sandbox"] = feed
             await tg.start(feed.run)
+            tg.start_soon(_check_stream, server)
         if settings.events != "off":
             tg.start_soon(_learn_sessions, server)
         if settings.events != "off" and settings.webhook_sessions:

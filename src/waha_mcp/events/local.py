@@ -4,7 +4,8 @@ The sandbox logs each event as WAHA's envelope and hands it to its log's listene
 webhook delivery listen there too). This feed is one more listener: each record goes through the same
 `Ingest.accept` as a WebSocket frame (same dedupe, summaries, waiters, `resources/updated`). Like the
 WebSocket consumer it fails soft: a record that cannot be stored is counted and logged, never raised
-into the sandbox route that caused it.
+into the sandbox route that caused it. It hears what the played WAHA's /ws would send: with a profile whose
+/ws sends only `session.status` (Core 2024.10), only that, and envelopes shaped as that version's.
 """
 
 from __future__ import annotations
@@ -36,10 +37,16 @@ def sandbox_listeners(transport: Any) -> list[Callable[[Record], None]] | None:
     return listeners if isinstance(listeners, list) else None
 
 
+def sandbox_profile(transport: Any) -> Any:
+    """The profile (`waha_mcp.sandbox.profiles.Profile`) of the sandbox behind a stand-in transport, or None."""
+    return getattr(getattr(transport, "sandbox", None), "profile", None)
+
+
 class SandboxFeed:
-    def __init__(self, listeners: list[Callable[[Record], None]], ingest: Ingest) -> None:
+    def __init__(self, listeners: list[Callable[[Record], None]], ingest: Ingest, profile: Any = None) -> None:
         self.listeners = listeners
         self.ingest = ingest
+        self.profile = profile
         self.counters: Counter[str] = Counter()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -47,7 +54,13 @@ class SandboxFeed:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Record] = asyncio.Queue()
 
+        profile = self.profile
+
         def hear(record: Record) -> None:
+            if profile is not None:
+                if profile.core_ws and record.get("event") != "session.status":
+                    return
+                record = profile.wire(record)
             # Thread-safe: a sandbox served from another thread logs there.
             loop.call_soon_threadsafe(queue.put_nowait, record)
 

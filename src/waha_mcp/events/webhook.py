@@ -15,7 +15,8 @@ Nothing refused is stored, and no answer repeats the path or a key.
 - A body over WAHA_MCP_WEBHOOK_MAX_BYTES is 413 (reading stops at the cap); malformed JSON or a body that
   is not an event envelope is 400.
 - 200 only once the event is durably stored, so WAHA's own retries cover any failure here (503); a
-  retried delivery (same envelope `id`) is acknowledged again and stored once.
+  retried delivery (same envelope `id`, or for WAHA Core's id-less envelopes the same content digest:
+  summary.derived_id) is acknowledged again and stored once.
 - An envelope older than the inbox's retention is acknowledged but not stored (it would be pruned at
   once); it is counted as `stale`. Every answer is counted (`Ingest.counters`).
 """

@@ -26,7 +26,9 @@ IN_FLIGHT = 512
 def ws_url(base_url: str, api_key: str | None, session: str = ALL, events: tuple[str, ...] = (ALL,)) -> str:
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    query = [("session", session), *[("events", e) for e in events]]
+    # One `events` parameter, names joined by commas, as WAHA's gateway splits it: a repeated `events=` makes it
+    # an array there, and Core 2024.10's whole process crashes on it (src/core/api/websocket.gateway.core.ts).
+    query = [("session", session), ("events", ",".join(events) or ALL)]
     if api_key:
         query.append(("x-api-key", api_key))  # as WAHA documents it; the header is sent too
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws", urlencode(query), ""))

@@ -160,6 +160,44 @@ ERRATA: tuple[tuple[str, Any, str], ...] = (
         "WAHA answers {url: null} for a chat or group without a picture",
     ),
     (
+        "/components/schemas/WAMessage/required",
+        ["id", "timestamp", "from", "fromMe", "source", "body", "hasMedia", "mediaUrl", "ack", "ackName"],
+        "NOWEB sends `to` and `participant` only in groups (getFromToParticipant, session.noweb.core.ts)",
+    ),
+    *(
+        (
+            f"/components/schemas/{schema}/properties/{field}",
+            {"anyOf": [{"type": "null"}, {"type": "string"}]},
+            "GOWS sends `to` and `participant` as null outside groups (getFromToParticipant, session.gows.core.ts)",
+        )
+        for schema in ("WAMessage", "WAMessageAckBody")
+        for field in ("to", "participant")
+    ),
+    (
+        "/components/schemas/WAMessageAckBody/required",
+        ["id", "from", "fromMe", "ack", "ackName"],
+        "NOWEB's acks carry `to` and `participant` only in groups (convertMessageUpdateToMessageAck)",
+    ),
+    (
+        "/components/schemas/LidToPhoneNumber/properties/pn",
+        {"anyOf": [{"type": "null"}, {"type": "string"}]},
+        "an unknown LID answers pn: null (lids.controller.ts: result.pn = result.pn || null)",
+    ),
+    (
+        "/components/schemas/LidToPhoneNumber/properties/lid",
+        {"anyOf": [{"type": "null"}, {"type": "string"}]},
+        "an unknown number answers lid: null (lids.controller.ts: result.lid = result.lid || null)",
+    ),
+    *(
+        (
+            f"/components/schemas/{schema}/properties/{field}",
+            {"anyOf": [{"type": "null"}, {"type": "string"}]},
+            "a channel without a picture answers preview and picture null (issue 21's audit)",
+        )
+        for schema in ("Channel", "ChannelPublicInfo")
+        for field in ("preview", "picture")
+    ),
+    (
         "/components/schemas/NowebConfig/required",
         [],
         "markOnline has a default (true) and the document's own example omits it",

@@ -26,6 +26,8 @@ class AuditEntry(TypedDict):
 
 class AuditLog(TypedDict):
     entries: list[AuditEntry]
+    more: bool  # older entries match too: pass `cursor` for them
+    cursor: NotRequired[str]
 
 
 def audit_entry(row: dict[str, Any]) -> AuditEntry:
@@ -45,5 +47,10 @@ def audit_entry(row: dict[str, Any]) -> AuditEntry:
     return {key: value for key, value in out.items() if value is not None}  # type: ignore[return-value]
 
 
-def audit_log(rows: list[dict[str, Any]]) -> AuditLog:
-    return {"entries": [audit_entry(row) for row in rows]}
+def audit_log(rows: list[dict[str, Any]], limit: int) -> AuditLog:
+    """`rows` holds one more than `limit` when there are older ones."""
+    page = rows[:limit]
+    out: AuditLog = {"entries": [audit_entry(row) for row in page], "more": len(rows) > limit}
+    if out["more"]:
+        out["cursor"] = str(page[-1]["id"])
+    return out

@@ -35,6 +35,7 @@ class EventPage(TypedDict):
     events: list[Event]
     cursor: str  # the last event's cursor (or the one given): the next call continues from here
     more: bool
+    note: NotRequired[str]  # why some events cannot arrive here (a WAHA whose /ws sends only session.status)
 
 
 class Waited(TypedDict):
@@ -42,6 +43,7 @@ class Waited(TypedDict):
     event: NotRequired[Event]
     cursor: str
     waited: float  # seconds
+    note: NotRequired[str]
 
 
 def event(row: Stored, phones: dict[str, str] | None = None) -> Event:
@@ -53,18 +55,28 @@ def event(row: Stored, phones: dict[str, str] | None = None) -> Event:
     return out  # type: ignore[return-value]
 
 
-def event_page(rows: list[Stored], after: int, limit: int, phones: dict[str, str] | None = None) -> EventPage:
+def event_page(
+    rows: list[Stored], after: int, limit: int, phones: dict[str, str] | None = None, note: str | None = None
+) -> EventPage:
     page = rows[:limit]
-    return {
+    out: EventPage = {
         "events": [event(r, phones) for r in page],
         "cursor": str(page[-1].seq) if page else str(after),
         "more": len(rows) > limit,
     }
+    if note:
+        out["note"] = note
+    return out
 
 
-def waited(row: Stored | None, cursor: int, seconds: float, phones: dict[str, str] | None = None) -> Waited:
+def waited(
+    row: Stored | None, cursor: int, seconds: float, phones: dict[str, str] | None = None, note: str | None = None
+) -> Waited:
     if row is None:
-        return {"matched": False, "cursor": str(cursor), "waited": round(seconds, 2)}
+        out: Waited = {"matched": False, "cursor": str(cursor), "waited": round(seconds, 2)}
+        if note:
+            out["note"] = note
+        return out
     return {"matched": True, "event": event(row, phones), "cursor": str(row.seq), "waited": round(seconds, 2)}
 
 

@@ -76,9 +76,11 @@ async def query(
     outcome: str | None = None,
     bulk_id: str | None = None,
     since: float | None = None,
+    before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Newest first; `outcome` is ok, error or unfinished (started and never finished)."""
+    """Newest first, older than the row `before` when given; `outcome` is ok, error or unfinished (started and
+    never finished)."""
     return await store.audit.query(
         AuditFilter(
             session=session,
@@ -87,6 +89,7 @@ async def query(
             outcome="started" if outcome == "unfinished" else outcome,
             bulk_id=bulk_id,
             since=since,
+            before=before,
             limit=limit,
         )
     )

@@ -29,11 +29,6 @@ from waha_mcp.safety.targets import target_of
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation
 
-# Tools whose need for confirmation depends on their arguments (a bulk write over many sessions):
-# name → the question to ask, or None when none is needed. Registered by those tools' modules.
-Asker = Callable[["Invocation"], Awaitable[str | None]]
-QUESTIONS: dict[str, Asker] = {}
-
 
 class Confirmation(BaseModel):
     confirm: bool = Field(description="Yes, do it")
@@ -49,7 +44,13 @@ def can_elicit(context: Any) -> bool:
     return found is not None and (found.form is not None or found.url is None)
 
 
-def question_for(inv: Invocation) -> str:
+async def question_for(inv: Invocation) -> str | None:
+    """The tool's own question (declared with its registration), else the generic one for its effect."""
+    declared = inv.spec.question
+    if callable(declared):
+        return await declared(inv)
+    if isinstance(declared, str):
+        return declared.format_map({**inv.args, "session": inv.session})
     target = target_of(inv.spec, inv.args)
     where = f" on {target}" if target else ""
     who = f"session {inv.session}" if inv.session else "the WAHA server"
@@ -78,17 +79,14 @@ async def elicit(context: Any, message: str) -> bool | InputRequiredResult:
 
 async def confirm(inv: Invocation, nxt: Callable[[Invocation], Awaitable[Any]]) -> Any:
     """The confirmation guard: nothing is sent until the user (or, without elicitation, `confirm: true`) agreed."""
-    asker = QUESTIONS.get(inv.spec.name)
+    sometimes = not inv.spec.policy.confirm and callable(inv.spec.question)
     if inv.spec.policy.confirm:  # the registry added `confirm`; the tool never sees it
         given = bool(inv.args.pop(CONFIRM_ARGUMENT, False))
-    else:  # a tool with a question of its own takes `confirm` itself
-        given = asker is not None and bool(inv.args.get(CONFIRM_ARGUMENT, False))
+    else:  # a tool confirmed only sometimes (a bulk write) takes `confirm` itself
+        given = sometimes and bool(inv.args.get(CONFIRM_ARGUMENT, False))
     if inv.confirmed:  # a bulk call confirmed once for every session
         return await nxt(inv)
-    if asker is not None:
-        message = await asker(inv)
-    else:
-        message = question_for(inv) if inv.spec.policy.confirm else None
+    message = await question_for(inv) if inv.spec.policy.confirm or sometimes else None
     if message is None:
         return await nxt(inv)
     if can_elicit(inv.context):

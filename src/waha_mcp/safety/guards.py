@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult
 
-from waha_mcp.errors import ToolInputError, one_line
+from waha_mcp.client import WAHAError
+from waha_mcp.errors import ToolInputError, next_step, one_line
 from waha_mcp.people import phones_of
 from waha_mcp.safety import audit as log
 from waha_mcp.safety import pacing
@@ -78,8 +79,16 @@ async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
     return chat_refusal(chats, patterns, await phones_of(inv, chats))
 
 
+# A slot further away than this (the most jitter adds) is worth one request to check that the session can send.
+CHECK_BEFORE_WAIT = 1.0
+
+
 async def pace(inv: Invocation, nxt: Next) -> Any:
-    """Sends and group changes wait for their slot (waha_mcp.safety.pacing); a long wait is an error instead."""
+    """Sends and group changes wait for their slot (waha_mcp.safety.pacing); a long wait is an error instead.
+
+    A session that cannot send is refused before any wait, and only sends that went out are charged: a send
+    refused before WAHA had it (by us, or by WAHA with a 4xx) gives its slot back.
+    """
     kind = inv.spec.pacing
     rules = parse_pacing(inv.settings.pacing) if kind else None
     store = inv.app.store
@@ -95,13 +104,37 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
             f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
         ) from None
     since = time.time()
-    await wait_until(inv, at, since)
-    while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
-        await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
+    given_back = False
     try:
+        if at - since > CHECK_BEFORE_WAIT:
+            await check_can_send(inv)
+        await wait_until(inv, at, since)
+        while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
+            await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
         return await nxt(inv)
+    except (ToolInputError, WAHAError) as exc:
+        # No answer (status 0), a 5xx or a timeout may hide a send that went out: that one stays charged.
+        if isinstance(exc, ToolInputError) or 400 <= exc.status < 500:
+            given_back = True
+            await pacing.release(store, rules, inv.session, kind, rows)  # type: ignore[arg-type]
+        raise
     finally:
-        pacing.done(store, rows)
+        if not given_back:
+            pacing.done(store, rows)
+
+
+async def check_can_send(inv: Invocation) -> None:
+    """The session exists and is WORKING, or the refusal a send would get (explained by the pipeline)."""
+    from waha_mcp.tools.pipeline import CURRENT
+
+    token = CURRENT.set(None)  # the pipeline's own check, not an operation of the tool (nor of a bulk call)
+    try:
+        info = await inv.client.call("SessionsController_get", inv.session)
+    finally:
+        CURRENT.reset(token)
+    status = info.get("status") if isinstance(info, dict) else None
+    if status != "WORKING":
+        raise ToolInputError(f"session '{inv.session}' is {status}: {next_step(status)}")
 
 
 async def persons(inv: Invocation, chats: list[str]) -> list[str]:

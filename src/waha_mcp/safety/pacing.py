@@ -166,6 +166,12 @@ async def go(store: Store, rules: PacingRules, session: str, kind: str, rows: li
     )
 
 
+async def release(store: Store, rules: PacingRules, session: str, kind: str, rows: list[int]) -> None:
+    """A send that did not go out: its slot, its first contacts and its share of the bucket are given back, so
+    only sends that went out count against the limits."""
+    await store.pacing.release(session, kind, rows, clock=time.time, interval=_interval(rules, kind))
+
+
 def done(store: Store, rows: list[int]) -> None:
     """The send is over: from now on it counts from when WAHA had it for certain (a send that reached WAHA
     late must not let the next one crowd it)."""

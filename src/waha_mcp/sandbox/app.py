@@ -105,6 +105,7 @@ class Sandbox:
 
     def _seeded(self, previous: SandboxModel | None = None) -> SandboxModel:
         model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=previous)
+        model.log.engine = self.profile.engine  # events are shaped as this engine sends them (render.ends)
         for session in model.sessions.values():
             self._timed(session)
         return model
@@ -195,6 +196,18 @@ class Sandbox:
         message = target.world.receive_voice(chat_id, audio, opus_seconds(audio), sender)
         return render_message(message, target.world.me_id, session=session)
 
+    def contact_reads(self, session: str, chat_id: str) -> int:
+        """The other side reads my messages in `chat_id`: each one not yet read gets a `message.ack` (READ),
+        the event WAHA sends about messages I sent. Returns how many."""
+        target = self._require(session)
+        if target.world is None or target.status != WORKING:
+            raise SandboxStateError(f"session {session!r} is {target.status}: nobody can read its messages")
+        chat = target.world.chats.get(chat_id)
+        mine = [m for m in (chat.messages if chat else []) if m.from_me and not m.stub and m.ack < 3]
+        for msg in mine:
+            target.world.set_ack(msg, 3)
+        return len(mine)
+
     def reset(self) -> None:
         """Back to the initial world: a new model (seeded sessions), no faults, empty request log."""
         self.faults.clear()
@@ -227,6 +240,13 @@ class Sandbox:
             "faults": [r.to_dict() for r in self.faults.rules],
             "requests": len(self.requests),
         }
+
+    def minted_key(self, given: str | None) -> dict[str, Any] | None:
+        """The active key made by `POST /api/keys` (routes/admin.py) that `given` is, if any."""
+        if not given:
+            return None
+        found = next((k for k in self.model.keys.values() if k.get("key") == given), None)
+        return found if found is not None and found.get("isActive", True) else None
 
     @property
     def keyed(self) -> bool:
@@ -328,9 +348,13 @@ class SandboxApp:
                 # A route this version lacks: NestJS's own 404, whatever the path holds (a session name).
                 url = raw_path + (f"?{request.url.query}" if request.url.query else "")
                 raise errors.route_not_found(request.method, url)
+            minted = None  # a key made by POST /api/keys, when that is what authenticated the request
             if sb.keyed and op.operation_id != "PingController_ping":
-                if request.headers.get("x-api-key") != sb.api_key:
-                    raise errors.unauthorized()
+                given = request.headers.get("x-api-key")
+                if given != sb.api_key:
+                    minted = sb.minted_key(given)
+                    if minted is None:
+                        raise errors.unauthorized()
             handler = sb.handlers.get(op.operation_id)
             if handler is None:
                 raise errors.not_emulated(op.operation_id)
@@ -344,18 +368,35 @@ class SandboxApp:
                 query=parse_qs(request.url.query, keep_blank_values=True),
                 body=parsed,
             )
+            if minted is not None and not minted.get("isAdmin"):
+                # A session's key acts for that session only (WAHA's PoliciesGuard: NestJS's default 403). Routes
+                # of no session are let through: which of them WAHA keeps for admin keys was not read here.
+                if op.session_location is not None and ctx.session_name != minted.get("session"):
+                    raise errors.nest(403, "Forbidden resource")
+            refusal = sb.profile.refusals.get(op.operation_id)
+            if refusal is not None:
+                await ctx.working_session()  # WAHA finds the working session, then the engine refuses
+                raise errors.nest(422, refusal)
             result = await handler(ctx)
         except errors.WahaError as exc:
             return _error(exc)
         except Exception as exc:  # WAHA answers unhandled exceptions with its 500 shape
             log.exception("sandbox handler failed")
-            return json_response(_exception_body(exc, request, raw_path, sb.profile.environment()), 500)
+            sent = _json_or_none(body)
+            return json_response(_exception_body(exc, request, raw_path, sb.profile.environment(), sent), 500)
         if isinstance(result, Response):
             return result
         status = _success_status(op)
         if result is None:
             return Response(b"", status_code=status)
         return json_response(result, status)
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
 
 
 def _raw_path(scope: Scope) -> str:
@@ -420,7 +461,10 @@ def _reset(transport: Any) -> None:
     transport.abort()
 
 
-def _exception_body(exc: Exception, request: Request, raw_path: str, version: dict[str, str]) -> dict[str, Any]:
+def _exception_body(
+    exc: Exception, request: Request, raw_path: str, version: dict[str, Any], body: Any = None
+) -> dict[str, Any]:
+    url = raw_path + (f"?{request.url.query}" if request.url.query else "")
     return {
         "statusCode": 500,
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -429,7 +473,9 @@ def _exception_body(exc: Exception, request: Request, raw_path: str, version: di
             "name": type(exc).__name__,
             "stack": "".join(traceback.format_exception(exc))[-2000:],
         },
-        "request": {"path": raw_path, "method": request.method, "query": dict(request.query_params)},
+        # As WAHA's AllExceptionsFilter (src/api/exception.filter.ts): `request.url` (the path with its query),
+        # the parsed body, the query, and the whole VERSION object.
+        "request": {"path": url, "method": request.method, "body": body, "query": dict(request.query_params)},
         "version": version,
     }
 

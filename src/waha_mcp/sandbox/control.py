@@ -10,6 +10,7 @@ POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's r
 POST   /__sandbox/{session}/voice     {chatId, data?, from?}  a voice note received: `data` base64 OGG/Opus
                                       (real speech), else a shipped spoken sample (sandbox/voice.py)
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
+POST   /__sandbox/{session}/read      {chatId}            the contact reads my messages: message.ack READ
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
 GET    /__sandbox/events?after=ID                     the event log (webhook envelopes), after ID
 POST   /__sandbox/ws/drop                             close every open /ws event stream (events_ws.py)
@@ -95,6 +96,10 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                     raise ValueError("chatId is required")
                 audio = voice_data(data.get("data"))
                 return json_response(sb.inject_voice(name, data["chatId"], audio, data.get("from")), 201)
+            if action == "read":
+                if not data.get("chatId"):
+                    raise ValueError("chatId is required")
+                return json_response({"read": sb.contact_reads(name, str(data["chatId"]))}, 201)
             if action == "inbound":
                 if not data.get("chatId") or not isinstance(data.get("text"), str):
                     raise ValueError("chatId and text are required")

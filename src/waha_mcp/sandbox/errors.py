@@ -73,16 +73,24 @@ def bad_request(messages: list[str]) -> WahaError:
 
 
 def exception(
-    message: str, *, method: str, path: str, name: str = "Error", version: dict[str, str] | None = None
+    message: str,
+    *,
+    method: str,
+    path: str,
+    name: str = "Error",
+    version: dict[str, Any] | None = None,
+    body: Any = None,
+    query: dict[str, Any] | None = None,
 ) -> WahaError:
-    """An error WAHA does not handle (an engine's refusal thrown through): its 500 exception body."""
+    """An error WAHA does not handle (an engine's refusal thrown through): its 500 exception body, as WAHA's
+    AllExceptionsFilter writes it (src/api/exception.filter.ts): `request.path` is the URL with its query."""
     return WahaError(
         500,
         {
             "statusCode": 500,
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "exception": {"message": message, "name": name, "stack": f"{name}: {message}"},
-            "request": {"path": path, "method": method, "query": {}},
+            "request": {"path": path, "method": method, "body": body, "query": query or {}},
             "version": version or {"version": "2026.1.4", "engine": "NOWEB", "tier": "PLUS"},
         },
     )

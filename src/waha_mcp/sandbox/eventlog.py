@@ -30,6 +30,7 @@ class EventLog:
         self._last: tuple[int, int] = previous._last if previous else (0, 0)
         # Media URLs in logged messages point at the host clients last used (set by the app).
         self.base_url = previous.base_url if previous else DEFAULT_BASE_URL
+        self.engine = previous.engine if previous else "NOWEB"  # the played engine (the sandbox's profile sets it)
         # Who hears each new record as it is logged (the /ws stream, webhook delivery: events*.py); kept
         # across a reset like the ids.
         self.listeners: list[Callable[[dict[str, Any]], None]] = previous.listeners if previous else []
@@ -47,7 +48,7 @@ class EventLog:
             "timestamp": self._last[0],
             "session": session,
             "metadata": metadata or {},
-            "engine": "NOWEB",
+            "engine": self.engine,
             "event": event,
             "payload": payload,
             "environment": environment(),

@@ -6,6 +6,11 @@ envelope with `X-Webhook-Request-Id`, `X-Webhook-Timestamp` (ms) and, with `hmac
 connection failure is retried `retries.attempts` times, `retries.delaySeconds` apart (`delay_scale`
 shrinks the waits in tests). Every attempt is kept in `attempts` for tests to read. Like everything in the
 sandbox, nothing leaves the machine: only loopback URLs (127.0.0.1, ::1, localhost) get deliveries.
+
+A profile that does not sign (Core 2024.10, src/core/webhooks.core.ts `WebhookSenderCore`) posts the envelope
+without id or timestamp, once, with only `Content-Type` and `User-Agent: WAHA/<version>`: no `X-Webhook-*`
+headers, no HMAC, no custom headers, no retries (the config's `hmac`, `retries` and `customHeaders` are kept
+but unused).
 """
 
 from __future__ import annotations
@@ -66,7 +71,12 @@ class WebhookDelivery:
             task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, hook: dict[str, Any], record: dict[str, Any]) -> None:
-        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        profile = self.sandbox.profile
+        body = json.dumps(profile.wire(record), ensure_ascii=False, separators=(",", ":")).encode()
+        if not profile.signs_webhooks:
+            plain = {"Content-Type": "application/json", "User-Agent": f"WAHA/{profile.version}"}
+            await self._post(hook, record, body, plain, attempts=1, delay=0.0, policy="constant")
+            return
         headers = {
             "Content-Type": "application/json",
             "X-Webhook-Request-Id": secrets.token_hex(8),
@@ -83,6 +93,19 @@ class WebhookDelivery:
         attempts = max(1, int(retries.get("attempts") or DEFAULT_ATTEMPTS))
         delay = float(retries.get("delaySeconds") if retries.get("delaySeconds") is not None else DEFAULT_DELAY)
         policy = retries.get("policy") or "constant"
+        await self._post(hook, record, body, headers, attempts=attempts, delay=delay, policy=policy)
+
+    async def _post(
+        self,
+        hook: dict[str, Any],
+        record: dict[str, Any],
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        attempts: int,
+        delay: float,
+        policy: str,
+    ) -> None:
         if self._client is None:
             self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(10, connect=2))
         for n in range(attempts):

@@ -154,6 +154,19 @@ class Ctx:
     async def working_session(self) -> SandboxSession:
         return await self.running_session((WORKING,))
 
+    def exception(self, message: str, name: str = "Error") -> errors.WahaError:
+        """WAHA's 500 for an exception it does not handle, about this request (errors.exception)."""
+        url = self.request.url
+        return errors.exception(
+            message,
+            method=self.request.method,
+            path=url.path + (f"?{url.query}" if url.query else ""),
+            name=name,
+            version=self.sandbox.profile.environment(),
+            body=self.body,
+            query={k: v[0] if len(v) == 1 else v for k, v in self.query.items()},
+        )
+
     @property
     def base_url(self) -> str:
         return str(self.request.base_url).rstrip("/")

@@ -2,6 +2,11 @@
 
 - `render_message`: WAHA's `WAMessage` (chats routes, sendText, forward, edit, events, the log).
 - `render_proto`: what NOWEB's other send methods answer, the bare WebMessageInfo proto.
+- `render_event` / `render_ack`: a message or an ack as an event payload, with `from`/`to`/`participant` as
+  the engine sends them (`ends`).
+
+Routes keep `to` and `participant` on every message: the documents mark both required. Events follow the
+engines: NOWEB sends them only in groups.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .world import ACK_NAMES, Message, is_group
+from .world import ACK_NAMES, Ack, Message, is_group
 
 DEFAULT_BASE_URL = "http://localhost:3000"
 
@@ -87,3 +92,49 @@ def render_proto(msg: Message) -> dict[str, Any]:
     """What NOWEB's send methods return: the WebMessageInfo proto (no WAHA id field)."""
     raw = msg.raw()
     return {"key": raw["key"], "message": raw["message"], "messageTimestamp": str(msg.timestamp), "status": "PENDING"}
+
+
+def ends(msg: Message, me_id: str, engine: str) -> dict[str, Any]:
+    """`from`, `to`, `participant` of a message (or its ack) as the engine puts them in an event.
+
+    NOWEB: `getFromToParticipant` (src/core/engines/noweb/session.noweb.core.ts): `from` is always the chat
+    (remoteJid), mine too; `to` (the group) and `participant` (the sender) only when the key has a participant,
+    i.e. in groups, and absent otherwise. GOWS (src/core/engines/gows/session.gows.core.ts, its own
+    `getFromToParticipant`): `from` is the chat; in groups `to` and `participant` are both the sender, else
+    both null. WEBJS: whatsapp-web.js's two ends, `from` me and `to` the chat for mine, `from` the chat and `to`
+    me otherwise, and the group sender as `participant` (from whatsapp-web.js's Message; WAHA's WEBJS source
+    was not read here).
+    """
+    group = is_group(msg.chat_id)
+    if engine == "WEBJS":
+        out = {"from": me_id if msg.from_me else msg.chat_id, "to": msg.chat_id if msg.from_me else me_id}
+        if group:
+            out["participant"] = msg.sender
+        return out
+    if engine == "GOWS":
+        sender = msg.sender if group else None
+        return {"from": msg.chat_id, "to": sender, "participant": sender}
+    if group:
+        return {"from": msg.chat_id, "to": msg.chat_id, "participant": msg.sender}
+    return {"from": msg.chat_id}
+
+
+def render_event(msg: Message, me_id: str, engine: str, *, session: str, base_url: str) -> dict[str, Any]:
+    """A message as an event payload (`message`, `message.any`, the `before`/`after` of `message.revoked`)."""
+    out = render_message(msg, me_id, session=session, base_url=base_url)
+    for key in ("from", "to", "participant"):
+        out.pop(key, None)
+    return ends(msg, me_id, engine) | out
+
+
+def render_ack(ack: Ack, me_id: str, engine: str) -> dict[str, Any]:
+    """`WAMessageAckBody` of `message.ack`: about a message I sent (NOWEB `convertMessageUpdateToMessageAck`)."""
+    msg = ack.msg
+    return {
+        "id": msg.id,
+        **ends(msg, me_id, engine),
+        "fromMe": msg.from_me,
+        "ack": msg.ack,
+        "ackName": ACK_NAMES[msg.ack],
+        "_data": {"key": msg.raw()["key"]},
+    }

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .eventlog import EventLog
-from .render import render_message
-from .world import Message, World
+from .render import render_ack, render_event
+from .world import Ack, Message, World
 
 STOPPED, STARTING, SCAN_QR_CODE, WORKING, FAILED = "STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"
 PASSKEY_REQUIRED, PASSKEY_CONFIRMATION_REQUIRED = "PASSKEY_REQUIRED", "PASSKEY_CONFIRMATION_REQUIRED"
@@ -102,9 +102,13 @@ class SandboxSession:
         me_id = self.world.me_id if self.world else ""
         base_url = self.log.base_url
 
+        engine = self.log.engine
+
         def render(value: Any) -> Any:
             if isinstance(value, Message):
-                return render_message(value, me_id, session=self.name, base_url=base_url)
+                return render_event(value, me_id, engine, session=self.name, base_url=base_url)
+            if isinstance(value, Ack):
+                return render_ack(value, me_id, engine)
             return value
 
         payload = render(subject)

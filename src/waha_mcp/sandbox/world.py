@@ -186,6 +186,7 @@ class Message:
     pinned_until: int | None = None
     location: dict[str, Any] | None = None  # {latitude, longitude, title}
     vcards: list[str] = field(default_factory=list)
+    revokes: Message | None = None  # a revoke notice: WhatsApp's protocol message deleting this one
 
     def _key(self) -> dict[str, Any]:
         key: dict[str, Any] = {"remoteJid": jid(self.chat_id), "fromMe": self.from_me, "id": self.raw_id}
@@ -261,6 +262,8 @@ class Message:
             "labels": [],
             "messageC2STimestamp": str(self.timestamp) if self.from_me else None,
         }
+        if self.revokes is not None:
+            data["message"] = {"protocolMessage": {"key": self.revokes._key(), "type": "REVOKE"}}
         if self.edited_at is not None and data["message"] is not None:
             data["message"] = {"editedMessage": {"message": data["message"]}}
         if self.stub:
@@ -396,6 +399,8 @@ class Channel:
     def public(self) -> dict[str, Any]:
         """`ChannelPublicInfo` (search results)."""
         out: dict[str, Any] = {"id": self.id, "name": self.name, "invite": self.invite}
+        # Without a picture both are null, not absent (the issue-21 audit of WAHA's channel answers).
+        out["preview"] = out["picture"] = None
         if self.picture:
             number = self.id.split("@")[0][-9:]
             out["preview"] = f"https://mmg.whatsapp.net/m1/v/t24/{number}_preview.jpg?_nc_cat=sandbox"
@@ -413,18 +418,11 @@ def channel_invite(rng: random.Random) -> str:
     return "0029Va" + "".join(rng.choice(alphabet) for _ in range(18))
 
 
-def _ack_body(msg: Message, me_id: str) -> dict[str, Any]:
-    """`WAMessageAckBody` of the message.ack event."""
-    return {
-        "id": msg.id,
-        "from": me_id if msg.from_me else msg.chat_id,
-        "to": msg.chat_id if msg.from_me else me_id,
-        "participant": msg.sender,
-        "fromMe": msg.from_me,
-        "ack": msg.ack,
-        "ackName": ACK_NAMES[msg.ack],
-        "_data": {"key": msg.raw()["key"]},
-    }
+@dataclass(frozen=True)
+class Ack:
+    """A `message.ack` about `msg` at its current level; rendered per engine when logged (render.render_ack)."""
+
+    msg: Message
 
 
 @dataclass
@@ -642,7 +640,13 @@ class World:
         if msg.ack == ack:
             return
         msg.ack = ack
-        self.announce("message.ack", _ack_body(msg, self.me_id))
+        self.announce("message.ack", Ack(msg))
+
+    def revoke_notice(self, msg: Message) -> Message:
+        """The protocol message that deletes `msg` for everyone (the `after` of `message.revoked`); not stored."""
+        mid, raw = self.message_id(msg.chat_id, True, self.me_id, "3EB0")
+        return Message(mid, msg.chat_id, raw, self.now(), True, self.me_id, "", ack=1, source="api",
+                       push_name=self.me_name, secret=msg.secret, revokes=msg)  # fmt: skip
 
     def send_text(self, chat_id: str, text: str, reply_to: str | None = None) -> Message:
         quoted = self.find_message(chat_id, reply_to) if reply_to else None
@@ -888,11 +892,13 @@ class World:
 
     def participants_changed(self, group: Group, kind: str, members: list[Participant]) -> None:
         if members:
+            # Who left is reported with the role `left` (GroupParticipant.role's enum in the document).
+            listed = [m.v2() | {"role": "left"} if kind == "leave" else m.v2() for m in members]
             payload = {
                 "type": kind,
                 "timestamp": self.now(),
                 "group": {"id": group.id},
-                "participants": [m.v2() for m in members],
+                "participants": listed,
                 "_data": {},
             }
             self.announce("group.v2.participants", payload)

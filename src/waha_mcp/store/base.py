@@ -147,6 +147,7 @@ class AuditFilter:
     outcome: str | None = None  # started | ok | error
     bulk_id: str | None = None
     since: float | None = None
+    before: int | None = None  # rows older than this id (a page's cursor)
     limit: int = 50
 
 
@@ -250,6 +251,12 @@ class PacingStore(ABC):
         """Atomically, holding the session's lock: read `clock`, load the reserved rows and what went out, let
         `decide` say how long to wait; at 0 (or less) mark the rows as sent now and return 0, else return the
         wait and change nothing."""
+
+    @abstractmethod
+    async def release(self, session: str, kind: str, rows: Sequence[int], *, clock: Callable[[], float],
+                      interval: float) -> None:  # fmt: skip
+        """Atomically, holding the session's lock: a reserved send that did not go out is given back: its rows go,
+        a first contact's chats are no longer known, and the bucket moves back `interval` (never before `clock`)."""
 
     @abstractmethod
     def done(self, rows: Sequence[int], now: float) -> None:

@@ -55,6 +55,21 @@ async def list_api_keys(w: Invocation, session: Session = None) -> view.ApiKeyLi
     return view.api_key_list(answer, session)
 
 
+def _granted(rights: Rights | None, only: str | None) -> str:
+    given = [name for name, on in (_rights(rights) or {}).items() if on]
+    return f"only {only}" if only else ", ".join(given) if given else "all rights"
+
+
+async def _create_question(w: Invocation) -> str:
+    args = w.args
+    if args.get("admin"):
+        return "Create an admin API key? It can do anything on every session of this WAHA; its value is shown once."
+    return (
+        f"Create an API key for session {args.get('session')} ({_granted(args.get('rights'), args.get('only'))})? "
+        "Whoever holds it can act as that session; its value is shown once."
+    )
+
+
 @tool(
     "waha_create_api_key",
     "admin",
@@ -62,6 +77,7 @@ async def list_api_keys(w: Invocation, session: Session = None) -> view.ApiKeyLi
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_create", "ApiKeysController_media", "ApiKeysController_control"),
+    question=_create_question,
 )
 async def create_api_key(
     w: Invocation,
@@ -103,6 +119,23 @@ async def create_api_key(
     return view.api_key_created(answer)
 
 
+async def _update_question(w: Invocation) -> str:
+    args, changes = w.args, []
+    if args.get("active") is False:
+        changes.append("turn it off (whatever uses it is locked out)")
+    elif args.get("active"):
+        changes.append("turn it on")
+    if args.get("admin"):
+        changes.append("make it an admin key (every session, every right)")
+    elif args.get("admin") is False:
+        changes.append("make it a session key")
+    if args.get("session"):
+        changes.append(f"bind it to session {args['session']}")
+    if args.get("rights") is not None:
+        changes.append(f"rights: {_granted(args['rights'], None)}")
+    return f"Change the API key {args['keyId']}: {'; '.join(changes) or 'nothing'}?"
+
+
 @tool(
     "waha_update_api_key",
     "admin",
@@ -110,6 +143,7 @@ async def create_api_key(
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_list", "ApiKeysController_update"),
+    question=_update_question,
 )
 async def update_api_key(
     w: Invocation,
@@ -150,6 +184,7 @@ async def update_api_key(
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_delete",),
+    question="Delete the API key {keyId}? Whatever uses it is locked out at once; it cannot be undone.",
 )
 async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -> view.ApiKeyDeleted:
     await w.call("ApiKeysController_delete", id=keyId)
@@ -173,12 +208,22 @@ async def get_apps(w: Invocation, session: Session = None, appId: AppId | None =
     return found
 
 
+async def _app_question(w: Invocation) -> str:
+    args = w.args
+    switch = {True: "; switch it on", False: "; switch it off", None: ""}[args.get("enabled")]
+    if args.get("appId") is None:
+        return f"Add a {args.get('app')} app to session {w.session}{switch}? WAHA runs it for that session's messages."
+    what = "merge the config given into it" if args.get("config") else "keep its config"
+    return f"Change the app {args['appId']} of session {w.session}: {what}{switch}?"
+
+
 @tool(
     "waha_set_app",
     "admin",
     "Add an app to a session, or change one (appId): its config merges.",
     effect=Effect.ADMIN,
     operations=("AppsController_create", "AppsController_get", "AppsController_update"),
+    question=_app_question,
 )
 async def set_app(
     w: Invocation,
@@ -220,10 +265,16 @@ async def set_app(
     effect=Effect.ADMIN,
     scope="server",
     operations=("AppsController_delete",),
+    question="Remove the app {appId} from WAHA? What it does for its session stops; its config is gone.",
 )
 async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> view.AppDeleted:
     await w.call("AppsController_delete", id=appId)
     return view.app_deleted(appId)
+
+
+async def _stop_question(w: Invocation) -> str:
+    how = " at once (force)" if w.args.get("force") else ""
+    return f"Stop the WAHA server{how}? Every session on it stops, until whatever runs WAHA (Docker) starts it again."
 
 
 @tool(
@@ -233,6 +284,7 @@ async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> vi
     effect=Effect.ADMIN,
     scope="server",
     operations=("ServerController_stop",),
+    question=_stop_question,
 )
 async def stop_server(w: Invocation, session: Session = None, force: bool = False) -> view.ServerStopped:
     answer = await w.call("ServerController_stop", body={"force": force})

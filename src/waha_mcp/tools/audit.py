@@ -9,7 +9,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.safety import audit as log
-from waha_mcp.tools._common import Limit, Session, Timestamp
+from waha_mcp.tools._common import Cursor, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -17,7 +17,8 @@ from waha_mcp.tools.registry import Effect, tool
 @tool(
     "waha_get_audit_log",
     "audit",
-    "Write calls made through this server, newest first, by session and more; unfinished = interrupted mid-call.",
+    "Write calls made through this server, newest first (older ones after `cursor`), by session and more; "
+    "unfinished = interrupted mid-call.",
     effect=Effect.READ,
     scope="server",
 )
@@ -29,6 +30,7 @@ async def get_audit_log(
     outcome: Literal["ok", "error", "unfinished"] | None = None,
     bulkId: str | None = None,
     since: Timestamp | None = None,
+    cursor: Cursor | None = None,
     limit: Limit = 20,
 ) -> view.AuditLog:
     store = w.app.store
@@ -42,6 +44,7 @@ async def get_audit_log(
         outcome=outcome,
         bulk_id=bulkId,
         since=float(since) if since is not None else None,
-        limit=limit,
+        before=int(cursor) if cursor is not None else None,
+        limit=limit + 1,
     )
-    return view.audit_log(rows)
+    return view.audit_log(rows, limit)

@@ -8,7 +8,6 @@ audited call, so a run cut short resumes with the same id without repeating what
 from __future__ import annotations
 
 import asyncio
-import difflib
 import secrets
 from typing import Annotated, Any, Literal
 
@@ -19,13 +18,22 @@ from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.safety import audit
 from waha_mcp.safety.allow import chat_refusal, session_refusal
-from waha_mcp.safety.confirm import QUESTIONS
 from waha_mcp.safety.targets import chats_of
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
 from waha_mcp.tools._common import Limit, Session
 from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
-from waha_mcp.tools.registry import REGISTRY, TOOLSETS_HEADER, Effect, ToolSpec, narrow, select_for, tool
+from waha_mcp.tools.registry import (
+    REGISTRY,
+    Effect,
+    ToolSpec,
+    closest_tool,
+    narrow,
+    not_exposed,
+    not_for_connection,
+    select_for,
+    tool,
+)
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
 CONCURRENCY = 32
@@ -41,15 +49,16 @@ def _inner(w: Invocation, name: str) -> ToolSpec:
     server = {spec.name: spec for spec in select_for(w.settings)}
     spec = server.get(name)
     if spec is None:
-        close = difflib.get_close_matches(name, list(server), n=1)
-        hint = f": did you mean {close[0]}?" if close else " (see tools/list)"
-        raise ToolInputError(f"tool {name[:60]!r} is not enabled on this server{hint}")
+        if name not in REGISTRY and (close := closest_tool(name, server)):
+            raise ToolInputError(f"unknown tool {name[:60]!r}: did you mean {close}?")
+        raise ToolInputError(not_exposed(name, w.settings))
     if spec.toolset == "bulk":
         raise ToolInputError(f"{name} is itself a bulk tool; name a single-session tool")
     if w.read_only and not spec.read_only:
         raise ToolInputError(f"{name} writes, and this connection is read-only")
-    if spec not in narrow(list(server.values()), getattr(w.context, "headers", None)):
-        raise ToolInputError(f"tool {name} is not enabled for this connection ({TOOLSETS_HEADER})")
+    headers = getattr(w.context, "headers", None)
+    if spec not in narrow(list(server.values()), headers):
+        raise ToolInputError(not_for_connection(spec, headers))
     return spec
 
 
@@ -91,9 +100,6 @@ async def _question(w: Invocation) -> str | None:
     return f"Confirm {spec.name} for {len(names)} sessions ({shown})?"
 
 
-QUESTIONS["waha_for_sessions"] = _question
-
-
 def _refusal(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> str | None:
     """What the allow-lists would say (for a dry run; a real run hears it from the pipeline)."""
     if spec.read_only:
@@ -128,9 +134,11 @@ async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str
     "waha_for_sessions",
     "bulk",
     "Run one tool for many sessions at once (list, all or working); one row per session.",
-    effect=Effect.VISIBLE,  # write-capable: read-only mode hides it
+    effect=Effect.VISIBLE,  # write-capable; in read-only mode it runs reads only (see `_inner`)
     scope="server",
     operations=(LIST,),
+    reads_in_read_only=True,
+    question=_question,
 )
 async def for_sessions(
     w: Invocation,

@@ -18,7 +18,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections import channel_search as _searched
-from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Session, words
+from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, PageToken, Session, words
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -160,7 +160,7 @@ async def search_channels(
     countries: Countries = None,
     categories: Categories = None,
     limit: Limit = 20,
-    cursor: Annotated[str | None, Field(max_length=1000)] = None,
+    cursor: PageToken | None = None,
 ) -> view.ChannelSearch:
     page = {"categories": [c.upper() for c in categories or []], "limit": limit, "startCursor": cursor or ""}
     if text is not None:

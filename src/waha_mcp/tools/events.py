@@ -11,21 +11,20 @@ from pydantic import Field
 
 from waha_mcp.client import WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.events import Events, Query, Stored
+from waha_mcp.events import Events, Query, Stored, versions
 from waha_mcp.events.webhook import with_secret, without_secret
 from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
 from waha_mcp.tools import _transcripts as transcripts
-from waha_mcp.tools._common import ChatId, Limit, Session, Timestamp
+from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
-Cursor = Annotated[str, Field(pattern=r"^\d{1,19}$")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
 MAX_WAIT = 120.0  # the longest any wait lasts, whatever `timeout` says
 LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
@@ -36,6 +35,16 @@ def _events(w: Invocation) -> Events:
     if events is None:
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
     return events  # type: ignore[no-any-return]
+
+
+async def _stream_note(w: Invocation) -> str | None:
+    """Events by /ws from a WAHA whose /ws sends only session.status: say that messages need webhooks."""
+    if w.settings.events != "ws":
+        return None
+    version = await w.server_version()
+    if version is None or versions.ws_streams_messages(version):
+        return None
+    return versions.messages_need_webhooks(version)
 
 
 async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
@@ -57,7 +66,7 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
     "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
     effect=Effect.READ,
     scope="server",
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def get_events(
     w: Invocation,
@@ -79,7 +88,7 @@ async def get_events(
         limit=limit + 1,
     )
     rows = await _events(w).inbox.query(q)
-    page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]))
+    page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
     await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
     return page
 
@@ -94,6 +103,9 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
     started = time.monotonic()
     queue = events.waiters.open()  # before looking back: nothing can slip between the two
     last = int(cursor or 0)
+    # A wait that times out hands back where the inbox stood when it started (everything up to there was
+    # looked at, or predates a wait without cursor), never a position earlier than the one it was given.
+    position = max(last, await events.inbox.last_cursor())
     try:
         if cursor:
             while True:
@@ -118,7 +130,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 last = max(last, row.seq)
                 if await match(row):
                     return await _waited(w, row, time.monotonic() - started)
-        return view.waited(None, last, time.monotonic() - started)
+        return view.waited(None, max(last, position), time.monotonic() - started, note=await _stream_note(w))
     finally:
         events.waiters.close(queue)
 
@@ -140,7 +152,7 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
     "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
     effect=Effect.READ,
     scope="server",
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def wait_for_event(
     w: Invocation,
@@ -167,7 +179,7 @@ async def wait_for_event(
     "events",
     "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
-    operations=(people.LIDS,),
+    operations=(people.LIDS, "ServerController_get"),
 )
 async def wait_for_message(
     w: Invocation,
@@ -201,11 +213,24 @@ async def wait_for_message(
     return await _wait(w, match, q, timeout, cursor)
 
 
-# What waha_configure_webhooks subscribes to unless told otherwise: what an agent reads and waits for.
-DEFAULT_EVENTS = ["message", "message.any", "message.ack", "message.reaction", "message.revoked", "message.edited",
-                  "session.status", "group.v2.join", "group.v2.leave", "group.v2.update", "group.v2.participants",
-                  "call.received"]  # fmt: skip
 WEBHOOK_OPERATIONS = ("SessionsController_list", "SessionsController_get", "SessionsController_update")
+
+
+async def _event_names(w: Invocation, events: list[str] | None) -> list[str]:
+    """The names to subscribe: `events`, or the default list this WAHA accepts (events/versions.py)."""
+    version = await w.server_version()
+    if not events:
+        return versions.default_events(version)
+    wanted = list(dict.fromkeys(events))
+    accepted = versions.accepted_names(version)
+    unknown = [e for e in wanted if accepted is not None and e not in accepted]
+    if unknown and version is not None:
+        names = ", ".join(sorted(accepted or ()))
+        raise ToolInputError(
+            f"WAHA {version.label} refuses webhook events {', '.join(unknown)} (it knows only its own names, and "
+            f"no `*` in a session config); leave `events` out for its defaults, or pick from: {names}"
+        )
+    return wanted
 
 
 async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
@@ -240,6 +265,32 @@ def _url(w: Invocation, url: str | None) -> str:
     return found
 
 
+def _which(w: Invocation) -> str:
+    args = w.args
+    if args.get("all"):
+        return "every session on this WAHA"
+    names = list(dict.fromkeys([*(args.get("sessions") or []), *([args["session"]] if args.get("session") else [])]))
+    names = names or ([w.settings.waha_session] if w.settings.waha_session else [])
+    if not names:
+        raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
+    return f"session {names[0]}" if len(names) == 1 else f"sessions {', '.join(names)}"
+
+
+async def _configure_question(w: Invocation) -> str:
+    events = len(await _event_names(w, w.args.get("events")))  # the names this WAHA accepts
+    return (
+        f"Add the webhook {_url(w, w.args.get('url'))} ({events} events) to the config of {_which(w)}? "
+        "WAHA restarts each of them to apply it; their other webhooks are kept."
+    )
+
+
+async def _remove_question(w: Invocation) -> str:
+    return (
+        f"Remove the webhook {_url(w, w.args.get('url'))} from the config of {_which(w)}? "
+        "WAHA restarts each session whose config changes."
+    )
+
+
 def _ours(hook: dict, target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
@@ -251,7 +302,8 @@ def _ours(hook: dict, target: str, secret: str | None) -> bool:
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
-    operations=WEBHOOK_OPERATIONS,
+    operations=(*WEBHOOK_OPERATIONS, "ServerController_get"),
+    question=_configure_question,
 )
 async def configure_webhooks(
     w: Invocation,
@@ -267,7 +319,7 @@ async def configure_webhooks(
     # by it); shown, it reads `…/***` (the secret is one the redactor knows).
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
-    wanted = list(dict.fromkeys(events or DEFAULT_EVENTS))
+    wanted = await _event_names(w, events)
     ours: dict = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
@@ -290,6 +342,7 @@ async def configure_webhooks(
     effect=Effect.ADMIN,
     scope="server",
     operations=WEBHOOK_OPERATIONS,
+    question=_remove_question,
 )
 async def remove_webhooks(
     w: Invocation,

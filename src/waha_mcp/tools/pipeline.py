@@ -18,7 +18,7 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
-from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
 from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, proxy_refusal, text_url_refusal
@@ -90,6 +90,10 @@ class Invocation:
         """
         path = {**(path or {}), **values}
         return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body, accept=accept)
+
+    async def server_version(self) -> ServerVersion | None:
+        """The WAHA's version and tier (read once per client, `ServerController_get`); None when it cannot say."""
+        return await self.app.client.server_version()
 
     def reveal(self, value: str) -> None:
         """A secret WAHA just made (a new API key): shown in this result only, hidden everywhere after.

@@ -6,6 +6,7 @@ A tool declares one effect; its annotations, session policy, confirmation and au
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ POLICY: dict[Effect, Policy] = {
     Effect.ADMIN: Policy((False, True, False, False), "explicit", confirm=True, audit=True),
 }
 
+# What to ask before a confirmed call: a template filled from the call's arguments (and `{session}`), or a
+# function of the invocation (None: no confirmation needed this time, for tools confirmed only sometimes).
+Question = str | Callable[[Any], Awaitable[str | None]] | None
 Scope = Literal["session", "server"]
 Pacing = Literal["send", "group"] | None
 # Who a write reaches beyond its chat, group and channel arguments (for WAHA_MCP_ALLOW_CHATS), given the
@@ -158,6 +162,10 @@ class ToolSpec:
     # argument name → marker kind ("chat", "message", ...), for guards that need the target
     markers: dict[str, str] = field(default_factory=dict)
     reach: Reach | None = field(default=None, repr=False)
+    # A write-capable tool that still serves reads in read-only mode, refusing the writes itself (bulk).
+    reads_in_read_only: bool = False
+    # The confirmation question (waha_mcp.safety.confirm); None: the generic one, when the policy confirms.
+    question: Question = field(default=None, repr=False)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
@@ -172,12 +180,21 @@ class ToolSpec:
         return self.effect is Effect.READ
 
     @property
+    def in_read_only(self) -> bool:
+        """Exposed in read-only mode (WAHA_READ_ONLY, X-WAHA-Read-Only)."""
+        return self.read_only or self.reads_in_read_only
+
+    @property
     def session_policy(self) -> Literal["default", "explicit", "none"]:
         return "none" if self.scope == "server" else self.policy.session
 
     @property
     def annotations(self) -> ToolAnnotations:
         return self.policy.annotations
+
+    def annotations_for(self, read_only: bool) -> ToolAnnotations:
+        """As listed: in read-only mode a tool kept for its reads can only read."""
+        return POLICY[Effect.READ].annotations if read_only and not self.read_only else self.annotations
 
     def schema_for(self, read_only: bool) -> dict[str, Any]:
         """The input schema as exposed: read-only mode drops the arguments that would write."""
@@ -202,6 +219,8 @@ def tool(
     writes: tuple[str, ...] = (),
     output: type | None = None,
     reach: Reach | None = None,
+    reads_in_read_only: bool = False,
+    question: Question = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
 
@@ -213,6 +232,8 @@ def tool(
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if name in REGISTRY:
             raise ValueError(f"duplicate tool {name}")
+        if question is not None and not POLICY[effect].confirm and not callable(question):
+            raise TypeError(f"{name}: a fixed question needs an effect that confirms")
         model = _arguments_model(name, fn, confirm=POLICY[effect].confirm)
         if "session" not in model.model_fields:
             raise TypeError(f"{name} must take a `session` parameter")
@@ -234,6 +255,8 @@ def tool(
             output=output or get_type_hints(fn, include_extras=True).get("return"),
             markers=markers_of(model),
             reach=reach,
+            reads_in_read_only=reads_in_read_only,
+            question=question,
         )
         return fn
 
@@ -308,7 +331,7 @@ def select_tools(
     specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
         # Read-only overrides everything: no write tool is ever exposed.
-        specs = [spec for spec in specs if spec.read_only]
+        specs = [spec for spec in specs if spec.in_read_only]
     return specs
 
 
@@ -377,5 +400,38 @@ def narrow(specs: list[ToolSpec], headers: Any) -> list[ToolSpec]:
     if wanted is not None:
         specs = [spec for spec in specs if spec.toolset in wanted]
     if read_only:
-        specs = [spec for spec in specs if spec.read_only]
+        specs = [spec for spec in specs if spec.in_read_only]
     return specs
+
+
+def not_exposed(name: str, settings: Settings) -> str:
+    """Why this server does not expose the tool `name`, and how to turn it on (one line)."""
+    every = {spec.name: spec for spec in all_tools()}
+    spec = every.get(name)
+    if spec is None:
+        return f"unknown tool {name[:80]!r}: see tools/list"
+    if spec.toolset in SANDBOX_ONLY and not settings.sandbox:
+        return f"{name} exists only with --sandbox (the built-in WAHA emulator)"
+    if settings.waha_read_only and not spec.in_read_only:
+        return f"{name} writes, and this server is read-only (WAHA_READ_ONLY)"
+    chosen = list(settings.waha_toolsets or ())
+    if chosen:
+        how = f"set WAHA_TOOLSETS={','.join([*chosen, spec.toolset])} (--toolsets)"
+    else:  # the default set: naming toolsets replaces it
+        how = f"set WAHA_TOOLSETS={spec.toolset} (--toolsets; it replaces the default set, `all` for everything)"
+    return (
+        f"{name} is in the toolset `{spec.toolset}`, which this server does not expose: {how}, "
+        f"or add {name} to WAHA_TOOLS (--tools)"
+    )
+
+
+def not_for_connection(spec: ToolSpec, headers: Any) -> str:
+    """Why a connection's own narrowing (X-WAHA-Toolsets, X-WAHA-Read-Only) leaves `spec` out."""
+    if asked_read_only(headers) and not spec.in_read_only:
+        return f"{spec.name} writes, and this connection is read-only (X-WAHA-Read-Only)"
+    return f"{spec.name} is not enabled for this connection: its toolset `{spec.toolset}` is not in X-WAHA-Toolsets"
+
+
+def closest_tool(name: str, names: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return close[0] if close else None

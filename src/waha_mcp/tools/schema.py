@@ -81,6 +81,10 @@ FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 FetchHost = Annotated[str, Marker("fetch_host")]
 preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
+# A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a string.
+Cursor = Annotated[Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(str)]
+# WAHA's own opaque page token (channel search), taken as a number too.
+PageToken = Annotated[Annotated[str, Field(max_length=1000)] | int, AfterValidator(str)]
 
 
 def _words(value: str, *, field: str) -> str:
@@ -153,7 +157,8 @@ def compact(schema: dict[str, Any]) -> dict[str, Any]:
             out = {**any_of[0], **out} if len(any_of) == 1 else {"anyOf": any_of, **out}
         simple = out.get("anyOf")
         if isinstance(simple, list) and all(list(item) == ["type"] for item in simple):
-            out = {"type": types_of(simple), **{k: v for k, v in out.items() if k != "anyOf"}}
+            # Stays anyOf: strict clients (the MCP Inspector's `--strict`) refuse a `type` list in input schemas.
+            out["anyOf"] = [{"type": name} for name in types_of(simple)]
         if isinstance(node.get("additionalProperties"), dict):
             out["additionalProperties"] = walk(node["additionalProperties"])
         if out.get("default") is False and out.get("type") == "boolean":

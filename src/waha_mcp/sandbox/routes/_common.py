@@ -23,7 +23,7 @@ def refuse_if_timelocked(ctx: Ctx, session: SandboxSession, chat_id: str) -> Non
     """WhatsApp's reach-out timelock: a message to someone with no conversation yet fails with error 463,
     which WAHA lets through as an unhandled exception (500), like the engine's other refusals."""
     if session.may_not_reach(chat_id):
-        raise errors.exception("server returned error 463", method=ctx.request.method, path=ctx.request.url.path)
+        raise ctx.exception("server returned error 463")
 
 
 def normalize_chat_id(value: str) -> str:

@@ -4,7 +4,8 @@
   `POST /api/keys/media` and `/api/keys/control` create, or get again, the one key of that scope for a
   session. A non-admin key belongs to one session. Delete answers an empty 200.
 - An app is WAHA's `App` (`chatwoot`, `calls`, `mcp`) attached to a session; ids are the caller's.
-- Unknown ids are NestJS 404s. The sandbox does not accept the keys it creates as `X-Api-Key`.
+- Unknown ids are NestJS 404s. A key made here authenticates as `X-Api-Key` while active: an admin key for
+  everything, a session's key for that session's routes (403 for another's); its `actions` are not enforced.
 """
 
 from __future__ import annotations

@@ -103,9 +103,11 @@ async def clear_messages(ctx: Ctx) -> None:
 @route("ChatsController_deleteMessage")
 async def delete_message(ctx: Ctx) -> None:
     world, chat, msg = await _message(ctx)
-    before = ctx.render(msg, world.me_id, download_media=False)
     chat.messages.remove(msg)
-    world.announce("message.revoked", {"revokedMessageId": msg.raw_id, "before": before, "_data": {}})
+    # `after` is the revoke notice itself, `before` the message as it was (WAMessageRevokedBody); both are
+    # rendered as the engine sends messages in events.
+    after = world.revoke_notice(msg)
+    world.announce("message.revoked", {"revokedMessageId": msg.raw_id, "after": after, "before": msg, "_data": {}})
 
 
 @route("ChatsController_editMessage")

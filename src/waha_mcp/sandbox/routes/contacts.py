@@ -136,17 +136,18 @@ async def count_lids(ctx: Ctx) -> dict[str, int]:
 
 
 @route("LidsController_findPNByLid")
-async def pn_by_lid(ctx: Ctx) -> dict[str, str]:
+async def pn_by_lid(ctx: Ctx) -> dict[str, str | None]:
     world = world_of(await ctx.working_session())
     lid = _lid(ctx.params["lid"])
-    pn = world.pn_of(lid)
-    # Unknown: WAHA answers 200 with the LID alone (no `pn`).
-    return {"lid": lid, "pn": pn} if pn else {"lid": lid}
+    # Unknown: 200 with `pn: null` (src/api/lids.controller.ts: `result.pn = result.pn || null`).
+    return {"lid": lid, "pn": world.pn_of(lid) or None}
 
 
 @route("LidsController_findLIDByPhoneNumber")
-async def lid_by_pn(ctx: Ctx) -> dict[str, str]:
+async def lid_by_pn(ctx: Ctx) -> dict[str, str | None]:
     world = world_of(await ctx.working_session())
-    pn = normalize_chat_id(ctx.params["phoneNumber"])
-    lid = world.lid_of(pn)
-    return {"lid": lid, "pn": pn} if lid else {"pn": pn}
+    raw = ctx.params["phoneNumber"]
+    if raw.endswith("@lid"):
+        return {"lid": raw, "pn": None}  # a LID asked as a number: WAHA answers it back, pn null
+    pn = normalize_chat_id(raw)
+    return {"lid": world.lid_of(pn) or None, "pn": pn}  # unknown: `lid: null`

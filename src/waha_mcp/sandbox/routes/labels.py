@@ -24,7 +24,7 @@ BUSINESS_ONLY = "[LT01] Only Whatsapp business"
 async def _business(ctx: Ctx) -> World:
     world = world_of(await ctx.working_session())
     if not world.business:
-        raise errors.exception(BUSINESS_ONLY, method=ctx.request.method, path=ctx.request.url.path)
+        raise ctx.exception(BUSINESS_ONLY)
     return world
 
 

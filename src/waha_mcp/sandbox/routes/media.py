@@ -151,11 +151,22 @@ def _find(world: World, message_id: str) -> Message | None:
     return None
 
 
+FILE_NOT_FOUND = {
+    "error": {
+        "code": 404,
+        "key": "FILE_NOT_FOUND",
+        "message": "File not found",
+        "details": "File not found or no longer available",
+    }
+}
+
+
 def serve_file(sb: Sandbox, parts: list[str], raw_path: str) -> Response:
     """GET /api/files/<session>/<message id>.<ext> (`parts` decoded): the media, or 404 once expired."""
     from ..app import json_response
 
-    missing = json_response(errors.nest_body(404, f"Cannot GET {raw_path}"), 404)
+    # serve-static's ENOENT, turned into this 404 by WAHA's AllExceptionsFilter (src/api/exception.filter.ts).
+    missing = json_response(FILE_NOT_FOUND, 404)
     if len(parts) != 2:
         return missing
     session = sb.get_session(parts[0])

@@ -540,7 +540,8 @@ async def send_seen(ctx: Ctx) -> dict[str, Any]:
         if msg.from_me or msg.stub or (wanted and msg.id not in wanted and msg.raw_id not in wanted):
             continue
         if msg.ack < 3:
-            world.set_ack(msg, 3)
+            # Reading others' messages is no `message.ack`: that event is about messages I sent (BEHAVIOUR.md).
+            msg.ack = 3
             marked += 1
     chat.unread_count = max(0, chat.unread_count - marked) if wanted else 0
     return {}

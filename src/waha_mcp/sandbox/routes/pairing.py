@@ -20,7 +20,14 @@ from starlette.responses import Response
 from .. import errors
 from ..images import SCREENSHOT_JPEG, base64_file, qr_code_png
 from ..registry import Ctx, route
-from ..state import PASSKEY_CONFIRMATION_REQUIRED, PASSKEY_ORIGIN, PASSKEY_REQUIRED, SCAN_QR_CODE, STARTING
+from ..state import (
+    PASSKEY_CONFIRMATION_REQUIRED,
+    PASSKEY_ORIGIN,
+    PASSKEY_REQUIRED,
+    SCAN_QR_CODE,
+    STARTING,
+    WORKING,
+)
 
 
 def _wants_json(ctx: Ctx) -> bool:
@@ -44,6 +51,9 @@ async def get_qr(ctx: Ctx) -> Any:
 async def request_code(ctx: Ctx) -> dict[str, str]:
     ctx.core_rules()
     waiting = ctx.sandbox.get_session(ctx.session_name)
+    if waiting is not None and ctx.body.get("method") and ctx.sandbox.profile.engine == "NOWEB":
+        # NOWEB's requestCode refuses any `method` first thing (src/core/engines/noweb/session.noweb.core.ts).
+        raise errors.nest(422, "NOWEB engine doesn't support any 'method', remove it and try again")
     if ctx.sandbox.profile.pairing_hangs_while_starting and waiting is not None and waiting.status == STARTING:
         # NOWEB offline: WAHA waits for a QR that never comes and never answers (BEHAVIOUR.md).
         await anyio.sleep_forever()
@@ -97,17 +107,26 @@ async def confirm_passkey(ctx: Ctx) -> None:
     (await ctx.running_session((PASSKEY_CONFIRMATION_REQUIRED,))).pair()
 
 
+def _noweb_screenshot(ctx: Ctx, session: Any) -> Response | dict[str, str]:
+    """NOWEB has no page: its QR while SCAN_QR_CODE, else its 422s (Profile.noweb_screenshot)."""
+    if session.status == STARTING:
+        raise errors.nest(422, "The session is starting, please try again after few seconds")
+    if session.status == WORKING:
+        raise errors.nest(422, "Can not get screenshot for non chrome based engine.")
+    if session.status != SCAN_QR_CODE:
+        raise errors.nest(422, f"Unknown status - {session.status}")
+    png = qr_code_png(session.qr_value())
+    return base64_file("image/png", png) if _wants_json(ctx) else Response(png, media_type="image/png")
+
+
 @route("ScreenshotController_screenshot")
 async def screenshot(ctx: Ctx) -> Response | dict[str, str]:
     session = await ctx.running_session()
+    if ctx.sandbox.profile.noweb_screenshot:
+        return _noweb_screenshot(ctx, session)
     if session.status in ctx.sandbox.profile.screenshot_fails:
         # No page to capture yet (or any more): WAHA's unhandled exception.
-        raise errors.exception(
-            f"Session '{session.name}' has no page to screenshot ({session.status})",
-            method=ctx.request.method,
-            path=ctx.request.url.path,
-            version=ctx.sandbox.profile.environment(),
-        )
+        raise ctx.exception(f"Session '{session.name}' has no page to screenshot ({session.status})")
     if _wants_json(ctx):
         return base64_file("image/jpeg", SCREENSHOT_JPEG)
     return Response(SCREENSHOT_JPEG, media_type="image/jpeg")

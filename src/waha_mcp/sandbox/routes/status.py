@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .. import errors
 from ..registry import Ctx, route
 from ..render import render_proto
 from ..world import STATUS_CHAT, Media, Status, World
@@ -113,7 +112,7 @@ async def delete_status(ctx: Ctx) -> dict[str, Any]:
     world = world_of(await ctx.working_session())
     if not ctx.body.get("id"):  # the DTO marks nothing required; NOWEB then fails parsing the id
         message = "Cannot read properties of undefined (reading 'split')"
-        raise errors.exception(message, method=ctx.request.method, path=ctx.request.url.path, name="TypeError")
+        raise ctx.exception(message, name="TypeError")
     raw = _raw_of(str(ctx.body["id"]))
     contacts = ctx.body.get("contacts")
     status = world.statuses.get(raw)
@@ -123,7 +122,8 @@ async def delete_status(ctx: Ctx) -> dict[str, Any]:
             status.audience -= {normalize_chat_id(str(c)) for c in contacts}
         if not contacts or not status.audience:
             del world.statuses[raw]
-        world.announce("message.revoked", {"revokedMessageId": raw, "before": before, "_data": {}})
+        after = world.revoke_notice(status.message)  # the revoke notice, as for any deleted message
+        world.announce("message.revoked", {"revokedMessageId": raw, "after": after, "before": before, "_data": {}})
     # NOWEB answers the revoke it sent: a protocol message of its own about the status's key.
     _, revoke_id = world.message_id(STATUS_CHAT, True, world.me_id, "3EB0")
     key = {"remoteJid": STATUS_CHAT, "fromMe": True, "id": raw}

@@ -65,6 +65,8 @@ class PostgresAudit(AuditLog):
             where.append(f"outcome = {arg(f.outcome)}")
         if f.since is not None:
             where.append(f"started >= {arg(float(f.since))}")
+        if f.before is not None:
+            where.append(f"id < {arg(f.before)}")
         sql = f"SELECT {COLUMNS} FROM audit_log"
         if where:
             sql += " WHERE " + " AND ".join(where)

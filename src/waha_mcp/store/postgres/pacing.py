@@ -49,6 +49,14 @@ FIRE_VIEW = """WITH mine AS (SELECT id, chat, first FROM pacing_slots WHERE id =
     (SELECT max(at) FROM pacing_slots WHERE session = $1 AND first AND fired),
     ARRAY(SELECT DISTINCT at FROM pacing_slots WHERE session = $1 AND kind = $2 AND fired ORDER BY at DESC LIMIT $4)"""
 
+# $1 session, $2 kind, $3 row ids, $4 now, $5 interval
+RELEASE = """WITH gone AS (
+        DELETE FROM pacing_slots WHERE id = ANY($3::bigint[]) RETURNING chat, first
+    ), forgotten AS (
+        DELETE FROM pacing_chats WHERE session = $1 AND chat IN (SELECT chat FROM gone WHERE first)
+    )
+    UPDATE pacing_bucket SET tat = greatest($4, tat - $5) WHERE session = $1 AND kind = $2"""
+
 
 async def _lock(db: asyncpg.Connection, session: str) -> None:
     from waha_mcp.store.postgres import LOCK_PACING
@@ -124,6 +132,18 @@ class PostgresPacing(PacingStore):
 
         await self._store.flush()
         return await self._store.run(run)
+
+    async def release(
+        self, session: str, kind: str, rows: Sequence[int], *, clock: Callable[[], float], interval: float
+    ) -> None:
+        ids = list(rows)
+
+        async def run(db: asyncpg.Connection) -> None:
+            await _lock(db, session)
+            await db.execute(RELEASE, session, kind, ids, clock(), interval)
+
+        await self._store.flush()
+        await self._store.run(run)
 
     def done(self, rows: Sequence[int], now: float) -> None:
         ids = list(rows)

@@ -60,6 +60,9 @@ class SQLiteAudit(AuditLog):
         if f.since is not None:
             where.append("started >= ?")
             values.append(f.since)
+        if f.before is not None:
+            where.append("id < ?")
+            values.append(f.before)
         sql = f"SELECT {COLUMNS} FROM audit_log"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -134,6 +134,25 @@ class SQLitePacing(PacingStore):
 
         return await self._store.write(run)
 
+    async def release(
+        self, session: str, kind: str, rows: Sequence[int], *, clock: Callable[[], float], interval: float
+    ) -> None:
+        marks = _marks(len(rows))
+
+        def run(db: sqlite3.Connection) -> None:
+            mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
+            db.execute(f"DELETE FROM pacing_slots WHERE rowid IN ({marks})", rows)
+            db.executemany(
+                "DELETE FROM pacing_chats WHERE session = ? AND chat = ?",
+                [(session, chat) for chat, first in mine if first and chat],
+            )
+            db.execute(
+                "UPDATE pacing_bucket SET tat = max(?, tat - ?) WHERE session = ? AND kind = ?",
+                (clock(), interval, session, kind),
+            )
+
+        await self._store.write(run)
+
     def done(self, rows: Sequence[int], now: float) -> None:
         marks = _marks(len(rows))
         # Queued on the single writer: committed before any later slot is reserved or fired.
