@@ -33,6 +33,33 @@ async def test_doctor_output_goes_through_the_redactor(capsys: pytest.CaptureFix
     assert KEY not in out and "***" in out
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"WAHA_MCP_TRANSCRIBE": "openai", "WAHA_MCP_TRANSCRIBE_URL": "http://127.0.0.1:9/v1",
+             "WAHA_MCP_TRANSCRIBE_API_KEY": "sk-doctor-secret-123456"},
+            "ok   transcribe voice notes' audio is sent to http://127.0.0.1:9/v1 (key set (not shown))",
+        ),
+        (
+            {"WAHA_MCP_TRANSCRIBE": "local", "WAHA_MCP_TRANSCRIBE_MODEL": "/nonexistent/model"},
+            "transcribe local model '/nonexistent/model' is not a directory",
+        ),
+    ],
+)  # fmt: skip
+async def test_doctor_says_where_voice_notes_go(
+    capsys: pytest.CaptureFixture[str], env: dict[str, str], expected: str
+) -> None:
+    from waha_mcp.config import load_settings
+    from waha_mcp.doctor import run_doctor
+    from waha_mcp.sandbox import Sandbox, sandbox_transport
+
+    settings = load_settings(WAHA_MCP_SANDBOX=True, **env)
+    await run_doctor(settings, transport=sandbox_transport(Sandbox(sessions=1)))
+    out = capsys.readouterr().out
+    assert expected in out and "sk-doctor-secret" not in out
+
+
 @pytest.fixture
 def not_waha(tmp_path: Path) -> Iterator[str]:
     """A real HTTP server that is not WAHA (Python's file server on an empty directory: HTML 404 pages)."""

@@ -95,6 +95,20 @@ class Settings(BaseSettings):
     webhook_max_bytes: int = Field(default=4 * 1024 * 1024, alias="WAHA_MCP_WEBHOOK_MAX_BYTES", ge=1024)
     events_max_age_days: float = Field(default=30.0, alias="WAHA_MCP_EVENTS_MAX_AGE_DAYS", gt=0)
     events_max_count: int = Field(default=200_000, alias="WAHA_MCP_EVENTS_MAX_COUNT", ge=100)
+    # Voice notes as text (waha_mcp.transcribe): off; openai (an OpenAI-compatible /v1/audio/transcriptions
+    # endpoint at WAHA_MCP_TRANSCRIBE_URL, which receives the audio); local (faster-whisper in this process).
+    transcribe: Literal["off", "openai", "local"] = Field(default="off", alias="WAHA_MCP_TRANSCRIBE")
+    transcribe_url: str | None = Field(default=None, alias="WAHA_MCP_TRANSCRIBE_URL")
+    transcribe_api_key: SecretStr | None = Field(default=None, alias="WAHA_MCP_TRANSCRIBE_API_KEY")
+    transcribe_model: str | None = Field(default=None, alias="WAHA_MCP_TRANSCRIBE_MODEL")
+    transcribe_language: str | None = Field(default=None, alias="WAHA_MCP_TRANSCRIBE_LANGUAGE")
+    # Transcribe incoming voice notes as they arrive (background, bounded queue) rather than when first read.
+    transcribe_incoming: bool = Field(default=False, alias="WAHA_MCP_TRANSCRIBE_INCOMING")
+    transcribe_timeout: float = Field(default=120.0, alias="WAHA_MCP_TRANSCRIBE_TIMEOUT", ge=1, le=3600)
+    # Longer or bigger audio is refused before it is sent or decoded (25 MB: OpenAI's own upload limit).
+    transcribe_max_seconds: float = Field(default=900.0, alias="WAHA_MCP_TRANSCRIBE_MAX_SECONDS", gt=0)
+    transcribe_max_bytes: int = Field(default=25 * 1024 * 1024, alias="WAHA_MCP_TRANSCRIBE_MAX_BYTES", ge=1024)
+    transcribe_queue: int = Field(default=100, alias="WAHA_MCP_TRANSCRIBE_QUEUE", ge=1, le=100_000)
 
     @field_validator(
         "waha_toolsets",
@@ -113,14 +127,16 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("waha_base_url", "waha_session", mode="before")
+    @field_validator(
+        "waha_base_url", "waha_session", "transcribe_url", "transcribe_model", "transcribe_language", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("webhook_hmac_key", mode="before")
+    @field_validator("webhook_hmac_key", "transcribe_api_key", mode="before")
     @classmethod
     def _blank_key(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -163,6 +179,19 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http(s) URL such as https://mcp.example.com/webhooks/waha")
         return value.strip()
+
+    @field_validator("transcribe_url")
+    @classmethod
+    def _check_transcribe_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ValueError(
+                "must be the endpoint's http(s) base URL, e.g. http://localhost:8000/v1 (the key goes in "
+                "WAHA_MCP_TRANSCRIBE_API_KEY, not in the URL)"
+            )
+        return value.rstrip("/")
 
     @field_validator("waha_base_url")
     @classmethod
@@ -223,6 +252,19 @@ class Settings(BaseSettings):
                 "WAHA_BASE_URL is required (e.g. http://localhost:3000); or pass --sandbox to try the emulator"
             )
         return self
+
+    @model_validator(mode="after")
+    def _transcribe_complete(self) -> Settings:
+        if self.transcribe == "openai" and self.transcribe_url is None:
+            raise ValueError(
+                "WAHA_MCP_TRANSCRIBE=openai needs WAHA_MCP_TRANSCRIBE_URL (e.g. https://api.openai.com/v1 or "
+                "http://localhost:8000/v1): the audio of voice notes is sent there"
+            )
+        return self
+
+    @property
+    def transcribe_key(self) -> str | None:
+        return self.transcribe_api_key.get_secret_value() if self.transcribe_api_key else None
 
     @property
     def api_key(self) -> str | None:

@@ -53,6 +53,7 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
         line(True, "api key", "set (not shown)")
     else:
         line(True if settings.base_url_is_loopback or settings.sandbox else None, "api key", "not set")
+    transcription(settings, line)
     check_store(settings, line)
     try:
         try:
@@ -114,6 +115,30 @@ async def run_doctor(settings: Settings, transport: Any = None) -> int:
         await client.aclose()
         sys.stdout.flush()
     return 1 if failures else 0
+
+
+def transcription(settings: Settings, line: Any) -> None:
+    """Where voice notes' audio goes (WAHA_MCP_TRANSCRIBE), and whether the local engine can run here."""
+    if settings.transcribe == "off":
+        return
+    if settings.transcribe == "openai":
+        key = "key set (not shown)" if settings.transcribe_key else "no key"
+        line(True, "transcribe", f"voice notes' audio is sent to {settings.transcribe_url} ({key})")
+        return
+    import importlib.util
+    from pathlib import Path
+
+    model = settings.transcribe_model or "base"
+    if importlib.util.find_spec("faster_whisper") is None:
+        line(
+            False,
+            "transcribe",
+            "WAHA_MCP_TRANSCRIBE=local needs the transcribe extra: pip install 'waha-mcp[transcribe]'",
+        )
+    elif Path(model).expanduser().is_dir():
+        line(True, "transcribe", f"local model {model}: audio stays in this process")
+    else:
+        line(None, "transcribe", f"local model {model!r} is not a directory: faster-whisper fetches it at first use")
 
 
 # Which WAHA signs webhooks (`waha_signs` has the sources): said wherever a verdict depends on it.

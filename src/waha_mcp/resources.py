@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from waha_mcp.errors import ToolInputError, one_line, validation_problems
 from waha_mcp.events import Events, Query, Stored
+from waha_mcp.ids import message_key
 from waha_mcp.projections import events as view
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools.pipeline import App, Invocation, invoke
@@ -367,7 +368,9 @@ class LiveResources:
             raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
         query = Query(sessions=[session] if session else (), limit=INBOX_SIZE, newest_first=True)
         rows = await events.inbox.query(query)
-        return {"session": session, "events": [view.event(r) for r in rows]}
+        shown = [dict(view.event(r)) for r in rows]
+        await _with_transcripts(w, shown)
+        return {"session": session, "events": shown}
 
     # --- subscriptions ------------------------------------------------------------------------------
     async def _subscribe(self, ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
@@ -402,6 +405,18 @@ class LiveResources:
                 if len(self._twins) > TWINS:
                     self._twins.popitem(last=False)
             changed |= changed_by(row)
+        self._changed(changed)
+
+    def transcribed(self, session: str, message_id: str) -> None:
+        """A voice note's transcript is now known (waha_mcp.transcribe): its chat's messages and the inbox read
+        differently."""
+        changed = {f"waha://inbox?session={session}"}
+        chat = message_key(message_id).chat
+        if chat is not None:
+            changed.add(f"waha://chats/{chat}/messages?session={session}")
+        self._changed(changed)
+
+    def _changed(self, changed: set[str]) -> None:
         for key in changed:
             self.cache.pop(key)
         task = asyncio.get_running_loop().create_task(self._notify(changed))
@@ -434,3 +449,20 @@ def _connection(ctx: Any) -> Any:
     """The client connection a request came on (the SDK keeps it on the request's session object)."""
     session = ctx.session
     return getattr(session, "connection", None) or session._connection
+
+
+async def _with_transcripts(w: Invocation, events: list[dict[str, Any]]) -> None:
+    """Known transcripts beside the inbox's voice notes (cached only: reading the inbox starts none)."""
+    transcriber = w.app.transcriber
+    voiced = [e for e in events if e.get("media") in ("voice", "audio") and e.get("messageId")]
+    if transcriber is None or not voiced:
+        return
+    try:
+        known = await transcriber.known((str(e["session"]), str(e["messageId"])) for e in voiced)
+    except Exception as exc:  # the store down: the inbox is still shown
+        log.warning("transcripts not read: %s", type(exc).__name__)
+        return
+    for event in voiced:
+        found = known.get((str(event["session"]), str(event["messageId"])))
+        if found is not None:
+            event["transcript"] = found

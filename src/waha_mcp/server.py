@@ -7,7 +7,7 @@ schema or argument model stands between the registry and the client; so are the 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,7 @@ from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
-from waha_mcp.events import Events
+from waha_mcp.events import Events, Stored
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.resources import LiveResources
 from waha_mcp.store import MEMORY, Store, open_store
@@ -105,6 +105,7 @@ class WahaMCP(MCPServer[Any]):
         self._events: Events | None = None
         self.waha_reachable = True  # over the network (not through a stand-in transport): the /ws stream can be used
         self.waha_transport: httpx2.AsyncBaseTransport | None = None
+        self.transcribe_engine: Any = None  # an engine standing in for the configured one (tests, benchmarks)
         self.resources = LiveResources(self)
         self.resources.register()
 
@@ -130,6 +131,7 @@ class WahaMCP(MCPServer[Any]):
                 settings.hmac_key,
                 settings.path_secret,
                 settings.waha_password,
+                settings.transcribe_key,
                 settings.store_password,
                 settings.request_state_key,
             ),
@@ -255,6 +257,53 @@ def _narrows(headers: Any) -> bool:
     return bool(headers) and (TOOLSETS_HEADER in headers or READ_ONLY_HEADER in headers)
 
 
+def start_transcriber(server: WahaMCP, app: App) -> Callable[[], Awaitable[None]]:
+    """The transcriber for this lifespan run (waha_mcp.transcribe), and what stops it; with
+    WAHA_MCP_TRANSCRIBE_INCOMING, incoming voice notes are offered to it as the inbox stores them."""
+    from waha_mcp import transcribe
+
+    settings = server.waha_settings
+    transcriber = transcribe.build(settings, transcribe.transcripts_for(server.store()), server.transcribe_engine)
+    if transcriber is None:
+
+        async def nothing() -> None:
+            return None
+
+        return nothing
+    app.transcriber = transcriber
+    transcriber.on_outcome.append(server.resources.transcribed)  # a cached chat resource shows the new transcript
+    listener = None
+    if settings.transcribe_incoming:
+        client, limit = app.client, transcriber.max_bytes
+
+        async def fetch(session: str, chat: str, mid: str) -> transcribe.Audio:
+            return await transcribe.fetch_audio(client, session, chat, mid, limit)
+
+        transcriber.run_background(fetch)
+
+        def listener(fresh: list[Stored]) -> None:
+            for row in fresh:
+                s = row.summary
+                if (
+                    s.event == "message"
+                    and not s.from_me
+                    and s.media in transcribe.VOICE_TYPES
+                    and s.chat
+                    and s.message_id
+                ):
+                    transcriber.offer(s.session, s.chat, s.message_id)
+
+        app.events.ingest.listeners.append(listener)
+
+    async def stop() -> None:
+        if listener is not None and listener in app.events.ingest.listeners:
+            app.events.ingest.listeners.remove(listener)
+        app.transcriber = None
+        await transcriber.aclose()
+
+    return stop
+
+
 def build_server(
     settings: Settings,
     *,
@@ -276,9 +325,11 @@ def build_server(
             handler.addFilter(redaction)
         quiet_transport_logs()
         server.app = server.app or app  # for direct calls without a request context (the CLI, tests)
+        stop_transcriber = start_transcriber(server, app)
         try:
             yield app
         finally:
+            await stop_transcriber()
             if app.store is not None:
                 await app.store.flush()  # queued audit outcomes and pacing records are written before we go
             for handler in handlers:

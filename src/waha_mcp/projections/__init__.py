@@ -157,6 +157,8 @@ from waha_mcp.projections.media import (
     Converted,
     MediaFile,
     MediaSummary,
+    Transcribed,
+    TranscriptView,
     call_rejected,
     converted,
     media_file,
@@ -268,6 +270,7 @@ from waha_mcp.projections.status import (
     status_message_id,
     status_posted,
 )
+from waha_mcp.transcribe.service import transcript_view
 
 __all__ = [
     "ACK_FILTER",
@@ -390,6 +393,8 @@ __all__ = [
     "StatusDeleted",
     "StatusPosted",
     "Time",
+    "Transcribed",
+    "TranscriptView",
     "UnreadEverywhere",
     "UnreadSession",
     "VoiceSent",
@@ -523,6 +528,7 @@ __all__ = [
     "status_deleted",
     "status_message_id",
     "status_posted",
+    "transcript_view",
     "unread_everywhere",
     "voice_sent",
 ]

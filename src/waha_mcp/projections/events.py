@@ -8,6 +8,7 @@ from typing_extensions import TypedDict
 
 from waha_mcp.events.inbox import Stored
 from waha_mcp.projections.common import Time
+from waha_mcp.transcribe.service import TranscriptView
 
 # Functional form: the sender is `from`, a keyword. `from` is `me`, or the sender's id (a `@lid` as its phone
 # id when the session knows it); `cursor` continues after this event.
@@ -25,6 +26,7 @@ Event = TypedDict(
         "text": NotRequired[str],
         "media": NotRequired[str],
         "status": NotRequired[str],
+        "transcript": NotRequired[TranscriptView],  # a voice note's (waha_mcp.transcribe)
     },
 )
 

@@ -7,6 +7,7 @@ from typing import Any, NotRequired, cast
 from typing_extensions import TypedDict
 
 from waha_mcp.projections.common import QUOTE_CHARS, drop_empty, short
+from waha_mcp.transcribe.service import TranscriptView
 
 
 class MediaSummary(TypedDict):
@@ -16,6 +17,7 @@ class MediaSummary(TypedDict):
     size: NotRequired[int]
     url: NotRequired[str]  # once downloaded
     error: NotRequired[str]
+    transcript: NotRequired[TranscriptView]  # voice and audio (waha_mcp.transcribe)
 
 
 class MediaFile(TypedDict):
@@ -31,6 +33,12 @@ class Converted(TypedDict):
     mimetype: str
     bytes: int
     saved: NotRequired[str]
+
+
+class Transcribed(TranscriptView):
+    messageId: str
+    session: str
+    engine: NotRequired[str]
 
 
 class CallRejected(TypedDict):

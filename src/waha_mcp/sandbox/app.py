@@ -212,6 +212,19 @@ class Sandbox:
         message = target.world.receive_text(chat_id, text, sender)
         return render_message(message, target.world.me_id, session=session)
 
+    def inject_voice(
+        self, session: str, chat_id: str, data: bytes | None = None, sender: str | None = None
+    ) -> dict[str, Any]:
+        """A voice note received from someone else (OGG/Opus `data`, else the shipped spoken sample)."""
+        from .voice import SAMPLE, opus_seconds
+
+        target = self._require(session)
+        if target.world is None or target.status != WORKING:
+            raise SandboxStateError(f"session {session!r} is {target.status}: it cannot receive messages")
+        audio = data if data is not None else SAMPLE.read_bytes()
+        message = target.world.receive_voice(chat_id, audio, opus_seconds(audio), sender)
+        return render_message(message, target.world.me_id, session=session)
+
     def contact_reads(self, session: str, chat_id: str) -> int:
         """The other side reads my messages in `chat_id`: each one not yet read gets a `message.ack` (READ),
         the event WAHA sends about messages I sent. Returns how many."""

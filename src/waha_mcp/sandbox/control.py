@@ -10,6 +10,8 @@ POST   /__sandbox/{session}/timelock  {seconds?, enforcementType?}  WhatsApp's r
 POST   /__sandbox/{session}/capping   {status?, seconds?, used?, total?}  WhatsApp's new-chat message capping
                                       (error 475 when CAPPED) for a cycle ending in `seconds`; NONE clears it
 POST   /__sandbox/{session}/join-request {groupId, from, action?}  someone asks to join a group (routes/groups.py)
+POST   /__sandbox/{session}/voice     {chatId, data?, from?}  a voice note received: `data` base64 OGG/Opus
+                                      (real speech), else a shipped spoken sample (sandbox/voice.py)
 POST   /__sandbox/{session}/call      {from}              an incoming call (routes/calls.py)
 POST   /__sandbox/{session}/read      {chatId}            the contact reads my messages: message.ack READ
 POST   /__sandbox/{session}/expire-files {lifetime?}      WAHA's media cleanup (routes/media.py)
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import errors
+from .voice import voice_data
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -113,6 +116,11 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 if "lifetime" in data:
                     set_files_lifetime(sb, None if data["lifetime"] is None else float(data["lifetime"]))
                 return json_response({"expired": expire_files(sb, name)}, 201)
+            if action == "voice":
+                if not data.get("chatId"):
+                    raise ValueError("chatId is required")
+                audio = voice_data(data.get("data"))
+                return json_response(sb.inject_voice(name, data["chatId"], audio, data.get("from")), 201)
             if action == "read":
                 if not data.get("chatId"):
                     raise ValueError("chatId is required")

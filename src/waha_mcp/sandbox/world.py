@@ -161,6 +161,9 @@ class Media:
     width: int = 0
     height: int = 0
     downloaded_at: float | None = None  # when WAHA last downloaded it to its file server (downloadMedia)
+    data: bytes | None = None  # the file itself (a voice note with real speech); else made up from the size
+    ptt: bool = False  # a voice note (push to talk), not an audio file
+    seconds: int = 0
 
 
 @dataclass
@@ -219,6 +222,8 @@ class Message:
                     "mediaKeyTimestamp": str(self.timestamp),
                     "jpegThumbnail": self.secret * 3,
                     "contextInfo": context,
+                    # NOWEB's audioMessage: `ptt` marks a voice note, `seconds` its length.
+                    **({"ptt": True, "seconds": self.media.seconds} if self.media.ptt else {}),
                 }
             }
         else:
@@ -677,6 +682,14 @@ class World:
             sender = self._default_sender(chat_id)
         return self.add_message(
             chat_id, from_me=False, sender=sender, body=text, timestamp=self.now(), ack=2, source="app"
+        )
+
+    def receive_voice(self, chat_id: str, data: bytes, seconds: int, sender: str | None = None) -> Message:
+        """A voice note someone sends: OGG/Opus `data`, served as is by the file server."""
+        media = Media("audio/ogg; codecs=opus", None, len(data), data=data, ptt=True, seconds=seconds)
+        sender = sender or self._default_sender(chat_id)
+        return self.add_message(
+            chat_id, from_me=False, sender=sender, body="", timestamp=self.now(), ack=2, source="app", media=media
         )
 
     def _default_sender(self, chat_id: str) -> str:

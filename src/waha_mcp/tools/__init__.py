@@ -17,4 +17,5 @@ from waha_mcp.tools import (
     sandbox,  # noqa: F401
     sessions,  # noqa: F401
     status,  # noqa: F401
+    transcribe,  # noqa: F401
 )

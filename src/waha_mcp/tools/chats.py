@@ -10,6 +10,7 @@ from waha_mcp.errors import ToolInputError
 from waha_mcp.people import is_lid
 from waha_mcp.projections.common import serialized_id
 from waha_mcp.tools import _people as people
+from waha_mcp.tools import _transcripts as transcripts
 from waha_mcp.tools._common import (
     ChatId,
     Limit,
@@ -163,7 +164,9 @@ async def get_messages(
     group = view.chat_kind(chatId) == "group"
     names = await people.names(w, _senders(items))
     phones = await people.phones(w, _senders(items))  # cached by now: no second lookup
-    return view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
+    out = view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
+    await transcripts.annotate_messages(w, chatId, out["messages"])  # type: ignore[arg-type]
+    return out
 
 
 @tool(
@@ -185,7 +188,9 @@ async def get_message(
     if not isinstance(msg, dict):
         where = {"method": "GET", "path": f"chats/{chatId}/messages", "session": w.session}
         raise WAHAError(f"WAHA returned no message {messageId}", status=404, **where)
-    return view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
+    out = view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
+    await transcripts.annotate_messages(w, chatId, [out])  # type: ignore[list-item]
+    return out
 
 
 @tool(

@@ -17,6 +17,7 @@ from waha_mcp.people import is_lid
 from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
+from waha_mcp.tools import _transcripts as transcripts
 from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -87,7 +88,9 @@ async def get_events(
         limit=limit + 1,
     )
     rows = await _events(w).inbox.query(q)
-    return view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
+    page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
+    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    return page
 
 
 Match = Callable[[Stored], Awaitable[bool]]
@@ -109,7 +112,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
                 rows = await events.inbox.query(Query(**{**query.__dict__, "after": last, "limit": LOOK_BACK}))
                 for row in rows:
                     if await match(row):
-                        return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+                        return await _waited(w, row, time.monotonic() - started)
                 if len(rows) < LOOK_BACK:
                     break
                 last = rows[-1].seq
@@ -126,10 +129,17 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
             for row in fresh:
                 last = max(last, row.seq)
                 if await match(row):
-                    return view.waited(row, row.seq, time.monotonic() - started, await _phones(w, [row]))
+                    return await _waited(w, row, time.monotonic() - started)
         return view.waited(None, max(last, position), time.monotonic() - started, note=await _stream_note(w))
     finally:
         events.waiters.close(queue)
+
+
+async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
+    out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
+    if "event" in out:
+        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+    return out
 
 
 def _type_matches(types: list[str] | None, event: str) -> bool:
@@ -167,7 +177,7 @@ async def wait_for_event(
 @tool(
     "waha_wait_for_message",
     "events",
-    "Wait (at most 120 s) for a received message: by chat, sender, text (case-insensitive substring).",
+    "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
     operations=(people.LIDS, "ServerController_get"),
 )
@@ -181,13 +191,19 @@ async def wait_for_message(
     cursor: Cursor | None = None,
 ) -> view.Waited:
     needle = text.casefold() if text else None
+    ends = time.monotonic() + min(timeout, MAX_WAIT)
 
     async def match(row: Stored) -> bool:
         s = row.summary
         if s.event != "message" or s.from_me or s.session != w.session:
             return False
-        if (chat is not None and s.chat != chat) or (needle is not None and needle not in (s.text or "").casefold()):
+        if chat is not None and s.chat != chat:
             return False
+        if needle is not None and needle not in (s.text or "").casefold():
+            # A voice note matches by what it says, once transcribed (within this wait's time).
+            heard = await transcripts.heard(w, row, ends - time.monotonic())
+            if heard is None or needle not in heard.casefold():
+                return False
         if sender is None or s.sender == sender:
             return True
         # A sender shown by LID may be the phone number asked for (or the other way round).

@@ -46,6 +46,7 @@ class App:
     holds: Holds = field(default_factory=Holds)  # sessions WhatsApp capped or timelocked (waha_mcp.safety.holds)
     store: Store | None = None  # the durable store (waha_mcp.store), one per process, opened on first use
     events: Any = None  # the process's `waha_mcp.events.Events` (inbox, ingest, waiters), set by the lifespan
+    transcriber: Any = None  # `waha_mcp.transcribe.Transcriber` (None: WAHA_MCP_TRANSCRIBE=off), set by the lifespan
 
 
 @dataclass

@@ -91,7 +91,7 @@ TOOLSETS: dict[str, str] = {
     "presence": "Online/typing presence: set, get, subscribe",
     "groups": "Groups: list, create, join/leave, info, picture, settings, invite link, members",
     "channels": "Channels: yours and followed, create/delete, preview posts, follow, mute, search",
-    "media": "Download received media, convert voice/video, reject calls",
+    "media": "Download received media, transcribe voice notes, convert voice/video, reject calls",
     "profile": "Your own profile: name, about text, picture",
     "labels": "WhatsApp Business labels: list, create, update, delete, put on chats",
     "contacts": "Contacts: list, get, number on WhatsApp, about, picture, block, save; LID ⇄ phone",
@@ -105,6 +105,7 @@ TOOLSETS: dict[str, str] = {
 }
 # Toolsets that exist only in sandbox mode (and are always on there).
 SANDBOX_ONLY = frozenset({"sandbox"})
+TRANSCRIBE_TOOL = "waha_transcribe"  # in the default set when WAHA_MCP_TRANSCRIBE is on
 # Added to the default set in sandbox mode, beside the `sessions` toolset.
 SANDBOX_EVENTS = frozenset({"waha_wait_for_message", "waha_get_events"})
 
@@ -335,7 +336,11 @@ def select_tools(
 
 
 def select_for(settings: Settings) -> list[ToolSpec]:
-    return select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only, settings.sandbox)
+    chosen = select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only, settings.sandbox)
+    if settings.transcribe != "off" and not settings.waha_toolsets and not settings.waha_tools:
+        # With transcription on, the default set can read voice notes too.
+        chosen += [spec for spec in all_tools() if spec.name == TRANSCRIBE_TOOL and spec not in chosen]
+    return chosen
 
 
 TOOLSETS_HEADER = "x-waha-toolsets"

@@ -131,6 +131,8 @@ def mp4(size: int = 0, seed: str = "") -> bytes:
 
 def file_bytes(msg: Message) -> bytes:
     assert msg.media is not None
+    if msg.media.data is not None:
+        return msg.media.data
     mimetype, size = msg.media.mimetype.split(";")[0], msg.media.size
     if mimetype.startswith("image/"):
         return jpeg_of_size(size, msg.id)
