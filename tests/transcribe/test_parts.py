@@ -1,4 +1,5 @@
-"""The transcript cache (its contract, on a real SQLite file), the settings, and what is known of audio unread."""
+"""The transcript cache (its contract, on a real SQLite file and a real PostgreSQL), the settings, and what is
+known of audio unread."""
 
 from __future__ import annotations
 
@@ -8,26 +9,30 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import BACKENDS, pg_dsn, store_setting
 from tests.transcribe.conftest import note
 from waha_mcp.config import ConfigError, load_settings
-from waha_mcp.store import SQLiteStore
-from waha_mcp.store.sqlite.transcripts import SqliteTranscripts
+from waha_mcp.store import open_store
 from waha_mcp.transcribe.audio import filename_for, is_audio, ogg_opus_seconds
-from waha_mcp.transcribe.store import MemoryTranscripts, Transcript, TranscriptStore
+from waha_mcp.transcribe.store import MemoryTranscripts, Transcript, TranscriptStore, transcripts_for
+
+__all__ = ["pg_dsn"]  # the fixture `store_setting` asks for
 
 MID = "false_12025550999@c.us_3EB0AAAAAAAAAAAAAAAA"
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=[*BACKENDS, "memory"])
 def caches(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TranscriptStore, TranscriptStore]]:
-    """Two views of one cache: SQLite, two `SQLiteStore`s on one file (two replicas sharing the database); in
-    memory, one process's cache seen twice (it is not shared between processes)."""
+    """Two views of one cache: on a backend, the caches `transcripts_for` picks on two stores opened on one
+    SQLite file or one PostgreSQL database (two replicas sharing it); in memory, one process's cache seen twice
+    (it is not shared between processes)."""
     if request.param == "memory":
         cache = MemoryTranscripts()
         yield cache, cache
         return
-    opened = [SQLiteStore(tmp_path / "store.sqlite3"), SQLiteStore(tmp_path / "store.sqlite3")]
-    yield SqliteTranscripts(opened[0]), SqliteTranscripts(opened[1])
+    target = store_setting(request, str(tmp_path / "store.sqlite3"))
+    opened = [open_store(target), open_store(target)]
+    yield transcripts_for(opened[0]), transcripts_for(opened[1])
     for store in opened:
         store.close()
 

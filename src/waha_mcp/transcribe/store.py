@@ -1,5 +1,5 @@
-"""The transcript cache: one interface (`TranscriptStore`); its SQLite implementation lives with the SQLite backend
-(waha_mcp.store.sqlite.transcripts), an in-process one here.
+"""The transcript cache: one interface (`TranscriptStore`); its SQLite and PostgreSQL implementations live with
+their backends (waha_mcp.store.sqlite.transcripts, waha_mcp.store.postgres.transcripts), an in-process one here.
 
 Keyed by (session, message id): a message is transcribed once, and every replica on the same store reads
 the same transcript. Only outcomes are stored (done, or failed with why and when to try again); a
@@ -41,7 +41,7 @@ class TranscriptStore(Protocol):
 
 
 class MemoryTranscripts:
-    """`TranscriptStore` in this process's memory: for a store with no transcript table yet (PostgreSQL), so
+    """`TranscriptStore` in this process's memory: for a store with no transcript table of its own, so
     transcripts are cached per process there, not shared between replicas. Bounded: the oldest go first."""
 
     LIMIT = 10_000
@@ -70,9 +70,19 @@ class MemoryTranscripts:
 
 
 def transcripts_for(store: object) -> TranscriptStore:
-    """The transcript cache on the server's store: its SQLite file (waha_mcp.store.sqlite.transcripts), else
-    (PostgreSQL) this process's memory."""
+    """The transcript cache on the server's store, in its own backend (waha_mcp.store.sqlite.transcripts,
+    waha_mcp.store.postgres.transcripts); this process's memory for a store of any other kind."""
+    import importlib.util
+
     from waha_mcp.store import SQLiteStore
     from waha_mcp.store.sqlite.transcripts import SqliteTranscripts
 
-    return SqliteTranscripts(store) if isinstance(store, SQLiteStore) else MemoryTranscripts()
+    if isinstance(store, SQLiteStore):
+        return SqliteTranscripts(store)
+    if importlib.util.find_spec("asyncpg") is not None:  # without it there is no PostgreSQL store
+        from waha_mcp.store.postgres import PostgresStore
+        from waha_mcp.store.postgres.transcripts import PostgresTranscripts
+
+        if isinstance(store, PostgresStore):
+            return PostgresTranscripts(store)
+    return MemoryTranscripts()

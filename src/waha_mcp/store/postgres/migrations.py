@@ -59,5 +59,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE IF NOT EXISTS pacing_chats (session TEXT NOT NULL, chat TEXT NOT NULL,"
         " PRIMARY KEY (session, chat))",
     ),
+    # 2: the transcript cache (waha_mcp.transcribe.store), shared by replicas.
+    (
+        """CREATE TABLE IF NOT EXISTS transcripts (
+        session TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+        text TEXT,
+        language TEXT,
+        duration DOUBLE PRECISION,
+        error TEXT,
+        retry_at DOUBLE PRECISION,
+        engine TEXT,
+        at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (session, message_id)
+    )""",
+    ),
 )
 LATEST = len(MIGRATIONS)

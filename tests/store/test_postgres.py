@@ -1,0 +1,35 @@
+"""The PostgreSQL backend's own duties: a database written by an earlier schema version is upgraded in place."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.pg import admin
+from waha_mcp.store import AuditFilter, open_store
+from waha_mcp.store.postgres.migrations import LATEST, MIGRATIONS
+from waha_mcp.transcribe.store import Transcript, transcripts_for
+
+
+@pytest.fixture
+def version_1_dsn(pg_dsn: str) -> str:
+    """A database as waha-mcp left it at schema version 1 (before the transcript table), with one audit row."""
+    schema = pg_dsn.rsplit("search_path=", 1)[1]
+    old_row = "INSERT INTO audit_log (started, tool, arguments, outcome) VALUES (1, 'old', '{}', 'ok')"
+    schema_at_1 = ["CREATE TABLE waha_mcp_schema (version INTEGER NOT NULL)", "INSERT INTO waha_mcp_schema VALUES (1)"]
+    admin(pg_dsn, ";".join([f"SET search_path TO {schema}", *MIGRATIONS[0], *schema_at_1, old_row]))
+    return pg_dsn
+
+
+async def test_a_version_1_database_gains_the_transcript_table_and_keeps_its_rows(version_1_dsn: str) -> None:
+    store = open_store(version_1_dsn)
+    try:
+        assert store.version == LATEST >= 2
+        assert [row["tool"] for row in await store.audit.query(AuditFilter())] == ["old"]
+        cache = transcripts_for(store)
+        done = Transcript("done", text="kept", at=time.time())
+        await cache.put("default", "m1", done)
+        assert await cache.get("default", "m1") == done
+    finally:
+        store.close()
