@@ -13,32 +13,17 @@ import argparse
 import asyncio
 import os
 import statistics
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 import psycopg_pool
+from _harness import timed
 
 POOL = 8
 DDL = (
     "CREATE TABLE IF NOT EXISTS bench_events (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
     " id TEXT NOT NULL UNIQUE, session TEXT NOT NULL, text TEXT, envelope TEXT NOT NULL)"
 )
-
-
-async def timed(n: int, concurrency: int, op: Callable[[int], Awaitable[None]]) -> tuple[float, float]:
-    """(operations per second, client CPU µs per operation) for n calls of op spread over `concurrency` tasks."""
-    queue = iter(range(n))
-
-    async def worker() -> None:
-        for i in queue:
-            await op(i)
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return n / wall, cpu / n * 1e6
 
 
 async def run_asyncpg(dsn: str, rows: int, concurrency: int) -> dict[str, tuple[float, float]]:

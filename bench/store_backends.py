@@ -18,23 +18,11 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from _harness import timed
+
 from waha_mcp.store import AuditStart, NewEvent, Query, Slot, Store, open_store
-
-
-async def timed(n: int, concurrency: int, op: Callable[[int], Awaitable[object]]) -> tuple[float, float]:
-    queue = iter(range(n))
-
-    async def worker() -> None:
-        for i in queue:
-            await op(i)
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return n / wall, cpu / n * 1e6
 
 
 def new_event(tag: str, i: int) -> NewEvent:
