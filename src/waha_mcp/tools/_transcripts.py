@@ -10,14 +10,14 @@ import logging
 from typing import Any
 
 from waha_mcp.tools.pipeline import Invocation
-from waha_mcp.transcribe import VOICE_TYPES, Audio, Transcriber, fetch_audio
+from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, Transcriber, fetch_audio
 
 log = logging.getLogger("waha_mcp.transcribe")
 # At most this many transcriptions are started by one read; the others start when read again.
 START_PER_CALL = 20
 
 
-def _fetcher(w: Invocation, transcriber: Transcriber, session: str, chat: str, mid: str) -> Any:
+def fetcher(w: Invocation, transcriber: Transcriber, session: str, chat: str, mid: str) -> Fetch:
     client, limit = w.client, transcriber.max_bytes
 
     async def fetch() -> Audio:
@@ -43,7 +43,7 @@ async def annotate(w: Invocation, items: list[tuple[str, str, str, dict[str, Any
         due = shown is None or (shown["status"] == "failed" and shown.get("retryAfter") == 0)
         if due and started < START_PER_CALL:
             try:
-                shown = await transcriber.ensure(session, mid, _fetcher(w, transcriber, session, chat, mid))
+                shown = await transcriber.ensure(session, mid, fetcher(w, transcriber, session, chat, mid))
             except Exception as exc:
                 log.warning("transcription of %s not started: %s", mid[:60], type(exc).__name__)
                 return
@@ -85,7 +85,7 @@ async def heard(w: Invocation, row: Any, seconds: float) -> str | None:
         return None
     try:
         shown = await transcriber.wait(
-            s.session, s.message_id, _fetcher(w, transcriber, s.session, s.chat, s.message_id), timeout=seconds
+            s.session, s.message_id, fetcher(w, transcriber, s.session, s.chat, s.message_id), timeout=seconds
         )
     except Exception as exc:
         log.warning("transcription of %s not read: %s", s.message_id[:60], type(exc).__name__)

@@ -14,9 +14,10 @@ from waha_mcp.errors import ToolInputError
 from waha_mcp.ids import message_key
 from waha_mcp.projections.media import message_media
 from waha_mcp.tools._common import ChatId, MessageId, Session
+from waha_mcp.tools._transcripts import fetcher
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
-from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, TranscribeError, Transcriber, fetch_audio
+from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, TranscribeError, Transcriber
 from waha_mcp.transcribe.audio import is_audio
 
 # WAHA's file server: /api/files/<session>/<message id>.<ext>; WAHA's OpenAPI example (2026.7) shows it without
@@ -76,11 +77,7 @@ async def transcribe(
             kind = media["type"] if media else "text"
             kind = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}" if media else kind
             raise ToolInputError(f"message {mid} is {kind}, not a voice note or audio: nothing to transcribe")
-        client, limit = w.client, transcriber.max_bytes
-
-        async def fetch() -> Audio:
-            return await fetch_audio(client, acting, chat, mid, limit)
-
+        fetch = fetcher(w, transcriber, acting, chat, mid)
     shown = await transcriber.wait(acting, mid, fetch, timeout=wait, retry=retry)
     return _transcribed(acting, mid, shown, transcriber.engine.name)
 
