@@ -33,6 +33,7 @@ from opentelemetry import trace
 
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import ConfigError, Settings
 from waha_mcp.errors import one_line
 from waha_mcp.events import Events, Stored
@@ -135,15 +136,29 @@ class WahaMCP(MCPServer[Any]):
         if server not in names:
             raise ValueError(f"no WAHA server {server!r}; servers: {', '.join(names)}")
         known = configured.get(server)
+        if server == SINGLE and (known is None or settings.waha_base_url):
+            # The shorthand's one server as the settings say it now (a copy of them may have changed WAHA_BASE_URL).
+            url, key = settings.waha_base_url or "http://sandbox", settings.api_key
+        else:
+            assert known is not None
+            url, key = known.url, known.api_key
         return WAHAClient(
-            known.url if known is not None else "http://sandbox",
-            known.api_key if known is not None else settings.api_key,
+            url,
+            key,
             timeout=settings.waha_timeout,
             transport=self.waha_transports.get(server),
             max_response_bytes=settings.max_response_bytes,
         )
 
-    def new_app(self, client: WAHAClient) -> App:
+    def new_fleet(self) -> Fleet:
+        """Every configured server behind one client face (waha_mcp.client.fleet); the caller closes it. With
+        several servers the session directory is shared through the store."""
+        names = self.server_names
+        capacity = {server.name: server.capacity for server in self.waha_settings.servers}
+        directory = self.store().directory if len(names) > 1 else None
+        return Fleet({name: self.new_client(name) for name in names}, capacity=capacity, directory=directory)
+
+    def new_app(self, client: Fleet) -> App:
         """The state tool calls run with, on the process's store, inbox and LID cache."""
         settings = self.waha_settings
         app = App(
@@ -350,9 +365,11 @@ def build_server(
     @asynccontextmanager
     async def lifespan(server: MCPServer[Any]) -> AsyncIterator[App]:
         assert isinstance(server, WahaMCP)
-        client = server.new_client()
+        client = server.new_fleet()
         client.on_operation.append(note_operation)
         app = server.new_app(client)
+        client.start()  # several servers: the session directory is learnt in the background
+        app.events.ingest.listeners.append(client.heard)
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)
@@ -371,6 +388,8 @@ def build_server(
                 handler.removeFilter(redaction)
             if server.app is app:
                 server.app = None
+            if client.heard in app.events.ingest.listeners:
+                app.events.ingest.listeners.remove(client.heard)
             await client.aclose()
 
     server = WahaMCP(

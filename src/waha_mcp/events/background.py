@@ -64,7 +64,7 @@ async def _check_stream(server: WahaMCP) -> None:
     webhooks, since the stream itself connects fine and would just stay quiet."""
     from waha_mcp.events import versions
 
-    client = server.new_client()
+    client = server.new_fleet()
     try:
         version = await client.server_version()
     finally:
@@ -81,7 +81,7 @@ async def _learn_sessions(server: WahaMCP) -> None:
     from waha_mcp.client import WAHAError
 
     ingest = server.events().ingest
-    client = server.new_client()
+    client = server.new_fleet()
     try:
         while True:
             try:
@@ -104,7 +104,7 @@ async def set_up_webhooks(server: WahaMCP) -> None:
     settings = server.waha_settings
     names = settings.webhook_sessions
     arguments: dict[str, Any] = {"all": True} if names == ["all"] else {"sessions": names}
-    client = server.new_client()
+    client = server.new_fleet()
     app = server.new_app(client)
     try:
         spec = next(s for s in all_tools() if s.name == "waha_configure_webhooks")

@@ -223,7 +223,7 @@ from waha_mcp.projections.sandbox import (
     sandbox_message,
     sandbox_session,
 )
-from waha_mcp.projections.server import Health, ServerInfo, environment, health, reachable, server_info
+from waha_mcp.projections.server import Health, ServerInfo, environment, fleet_info, health, reachable, server_info
 from waha_mcp.projections.sessions import (
     Account,
     MessageCapping,
@@ -444,6 +444,7 @@ __all__ = [
     "drop_empty",
     "environment",
     "event_sent",
+    "fleet_info",
     "forwarded",
     "group_deleted",
     "group_detail",

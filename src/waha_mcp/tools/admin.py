@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import BadResponse
+from waha_mcp.client import BadResponse, WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Session
+from waha_mcp.tools._common import Server, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -49,10 +49,21 @@ def _rights(rights: Rights | None) -> dict[str, bool] | None:
     scope="server",
     operations=("ApiKeysController_list",),
 )
-async def list_api_keys(w: Invocation, session: Session = None) -> view.ApiKeyList:
-    answer = await w.call("ApiKeysController_list")
-    w.hide(view.key_values(answer))  # WAHA lists the values: none may reach any output
-    return view.api_key_list(answer, session)
+async def list_api_keys(w: Invocation, session: Session = None, server: Server = None) -> view.ApiKeyList:
+    if server is not None or session is not None or len(w.servers) == 1:
+        answer = await w.call("ApiKeysController_list")
+        w.hide(view.key_values(answer))  # WAHA lists the values: none may reach any output
+        return view.api_key_list(answer, session)
+    # Every server's keys, each named after its server; a server that did not answer is listed with why.
+    keys: list[Any] = []
+    unreachable: dict[str, str] = {}
+    for name, answer in (await w.on_servers(None, "ApiKeysController_list")).items():
+        if isinstance(answer, WAHAError):
+            unreachable[name] = answer.message
+            continue
+        w.hide(view.key_values(answer))
+        keys.extend(key | {"server": name} for key in answer or [] if isinstance(key, dict))
+    return view.api_key_list(keys, None, unreachable)
 
 
 def _granted(rights: Rights | None, only: str | None) -> str:
@@ -82,6 +93,7 @@ async def _create_question(w: Invocation) -> str:
 async def create_api_key(
     w: Invocation,
     session: Session = None,
+    server: Server = None,
     admin: bool = False,
     rights: Rights | None = None,
     only: Annotated[
@@ -149,6 +161,7 @@ async def update_api_key(
     w: Invocation,
     keyId: KeyId,
     session: Session = None,
+    server: Server = None,
     active: bool | None = None,
     admin: bool | None = None,
     rights: Rights | None = None,
@@ -172,7 +185,8 @@ async def update_api_key(
         "isActive": bool(current.get("isActive", True)) if active is None else active,
         "actions": None if is_admin else _rights(rights) if rights is not None else current.get("actions"),
     }
-    answer = await w.client.call("ApiKeysController_update", owner, path={"id": keyId}, body=body)
+    with w.acting_as(owner):  # the key's session names it in errors (WAHA reads it from the body)
+        answer = await w.call("ApiKeysController_update", id=keyId, body=body)
     w.hide(view.key_values(answer))
     return view.api_key(answer if isinstance(answer, dict) else body | {"id": keyId, "session": owner})
 
@@ -186,7 +200,9 @@ async def update_api_key(
     operations=("ApiKeysController_delete",),
     question="Delete the API key {keyId}? Whatever uses it is locked out at once; it cannot be undone.",
 )
-async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -> view.ApiKeyDeleted:
+async def delete_api_key(
+    w: Invocation, keyId: KeyId, session: Session = None, server: Server = None
+) -> view.ApiKeyDeleted:
     await w.call("ApiKeysController_delete", id=keyId)
     return view.api_key_deleted(keyId)
 
@@ -267,7 +283,7 @@ async def set_app(
     operations=("AppsController_delete",),
     question="Remove the app {appId} from WAHA? What it does for its session stops; its config is gone.",
 )
-async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> view.AppDeleted:
+async def delete_app(w: Invocation, appId: AppId, session: Session = None, server: Server = None) -> view.AppDeleted:
     await w.call("AppsController_delete", id=appId)
     return view.app_deleted(appId)
 
@@ -286,6 +302,8 @@ async def _stop_question(w: Invocation) -> str:
     operations=("ServerController_stop",),
     question=_stop_question,
 )
-async def stop_server(w: Invocation, session: Session = None, force: bool = False) -> view.ServerStopped:
+async def stop_server(
+    w: Invocation, session: Session = None, server: Server = None, force: bool = False
+) -> view.ServerStopped:
     answer = await w.call("ServerController_stop", body={"force": force})
     return view.server_stopped(answer, force)

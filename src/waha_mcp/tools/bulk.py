@@ -67,14 +67,20 @@ async def _sessions(w: Invocation, which: Any) -> list[str]:
         return list(dict.fromkeys(validate_session_name(name) for name in which))
     token = CURRENT.set(w)  # the confirmation guard asks before `run` sets it: the call is still this tool's
     try:
-        found = await w.call(LIST, query={"all": True}) or []
+        found, down = await w.list_sessions(True)  # every server of a fleet, in parallel
     finally:
         CURRENT.reset(token)
-    return [
+    names = [
         s["name"]
         for s in found
         if isinstance(s, dict) and isinstance(s.get("name"), str) and (which == "all" or s.get("status") == "WORKING")
     ]
+    # A server that did not answer: the sessions the directory knows it holds are kept, so each fails with the
+    # reason (one server down fails only its own sessions); the server itself is reported too.
+    w.state["unreachable"] = down
+    for server in down:
+        names.extend(name for name in w.client.listed.get(server, ()) if name not in names)
+    return names
 
 
 async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
@@ -184,7 +190,7 @@ async def for_sessions(
         await w.progress(finished, len(todo), f"{name}: {rows[name]['status']}")
 
     await asyncio.gather(*(one(name) for name in todo))
-    return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names])
+    return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names], w.state.get("unreachable"))
 
 
 @tool(
@@ -209,4 +215,5 @@ async def get_unread_everywhere(
             row = await _run_one(w, spec, name, {"limit": limit})
         return name, row.get("result", {}).get("chats"), row.get("error")
 
-    return view.unread_everywhere(list(await asyncio.gather(*(one(name) for name in names))))
+    found = list(await asyncio.gather(*(one(name) for name in names)))
+    return view.unread_everywhere(found, w.state.get("unreachable"))

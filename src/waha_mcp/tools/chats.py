@@ -77,7 +77,7 @@ async def get_chats(
 ) -> view.ChatList:
     if ids and len(ids) > 100:
         raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
-    if (ids or sort == "recent") and not OVERVIEWS.isdisjoint(w.client.missing_operations):
+    if (ids or sort == "recent") and not OVERVIEWS.isdisjoint(w.missing_operations()):
         return await _plain_chats(w, ids, limit, offset)
     try:
         return await _overview(w, ids, limit, offset, sort)
@@ -349,10 +349,10 @@ async def get_chat_picture(
 
 async def fetch_picture(w: Invocation, session: str, url: str) -> Binary | None:
     """The picture's bytes when WAHA serves them; None for another host (WhatsApp's CDN), never fetched."""
-    if w.client.local_path(url) is None:
+    if await w.local_path(url) is None:
         return None
     try:
-        image = await w.client.fetch_file(session, url, max_bytes=min(PICTURE_MAX_BYTES, w.settings.max_media_bytes))
+        image = await w.fetch_file(url, max_bytes=min(PICTURE_MAX_BYTES, w.settings.max_media_bytes))
     except WAHAError:
         return None  # the URL still answers the question
     return image if image.mimetype.startswith("image/") else None

@@ -235,8 +235,12 @@ async def _event_names(w: Invocation, events: list[str] | None) -> list[str]:
 
 async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
     if all:
-        listed = await w.call("SessionsController_list", query={"all": True})
-        return [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("name")]
+        listed, down = await w.list_sessions(True)  # every server of a fleet
+        if down:
+            # A webhook change "for all" that silently skipped a server's sessions would mislead.
+            why = "; ".join(f"server '{name}' could not be asked: {reason}" for name, reason in down.items())
+            raise ToolInputError(f"{why}: nothing was changed; name the sessions, or retry once it answers")
+        return [str(s["name"]) for s in listed if s.get("name")]
     names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
     if names:
         return names
@@ -375,11 +379,14 @@ async def inbox(
 ) -> view.Inbox:
     names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
     if not names:
-        listed = await w.call("SessionsController_list", query={"all": False})
-        names = [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("status") == "WORKING"]
+        listed, down = await w.list_sessions(False)  # every server of a fleet
+        names = [str(s["name"]) for s in listed if s.get("status") == "WORKING"]
+        problems_down = [f"server {name}: {reason[:120]}" for name, reason in down.items()]
+    else:
+        problems_down = []
     stored = await _events(w).inbox.conversations(names, limit * len(names) or limit)
     chats: list[view.InboxChat] = []
-    problems: list[str] = []
+    problems: list[str] = problems_down
     for name in names:
         try:
             with w.acting_as(name):

@@ -60,14 +60,14 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
             raise ToolInputError(
                 f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
             )
-        if w.client.local_path(url) is None:
+        if await w.local_path(url) is None:
             shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
             raise ToolInputError(
-                f"the media URL {shown} is not on WAHA's file server ({w.client.base_url}/api/files/...): "
+                f"the media URL {shown} is not on WAHA's file server ({w.file_server()}/api/files/...): "
                 "not fetched. The server only downloads from WAHA's own file server"
             )
         try:
-            file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
+            file = await w.fetch_file(url, max_bytes=w.settings.max_media_bytes)
         except WAHAError as exc:
             if isinstance(exc, TooLarge):
                 raise ToolInputError(f"media of {mid}: {exc.message}") from None

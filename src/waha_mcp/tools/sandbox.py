@@ -24,7 +24,7 @@ FaultKind = Literal["latency", "status", "drop", "malformed", "empty", "clear"]
 
 
 def _sandbox(w: Invocation) -> Sandbox:
-    found = getattr(w.client.transport, "sandbox", None)
+    found = getattr(w.stand_in(), "sandbox", None)
     if found is None:
         raise ToolInputError("this server does not run the built-in sandbox (start it with --sandbox)")
     return found

@@ -60,6 +60,9 @@ def _unix(value: str | int, *, field: str) -> int:
 # The same optional `session` on every tool; the pipeline replaces it with the resolved name. It carries no
 # description: the server's instructions say once that WAHA_SESSION stands in when it is left out.
 Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
+# A WAHA server of the fleet (WAHA_SERVERS) by name, on server-wide tools: a string checked against the configured
+# names by the pipeline (an enum would cost schema bytes per fleet).
+Server = Annotated[str | None, Field(description="WAHA server by name (WAHA_SERVERS).")]
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
