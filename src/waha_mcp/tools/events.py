@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -34,7 +34,7 @@ def _events(w: Invocation) -> Events:
     events = w.app.events
     if events is None:
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
-    return events  # type: ignore[no-any-return]
+    return events
 
 
 async def _stream_note(w: Invocation) -> str | None:
@@ -245,7 +245,9 @@ async def _targets(w: Invocation, session: str | None, sessions: list[str] | Non
     raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
 
 
-async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+async def _set_webhooks(
+    w: Invocation, name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> view.WebhookChange:
     with w.acting_as(name):
         current = (await w.call("SessionsController_get")).get("config") or {}
         before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
@@ -293,7 +295,7 @@ async def _remove_question(w: Invocation) -> str:
     )
 
 
-def _ours(hook: dict, target: str, secret: str | None) -> bool:
+def _ours(hook: dict[str, Any], target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
 
@@ -322,14 +324,14 @@ async def configure_webhooks(
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = await _event_names(w, events)
-    ours: dict = {"url": target, "events": wanted}
+    ours: dict[str, Any] = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
         ours["hmac"] = {"key": key}
     if retries:
         ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
 
-    def merge(hooks: list[dict]) -> list[dict]:
+    def merge(hooks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Ours with or without the secret (set up before it was) is replaced, never doubled.
         return [h for h in hooks if not _ours(h, target, secret)] + [ours]
 
