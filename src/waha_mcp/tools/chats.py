@@ -165,7 +165,7 @@ async def get_messages(
     names = await people.names(w, _senders(items))
     phones = await people.phones(w, _senders(items))  # cached by now: no second lookup
     out = view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
-    await transcripts.annotate_messages(w, chatId, out["messages"])  # type: ignore[arg-type]
+    await transcripts.annotate_messages(w, chatId, out["messages"])
     return out
 
 
@@ -194,7 +194,7 @@ async def get_message(
             session=w.session,
         )
     out = view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
-    await transcripts.annotate_messages(w, chatId, [out])  # type: ignore[list-item]
+    await transcripts.annotate_messages(w, chatId, [out])
     return out
 
 

@@ -89,7 +89,7 @@ async def get_events(
     )
     rows = await _events(w).inbox.query(q)
     page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
-    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    await transcripts.annotate_events(w, page["events"])
     return page
 
 
@@ -138,7 +138,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
 async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
     out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
     if "event" in out:
-        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+        await transcripts.annotate_events(w, [out["event"]])
     return out
 
 

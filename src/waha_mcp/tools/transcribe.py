@@ -34,7 +34,7 @@ def _off() -> ToolInputError:
 
 
 def _transcribed(session: str, mid: str, shown: view.TranscriptView, engine: str | None) -> view.Transcribed:
-    out: view.Transcribed = {"messageId": mid, "session": session, **shown}  # type: ignore[typeddict-item]
+    out: view.Transcribed = {"messageId": mid, "session": session, **shown}
     if shown["status"] == "done" and engine:
         out["engine"] = engine
     return out
