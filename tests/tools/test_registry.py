@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -252,3 +253,28 @@ def test_output_schemas_are_built_on_first_use_not_at_start() -> None:
     fresh = type(spec)(**{f.name: getattr(spec, f.name) for f in fields(spec)})
     assert "output_schema" not in vars(fresh)  # nothing built yet
     assert fresh.output_schema == spec.output_schema and "output_schema" in vars(fresh)
+
+
+def test_name_and_toolset_come_from_the_function_and_its_module() -> None:
+    from waha_mcp.tools import sessions
+    from waha_mcp.tools.registry import REGISTRY
+
+    assert REGISTRY["waha_get_session"].fn is sessions.get_session
+    assert REGISTRY["waha_get_session"].toolset == "sessions"
+    assert REGISTRY["waha_get_server_info"].toolset == "server"  # where its module says otherwise, it is given
+    for spec in all_tools():
+        assert spec.name == f"waha_{spec.fn.__name__}", spec.name
+
+
+def test_a_registration_naming_an_argument_the_tool_lacks_fails_at_import() -> None:
+    from waha_mcp.tools._common import Session
+    from waha_mcp.tools.registry import REGISTRY, tool
+
+    async def probe_tool(w: Any, session: Session = None) -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(TypeError, match=r"names unknown arguments \['labelId'\]"):
+        tool("A probe.", effect=Effect.LOCAL, target="labelId", toolset="labels")(probe_tool)
+    with pytest.raises(ValueError, match="unknown toolset 'test_registry' for waha_probe_tool"):
+        tool("A probe.", effect=Effect.LOCAL)(probe_tool)
+    assert "waha_probe_tool" not in REGISTRY

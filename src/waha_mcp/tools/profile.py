@@ -19,8 +19,6 @@ _PICTURE_MIMES = ("image/jpeg", "image/png")
 
 
 @tool(
-    "waha_get_my_profile",
-    "profile",
     "Your own profile: id, name, picture URL.",
     effect=Effect.READ,
     operations=("ProfileController_getMyProfile",),
@@ -30,11 +28,10 @@ async def get_my_profile(w: Invocation, session: Session = None) -> view.MyProfi
 
 
 @tool(
-    "waha_set_my_profile_name",
-    "profile",
     "Set your profile name.",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileName",),
+    target="name",
 )
 async def set_my_profile_name(w: Invocation, name: words(NAME_MAX), session: Session = None) -> view.ProfileUpdated:
     answer = await w.call("ProfileController_setProfileName", body={"name": name.strip()})
@@ -42,8 +39,6 @@ async def set_my_profile_name(w: Invocation, name: words(NAME_MAX), session: Ses
 
 
 @tool(
-    "waha_set_my_profile_status",
-    "profile",
     'Set your "About" text.',
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileStatus",),
@@ -56,8 +51,6 @@ async def set_my_profile_status(
 
 
 @tool(
-    "waha_set_my_profile_picture",
-    "profile",
     "Set your profile picture (JPEG or PNG).",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfilePicture",),
@@ -73,8 +66,6 @@ async def set_my_profile_picture(
 
 
 @tool(
-    "waha_delete_my_profile_picture",
-    "profile",
     "Remove your profile picture.",
     effect=Effect.DESTRUCTIVE,
     operations=("ProfileController_deleteProfilePicture",),
