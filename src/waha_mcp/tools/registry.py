@@ -147,14 +147,17 @@ class ToolSpec:
     # apply to each): its own call is not checked against the allow-lists, and it never runs inside itself.
     fans_out: bool = False
 
-    # Built on first use, not at start-up (issue 19's cold start): a call needs its argument model.
+    # Built on first use, not at start-up (issue 19's cold start): a call needs its argument model, tools/list
+    # only the input schemas, which are shipped prebuilt (waha_mcp.tools.shipped).
     @cached_property
     def arguments(self) -> type[BaseModel]:
         return _arguments_model(self.name, self.fn, confirm=self.policy.confirm)
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
-        return arguments_schema(self.arguments)
+        from waha_mcp.tools.shipped import shipped_schema  # here: `python -m waha_mcp.tools.shipped` rebuilds it
+
+        return shipped_schema(self.name) or arguments_schema(self.arguments)
 
     @cached_property
     def markers(self) -> dict[str, str]:
