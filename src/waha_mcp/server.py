@@ -132,6 +132,7 @@ class WahaMCP(MCPServer[Any]):
                 settings.transcribe_key,
                 settings.store_password,
                 settings.request_state_key,
+                *settings.server_secrets,
             ),
         )
         app.store = self.store()
