@@ -266,7 +266,7 @@ def session_deleted(name: str) -> SessionDeleted:
 def session_list(
     sessions: list[Any], only: str | None, default: str | None, unreachable: dict[str, str] | None = None
 ) -> SessionList:
-    items = [session(s) for s in sessions if isinstance(s, dict)]
+    items = [cast(ListedSession, session(s)) for s in sessions if isinstance(s, dict)]
     if only:
         items = [s for s in items if s.get("name") == only]
     out: SessionList = {"sessions": items, "default": default}

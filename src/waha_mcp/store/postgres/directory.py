@@ -19,7 +19,8 @@ class PostgresDirectory(SessionDirectory):
 
     async def replace(self, server: str, sessions: Iterable[str], at: float) -> None:
         # A server listed empty keeps one row with no session: it was listed, it holds nothing.
-        rows = [(server, name, at) for name in sorted(set(sessions))] or [(server, None, at)]
+        rows: list[tuple[str, str | None, float]] = [(server, name, at) for name in sorted(set(sessions))]
+        rows = rows or [(server, None, at)]
 
         async def write(db: asyncpg.Connection) -> None:
             # Under READ COMMITTED two replacements would each delete only what was committed before them and

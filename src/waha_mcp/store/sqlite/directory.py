@@ -18,7 +18,8 @@ class SQLiteDirectory(SessionDirectory):
 
     async def replace(self, server: str, sessions: Iterable[str], at: float) -> None:
         # A server listed empty keeps one row with no session: it was listed, it holds nothing.
-        rows = [(server, name, at) for name in sorted(set(sessions))] or [(server, None, at)]
+        rows: list[tuple[str, str | None, float]] = [(server, name, at) for name in sorted(set(sessions))]
+        rows = rows or [(server, None, at)]
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM session_directory WHERE server = ?", (server,))
