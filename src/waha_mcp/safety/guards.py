@@ -111,12 +111,13 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     kind = inv.spec.pacing
     rules = parse_pacing(inv.settings.pacing) if kind else None
     store = inv.app.store
-    if rules is None or store is None or inv.session is None:
+    session = inv.session
+    if kind is None or rules is None or store is None or session is None:
         return await nxt(inv)
-    refuse_if_held(inv, kind)  # type: ignore[arg-type]
+    refuse_if_held(inv, kind)
     people = await persons(inv, chats_of(inv.spec, inv.args))
     try:
-        at, rows = await pacing.slot(store, rules, inv.session, kind, people)  # type: ignore[arg-type]
+        at, rows = await pacing.slot(store, rules, session, kind, people)
     except pacing.TooLong as late:
         when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
@@ -129,16 +130,16 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         if at - since > CHECK_BEFORE_WAIT:
             await check_can_send(inv)
         await wait_until(inv, at, since)
-        while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
-            await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
+        while (behind := await pacing.go(store, rules, session, kind, rows)) > 0:
+            await wait_until(inv, time.time() + behind, since)  # an earlier send went out late: keep the spacing real
         return await nxt(inv)
     except (ToolInputError, WAHAError) as exc:
         if isinstance(exc, (ReachoutLimited, MessageCapped)):
-            await holds.learn_refusal(inv.app.holds, inv.client, inv.session, exc)
+            await holds.learn_refusal(inv.app.holds, inv.client, session, exc)
         # No answer (status 0), a 5xx or a timeout may hide a send that went out: that one stays charged.
         if isinstance(exc, ToolInputError) or 400 <= exc.status < 500:
             given_back = True
-            await pacing.release(store, rules, inv.session, kind, rows)  # type: ignore[arg-type]
+            await pacing.release(store, rules, session, kind, rows)
         raise
     finally:
         if not given_back:

@@ -63,7 +63,7 @@ async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
             which = [w.args["session"]] if w.args.get("session") else "working"
         w.state["plan"] = (spec, await _sessions(w, which))
         w.bulk_id = w.args.get("bulkId") or secrets.token_hex(4)
-    return w.state["plan"]  # type: ignore[no-any-return]
+    return w.state["plan"]
 
 
 async def _question(w: Invocation) -> str | None:

@@ -18,7 +18,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections import channel_search as _searched
-from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, PageToken, Session, words
+from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Name, PageToken, Session
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -67,7 +67,7 @@ async def get_channel(w: Invocation, channelId: ChannelRef, session: Session = N
 )
 async def create_channel(
     w: Invocation,
-    name: words(100),
+    name: Name,
     session: Session = None,
     description: Annotated[str | None, Field(max_length=2048)] = None,
     file: FileArg = None,

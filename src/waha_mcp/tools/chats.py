@@ -163,7 +163,7 @@ async def get_messages(
     names = await people.names(w, _senders(items))
     phones = await people.phones(w, _senders(items))  # cached by now: no second lookup
     out = view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
-    await transcripts.annotate_messages(w, chatId, out["messages"])  # type: ignore[arg-type]
+    await transcripts.annotate_messages(w, chatId, out["messages"])
     return out
 
 
@@ -183,10 +183,15 @@ async def get_message(
     query = {"downloadMedia": downloadMedia}
     msg = await w.call("ChatsController_getChatMessage", chatId=chatId, messageId=messageId, query=query)
     if not isinstance(msg, dict):
-        where = {"method": "GET", "path": f"chats/{chatId}/messages", "session": w.session}
-        raise WAHAError(f"WAHA returned no message {messageId}", status=404, **where)
+        raise WAHAError(
+            f"WAHA returned no message {messageId}",
+            status=404,
+            method="GET",
+            path=f"chats/{chatId}/messages",
+            session=w.session,
+        )
     out = view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
-    await transcripts.annotate_messages(w, chatId, [out])  # type: ignore[list-item]
+    await transcripts.annotate_messages(w, chatId, [out])
     return out
 
 
@@ -319,7 +324,7 @@ async def get_chat_picture(
 ) -> view.ChatPicture | Rich:
     answer = await w.call("ChatsController_getChatPicture", chatId=chatId, query={"refresh": refresh or None})
     url = answer.get("url") if isinstance(answer, dict) else None
-    image = await fetch_picture(w, session, url) if url else None
+    image = await fetch_picture(w, w.acting, url) if url else None
     if image is None:
         return view.chat_picture(chatId, url=url)
     return image_result(image, view.chat_picture(chatId, image=image.data))

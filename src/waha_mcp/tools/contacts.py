@@ -11,12 +11,12 @@ from waha_mcp.client import EndpointMissing
 from waha_mcp.errors import ToolInputError
 from waha_mcp.people import is_lid, phone_id
 from waha_mcp.tools import _people as people
-from waha_mcp.tools._common import ChatId, Limit, Offset, Phone, Rich, Session, image_result, words
+from waha_mcp.tools._common import ChatId, Limit, Name, Offset, Phone, Rich, Session, image_result
 from waha_mcp.tools.chats import fetch_picture
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
-Name = Annotated[str, Field(max_length=100)]
+LastName = Annotated[str, Field(max_length=100)]
 
 
 def _person(contact_id: str) -> str:
@@ -95,7 +95,7 @@ async def get_contact_picture(
     answer = await w.call("ContactsController_getProfilePicture", query=query)
     url = answer.get("profilePictureURL") if isinstance(answer, dict) else None
     url = url if isinstance(url, str) and url else None
-    image = await fetch_picture(w, session, url) if url else None
+    image = await fetch_picture(w, w.acting, url) if url else None
     if image is None:
         return view.contact_picture(contact_id, url=url)
     return image_result(image, view.contact_picture(contact_id, image=image.data))
@@ -125,8 +125,8 @@ async def block_contact(
 async def save_contact(
     w: Invocation,
     contactId: ChatId,
-    firstName: words(100),
-    lastName: Name = "",
+    firstName: Name,
+    lastName: LastName = "",
     session: Session = None,
 ) -> view.ContactSaved:
     contact_id = _person(contactId)

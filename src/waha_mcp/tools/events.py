@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -34,7 +34,7 @@ def _events(w: Invocation) -> Events:
     events = w.app.events
     if events is None:
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
-    return events  # type: ignore[no-any-return]
+    return events
 
 
 async def _stream_note(w: Invocation) -> str | None:
@@ -88,7 +88,7 @@ async def get_events(
     )
     rows = await _events(w).inbox.query(q)
     page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
-    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    await transcripts.annotate_events(w, page["events"])
     return page
 
 
@@ -137,7 +137,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
 async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
     out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
     if "event" in out:
-        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+        await transcripts.annotate_events(w, [out["event"]])
     return out
 
 
@@ -241,7 +241,9 @@ async def _targets(w: Invocation, session: str | None, sessions: list[str] | Non
     raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
 
 
-async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+async def _set_webhooks(
+    w: Invocation, name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> view.WebhookChange:
     with w.acting_as(name):
         current = (await w.call("SessionsController_get")).get("config") or {}
         before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
@@ -289,7 +291,7 @@ async def _remove_question(w: Invocation) -> str:
     )
 
 
-def _ours(hook: dict, target: str, secret: str | None) -> bool:
+def _ours(hook: dict[str, Any], target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
 
@@ -316,14 +318,14 @@ async def configure_webhooks(
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = await _event_names(w, events)
-    ours: dict = {"url": target, "events": wanted}
+    ours: dict[str, Any] = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
         ours["hmac"] = {"key": key}
     if retries:
         ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
 
-    def merge(hooks: list[dict]) -> list[dict]:
+    def merge(hooks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Ours with or without the secret (set up before it was) is replaced, never doubled.
         return [h for h in hooks if not _ours(h, target, secret)] + [ours]
 

@@ -15,7 +15,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import EndpointMissing, TooOld
 from waha_mcp.errors import ToolInputError
 from waha_mcp.openapi import load_spec
-from waha_mcp.tools._common import ChatId, GroupId, Limit, Offset, Session, words
+from waha_mcp.tools._common import ChatId, GroupId, Limit, Name, Offset, Session
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -107,7 +107,7 @@ async def get_group(w: Invocation, groupId: GroupId, session: Session = None) ->
     target="name",
 )
 async def create_group(
-    w: Invocation, name: words(100), participants: Participants, session: Session = None
+    w: Invocation, name: Name, participants: Participants, session: Session = None
 ) -> view.GroupDetail:
     body = {"name": name, **_people(participants)}
     return view.group_detail(await w.call("GroupsController_createGroup", body=body))

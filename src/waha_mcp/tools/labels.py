@@ -11,12 +11,11 @@ from typing import Annotated
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.tools._common import ChatId, Session, words
+from waha_mcp.tools._common import ChatId, Name, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 LabelId = Annotated[str, Field(pattern=r"^\S{1,64}$")]
-Name = words(100)
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="hex, e.g. #ff9485")]
 
 

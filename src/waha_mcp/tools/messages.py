@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.ids import message_key
-from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, words
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, visible
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -34,7 +34,7 @@ _MEDIA_SENDS = {
     "sticker": "ChattingController_sendSticker",  # WAHA 2026.8.2: a WebP file, sent as is (not converted)
 }
 
-Text = words(MAX_TEXT)
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), visible]
 # A text whose links WAHA fetches for a preview (unless linkPreview=false): the fetch rule applies to them.
 PreviewText = Annotated[Text, preview_marker]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -348,7 +348,7 @@ async def send_list(
     w: Invocation,
     chatId: ChatId,
     title: Text,
-    button: Annotated[words(MAX_TEXT), Field(description="Label of the button opening the list")],
+    button: Annotated[Text, Field(description="Label of the button opening the list")],
     sections: Annotated[list[ListSection], Field(min_length=1)],
     description: str | None = None,
     footer: str | None = None,
@@ -359,7 +359,7 @@ async def send_list(
     if count > LIST_ROWS:
         raise ToolInputError(f"a list shows at most {LIST_ROWS} rows in all, got {count}")
     n = 0
-    waha_sections = []
+    waha_sections: list[dict[str, Any]] = []
     for section in sections:
         rows = []
         for row in section.rows:

@@ -285,9 +285,7 @@ def _arguments_model(name: str, fn: Callable[..., Any], *, confirm: bool = False
         fields[param.name] = (hints[param.name], default)
     if confirm:
         fields[CONFIRM_ARGUMENT] = CONFIRM_FIELD
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
-    )
+    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields)
 
 
 def all_tools() -> list[ToolSpec]:

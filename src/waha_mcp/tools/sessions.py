@@ -83,7 +83,7 @@ async def list_sessions(
 )
 async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
     info = await w.call("SessionsController_get")
-    w.app.holds.learn_status(w.session or "", info)  # capped or timelocked: pacing holds its sends
+    w.app.holds.learn_status(w.acting, info)  # capped or timelocked: pacing holds its sends
     return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
 
 
@@ -96,7 +96,7 @@ async def get_session(w: Invocation, session: Session = None) -> view.SessionDet
 async def get_send_limits(w: Invocation, session: Session = None) -> view.SendLimits:
     lock = await w.call("SessionsController_getReachoutTimelock")
     capping = await w.call("SessionsController_getMessageCapping")
-    name = w.session or ""
+    name = w.acting
     w.app.holds.learn_timelock(name, lock)  # what WhatsApp says now holds (or frees) the session's sends
     w.app.holds.learn_capping(name, capping)
     return view.send_limits(lock, capping, w.app.holds.active(name))
@@ -172,13 +172,13 @@ async def _action(w: Invocation, session: str, action: str) -> view.SessionActio
 )
 async def start_session(w: Invocation, session: Session = None) -> view.SessionAction:
     try:
-        return await _action(w, session, "start")
+        return await _action(w, w.acting, "start")
     except WAHAError as exc:
         if exc.status != 422 or "already started" not in exc.message:
             raise
     # Starting a started session changes nothing: say where it is and what to do from there instead of failing.
     info = await w.call("SessionsController_get")
-    return view.session_action(info, session, "already started", next_step(str(info.get("status")), START))
+    return view.session_action(info, w.acting, "already started", next_step(str(info.get("status")), START))
 
 
 @tool(
@@ -188,7 +188,7 @@ async def start_session(w: Invocation, session: Session = None) -> view.SessionA
     default="sandbox",
 )
 async def stop_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    return await _action(w, session, "stop")
+    return await _action(w, w.acting, "stop")
 
 
 @tool(
@@ -198,7 +198,7 @@ async def stop_session(w: Invocation, session: Session = None) -> view.SessionAc
     default="sandbox",
 )
 async def restart_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    return await _action(w, session, "restart")
+    return await _action(w, w.acting, "restart")
 
 
 @tool(
@@ -208,8 +208,8 @@ async def restart_session(w: Invocation, session: Session = None) -> view.Sessio
     default="sandbox",
 )
 async def logout_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    done = await _action(w, session, "logout")
-    w.app.lids.forget(session)  # it may pair as another account: its LIDs are another account's
+    done = await _action(w, w.acting, "logout")
+    w.app.lids.forget(w.acting)  # it may pair as another account: its LIDs are another account's
     return done
 
 
@@ -221,8 +221,8 @@ async def logout_session(w: Invocation, session: Session = None) -> view.Session
 )
 async def delete_session(w: Invocation, session: Session = None) -> view.SessionDeleted:
     await w.call("SessionsController_delete")
-    w.app.lids.forget(session)  # a new session of that name is another account
-    return view.session_deleted(session)
+    w.app.lids.forget(w.acting)  # a new session of that name is another account
+    return view.session_deleted(w.acting)
 
 
 @tool(
@@ -252,7 +252,7 @@ async def get_qr_code(
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Rich:
-    await _ready_to_pair(w, session, allow_starting=True)
+    await _ready_to_pair(w, w.acting, allow_starting=True)
     image = await w.call("AuthController_getQR", query={"format": "image"}, accept="image/png")
     value = await w.call("AuthController_getQR", query={"format": "raw"}) if raw else None
     info = view.qr_code(value, with_value=True) if raw else view.qr_code()
@@ -274,7 +274,7 @@ async def request_pairing_code(
     method: Literal["sms", "voice"] | None = None,
 ) -> view.PairingCode:
     # WAHA (NOWEB) never answers this while the session is STARTING: the state is checked first.
-    await _ready_to_pair(w, session)
+    await _ready_to_pair(w, w.acting)
     body = {"phoneNumber": phoneNumber} | ({"method": method} if method else {})
     with anyio.move_on_after(PAIRING_WAIT):
         return view.pairing_code(await w.call("AuthController_requestCode", body=body))
