@@ -21,7 +21,7 @@ from waha_mcp.safety.allow import chat_refusal, session_refusal
 from waha_mcp.safety.targets import chats_of
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
-from waha_mcp.tools._common import Limit, Session
+from waha_mcp.tools._common import Limit, Session, SessionName
 from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
 from waha_mcp.tools.registry import (
     REGISTRY,
@@ -38,7 +38,7 @@ from waha_mcp.tools.registry import (
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
 CONCURRENCY = 32
 LIST = "SessionsController_list"
-Which = list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | Literal["all", "working"]
+Which = list[SessionName] | Literal["all", "working"]
 
 
 def _inner(w: Invocation, name: str) -> ToolSpec:

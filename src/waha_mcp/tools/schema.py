@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
 
 from waha_mcp import ids as wid
+from waha_mcp.config import SESSION_NAME_RE
 from waha_mcp.errors import ToolInputError
 from waha_mcp.sessions import validate_session_name
 
@@ -57,9 +58,20 @@ def _unix(value: str | int, *, field: str) -> int:
     return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
 
 
+def _session_name(value: str, *, field: str) -> str:
+    return validate_session_name(value)
+
+
 # The same optional `session` on every tool; the pipeline replaces it with the resolved name. It carries no
 # description: the server's instructions say once that WAHA_SESSION stands in when it is left out.
 Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
+# A session named inside another argument (`sessions` lists): the same rule and refusal as `session`; the
+# pattern tells the client the rule up front.
+SessionName = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": SESSION_NAME_RE.pattern}),
+    _normaliser(_session_name),
+]
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
