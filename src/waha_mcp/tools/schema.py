@@ -6,10 +6,8 @@ argument model, so no tool calls an id helper itself; guards read `Marker.kind` 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
@@ -18,6 +16,7 @@ from waha_mcp import ids as wid
 from waha_mcp.config import SESSION_NAME_RE
 from waha_mcp.errors import ToolInputError
 from waha_mcp.sessions import validate_session_name
+from waha_mcp.times import parse_time
 
 
 @dataclass(frozen=True)
@@ -46,16 +45,7 @@ def _session(value: str, *, field: str) -> str:
 
 
 def _unix(value: str | int, *, field: str) -> int:
-    """ISO 8601 (a date, or a time with or without offset; UTC when none) or unix seconds/ms → seconds."""
-    raw = str(value).strip()
-    if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
-        number = float(raw)
-        return int(number / 1000 if number > 1e11 else number)
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ToolInputError(f"{field} {raw[:40]!r} is not an ISO 8601 time or unix seconds") from None
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+    return parse_time(value, field)
 
 
 def _session_name(value: str, *, field: str) -> str:
@@ -97,7 +87,7 @@ if TYPE_CHECKING:
     Cursor = str
     PageToken = str
 else:
-    # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
+    # A time as people and WAHA write it (waha_mcp.times.parse_time's rule); tools receive unix seconds.
     Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
     # A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a
     # string.
