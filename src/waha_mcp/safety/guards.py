@@ -28,32 +28,39 @@ from waha_mcp.times import iso
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
 
-# Server-wide write tools that name the session they make: the session allow-list applies to that name.
-SESSION_ARGUMENT = {"waha_create_session": "name"}
-
 
 async def allow(inv: Invocation, nxt: Next) -> Any:
     """A write outside WAHA_MCP_ALLOW_SESSIONS / WAHA_MCP_ALLOW_CHATS is refused before any request."""
+    problem = await allow_refusal(inv)
+    if problem:
+        raise ToolInputError(problem)
+    return await nxt(inv)
+
+
+async def allow_refusal(inv: Invocation) -> str | None:
+    """Why the allow-lists refuse this call (arguments checked, session resolved), or None: the one check,
+    for the guard and for a bulk dry run."""
     spec, settings = inv.spec, inv.settings
-    # Bulk tools run every session's call through this pipeline, where each one is checked.
-    if spec.read_only or spec.toolset == "bulk" or not (settings.allow_sessions or settings.allow_chats):
-        return await nxt(inv)
+    # A tool that fans out runs every session's call through this pipeline, where each one is checked.
+    if spec.read_only or spec.fans_out or not (settings.allow_sessions or settings.allow_chats):
+        return None
     if settings.allow_sessions:
         if spec.scope == "session":
             problem = session_refusal(inv.session, settings.allow_sessions)
-        elif spec.name in SESSION_ARGUMENT:
-            problem = session_refusal(inv.args.get(SESSION_ARGUMENT[spec.name]), settings.allow_sessions)
+        elif spec.session_argument:
+            # The session it makes: named by its own argument, or else by `session`.
+            problem = session_refusal(inv.args.get(spec.session_argument) or inv.session, settings.allow_sessions)
         else:
             problem = (
                 f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
                 "to some sessions; nothing was sent"
             )
         if problem:
-            raise ToolInputError(problem)
+            return problem
     problem = await _chats_problem(inv, settings.allow_chats) if settings.allow_chats else None
     if problem:
-        raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
-    return await nxt(inv)
+        return f"session {inv.session}: {problem}" if inv.session else problem
+    return None
 
 
 async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:

@@ -55,8 +55,6 @@ def _senders(messages: list[dict[str, Any]]) -> list[str]:
 
 
 @tool(
-    "waha_get_chats",
-    "chats",
     "List chats, latest first: name, kind, unread, last message.",
     effect=Effect.READ,
     operations=(
@@ -66,6 +64,7 @@ def _senders(messages: list[dict[str, Any]]) -> list[str]:
         people.LIDS,
         people.CONTACTS,
     ),
+    default="always",
 )
 async def get_chats(
     w: Invocation,
@@ -124,11 +123,10 @@ async def _overview(w: Invocation, ids: list[str] | None, limit: int, offset: in
 
 
 @tool(
-    "waha_get_messages",
-    "chats",
     "Read a chat's messages, newest first; since/until: ISO or unix time.",
     effect=Effect.READ,
     operations=("ChatsController_getChatMessages", people.CONTACTS, people.LIDS),
+    default="always",
 )
 async def get_messages(
     w: Invocation,
@@ -170,11 +168,10 @@ async def get_messages(
 
 
 @tool(
-    "waha_get_message",
-    "chats",
     "Get one message by id.",
     effect=Effect.READ,
     operations=("ChatsController_getChatMessage", people.CONTACTS, people.LIDS),
+    default="always",
 )
 async def get_message(
     w: Invocation,
@@ -199,20 +196,17 @@ async def get_message(
 
 
 @tool(
-    "waha_mark_chat_read",
-    "chats",
     "Mark a chat's unread messages as read.",
     effect=Effect.VISIBLE,
     # Not paced, like waha_mark_seen: read receipts answer what others sent and reach nobody new.
     operations=("ChatsController_readChatMessages",),
+    default="always",
 )
 async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatRead:
     return view.chat_read(chatId, await w.call("ChatsController_readChatMessages", chatId=chatId))
 
 
 @tool(
-    "waha_mark_chat_unread",
-    "chats",
     "Mark a chat as unread.",
     effect=Effect.LOCAL,
     operations=("ChatsController_unreadChat",),
@@ -223,8 +217,6 @@ async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = Non
 
 
 @tool(
-    "waha_archive_chat",
-    "chats",
     "Archive a chat, or unarchive it with archived=false.",
     effect=Effect.LOCAL,
     operations=("ChatsController_archiveChat", "ChatsController_unarchiveChat"),
@@ -237,8 +229,6 @@ async def archive_chat(
 
 
 @tool(
-    "waha_pin_message",
-    "chats",
     "Pin a message in its chat for 24h, 7d or 30d.",
     effect=Effect.VISIBLE,
     pacing="send",  # every member sees a notice in the chat
@@ -257,8 +247,6 @@ async def pin_message(
 
 
 @tool(
-    "waha_unpin_message",
-    "chats",
     "Unpin a pinned message.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -272,8 +260,6 @@ async def unpin_message(
 
 
 @tool(
-    "waha_edit_message",
-    "chats",
     "Replace the text of a message you sent.",
     effect=Effect.VISIBLE,
     pacing="send",  # an edit goes out to the chat as a message of its own
@@ -296,8 +282,6 @@ async def edit_message(
 
 
 @tool(
-    "waha_delete_message",
-    "chats",
     "Delete a message (for everyone when it is yours and recent).",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_deleteMessage",),
@@ -310,8 +294,6 @@ async def delete_message(
 
 
 @tool(
-    "waha_delete_chat",
-    "chats",
     "Delete a whole chat from this account.",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_deleteChat",),
@@ -322,8 +304,6 @@ async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) ->
 
 
 @tool(
-    "waha_clear_chat",
-    "chats",
     "Delete every message in a chat, keeping the chat.",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_clearMessages",),
@@ -334,8 +314,6 @@ async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> 
 
 
 @tool(
-    "waha_get_chat_picture",
-    "chats",
     "Get a chat's picture (image, or its URL).",
     effect=Effect.READ,
     output=view.ChatPicture,

@@ -60,12 +60,11 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
 
 
 @tool(
-    "waha_get_events",
-    "events",
     "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
     effect=Effect.READ,
     scope="server",
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def get_events(
     w: Invocation,
@@ -146,8 +145,6 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
 
 
 @tool(
-    "waha_wait_for_event",
-    "events",
     "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
     effect=Effect.READ,
     scope="server",
@@ -174,11 +171,10 @@ async def wait_for_event(
 
 
 @tool(
-    "waha_wait_for_message",
-    "events",
     "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def wait_for_message(
     w: Invocation,
@@ -300,8 +296,6 @@ def _ours(hook: dict[str, Any], target: str, secret: str | None) -> bool:
 
 
 @tool(
-    "waha_configure_webhooks",
-    "events",
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -339,8 +333,6 @@ async def configure_webhooks(
 
 
 @tool(
-    "waha_remove_webhooks",
-    "events",
     "Remove this server's webhook from sessions' config (others kept); WAHA restarts each changed session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -364,8 +356,6 @@ async def remove_webhooks(
 
 
 @tool(
-    "waha_inbox",
-    "events",
     "Conversations across sessions, unread first: WAHA's chats plus what arrived here.",
     effect=Effect.READ,
     scope="server",

@@ -20,8 +20,6 @@ Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="hex, e.g
 
 
 @tool(
-    "waha_get_labels",
-    "labels",
     "List the account's labels, or one chat's (WhatsApp Business).",
     effect=Effect.READ,
     operations=("LabelsController_getAll", "LabelsController_getChatLabels"),
@@ -33,11 +31,10 @@ async def get_labels(w: Invocation, session: Session = None, chatId: ChatId | No
 
 
 @tool(
-    "waha_create_label",
-    "labels",
     "Create a label (WhatsApp Business).",
     effect=Effect.LOCAL,
     operations=("LabelsController_create",),
+    target="name",
 )
 async def create_label(
     w: Invocation, name: Name, session: Session = None, color: Color | None = None
@@ -48,11 +45,10 @@ async def create_label(
 
 
 @tool(
-    "waha_update_label",
-    "labels",
     "Rename or recolour a label.",
     effect=Effect.LOCAL,
     operations=("LabelsController_update",),
+    target="name",
 )
 async def update_label(
     w: Invocation, labelId: LabelId, name: Name, session: Session = None, color: Color | None = None
@@ -65,11 +61,10 @@ async def update_label(
 
 
 @tool(
-    "waha_delete_label",
-    "labels",
     "Delete a label (removes it from its chats).",
     effect=Effect.DESTRUCTIVE,
     operations=("LabelsController_delete",),
+    target="labelId",
 )
 async def delete_label(w: Invocation, labelId: LabelId, session: Session = None) -> view.LabelDeleted:
     await w.call("LabelsController_delete", labelId=labelId)
@@ -77,8 +72,6 @@ async def delete_label(w: Invocation, labelId: LabelId, session: Session = None)
 
 
 @tool(
-    "waha_set_chat_labels",
-    "labels",
     "Replace a chat's labels ([] removes all); returns those it now has.",
     effect=Effect.LOCAL,
     operations=("LabelsController_putChatLabels", "LabelsController_getChatLabels"),
@@ -93,8 +86,6 @@ async def set_chat_labels(
 
 
 @tool(
-    "waha_get_label_chats",
-    "labels",
     "List the chats that have a label.",
     effect=Effect.READ,
     operations=("LabelsController_getChatsByLabel",),

@@ -82,13 +82,12 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
 
 
 @tool(
-    "waha_download_media",
-    "media",
     "Download a message's media (images shown; save: to files dir).",
     effect=Effect.READ,
     output=view.MediaFile,
     writes=("save",),
     operations=("ChatsController_getChatMessage",),
+    default="always",
 )
 async def download_media(
     w: Invocation,
@@ -131,8 +130,6 @@ def _resource(uri: str, data: bytes, mimetype: str, info: view.MediaFile | view.
 
 
 @tool(
-    "waha_convert_media",
-    "media",
     "Convert a url or path to a voice note (OGG/Opus) or MP4 video.",
     effect=Effect.LOCAL,
     output=view.Converted,
@@ -177,8 +174,6 @@ async def convert_media(
 
 
 @tool(
-    "waha_reject_call",
-    "media",
     "Reject an incoming WhatsApp call.",
     effect=Effect.VISIBLE,
     operations=("CallsController_rejectCall",),

@@ -20,8 +20,6 @@ _PICTURE_MIMES = ("image/jpeg", "image/png")
 
 
 @tool(
-    "waha_get_my_profile",
-    "profile",
     "Your own profile: id, name, picture URL.",
     effect=Effect.READ,
     operations=("ProfileController_getMyProfile",),
@@ -31,11 +29,10 @@ async def get_my_profile(w: Invocation, session: Session = None) -> view.MyProfi
 
 
 @tool(
-    "waha_set_my_profile_name",
-    "profile",
     "Set your profile name.",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileName",),
+    target="name",
 )
 async def set_my_profile_name(w: Invocation, name: ProfileName, session: Session = None) -> view.ProfileUpdated:
     answer = await w.call("ProfileController_setProfileName", body={"name": name.strip()})
@@ -43,8 +40,6 @@ async def set_my_profile_name(w: Invocation, name: ProfileName, session: Session
 
 
 @tool(
-    "waha_set_my_profile_status",
-    "profile",
     'Set your "About" text.',
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileStatus",),
@@ -57,8 +52,6 @@ async def set_my_profile_status(
 
 
 @tool(
-    "waha_set_my_profile_picture",
-    "profile",
     "Set your profile picture (JPEG or PNG).",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfilePicture",),
@@ -74,8 +67,6 @@ async def set_my_profile_picture(
 
 
 @tool(
-    "waha_delete_my_profile_picture",
-    "profile",
     "Remove your profile picture.",
     effect=Effect.DESTRUCTIVE,
     operations=("ProfileController_deleteProfilePicture",),

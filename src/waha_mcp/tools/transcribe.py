@@ -41,12 +41,12 @@ def _transcribed(session: str, mid: str, shown: view.TranscriptView, engine: str
 
 
 @tool(
-    "waha_transcribe",
-    "media",
     "A voice note or audio message as text (+language, seconds): by messageId or WAHA files URL. Cached.",
     effect=Effect.READ,
     output=view.Transcribed,
     operations=("ChatsController_getChatMessage",),
+    default="transcribe",
+    toolset="media",
 )
 async def transcribe(
     w: Invocation,
