@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult
@@ -24,6 +23,7 @@ from waha_mcp.safety.allow import chat_refusal, session_refusal, unknown_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
 from waha_mcp.safety.targets import chatless_ids, chats_of, target_of
+from waha_mcp.times import iso
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
@@ -119,10 +119,9 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     try:
         at, rows = await pacing.slot(store, rules, session, kind, people)
     except pacing.TooLong as late:
-        when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
             f"session {inv.session}: anti-ban pacing (WAHA_MCP_PACING) would hold this {kind} for {late.wait:.0f} s, "
-            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
+            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {iso(late.at)}; nothing was sent"
         ) from None
     since = time.time()
     given_back = False
@@ -165,7 +164,7 @@ def refuse_if_held(inv: Invocation, kind: str) -> None:
     held = inv.app.holds.active(inv.session or "")
     if held is None:
         return
-    until = datetime.fromtimestamp(held.until, UTC).isoformat(timespec="seconds")
+    until = iso(held.until)
     why = "as WhatsApp said" if held.told else "WhatsApp did not say until when"
     what = "sends" if kind == "send" else "group changes"
     raise ToolInputError(
