@@ -80,3 +80,16 @@ async def test_an_unknown_session_is_refused_unsent_naming_the_servers(contract:
         assert "session 'nobody' is on none of the servers (a, b, c)" in message
         assert "existing: " in message and "ann (WORKING)" in message and "default (WORKING)" in message
         assert not any(m.requests_for("nobody") for m in members.values())
+
+
+async def test_a_stopped_session_is_not_sought_elsewhere_and_the_advice_is_about_its_state(
+    contract: ContractRecorder,
+) -> None:
+    async with fleet(contract, LAYOUT) as (members, server), Client(server) as mcp:
+        members["a"].sandbox.set_status("bob", "STOPPED")
+        # WAHA answers 404 "We didn't find a session" for a stopped one: a re-list shows it still on `a`, so nothing
+        # goes anywhere else and the advice is about its state.
+        message = error(await call(mcp, "waha_send_message", {"session": "bob", "chatId": "14155550123", "text": "x"}))
+        assert "session 'bob'" in message and "STOPPED" in message and "waha_start_session" in message, message
+        assert not members["b"].requests_for("bob") and not members["c"].requests_for("bob")
+        assert len([r for r in members["a"].requests_for("bob") if r.path == "/api/sendText"]) == 1

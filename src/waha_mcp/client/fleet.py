@@ -11,9 +11,10 @@ With one server nothing of this runs: every call goes straight to its client, ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from waha_mcp.client import WAHAClient
@@ -71,6 +72,7 @@ class Fleet:
         self._settle = settle
         self._clock = clock
         self._listing: dict[str, asyncio.Task[None]] = {}  # per server, the listing in flight
+        self._storing: set[asyncio.Task[Any]] = set()  # tasks inside a store operation: finished, never cancelled
         self._loaded = False
         self._soon: asyncio.TimerHandle | None = None
 
@@ -199,8 +201,13 @@ class Fleet:
     async def aclose(self) -> None:
         if self._soon is not None:
             self._soon.cancel()
-        for task in self._listing.values():
-            task.cancel()
+        # Listings in flight end here: one still waiting for WAHA is cancelled; one inside a store operation is let
+        # finish (a PostgreSQL connection cancelled mid-release would be torn down under it by the store's close).
+        pending = [task for task in self._listing.values() if not task.done()]
+        for task in pending:
+            if task not in self._storing:
+                task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         for client in self.clients.values():
             await client.aclose()
 
@@ -290,7 +297,8 @@ class Fleet:
         if self._store is None:
             return False
         try:
-            stored = await self._store.load()
+            with self._in_store():
+                stored = await self._store.load()
         except StoreUnavailable as exc:
             log.debug("fleet: the session directory could not be read from the store (%s)", exc)
             return False
@@ -328,9 +336,22 @@ class Fleet:
         self.learn(server, names)
         if self._store is not None:
             try:
-                await self._store.replace(server, names, self._clock())
+                with self._in_store():
+                    await self._store.replace(server, names, self._clock())
             except StoreUnavailable as exc:
                 log.debug("fleet: the session directory could not be shared through the store (%s)", exc)
+            except Exception as exc:  # sharing is a convenience: routing goes on from memory
+                log.warning("fleet: the session directory was not written to the store (%s)", type(exc).__name__)
+
+    @contextlib.contextmanager
+    def _in_store(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._storing.add(task)
+        try:
+            yield
+        finally:
+            self._storing.discard(task)
 
     def start(self) -> None:
         """At start, with several servers: the shared directory, then every server's list, in the background."""
