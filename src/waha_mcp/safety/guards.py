@@ -48,8 +48,12 @@ async def allow_refusal(inv: Invocation) -> str | None:
         if spec.scope == "session":
             problem = session_refusal(inv.session, settings.allow_sessions)
         elif spec.session_argument:
-            # The session it makes: named by its own argument, or else by `session`.
-            problem = session_refusal(inv.args.get(spec.session_argument) or inv.session, settings.allow_sessions)
+            # The session it makes: named by its own argument, or else by `session`; unnamed, WAHA makes up a
+            # name (`session_…`, sessions.controller.ts), which no allow-list can vouch for beforehand.
+            made = inv.args.get(spec.session_argument) or inv.session
+            problem = (
+                session_refusal(made, settings.allow_sessions) if made else _unnamed(spec.name, spec.session_argument)
+            )
         else:
             problem = (
                 f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
@@ -61,6 +65,13 @@ async def allow_refusal(inv: Invocation) -> str | None:
     if problem:
         return f"session {inv.session}: {problem}" if inv.session else problem
     return None
+
+
+def _unnamed(tool: str, argument: str) -> str:
+    return (
+        f"{tool} names no session, so WAHA would choose its name, which WAHA_MCP_ALLOW_SESSIONS cannot check: "
+        f"give `{argument}`; nothing was sent"
+    )
 
 
 async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:

@@ -81,6 +81,16 @@ FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 FetchHost = Annotated[str, Marker("fetch_host")]
 preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
+# Positions are stored as signed 64-bit integers (SQLite's INTEGER, PostgreSQL's bigint).
+MAX_POSITION = 2**63 - 1
+
+
+def _position(value: str | int) -> str:
+    if int(value) > MAX_POSITION:
+        raise ValueError(f"is past any position the store can hold (at most {MAX_POSITION})")
+    return str(value)
+
+
 if TYPE_CHECKING:
     # What tools receive: the argument model turns each accepted form into this.
     Timestamp = int
@@ -91,7 +101,9 @@ else:
     Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
     # A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a
     # string.
-    Cursor = Annotated[Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(str)]
+    Cursor = Annotated[
+        Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(_position)
+    ]
     # WAHA's own opaque page token (channel search), taken as a number too.
     PageToken = Annotated[Annotated[str, Field(max_length=1000)] | int, AfterValidator(str)]
 
