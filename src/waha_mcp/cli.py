@@ -231,7 +231,8 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def event_loop_options() -> dict[str, Any]:
-    """uvloop when it is installed (the `speed` extra), found without importing it; else asyncio's own loop."""
+    """uvloop when it is installed (a dependency where the platform has it), found without importing it; else
+    asyncio's own loop."""
     return {"use_uvloop": True} if importlib.util.find_spec("uvloop") is not None else {}
 
 
