@@ -15,7 +15,7 @@ the machine falls on all of them alike):
   SSE stream costs. waha-mcp answers with SSE (progress notifications reach the client on it).
 The client is a raw keep-alive HTTP/1.1 client (asyncio streams, the request bytes built once) with `--inflight`
 connections, each one call at a time, new connections each round, so the client's own CPU stays small. Server CPU
-from /proc/PID/task/*/schedstat over the timed calls. Every waha-mcp gets its own SQLite store in a temp dir.
+from /proc/PID/task/*/schedstat over the timed calls.
 `--profile DIR` runs waha-mcp under pyinstrument (`pip install pyinstrument`; DIR/waha-mcp.pyisession, shown by
 `pyinstrument --load FILE`): its CPU figure is then the profiler's, not to be compared.
 """
@@ -77,9 +77,8 @@ def waha_cmd(url: str, port: int, profile: Path | None = None, baseline: Path | 
 
 
 @contextlib.asynccontextmanager
-async def started(cmd: list[str], port: int, store: Path) -> AsyncIterator[int]:
-    # A store of its own (a SQLite file, as by default), never the per-user one another waha-mcp may be using.
-    env = child_env() | {"WAHA_MCP_STORE": str(store)}
+async def started(cmd: list[str], port: int) -> AsyncIterator[int]:
+    env = child_env()  # a SQLite store of its own, as by default, never the per-user one
     proc = await asyncio.create_subprocess_exec(
         *cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/"
     )
@@ -233,7 +232,7 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
         for name in names:
             if name == "floor+result":
                 result_file.write_text(json.dumps(await structured_result(ports["waha-mcp"], args.protocol)))
-            pids[name] = await stack.enter_async_context(started(cmds[name], ports[name], temp / f"{name}.sqlite3"))
+            pids[name] = await stack.enter_async_context(started(cmds[name], ports[name]))
         totals = {name: {"cpu": 0.0, "wall": 0.0, "client": 0.0, "calls": 0} for name in names}
         clients = {name: RawClient(ports[name], args.protocol, tools[name], args.inflight) for name in names}
         for client in clients.values():
