@@ -218,7 +218,8 @@ async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
     until = iso(error.until) if error.until and error.told else None
     if session and until is None:
         try:
-            until = (reachout_timelock(await client.call("SessionsController_get", session)) or {}).get("untilTime")
+            lock = reachout_timelock(await client.call("SessionsController_get", session))
+            until = lock.get("untilTime") if lock else None
         except WAHAError:
             pass  # the refusal itself is what matters; the end time is a nicety
     who = f"session '{session}'" if session else "this account"
