@@ -124,9 +124,10 @@ class RawClient:
                 "io.modelcontextprotocol/protocolVersion": self.protocol,
             }
         body = json.dumps(message, separators=(",", ":")).encode()
+        routing = f"Mcp-Method: tools/call\r\nMcp-Name: {self.tool}\r\n" if self.protocol > "2025-11-25" else ""
         head = (
             f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: {self.protocol}\r\n"
+            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: {self.protocol}\r\n{routing}"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         return head.encode() + body
