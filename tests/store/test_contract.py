@@ -351,3 +351,35 @@ async def test_a_slot_given_back_counts_for_nothing(store: Store) -> None:
     await store.pacing.release("s", "send", kept, clock=lambda: 500.0, interval=1000.0)
     await store.pacing.reserve("s", "send", ["c"], clock=lambda: 500.0, keep=1000, cap=5, decide=rule)
     assert views[-1].tat == 500.0
+
+
+async def test_the_first_contact_is_the_send_to_the_chat_that_goes_out_first(store: Store) -> None:
+    """Sends to one chat may go out in another order than their slots (a caller woken late, a cap that holds the
+    earlier one): the first contact with the chat is whichever goes out first, and a first contact given back
+    hands the flag to the chat's next pending send (seen in tests/e2e/test_replicas_waha.py: 32 sends at once)."""
+    views: list[FireView] = []
+
+    def go(view: FireView) -> float:
+        views.append(view)
+        return 0.0
+
+    async def reserve(chat: str) -> list[int]:
+        return (await store.pacing.reserve("s", "send", [chat], clock=lambda: 10.0, keep=120, cap=5, decide=_next))[1]
+
+    earlier, later = await reserve("a"), await reserve("a")
+    await store.pacing.fire("s", "send", later, clock=lambda: 11.0, cap=5, decide=go)
+    assert views[-1].first is True  # nobody wrote to `a` yet: this send is the first contact
+    await store.pacing.fire("s", "send", earlier, clock=lambda: 12.0, cap=5, decide=go)
+    assert views[-1].first is False and views[-1].chat_fired == {"a": 11.0}
+    await store.pacing.fire("s", "send", await reserve("c"), clock=lambda: 13.0, cap=5, decide=go)
+    assert views[-1].first is True and views[-1].last_first_fired == 11.0  # the first contact went out at 11
+    # A first contact given back: the chat's next pending send is its first contact, and the chat stays known.
+    given_back, pending = await reserve("b"), await reserve("b")
+    await store.pacing.release("s", "send", given_back, clock=lambda: 14.0, interval=1.0)
+    await store.pacing.fire("s", "send", pending, clock=lambda: 15.0, cap=5, decide=go)
+    assert views[-1].first is True and views[-1].last_first_fired == 13.0
+    seen: list[SlotView] = []
+    await store.pacing.reserve(
+        "s", "send", ["b"], clock=lambda: 16.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
+    )
+    assert "b" in seen[-1].known

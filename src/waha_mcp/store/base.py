@@ -264,13 +264,15 @@ class PacingStore(ABC):
     ) -> float:
         """Atomically, holding the session's lock: read `clock`, load the reserved rows and what went out, let
         `decide` say how long to wait; at 0 (or less) mark the rows as sent now and return 0, else return the
-        wait and change nothing."""
+        wait and change nothing. The first contact with a chat is the send to it that goes out first: a send that
+        overtakes the chat's pending first contact is seen (`FireView.first`) and marked as the first contact."""
 
     @abstractmethod
     async def release(self, session: str, kind: str, rows: Sequence[int], *, clock: Callable[[], float],
                       interval: float) -> None:  # fmt: skip
         """Atomically, holding the session's lock: a reserved send that did not go out is given back: its rows go,
-        a first contact's chats are no longer known, and the bucket moves back `interval` (never before `clock`)."""
+        a first contact's chats are no longer known (or, when the chat has another pending send, that one becomes
+        its first contact), and the bucket moves back `interval` (never before `clock`)."""
 
     @abstractmethod
     def done(self, rows: Sequence[int], now: float) -> None:
