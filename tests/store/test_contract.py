@@ -176,6 +176,21 @@ async def test_a_bulk_run_knows_which_sessions_went_out(store: Store) -> None:
     assert await store.audit.finished_sessions("none", "waha_send_message") == {}
 
 
+async def test_a_send_waiting_for_its_slot_has_not_gone_out(open_backend: Opener) -> None:
+    """A paced send's row is `waiting` until it goes out (`sending`): a bulk run resumed after its process died
+    while it waited sends it (nothing went out); once sending, it is `started` (outcome unknown if it dies)."""
+    store = open_backend()
+    held = await store.audit.start(AuditStart(1.0, "a", "waha_send_message", None, "{}", "run1", waiting=True))
+    sent = await store.audit.start(AuditStart(1.0, "b", "waha_send_message", None, "{}", "run1", waiting=True))
+    await store.audit.sending(sent)
+    other = open_backend()  # another replica reads it
+    assert await other.audit.finished_sessions("run1", "waha_send_message") == {"b": "started"}
+    assert {r["id"]: r["outcome"] for r in await other.audit.query(AuditFilter())} == {held: "waiting", sent: "started"}
+    store.audit.finish(sent, 2.0, "ok", None, None)
+    await store.audit.sending(sent)  # only a waiting row moves
+    assert [r["outcome"] for r in await other.audit.query(AuditFilter(session="b"))] == ["ok"]
+
+
 def _next(view: SlotView) -> Slot:
     """A rule for the tests: one slot a second after the latest, first contact when a chat is new."""
     at = max(view.now, view.last + 1) if view.last is not None else view.now

@@ -151,6 +151,7 @@ class AuditStart:
     target: str | None
     arguments: str  # already summarised and redacted by waha_mcp.safety.audit
     bulk_id: str | None
+    waiting: bool = False  # held by pacing first: the row is `waiting` until `sending` (nothing went out before)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class AuditFilter:
     session: str | None = None
     tool: str | None = None
     target: str | None = None  # a substring of the target
-    outcome: str | None = None  # started | ok | error
+    outcome: str | None = None  # waiting | started | ok | error
     bulk_id: str | None = None
     since: float | None = None
     before: int | None = None  # rows older than this id (a page's cursor)
@@ -175,7 +176,13 @@ class AuditLog(ABC):
 
     @abstractmethod
     async def start(self, entry: AuditStart) -> int:
-        """Record a call as started; its row id. Durable when this returns (the call may then go out)."""
+        """Record a call as started (or `waiting`, see `AuditStart.waiting`); its row id. Durable when this returns
+        (the call may then go out)."""
+
+    @abstractmethod
+    async def sending(self, row: int) -> None:
+        """A `waiting` row's call goes out now: the row becomes `started`. Durable when this returns, so a process
+        that dies while a send waits for its pacing slot leaves `waiting` (nothing sent), never `started`."""
 
     @abstractmethod
     def finish(self, row: int, finished: float, outcome: str, detail: str | None, message_id: str | None) -> None:
