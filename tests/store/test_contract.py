@@ -51,6 +51,19 @@ async def test_an_event_is_stored_once_and_durable(open_backend: Opener) -> None
     assert await other.inbox.envelope("nope") is None
 
 
+async def test_an_event_whose_twin_was_received_lately_is_a_duplicate(open_backend: Opener) -> None:
+    """An id-less event's copy derived in a neighbouring minute (`NewEvent.twins`): stored once, whichever instance
+    receives it, unless the twin was received before `twins_since` (then it is a new event)."""
+    a, b = open_backend(), open_backend()
+    assert await a.inbox.add([event("dg_x_10")], 600_000, None) != [None]
+    twin = event("dg_x_11")._replace(twins=("dg_x_10", "dg_x_12"), twins_since=600_001 - 60_000)
+    stored = await b.inbox.add([twin, event("dg_y_11")], 600_001, None)
+    assert stored[0] is None and stored[1] is not None
+    later = event("dg_x_11")._replace(twins=("dg_x_10", "dg_x_12"), twins_since=600_001)  # the twin is too old
+    assert (await b.inbox.add([later], 660_001, None))[0] is not None
+    assert [r.id for r in await a.inbox.query(Query())] == ["dg_x_10", "dg_y_11", "dg_x_11"]
+
+
 async def test_an_empty_inbox(store: Store) -> None:
     assert await store.inbox.count() == 0
     assert await store.inbox.last_cursor() == 0

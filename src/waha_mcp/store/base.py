@@ -69,6 +69,11 @@ class NewEvent(NamedTuple):
     status: str | None
     source: str
     envelope: str
+    # Ids under which a copy of this event may be stored already (an id-less event's derived id from a neighbouring
+    # minute, waha_mcp.events.summary.twins): one of them received at or after `twins_since` (ms) makes this a
+    # duplicate, not stored.
+    twins: tuple[str, ...] = ()
+    twins_since: int = 0
 
 
 @dataclass(frozen=True)

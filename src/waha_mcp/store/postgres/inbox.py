@@ -29,6 +29,8 @@ INSERT = (
     " ON CONFLICT (id) DO NOTHING RETURNING seq"
 )
 
+TWIN = "SELECT EXISTS (SELECT 1 FROM inbox_events WHERE id = ANY($1::text[]) AND received >= $2)"
+
 
 def _setter(*events: asyncio.Event) -> Callable[..., None]:
     """A callback (any arguments) setting `events`."""
@@ -64,6 +66,10 @@ class PostgresInbox(InboxStore):
             await db.execute("SELECT pg_advisory_xact_lock($1, 0)", LOCK_INBOX)
             out: list[int | None] = []
             for e in events:
+                # Twins are checked under the inbox lock: a copy committed by another replica is seen here.
+                if e.twins and await db.fetchval(TWIN, list(e.twins), e.twins_since):
+                    out.append(None)  # a copy received in the neighbouring minute is stored already
+                    continue
                 out.append(
                     await db.fetchval(
                         INSERT,
