@@ -282,6 +282,7 @@ def _reader(event: str) -> Reader | None:
 
 
 MINUTE_MS = 60_000
+IDENTIFIED_BY_PAYLOAD_ID = ("message", "poll.vote", "call.", "event.response")
 
 
 def derived_id(envelope: dict[str, Any], received_ms: int) -> str:
@@ -302,7 +303,14 @@ def derived_id(envelope: dict[str, Any], received_ms: int) -> str:
     payload: dict[str, Any] = p if isinstance(p, dict) else {}
     key: list[Any] = [envelope.get("session"), envelope.get("event")]
     before = payload.get("before") if isinstance(payload.get("before"), dict) else {}
-    mid = _id(payload.get("id")) or _id(payload.get("revokedMessageId")) or _id(before.get("id"))
+    event = str(envelope.get("event") or "")
+    # The payload's id identifies the event only where it is a message's, a call's or a vote's: presence.update's is
+    # the chat, label.upsert's the label, chat.archive's the chat (what changed, not the change).
+    mid = (
+        _id(payload.get("id")) or _id(payload.get("revokedMessageId")) or _id(before.get("id"))
+        if event.startswith(IDENTIFIED_BY_PAYLOAD_ID)
+        else None
+    )
     reaction = payload.get("reaction") if isinstance(payload.get("reaction"), dict) else {}
     if mid:
         edit = payload.get("body") if envelope.get("event") == "message.edited" else None
