@@ -200,6 +200,7 @@ async def test_a_send_waiting_for_its_slot_has_not_gone_out(open_backend: Opener
     assert await other.audit.finished_sessions("run1", "waha_send_message") == {"b": "started"}
     assert {r["id"]: r["outcome"] for r in await other.audit.query(AuditFilter())} == {held: "waiting", sent: "started"}
     store.audit.finish(sent, 2.0, "ok", None, None)
+    await store.audit.query(AuditFilter())  # the queued outcome is recorded
     await store.audit.sending(sent)  # only a waiting row moves
     assert [r["outcome"] for r in await other.audit.query(AuditFilter(session="b"))] == ["ok"]
 

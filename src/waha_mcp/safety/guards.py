@@ -113,10 +113,12 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         if at - since > CHECK_BEFORE_WAIT:
             await check_can_send(inv)
         await wait_until(inv, at, since)
+        if (row := inv.state.get(AUDIT_ROW)) is not None:
+            # Marked before the last check rather than after it: nothing between that check and the request
+            # (a process dying in this short span leaves `started`: unknown, never sent twice).
+            await log.sending(store, row)
         while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
             await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
-        if (row := inv.state.get(AUDIT_ROW)) is not None:
-            await log.sending(store, row)  # from here on, whether WAHA acted is unknown until it answers
         return await nxt(inv)
     except (ToolInputError, WAHAError) as exc:
         if isinstance(exc, (ReachoutLimited, MessageCapped)):
