@@ -6,9 +6,12 @@ not held up by the test's own client work. Events are injected through the sandb
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -28,6 +31,7 @@ from waha_mcp.sandbox.app import RecordedRequest
 from waha_mcp.sandbox.events_ws import streams
 from waha_mcp.sandbox.runner import make_config
 
+ROOT = Path(__file__).resolve().parents[2]
 STATE_KEY = "replicas-e2e-state-key-0123456789abcdef"
 
 
@@ -49,7 +53,7 @@ class Replica:
 class World:
     """One sandbox (the shared WAHA) and the replicas started against it."""
 
-    sandbox: Sandbox
+    sandbox: Sandbox | None  # None: in a process of its own (`timed_world`)
     waha: str
     dsn: str
     tmp: Path
@@ -92,7 +96,7 @@ class World:
                         pass
                     assert time.monotonic() < deadline, f"{replica.url} did not start"
                     await asyncio.sleep(0.05)
-        while len(streams(self.sandbox).open) < streams_open:
+        while streams_open and self.sandbox is not None and len(streams(self.sandbox).open) < streams_open:
             assert time.monotonic() < deadline, "the replicas' /ws consumers did not connect"
             await asyncio.sleep(0.05)
 
@@ -104,8 +108,15 @@ class World:
             if request.path == path:
                 seen.append((request, time.monotonic()))
 
+        assert self.sandbox is not None
         self.sandbox.on_request.append(hook)
         return lambda: seen
+
+    def stop(self) -> None:
+        for replica in self.replicas:
+            if replica.proc.poll() is None:
+                replica.proc.kill()
+            replica.proc.wait(10)
 
     async def inbound(self, http: httpx2.AsyncClient, text: str, chat: str, session: str = "default") -> None:
         answer = await http.post(f"{self.waha}/__sandbox/{session}/inbound", json={"chatId": chat, "text": text})
@@ -147,7 +158,33 @@ async def world(dsn: str, tmp: Path, sessions: int = 2) -> AsyncIterator[World]:
         try:
             yield found
         finally:
-            for replica in found.replicas:
-                if replica.proc.poll() is None:
-                    replica.proc.kill()
-                replica.proc.wait(10)
+            found.stop()
+
+
+@asynccontextmanager
+async def timed_world(dsn: str, tmp: Path) -> AsyncIterator[tuple[World, Callable[[], list[dict[str, Any]]]]]:
+    """A world whose sandbox runs in a process of its own (tests/e2e/sandbox_proc.py), so the arrival times of
+    the sends it logs are not held up by this process's clients; yields it and a reader of that log."""
+    port, log = free_port(), tmp / "sends.jsonl"
+    argv = [sys.executable, "-m", "tests.e2e.sandbox_proc", str(port), str(log)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    waha = f"http://127.0.0.1:{port}"
+    found = World(None, waha, dsn, tmp)
+    try:
+        async with httpx2.AsyncClient(timeout=5) as http:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
+                with contextlib.suppress(httpx2.TransportError):
+                    if (await http.get(f"{waha}/ping")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+
+        def sends() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+        yield found, sends
+    finally:
+        found.stop()
+        proc.terminate()
+        proc.wait(10)
