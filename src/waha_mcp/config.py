@@ -7,10 +7,15 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from waha_mcp.servers import SINGLE, ServersError, WAHAServer, load_file, parse_inline
+
+# A session's name, as WAHA takes it: the one rule for every argument and setting naming a session
+# (waha_mcp.sessions.validate_session_name, tools.schema.Session and SessionName).
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SESSION_NAME_RULE = "use 1-64 letters, digits, '_' or '-'"
 # A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
 MIN_AUTH_TOKEN = 16
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -27,6 +32,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     waha_base_url: str | None = Field(default=None, alias="WAHA_BASE_URL")
+    # A fleet of WAHA servers (waha_mcp.servers): `name=url,...` sharing WAHA_API_KEY, or a TOML file of tables.
+    waha_servers: str | None = Field(default=None, alias="WAHA_SERVERS")
+    waha_servers_file: str | None = Field(default=None, alias="WAHA_SERVERS_FILE")
     waha_api_key: SecretStr | None = Field(default=None, alias="WAHA_API_KEY")
     waha_session: str | None = Field(default=None, alias="WAHA_SESSION")
     waha_timeout: float = Field(default=60.0, alias="WAHA_TIMEOUT", ge=1, le=600)
@@ -128,7 +136,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "waha_base_url", "waha_session", "transcribe_url", "transcribe_model", "transcribe_language", mode="before"
+        "waha_base_url",
+        "waha_servers",
+        "waha_servers_file",
+        "waha_session",
+        "transcribe_url",
+        "transcribe_model",
+        "transcribe_language",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
@@ -226,7 +241,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_session(cls, value: str | None) -> str | None:
         if value is not None and not SESSION_NAME_RE.fullmatch(value):
-            raise ValueError("session names use only letters, digits, '_' and '-'")
+            raise ValueError(f"invalid session name {value[:70]!r}: {SESSION_NAME_RULE}")
         return value
 
     @field_validator("pacing")
@@ -245,13 +260,46 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    _servers: tuple[WAHAServer, ...] = PrivateAttr(default=())
+
     @model_validator(mode="after")
     def _need_base_url(self) -> Settings:
-        if self.waha_base_url is None and not self.sandbox:
+        given = [
+            name
+            for name, value in (
+                ("WAHA_BASE_URL", self.waha_base_url),
+                ("WAHA_SERVERS", self.waha_servers),
+                ("WAHA_SERVERS_FILE", self.waha_servers_file),
+            )
+            if value
+        ]
+        if len(given) > 1:
+            raise ValueError(f"set one of {' and '.join(given)}: WAHA_BASE_URL is the one-server shorthand")
+        try:
+            if self.waha_servers:
+                self._servers = parse_inline(self.waha_servers, self.api_key)
+            elif self.waha_servers_file:
+                self._servers = load_file(self.waha_servers_file, self.api_key)
+        except ServersError as exc:
+            raise ValueError(f"{given[0]}: {exc}") from None
+        if self.waha_base_url is not None:
+            self._servers = (WAHAServer(SINGLE, self.waha_base_url, self.api_key),)
+        if not self._servers and not self.sandbox:
             raise ValueError(
-                "WAHA_BASE_URL is required (e.g. http://localhost:3000); or pass --sandbox to try the emulator"
+                "WAHA_BASE_URL is required (e.g. http://localhost:3000), or WAHA_SERVERS for several; "
+                "or pass --sandbox to try the emulator"
             )
         return self
+
+    @property
+    def servers(self) -> tuple[WAHAServer, ...]:
+        """The configured WAHA servers, in the order given; empty in sandbox mode with none named."""
+        return self._servers
+
+    @property
+    def server_secrets(self) -> tuple[str, ...]:
+        """Every server's API key and basic-auth password: hidden like every other secret."""
+        return tuple(secret for server in self._servers for secret in server.secrets)
 
     @model_validator(mode="after")
     def _transcribe_complete(self) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from waha_mcp.client.errors import (
     WAHAError,
 )
 from waha_mcp.client.version import ServerVersion
+from waha_mcp.redact import redact_shapes
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
@@ -96,10 +96,6 @@ def kind_of(operation: str) -> str:
     return WORK
 
 
-# `scheme://user:password@host` in a message (a base URL, a proxy URL quoted by WAHA): the password goes.
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@", re.IGNORECASE)
-
-
 def validation_problems(exc: ValidationError, root: str = "arguments") -> str:
     """`loc: message; loc: message` from a pydantic error, for one-line refusals."""
     return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or root}: {_reason(err)}" for err in exc.errors())
@@ -115,7 +111,8 @@ def _reason(err: Any) -> str:
 def one_line(text: str, limit: int = 500, clean: Callable[[str], str] | None = None) -> str:
     """One line of at most `limit` characters; `clean` (secret redaction) runs first, so no cut can split a
     secret into a part that no longer matches it."""
-    flat = _URL_PASSWORD.sub(r"\1***@", " ".join(str(text).split()))
+    # A credential by its shape (a URL's password, a token in a query string: a URL WAHA quotes) goes first.
+    flat = redact_shapes(" ".join(str(text).split()))
     flat = clean(flat) if clean else flat
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
@@ -218,7 +215,8 @@ async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
     until = iso(error.until) if error.until and error.told else None
     if session and until is None:
         try:
-            until = (reachout_timelock(await client.call("SessionsController_get", session)) or {}).get("untilTime")
+            lock = reachout_timelock(await client.call("SessionsController_get", session))
+            until = lock.get("untilTime") if lock else None
         except WAHAError:
             pass  # the refusal itself is what matters; the end time is a nicety
     who = f"session '{session}'" if session else "this account"

@@ -34,7 +34,7 @@ from opentelemetry import trace
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
 from waha_mcp.config import ConfigError, Settings
-from waha_mcp.errors import one_line
+from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.events import Events, Stored
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.resources import LiveResources
@@ -42,13 +42,11 @@ from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import (
-    READ_ONLY_HEADER,
-    TOOLSETS_HEADER,
     ToolSpec,
     asked_read_only,
+    exposed_tool,
     narrow,
-    not_exposed,
-    not_for_connection,
+    narrows,
     select_for,
 )
 
@@ -134,6 +132,7 @@ class WahaMCP(MCPServer[Any]):
                 settings.transcribe_key,
                 settings.store_password,
                 settings.request_state_key,
+                *settings.server_secrets,
             ),
         )
         app.store = self.store()
@@ -188,7 +187,7 @@ class WahaMCP(MCPServer[Any]):
 
         Resources follow the same answer: each is visible where the tool that reads its data is (resources.py).
         """
-        if not _narrows(headers):
+        if not narrows(headers):
             return self.specs, self.waha_settings.waha_read_only
         try:
             return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
@@ -207,7 +206,7 @@ class WahaMCP(MCPServer[Any]):
             wanted = ((ctx.params or {}).get("notifications") or {}).get("resourceSubscriptions") or []
             self.resources.check_listen([str(uri) for uri in wanted], self.visible_for(headers)[0])
             return await call_next(ctx)
-        if ctx.method != "tools/list" or not _narrows(headers):
+        if ctx.method != "tools/list" or not narrows(headers):
             return await call_next(ctx)
         specs, read_only = self.visible_for(headers)
         outputs = self.waha_settings.output_schemas
@@ -229,18 +228,12 @@ class WahaMCP(MCPServer[Any]):
         return [ReadResourceContents(content=text, mime_type="application/json")]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
-        spec = self._by_name.get(name)
         headers = getattr(context, "headers", None) if context is not None else None
-        read_only = self.waha_settings.waha_read_only
-        if spec is not None and _narrows(headers):
-            try:
-                specs, read_only = self.visible_for(headers)
-            except MCPError as exc:
-                return error_result(one_line(exc.message))
-            if spec not in specs:
-                return error_result(one_line(not_for_connection(spec, headers)))
-        if spec is None:
-            return error_result(one_line(not_exposed(name, self.waha_settings)))
+        try:
+            spec = exposed_tool(name, self.specs, self.waha_settings, headers, self._by_name)
+        except ToolInputError as exc:
+            return error_result(one_line(str(exc)))
+        read_only = self.waha_settings.waha_read_only or (narrows(headers) and asked_read_only(headers))
         # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):
@@ -251,10 +244,6 @@ class WahaMCP(MCPServer[Any]):
 def telemetry_configured() -> bool:
     """A tracer provider is set (by code, or OTEL_PYTHON_TRACER_PROVIDER, or `opentelemetry-instrument`)."""
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
-
-
-def _narrows(headers: Any) -> bool:
-    return bool(headers) and (TOOLSETS_HEADER in headers or READ_ONLY_HEADER in headers)
 
 
 def start_transcriber(server: WahaMCP, app: App) -> Callable[[], Awaitable[None]]:

@@ -158,7 +158,6 @@ from waha_mcp.projections.media import (
     MediaFile,
     MediaSummary,
     Transcribed,
-    TranscriptView,
     call_rejected,
     converted,
     media_file,
@@ -270,7 +269,7 @@ from waha_mcp.projections.status import (
     status_message_id,
     status_posted,
 )
-from waha_mcp.transcribe.service import transcript_view
+from waha_mcp.transcribe.service import TranscriptView, transcript_view
 
 __all__ = [
     "ACK_FILTER",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
 
@@ -45,7 +45,7 @@ def bulk_row(
         row["error"] = error
     if why:
         row["why"] = why
-    return row  # type: ignore[return-value]
+    return cast(BulkRow, row)
 
 
 def bulk_result(bulk_id: str, tool: str, rows: list[BulkRow]) -> BulkResult:

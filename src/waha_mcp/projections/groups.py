@@ -11,6 +11,7 @@ from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
+from waha_mcp.ids import c_us
 from waha_mcp.projections.common import Time, drop_empty, iso, serialized_id, unix_time
 
 
@@ -187,7 +188,7 @@ def group_list(answer: Any, next_offset: int | None, total: int | None = None) -
 
 def group_detail(item: Any, group_id: str | None = None) -> GroupDetail:
     meta = _metadata(item)
-    summary = group_summary(meta) or {}
+    summary: GroupSummary | dict[str, Any] = group_summary(meta) or {}
     announce = meta.get("announce", meta.get("IsAnnounce"))
     restrict = meta.get("restrict", meta.get("IsLocked"))
     people = meta.get("participants", meta.get("Participants"))
@@ -281,7 +282,7 @@ def participants_changed(group_id: str, action: str, wanted: list[str], answer: 
             if not isinstance(item, dict) or str(item.get("status", "200")) == "200":
                 continue
             raw = str(item.get("jid") or item.get("id") or "")
-            refused.append({"id": raw.replace("@s.whatsapp.net", "@c.us"), "status": str(item.get("status"))})
+            refused.append({"id": c_us(raw), "status": str(item.get("status"))})
     failed = {r["id"] for r in refused}
     out: ParticipantsChanged = {
         "groupId": group_id,

@@ -42,8 +42,6 @@ def _rights(rights: Rights | None) -> dict[str, bool] | None:
 
 
 @tool(
-    "waha_list_api_keys",
-    "admin",
     "API keys: id, session, rights (never the key).",
     effect=Effect.READ,
     scope="server",
@@ -71,8 +69,6 @@ async def _create_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_create_api_key",
-    "admin",
     "Create an API key (admin, or for one session); its value is shown once.",
     effect=Effect.ADMIN,
     scope="server",
@@ -137,13 +133,12 @@ async def _update_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_update_api_key",
-    "admin",
     "Turn a key off or on, or change its session or rights.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_list", "ApiKeysController_update"),
     question=_update_question,
+    target="keyId",
 )
 async def update_api_key(
     w: Invocation,
@@ -178,13 +173,12 @@ async def update_api_key(
 
 
 @tool(
-    "waha_delete_api_key",
-    "admin",
     "Delete an API key; whatever uses it is locked out.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_delete",),
     question="Delete the API key {keyId}? Whatever uses it is locked out at once; it cannot be undone.",
+    target="keyId",
 )
 async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -> view.ApiKeyDeleted:
     await w.call("ApiKeysController_delete", id=keyId)
@@ -192,8 +186,6 @@ async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -
 
 
 @tool(
-    "waha_get_apps",
-    "admin",
     "A session's apps (chatwoot, calls, mcp), or one by appId.",
     effect=Effect.READ,
     operations=("AppsController_list", "AppsController_get"),
@@ -218,12 +210,11 @@ async def _app_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_set_app",
-    "admin",
     "Add an app to a session, or change one (appId): its config merges.",
     effect=Effect.ADMIN,
     operations=("AppsController_create", "AppsController_get", "AppsController_update"),
     question=_app_question,
+    target="appId",
 )
 async def set_app(
     w: Invocation,
@@ -259,13 +250,12 @@ async def set_app(
 
 
 @tool(
-    "waha_delete_app",
-    "admin",
     "Remove an app.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("AppsController_delete",),
     question="Remove the app {appId} from WAHA? What it does for its session stops; its config is gone.",
+    target="appId",
 )
 async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> view.AppDeleted:
     await w.call("AppsController_delete", id=appId)
@@ -278,8 +268,6 @@ async def _stop_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_stop_server",
-    "admin",
     "Stop WAHA (every session); Docker may restart it.",
     effect=Effect.ADMIN,
     scope="server",

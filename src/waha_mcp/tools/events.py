@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -18,11 +18,10 @@ from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
 from waha_mcp.tools import _transcripts as transcripts
-from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
+from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, SessionName, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
-SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on
@@ -34,7 +33,7 @@ def _events(w: Invocation) -> Events:
     events = w.app.events
     if events is None:
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
-    return events  # type: ignore[no-any-return]
+    return events
 
 
 async def _stream_note(w: Invocation) -> str | None:
@@ -61,12 +60,11 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
 
 
 @tool(
-    "waha_get_events",
-    "events",
     "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
     effect=Effect.READ,
     scope="server",
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def get_events(
     w: Invocation,
@@ -89,7 +87,7 @@ async def get_events(
     )
     rows = await _events(w).inbox.query(q)
     page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
-    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    await transcripts.annotate_events(w, page["events"])
     return page
 
 
@@ -138,7 +136,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
 async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
     out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
     if "event" in out:
-        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+        await transcripts.annotate_events(w, [out["event"]])
     return out
 
 
@@ -147,8 +145,6 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
 
 
 @tool(
-    "waha_wait_for_event",
-    "events",
     "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
     effect=Effect.READ,
     scope="server",
@@ -175,11 +171,10 @@ async def wait_for_event(
 
 
 @tool(
-    "waha_wait_for_message",
-    "events",
     "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def wait_for_message(
     w: Invocation,
@@ -245,7 +240,9 @@ async def _targets(w: Invocation, session: str | None, sessions: list[str] | Non
     raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
 
 
-async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+async def _set_webhooks(
+    w: Invocation, name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> view.WebhookChange:
     with w.acting_as(name):
         current = (await w.call("SessionsController_get")).get("config") or {}
         before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
@@ -293,14 +290,12 @@ async def _remove_question(w: Invocation) -> str:
     )
 
 
-def _ours(hook: dict, target: str, secret: str | None) -> bool:
+def _ours(hook: dict[str, Any], target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
 
 
 @tool(
-    "waha_configure_webhooks",
-    "events",
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -322,14 +317,14 @@ async def configure_webhooks(
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = await _event_names(w, events)
-    ours: dict = {"url": target, "events": wanted}
+    ours: dict[str, Any] = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
         ours["hmac"] = {"key": key}
     if retries:
         ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
 
-    def merge(hooks: list[dict]) -> list[dict]:
+    def merge(hooks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Ours with or without the secret (set up before it was) is replaced, never doubled.
         return [h for h in hooks if not _ours(h, target, secret)] + [ours]
 
@@ -338,8 +333,6 @@ async def configure_webhooks(
 
 
 @tool(
-    "waha_remove_webhooks",
-    "events",
     "Remove this server's webhook from sessions' config (others kept); WAHA restarts each changed session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -363,8 +356,6 @@ async def remove_webhooks(
 
 
 @tool(
-    "waha_inbox",
-    "events",
     "Conversations across sessions, unread first: WAHA's chats plus what arrived here.",
     effect=Effect.READ,
     scope="server",

@@ -69,6 +69,13 @@ class Invocation:
     state: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def acting(self) -> str:
+        """The session that acts, in a tool that takes one: the pipeline resolved it before the tool ran."""
+        if self.session is None:
+            raise RuntimeError(f"{self.spec.name} acts for no session")
+        return self.session
+
+    @property
     def client(self) -> WAHAClient:
         return self.app.client
 
@@ -279,7 +286,7 @@ async def run(inv: Invocation, nxt: Next) -> CallToolResult:
     data, blocks = (out.data, out.blocks) if isinstance(out, Rich) else (out, [])
     check_inline(blocks, inv.settings.max_inline_bytes)
     if inv.session is not None and "session" not in data:
-        data = {"session": inv.session} | data
+        data = {"session": inv.session, **data}
     return shape(data, blocks)
 
 
@@ -300,7 +307,7 @@ def check_inline(blocks: list[Any], limit: int) -> None:
             )
 
 
-def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResult:
+def shape(data: Mapping[str, Any], blocks: list[Any] | None = None) -> CallToolResult:
     return CallToolResult(
         content=[*(blocks or []), TextContent(type="text", text=dumps(data))], structured_content=data
     )

@@ -59,12 +59,11 @@ def _waha_config(config: SessionConfig) -> dict[str, Any]:
 
 
 @tool(
-    "waha_list_sessions",
-    "sessions",
     "List sessions (accounts) with status.",
     effect=Effect.READ,
     scope="server",
     operations=("SessionsController_list",),
+    default="always",
 )
 async def list_sessions(
     w: Invocation,
@@ -77,41 +76,40 @@ async def list_sessions(
 
 
 @tool(
-    "waha_get_session",
-    "sessions",
     "Get a session's status, account and config.",
     effect=Effect.READ,
     operations=("SessionsController_get",),
+    default="always",
 )
 async def get_session(w: Invocation, session: Session = None) -> view.SessionDetail:
     info = await w.call("SessionsController_get")
-    w.app.holds.learn_status(w.session or "", info)  # capped or timelocked: pacing holds its sends
+    w.app.holds.learn_status(w.acting, info)  # capped or timelocked: pacing holds its sends
     return view.session_detail(info, NEXT_STEP.get(str(info.get("status"))))
 
 
 @tool(
-    "waha_get_send_limits",
-    "sessions",
     "WhatsApp's limits on messaging new chats (timelock, quota), read now (WAHA 2026.8.1+).",
     effect=Effect.READ,
     operations=("SessionsController_getReachoutTimelock", "SessionsController_getMessageCapping"),
+    default="sandbox",
 )
 async def get_send_limits(w: Invocation, session: Session = None) -> view.SendLimits:
     lock = await w.call("SessionsController_getReachoutTimelock")
     capping = await w.call("SessionsController_getMessageCapping")
-    name = w.session or ""
+    name = w.acting
     w.app.holds.learn_timelock(name, lock)  # what WhatsApp says now holds (or frees) the session's sends
     w.app.holds.learn_capping(name, capping)
     return view.send_limits(lock, capping, w.app.holds.active(name))
 
 
 @tool(
-    "waha_create_session",
-    "sessions",
     "Create a session named `name` (or `session`).",
     effect=Effect.LOCAL,
     scope="server",
     operations=("SessionsController_create", "SessionsController_get"),
+    default="sandbox",
+    session_argument="name",
+    target="name",
 )
 async def create_session(
     w: Invocation,
@@ -148,11 +146,10 @@ async def create_session(
 
 
 @tool(
-    "waha_update_session_config",
-    "sessions",
     "Change parts of a session's config; it restarts.",
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_get", "SessionsController_update"),
+    default="sandbox",
 )
 async def update_session_config(w: Invocation, config: SessionConfig, session: Session = None) -> view.SessionUpdated:
     before = await w.call("SessionsController_get")
@@ -168,77 +165,71 @@ async def _action(w: Invocation, session: str, action: str) -> view.SessionActio
 
 
 @tool(
-    "waha_start_session",
-    "sessions",
     "Start a stopped session.",
     effect=Effect.LOCAL,
     operations=("SessionsController_start", "SessionsController_get"),
+    default="always",
 )
 async def start_session(w: Invocation, session: Session = None) -> view.SessionAction:
     try:
-        return await _action(w, session, "start")
+        return await _action(w, w.acting, "start")
     except WAHAError as exc:
         if exc.status != 422 or "already started" not in exc.message:
             raise
     # Starting a started session changes nothing: say where it is and what to do from there instead of failing.
     info = await w.call("SessionsController_get")
-    return view.session_action(info, session, "already started", next_step(str(info.get("status")), START))
+    return view.session_action(info, w.acting, "already started", next_step(str(info.get("status")), START))
 
 
 @tool(
-    "waha_stop_session",
-    "sessions",
     "Stop a session.",
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_stop",),
+    default="sandbox",
 )
 async def stop_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    return await _action(w, session, "stop")
+    return await _action(w, w.acting, "stop")
 
 
 @tool(
-    "waha_restart_session",
-    "sessions",
     "Restart a session.",
     effect=Effect.LOCAL,
     operations=("SessionsController_restart",),
+    default="sandbox",
 )
 async def restart_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    return await _action(w, session, "restart")
+    return await _action(w, w.acting, "restart")
 
 
 @tool(
-    "waha_logout_session",
-    "sessions",
     "Log a session out; it must pair again.",
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_logout",),
+    default="sandbox",
 )
 async def logout_session(w: Invocation, session: Session = None) -> view.SessionAction:
-    done = await _action(w, session, "logout")
-    w.app.lids.forget(session)  # it may pair as another account: its LIDs are another account's
+    done = await _action(w, w.acting, "logout")
+    w.app.lids.forget(w.acting)  # it may pair as another account: its LIDs are another account's
     return done
 
 
 @tool(
-    "waha_delete_session",
-    "sessions",
     "Delete a session and its data.",
     effect=Effect.DESTRUCTIVE,
     operations=("SessionsController_delete",),
+    default="sandbox",
 )
 async def delete_session(w: Invocation, session: Session = None) -> view.SessionDeleted:
     await w.call("SessionsController_delete")
-    w.app.lids.forget(session)  # a new session of that name is another account
-    return view.session_deleted(session)
+    w.app.lids.forget(w.acting)  # a new session of that name is another account
+    return view.session_deleted(w.acting)
 
 
 @tool(
-    "waha_get_session_me",
-    "sessions",
     "The account a session is logged in as.",
     effect=Effect.READ,
     operations=("SessionsController_getMe", "SessionsController_get"),
+    default="sandbox",
 )
 async def get_session_me(w: Invocation, session: Session = None) -> view.Account:
     found = await w.call("SessionsController_getMe")
@@ -250,19 +241,18 @@ async def get_session_me(w: Invocation, session: Session = None) -> view.Account
 
 
 @tool(
-    "waha_get_qr_code",
-    "sessions",
     "Pairing QR code as an image.",
     effect=Effect.READ,
     output=view.QrCode,
     operations=("SessionsController_get", "AuthController_getQR"),
+    default="always",
 )
 async def get_qr_code(
     w: Invocation,
     session: Session = None,
     raw: Annotated[bool, Field(description="Add the text value.")] = False,
 ) -> Rich:
-    await _ready_to_pair(w, session, allow_starting=True)
+    await _ready_to_pair(w, w.acting, allow_starting=True)
     image = await w.call("AuthController_getQR", query={"format": "image"}, accept="image/png")
     value = await w.call("AuthController_getQR", query={"format": "raw"}) if raw else None
     info = view.qr_code(value, with_value=True) if raw else view.qr_code()
@@ -272,11 +262,10 @@ async def get_qr_code(
 
 
 @tool(
-    "waha_request_pairing_code",
-    "sessions",
     "Pairing code for a phone number (instead of QR).",
     effect=Effect.LOCAL,
     operations=("SessionsController_get", "AuthController_requestCode"),
+    default="always",
 )
 async def request_pairing_code(
     w: Invocation,
@@ -285,7 +274,7 @@ async def request_pairing_code(
     method: Literal["sms", "voice"] | None = None,
 ) -> view.PairingCode:
     # WAHA (NOWEB) never answers this while the session is STARTING: the state is checked first.
-    await _ready_to_pair(w, session)
+    await _ready_to_pair(w, w.acting)
     body = {"phoneNumber": phoneNumber} | ({"method": method} if method else {})
     with anyio.move_on_after(PAIRING_WAIT):
         return view.pairing_code(await w.call("AuthController_requestCode", body=body))
@@ -326,8 +315,6 @@ class PasskeyAssertion(_Model):
 
 
 @tool(
-    "waha_get_passkey_challenge",
-    "sessions",
     "Passkey pairing: the challenge to sign, or the code to compare.",
     effect=Effect.READ,
     operations=(
@@ -335,6 +322,7 @@ class PasskeyAssertion(_Model):
         "AuthController_getPasskeyChallenge",
         "AuthController_getPasskeyConfirmation",
     ),
+    default="sandbox",
 )
 async def get_passkey_challenge(w: Invocation, session: Session = None) -> view.PasskeyStep:
     status = str((await w.call("SessionsController_get")).get("status"))
@@ -346,11 +334,10 @@ async def get_passkey_challenge(w: Invocation, session: Session = None) -> view.
 
 
 @tool(
-    "waha_submit_passkey",
-    "sessions",
     "Passkey pairing: send the signed assertion, or confirm=true once codes match.",
     effect=Effect.LOCAL,
     operations=("AuthController_submitPasskey", "AuthController_confirmPasskey"),
+    default="sandbox",
 )
 async def submit_passkey(
     w: Invocation, session: Session = None, assertion: PasskeyAssertion | None = None, confirm: bool = False
@@ -366,12 +353,11 @@ async def submit_passkey(
 
 
 @tool(
-    "waha_get_screenshot",
-    "sessions",
     "Screenshot of WhatsApp Web (WEBJS only).",
     effect=Effect.READ,
     output=view.Screenshot,
     operations=("ScreenshotController_screenshot",),
+    default="sandbox",
 )
 async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
     shot = await w.call("ScreenshotController_screenshot", accept="image/jpeg")
@@ -381,8 +367,6 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
 
 
 @tool(
-    "waha_get_server_info",
-    "server",
     "WAHA version, engine, tier, uptime; health and settings on request.",
     effect=Effect.READ,
     scope="server",
@@ -394,6 +378,8 @@ async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
         "PingController_ping",
         "ServerController_environment",
     ),
+    default="always",
+    toolset="server",
 )
 async def get_server_info(
     w: Invocation,

@@ -34,19 +34,19 @@ def _off() -> ToolInputError:
 
 
 def _transcribed(session: str, mid: str, shown: view.TranscriptView, engine: str | None) -> view.Transcribed:
-    out: view.Transcribed = {"messageId": mid, "session": session, **shown}  # type: ignore[typeddict-item]
+    out: view.Transcribed = {"messageId": mid, "session": session, **shown}
     if shown["status"] == "done" and engine:
         out["engine"] = engine
     return out
 
 
 @tool(
-    "waha_transcribe",
-    "media",
     "A voice note or audio message as text (+language, seconds): by messageId or WAHA files URL. Cached.",
     effect=Effect.READ,
     output=view.Transcribed,
     operations=("ChatsController_getChatMessage",),
+    default="transcribe",
+    toolset="media",
 )
 async def transcribe(
     w: Invocation,
@@ -62,7 +62,7 @@ async def transcribe(
         raise _off()
     if bool(messageId) == bool(url):
         raise ToolInputError("give exactly one of messageId and url")
-    acting = w.session or ""
+    acting = w.acting
     if url:
         mid, fetch = _by_url(w, transcriber, url)
     else:
@@ -102,7 +102,7 @@ def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fet
         raise ToolInputError(
             f"url is a file of session {found.group(1)!r}, not of {w.session!r}: pass session={found.group(1)!r}"
         )
-    client, session, limit = w.client, w.session or "", transcriber.max_bytes
+    client, session, limit = w.client, w.acting, transcriber.max_bytes
 
     async def fetch() -> Audio:
         try:

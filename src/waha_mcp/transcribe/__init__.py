@@ -61,7 +61,7 @@ async def fetch_audio(client: WAHAClient, session: str, chat: str, message_id: s
             )
         except WAHAError as exc:
             raise TranscribeError(f"WAHA did not give the message ({exc.message[:160]})", retry_after=60) from None
-        media = msg.get("media") if isinstance(msg, dict) and isinstance(msg.get("media"), dict) else {}
+        media: dict[str, Any] = msg["media"] if isinstance(msg, dict) and isinstance(msg.get("media"), dict) else {}
         url = media.get("url")
         if not isinstance(msg, dict) or not msg.get("hasMedia"):
             raise TranscribeError("the message has no media to transcribe")
