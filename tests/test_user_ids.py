@@ -34,3 +34,10 @@ def test_a_phone_is_never_read_from_another_kind_of_id() -> None:
     assert phone_id("4915112345678@lid") is None
     assert phone_id("120363012345678901@g.us") is None
     assert phone_id("+4915112345678") == USER
+
+
+def test_the_allow_list_reads_a_user_jid_as_its_c_us_id() -> None:
+    from waha_mcp.safety.allow import chat_allowed
+
+    assert chat_allowed(JID, [USER]) and chat_allowed(JID, ["4915112345678"]) and chat_allowed(JID, ["4915*"])
+    assert not chat_allowed(JID, ["4916*"]) and not chat_allowed("4915112345678@lid", ["4915*"])

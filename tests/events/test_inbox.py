@@ -118,6 +118,26 @@ async def test_an_envelope_without_id_is_stored_once_by_its_content(store: Store
     assert await events.inbox.count() == 6
 
 
+async def test_an_id_less_event_whose_payload_id_names_a_chat_or_label_is_told_apart_by_its_content(
+    store: Store,
+) -> None:
+    """`presence.update`'s payload `id` is the chat (WAHAChatPresences), `chat.archive`'s the chat, `label.upsert`'s
+    the label: each names what changed, not the change, so Core's id-less envelopes are told apart by content."""
+    events = Events(store)
+
+    def presence(state: str) -> dict[str, Any]:
+        return core("presence.update", id="111@c.us", presences=[{"participant": "111@c.us",
+                                                                  "lastKnownPresence": state}])  # fmt: skip
+
+    stored = [(await events.ingest.accept(e, "ws")).new for e in (presence("typing"), presence("paused"),
+                                                                   presence("typing"))]  # fmt: skip
+    assert stored == [True, True, False]  # the third is the first again within its minute: one event
+    labels = [core("label.upsert", id="1", name=name, color=1) for name in ("New", "Renamed")]
+    assert [(await events.ingest.accept(e, "webhook")).new for e in labels] == [True, True]
+    archive = [core("chat.archive", id="111@c.us", archived=flag) for flag in (True, False)]
+    assert [(await events.ingest.accept(e, "webhook")).new for e in archive] == [True, True]
+
+
 def test_my_own_messages_and_acks_name_their_chat_on_every_engine() -> None:
     # NOWEB (and GOWS): the chat in `from` for my messages too, `to`/`participant` only in groups.
     noweb_mine = summarise(core("message.any", fromMe=True, id="true_111@c.us_M", **{"from": "111@c.us"}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -130,3 +131,45 @@ async def test_resources_updated_on_a_replica_that_did_not_ingest(pg_dsn: str, s
     finally:
         a.close()
         b.close()
+
+
+class Clock:
+    """`time` for the summary and the inbox (the minute an id-less event is received in), set by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+
+async def test_an_event_without_id_received_either_side_of_a_minute_is_stored_once(
+    two_replicas: tuple[Events, Events], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WAHA Core's envelopes have no id and a `session.status` payload none either: the derived id is the content
+    and the minute it arrived in. Two replicas hearing one such event 2 ms apart, across a minute boundary, must
+    still store it once; the same content again more than a minute after the stored copy is a new event (the
+    session reached that state again), and copies of that arrive on both replicas too."""
+    from waha_mcp.events import inbox, summary
+
+    clock = Clock(1_700_000_039.999)  # 59.999 s into a minute
+    assert int(clock.now * 1000) // 60_000 != int((clock.now + 0.002) * 1000) // 60_000
+    monkeypatch.setattr(summary, "time", clock)
+    monkeypatch.setattr(inbox, "time", clock)
+    a, b = two_replicas
+    status = {"event": "session.status", "session": "default", "payload": {"status": "WORKING"},
+              "engine": "NOWEB", "environment": {"version": "2024.10.8", "tier": "CORE"}}  # fmt: skip
+    first = await a.ingest.accept(status, "ws")
+    clock.now += 0.002
+    copy = await b.ingest.accept(status, "ws")
+    assert first.new and not copy.new
+    clock.now += 59.0  # NOWEB's repeats of one state within the minute after the stored copy: the same row
+    assert not (await a.ingest.accept(status, "ws")).new
+    clock.now += 1.5  # over a minute after the stored copy: the state reached again
+    again = await b.ingest.accept(status, "ws")
+    clock.now += 0.002
+    assert again.new and not (await a.ingest.accept(status, "ws")).new
+    assert await a.inbox.count() == 2

@@ -51,6 +51,19 @@ async def test_an_event_is_stored_once_and_durable(open_backend: Opener) -> None
     assert await other.inbox.envelope("nope") is None
 
 
+async def test_an_event_whose_twin_was_received_lately_is_a_duplicate(open_backend: Opener) -> None:
+    """An id-less event's copy derived in a neighbouring minute (`NewEvent.twins`): stored once, whichever instance
+    receives it, unless the twin was received before `twins_since` (then it is a new event)."""
+    a, b = open_backend(), open_backend()
+    assert await a.inbox.add([event("dg_x_10")], 600_000, None) != [None]
+    twin = event("dg_x_11")._replace(twins=("dg_x_10", "dg_x_12"), twins_since=600_001 - 60_000)
+    stored = await b.inbox.add([twin, event("dg_y_11")], 600_001, None)
+    assert stored[0] is None and stored[1] is not None
+    later = event("dg_x_11")._replace(twins=("dg_x_10", "dg_x_12"), twins_since=600_001)  # the twin is too old
+    assert (await b.inbox.add([later], 660_001, None))[0] is not None
+    assert [r.id for r in await a.inbox.query(Query())] == ["dg_x_10", "dg_y_11", "dg_x_11"]
+
+
 async def test_an_empty_inbox(store: Store) -> None:
     assert await store.inbox.count() == 0
     assert await store.inbox.last_cursor() == 0
@@ -174,6 +187,22 @@ async def test_a_bulk_run_knows_which_sessions_went_out(store: Store) -> None:
     await store.audit.start(AuditStart(1.0, "e", "waha_send_message", None, "{}", "run2"))
     assert await store.audit.finished_sessions("run1", "waha_send_message") == {"a": "ok", "c": "started"}
     assert await store.audit.finished_sessions("none", "waha_send_message") == {}
+
+
+async def test_a_send_waiting_for_its_slot_has_not_gone_out(open_backend: Opener) -> None:
+    """A paced send's row is `waiting` until it goes out (`sending`): a bulk run resumed after its process died
+    while it waited sends it (nothing went out); once sending, it is `started` (outcome unknown if it dies)."""
+    store = open_backend()
+    held = await store.audit.start(AuditStart(1.0, "a", "waha_send_message", None, "{}", "run1", waiting=True))
+    sent = await store.audit.start(AuditStart(1.0, "b", "waha_send_message", None, "{}", "run1", waiting=True))
+    await store.audit.sending(sent)
+    other = open_backend()  # another replica reads it
+    assert await other.audit.finished_sessions("run1", "waha_send_message") == {"b": "started"}
+    assert {r["id"]: r["outcome"] for r in await other.audit.query(AuditFilter())} == {held: "waiting", sent: "started"}
+    store.audit.finish(sent, 2.0, "ok", None, None)
+    await store.audit.query(AuditFilter())  # the queued outcome is recorded
+    await store.audit.sending(sent)  # only a waiting row moves
+    assert [r["outcome"] for r in await other.audit.query(AuditFilter(session="b"))] == ["ok"]
 
 
 def _next(view: SlotView) -> Slot:
@@ -351,3 +380,35 @@ async def test_a_slot_given_back_counts_for_nothing(store: Store) -> None:
     await store.pacing.release("s", "send", kept, clock=lambda: 500.0, interval=1000.0)
     await store.pacing.reserve("s", "send", ["c"], clock=lambda: 500.0, keep=1000, cap=5, decide=rule)
     assert views[-1].tat == 500.0
+
+
+async def test_the_first_contact_is_the_send_to_the_chat_that_goes_out_first(store: Store) -> None:
+    """Sends to one chat may go out in another order than their slots (a caller woken late, a cap that holds the
+    earlier one): the first contact with the chat is whichever goes out first, and a first contact given back
+    hands the flag to the chat's next pending send (seen in tests/e2e/test_replicas_waha.py: 32 sends at once)."""
+    views: list[FireView] = []
+
+    def go(view: FireView) -> float:
+        views.append(view)
+        return 0.0
+
+    async def reserve(chat: str) -> list[int]:
+        return (await store.pacing.reserve("s", "send", [chat], clock=lambda: 10.0, keep=120, cap=5, decide=_next))[1]
+
+    earlier, later = await reserve("a"), await reserve("a")
+    await store.pacing.fire("s", "send", later, clock=lambda: 11.0, cap=5, decide=go)
+    assert views[-1].first is True  # nobody wrote to `a` yet: this send is the first contact
+    await store.pacing.fire("s", "send", earlier, clock=lambda: 12.0, cap=5, decide=go)
+    assert views[-1].first is False and views[-1].chat_fired == {"a": 11.0}
+    await store.pacing.fire("s", "send", await reserve("c"), clock=lambda: 13.0, cap=5, decide=go)
+    assert views[-1].first is True and views[-1].last_first_fired == 11.0  # the first contact went out at 11
+    # A first contact given back: the chat's next pending send is its first contact, and the chat stays known.
+    given_back, pending = await reserve("b"), await reserve("b")
+    await store.pacing.release("s", "send", given_back, clock=lambda: 14.0, interval=1.0)
+    await store.pacing.fire("s", "send", pending, clock=lambda: 15.0, cap=5, decide=go)
+    assert views[-1].first is True and views[-1].last_first_fired == 13.0
+    seen: list[SlotView] = []
+    await store.pacing.reserve(
+        "s", "send", ["b"], clock=lambda: 16.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
+    )
+    assert "b" in seen[-1].known

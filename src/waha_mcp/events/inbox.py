@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from waha_mcp.events.summary import Summary
+from waha_mcp.events.summary import MINUTE_MS, Summary, twins
 from waha_mcp.store import EventRecord, NewEvent, Query, Retention, Store
 
 PRUNE_EVERY = 1000
@@ -58,7 +58,7 @@ class Inbox:
         rows = [
             NewEvent(
                 s.id, s.ts, s.session, s.event, s.chat, s.sender, s.message_id, s.text, s.media, s.from_me, s.status,
-                source, raw if isinstance(raw, str) else raw.decode("utf-8", "replace"),
+                source, raw if isinstance(raw, str) else raw.decode("utf-8", "replace"), twins(s.id), now - MINUTE_MS,
             )
             for s, source, raw in items
         ]  # fmt: skip

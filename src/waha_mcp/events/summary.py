@@ -278,28 +278,54 @@ def _reader(event: str) -> Reader | None:
     return next((reader for prefix, reader in PREFIX_READERS if event.startswith(prefix)), None)
 
 
+MINUTE_MS = 60_000
+IDENTIFIED_BY_PAYLOAD_ID = ("message", "poll.vote", "call.", "event.response")
+
+
 def derived_id(envelope: dict[str, Any], received_ms: int) -> str:
     """An id for an envelope WAHA sent without one (Core: src/core/webhooks.core.ts builds `{event, session,
     metadata, me, payload, engine, environment}`, no id or timestamp; its /ws sends the same).
 
     Stable across a second copy of the same event: session + event + the payload's id (+ the ack level, + an
-    edit's text). A payload without an id (session.status…) is digested whole, with the minute it arrived in,
-    so a NOWEB session re-sending an identical `STARTING` every 2 s is stored once a minute, and the same
-    status reached again later is stored again.
+    edit's text). A payload without an id (session.status…) is digested whole, and the minute it arrived in is
+    appended (`dg_<digest>_<minute>`), so a NOWEB session re-sending an identical `STARTING` every 2 s is stored
+    once a minute, and the same status reached again later is stored again. Two copies of one event received
+    either side of a minute boundary (two replicas, each on its own /ws) get ids a minute apart: `twins` names
+    the neighbours, and the inbox drops a copy whose twin was received within the minute before or after it.
+
+    That is as far as content can go: without an id or timestamp from WAHA, a copy received more than a minute
+    after the other (a replica far behind) cannot be told from the same state reached again, and is stored.
     """
     p = envelope.get("payload")
     payload: dict[str, Any] = p if isinstance(p, dict) else {}
     key: list[Any] = [envelope.get("session"), envelope.get("event")]
     before = obj(payload.get("before"))
-    mid = _id(payload.get("id")) or _id(payload.get("revokedMessageId")) or _id(before.get("id"))
+    event = str(envelope.get("event") or "")
+    # The payload's id identifies the event only where it is a message's, a call's or a vote's: presence.update's is
+    # the chat, label.upsert's the label, chat.archive's the chat (what changed, not the change).
+    mid = (
+        _id(payload.get("id")) or _id(payload.get("revokedMessageId")) or _id(before.get("id"))
+        if event.startswith(IDENTIFIED_BY_PAYLOAD_ID)
+        else None
+    )
     reaction = obj(payload.get("reaction"))
     if mid:
         edit = payload.get("body") if envelope.get("event") == "message.edited" else None
         key += [mid, payload.get("ack"), edit, reaction.get("messageId"), reaction.get("text")]
     else:
-        key += [payload, received_ms // 60_000]
+        key += [payload]
     raw = json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "dg_" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    digest = "dg_" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return digest if mid else f"{digest}_{received_ms // MINUTE_MS}"
+
+
+def twins(event_id: str) -> tuple[str, ...]:
+    """The ids a copy of this event has if it was received in the minute before or after (a derived id with its
+    minute, see `derived_id`); none for any other id."""
+    head, sep, minute = event_id.rpartition("_")
+    if not (event_id.startswith("dg_") and sep and minute.isdigit()):
+        return ()
+    return (f"{head}_{int(minute) - 1}", f"{head}_{int(minute) + 1}")
 
 
 def summarise(envelope: Any, lids: LidCache | None = None) -> Summary:

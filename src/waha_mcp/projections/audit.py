@@ -17,7 +17,9 @@ class AuditEntry(TypedDict):
     tool: str
     target: NotRequired[str]
     arguments: dict[str, Any]
-    outcome: str  # ok | error | unfinished (started, never finished: interrupted mid-call)
+    # ok | error | unfinished (started, never finished: interrupted mid-call) | waiting (for its pacing slot; one
+    # left so by a stopped process was never sent)
+    outcome: str
     error: NotRequired[str]
     messageId: NotRequired[str]
     bulkId: NotRequired[str]

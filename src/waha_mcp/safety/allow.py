@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-# The chats a bare number pattern (`4915*`) stands for: phones. A LID, a group or a channel with the same digits
-# is someone or something else.
-PHONE_SUFFIXES = ("@c.us", "@s.whatsapp.net")
+from waha_mcp.ids import c_us
 
 
 def allowed(value: str, patterns: list[str]) -> bool:
@@ -15,10 +13,12 @@ def allowed(value: str, patterns: list[str]) -> bool:
 
 
 def chat_allowed(chat: str, patterns: list[str]) -> bool:
-    """A chat id against ids or glob patterns; a pattern without `@` matches the number of a phone chat."""
-    user, at, server = chat.partition("@")
-    phone = at and f"@{server}" in PHONE_SUFFIXES
-    return any(fnmatchcase(chat, p) if "@" in p else bool(phone) and fnmatchcase(user, p) for p in patterns)
+    """A chat id against ids or glob patterns; a pattern without `@` matches the number of a phone chat (a LID, a
+    group or a channel with the same digits is someone or something else). A user JID is read as its @c.us id."""
+    chat = c_us(chat)
+    user, _, server = chat.partition("@")
+    phone = server == "c.us"
+    return any(fnmatchcase(chat, p) if "@" in p else phone and fnmatchcase(user, p) for p in patterns)
 
 
 def session_refusal(session: str | None, patterns: list[str]) -> str | None:

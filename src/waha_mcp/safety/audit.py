@@ -1,7 +1,9 @@
 """The audit log: every write call, recorded in the store before and after its WAHA call.
 
 A row is written as `started` before the request and finished (`ok` / `error`) after it, so a process that
-dies mid-call leaves the row `started`: visible as started-but-not-finished. Arguments are summarised
+dies mid-call leaves the row `started`: visible as started-but-not-finished. A paced send's row is `waiting`
+until its slot comes and it goes out (`sending`), so a process that dies while it waits leaves `waiting`: nothing
+was sent, and a resumed bulk run sends it. Arguments are summarised
 (media data as its size, long text cut) and pass through the one redactor (waha_mcp.redact).
 """
 
@@ -55,10 +57,15 @@ class Entry:
     bulk_id: str | None
 
 
-async def start(store: Store, entry: Entry) -> int:
+async def start(store: Store, entry: Entry, *, waiting: bool = False) -> int:
     return await store.audit.start(
-        AuditStart(time.time(), entry.session, entry.tool, entry.target, entry.arguments, entry.bulk_id)
+        AuditStart(time.time(), entry.session, entry.tool, entry.target, entry.arguments, entry.bulk_id, waiting)
     )
+
+
+async def sending(store: Store, row: int) -> None:
+    """The `waiting` row's call goes out now (durable before it does)."""
+    await store.audit.sending(row)
 
 
 def finish(store: Store, row: int, outcome: str, detail: str | None, message_id: str | None) -> None:
@@ -97,5 +104,6 @@ async def query(
 
 async def finished_sessions(store: Store, bulk_id: str, tool: str) -> dict[str, str]:
     """Sessions of a bulk run whose call of `tool` went out: `ok`, or `started` (interrupted, outcome unknown).
-    A resumed run skips both; a failed one is tried again."""
+    A resumed run skips both; a failed one, or one still `waiting` for its pacing slot when its process stopped
+    (nothing went out), is tried again."""
     return await store.audit.finished_sessions(bulk_id, tool)

@@ -98,6 +98,8 @@ async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
     return chat_refusal(chats, patterns, await phones_of(inv, chats))
 
 
+AUDIT_ROW = "audit.row"  # the call's audit row (Invocation.state), while its send waits for pacing
+
 # A slot further away than this (the most jitter adds) is worth one request to check that the session can send.
 CHECK_BEFORE_WAIT = 1.0
 
@@ -129,6 +131,10 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         if at - since > CHECK_BEFORE_WAIT:
             await check_can_send(inv)
         await wait_until(inv, at, since)
+        if (row := inv.state.get(AUDIT_ROW)) is not None:
+            # Marked before the last check rather than after it: nothing between that check and the request
+            # (a process dying in this short span leaves `started`: unknown, never sent twice).
+            await log.sending(store, row)
         while (behind := await pacing.go(store, rules, session, kind, rows)) > 0:
             await wait_until(inv, time.time() + behind, since)  # an earlier send went out late: keep the spacing real
         return await nxt(inv)
@@ -197,7 +203,12 @@ async def audit(inv: Invocation, nxt: Next) -> Any:
     entry = log.Entry(
         inv.session, inv.spec.name, target_of(inv.spec, inv.args), log.summary(inv.args, redactor), inv.bulk_id
     )
-    row = await log.start(store, entry)
+    # A paced call's row says `waiting` until its slot comes (`pace` marks it sent): a process that dies while it
+    # waits leaves a row that says nothing went out, so a resumed bulk run sends it.
+    paced = bool(inv.spec.pacing) and parse_pacing(inv.settings.pacing) is not None and inv.session is not None
+    row = await log.start(store, entry, waiting=paced)
+    if paced:
+        inv.state[AUDIT_ROW] = row
     try:
         out = await nxt(inv)
     except Exception as exc:

@@ -69,6 +69,11 @@ class NewEvent(NamedTuple):
     status: str | None
     source: str
     envelope: str
+    # Ids under which a copy of this event may be stored already (an id-less event's derived id from a neighbouring
+    # minute, waha_mcp.events.summary.twins): one of them received at or after `twins_since` (ms) makes this a
+    # duplicate, not stored.
+    twins: tuple[str, ...] = ()
+    twins_since: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,7 @@ class AuditStart:
     target: str | None
     arguments: str  # already summarised and redacted by waha_mcp.safety.audit
     bulk_id: str | None
+    waiting: bool = False  # held by pacing first: the row is `waiting` until `sending` (nothing went out before)
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,7 @@ class AuditFilter:
     session: str | None = None
     tool: str | None = None
     target: str | None = None  # a substring of the target
-    outcome: str | None = None  # started | ok | error
+    outcome: str | None = None  # waiting | started | ok | error
     bulk_id: str | None = None
     since: float | None = None
     before: int | None = None  # rows older than this id (a page's cursor)
@@ -175,7 +181,13 @@ class AuditLog(ABC):
 
     @abstractmethod
     async def start(self, entry: AuditStart) -> int:
-        """Record a call as started; its row id. Durable when this returns (the call may then go out)."""
+        """Record a call as started (or `waiting`, see `AuditStart.waiting`); its row id. Durable when this returns
+        (the call may then go out)."""
+
+    @abstractmethod
+    async def sending(self, row: int) -> None:
+        """A `waiting` row's call goes out now: the row becomes `started`. Durable when this returns, so a process
+        that dies while a send waits for its pacing slot leaves `waiting` (nothing sent), never `started`."""
 
     @abstractmethod
     def finish(self, row: int, finished: float, outcome: str, detail: str | None, message_id: str | None) -> None:
@@ -264,13 +276,15 @@ class PacingStore(ABC):
     ) -> float:
         """Atomically, holding the session's lock: read `clock`, load the reserved rows and what went out, let
         `decide` say how long to wait; at 0 (or less) mark the rows as sent now and return 0, else return the
-        wait and change nothing."""
+        wait and change nothing. The first contact with a chat is the send to it that goes out first: a send that
+        overtakes the chat's pending first contact is seen (`FireView.first`) and marked as the first contact."""
 
     @abstractmethod
     async def release(self, session: str, kind: str, rows: Sequence[int], *, clock: Callable[[], float],
                       interval: float) -> None:  # fmt: skip
         """Atomically, holding the session's lock: a reserved send that did not go out is given back: its rows go,
-        a first contact's chats are no longer known, and the bucket moves back `interval` (never before `clock`)."""
+        a first contact's chats are no longer known (or, when the chat has another pending send, that one becomes
+        its first contact), and the bucket moves back `interval` (never before `clock`)."""
 
     @abstractmethod
     def done(self, rows: Sequence[int], now: float) -> None:

@@ -47,6 +47,13 @@ log = logging.getLogger("waha_mcp.store")
 UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError)
 
 
+async def _kept_as_is(db: asyncpg.Connection) -> None:
+    """A pooled connection goes back as it is: asyncpg still rolls back an open transaction, and nothing of ours
+    leaves session state on one (advisory locks are transaction-level, LISTEN and the migration lock have
+    connections of their own), so its default reset (`RESET ALL; UNLISTEN *; …`, a round trip on every release)
+    buys nothing."""
+
+
 class PostgresStore(Store):
     def __init__(self, dsn: str, *, connect_wait: float = CONNECT_WAIT, pool_max: int = POOL_MAX) -> None:
         from waha_mcp.store.postgres.audit import PostgresAudit
@@ -130,7 +137,7 @@ class PostgresStore(Store):
                     # min_size 0: no maintenance task of the pool's own outlives a loop that ends without
                     # closing the store (a test, a CLI call); warmed by hand instead.
                     pool = await asyncpg.create_pool(
-                        self.dsn, min_size=0, max_size=self._pool_max, timeout=self.connect_wait
+                        self.dsn, min_size=0, max_size=self._pool_max, timeout=self.connect_wait, reset=_kept_as_is
                     )
                     held = await asyncio.gather(*(pool.acquire() for _ in range(min(POOL_WARM, self._pool_max))))
                     for db in held:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 COLUMNS = ", ".join(AUDIT_COLUMNS)
 
 
+SENDING = "UPDATE audit_log SET outcome = 'started' WHERE id = $1 AND outcome = 'waiting'"
+
+
 class PostgresAudit(AuditLog):
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
@@ -23,17 +26,24 @@ class PostgresAudit(AuditLog):
             return int(
                 await db.fetchval(
                     "INSERT INTO audit_log (started, session, tool, target, arguments, outcome, bulk_id)"
-                    " VALUES ($1, $2, $3, $4, $5, 'started', $6) RETURNING id",
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     entry.started,
                     entry.session,
                     entry.tool,
                     entry.target,
                     entry.arguments,
+                    "waiting" if entry.waiting else "started",
                     entry.bulk_id,
                 )
             )
 
         return await self._store.run(insert, tx=False)  # one statement: its own transaction
+
+    async def sending(self, row: int) -> None:
+        await self._store.run(
+            lambda db: db.execute(SENDING, row),
+            tx=False,
+        )
 
     def finish(self, row: int, finished: float, outcome: str, detail: str | None, message_id: str | None) -> None:
         async def update(db: asyncpg.Connection) -> None:

@@ -23,11 +23,19 @@ RECHECK = 5.0
 RECONNECT_MAX = 5.0
 
 COLUMNS = "seq, id, ts, session, event, chat, sender, message_id, text, media, from_me, status"
-INSERT = (
-    "INSERT INTO inbox_events (id, ts, received, session, event, chat, sender, message_id, text, media, from_me,"
-    " status, source, envelope) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
-    " ON CONFLICT (id) DO NOTHING RETURNING seq"
-)
+# The columns of NewEvent in its order ($1..$13), then the time received ($14).
+INSERT_MANY = """INSERT INTO inbox_events (id, ts, session, event, chat, sender, message_id, text, media, from_me,
+        status, source, envelope, received)
+    SELECT u.id, u.ts, u.session, u.event, u.chat, u.sender, u.message_id, u.text, u.media, u.from_me, u.status,
+        u.source, u.envelope, $14
+    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $10::bool[], $11::text[], $12::text[], $13::text[])
+        WITH ORDINALITY AS u(id, ts, session, event, chat, sender, message_id, text, media, from_me, status, source,
+        envelope, n)
+    ORDER BY u.n
+    ON CONFLICT (id) DO NOTHING RETURNING id, seq"""
+
+TWIN = "SELECT EXISTS (SELECT 1 FROM inbox_events WHERE id = ANY($1::text[]) AND received >= $2)"
 
 
 def _setter(*events: asyncio.Event) -> Callable[..., None]:
@@ -62,27 +70,19 @@ class PostgresInbox(InboxStore):
         async def write(db: asyncpg.Connection) -> list[int | None]:
             # Held to commit: seq values become visible in the order they were drawn.
             await db.execute("SELECT pg_advisory_xact_lock($1, 0)", LOCK_INBOX)
-            out: list[int | None] = []
+            kept: list[NewEvent] = []
             for e in events:
-                out.append(
-                    await db.fetchval(
-                        INSERT,
-                        e.id,
-                        e.ts,
-                        received_ms,
-                        e.session,
-                        e.event,
-                        e.chat,
-                        e.sender,
-                        e.message_id,
-                        e.text,
-                        e.media,
-                        e.from_me,
-                        e.status,
-                        e.source,
-                        e.envelope,
-                    )
-                )
+                # Twins are checked under the inbox lock: a copy committed by another replica is seen here.
+                if e.twins and (
+                    any(k.id in e.twins for k in kept) or await db.fetchval(TWIN, list(e.twins), e.twins_since)
+                ):
+                    continue  # a copy received in the neighbouring minute is stored already
+                kept.append(e)
+            # One statement for the whole batch (rows drawn in batch order); an id already stored, or repeated
+            # in the batch, inserts nothing, and only its first occurrence can get a seq.
+            columns = [list(column) for column in zip(*kept, strict=True)][:13]  # NewEvent's stored fields
+            seqs = {row["id"]: row["seq"] for row in await db.fetch(INSERT_MANY, *columns, received_ms)} if kept else {}
+            out = [seqs.pop(e.id, None) for e in events]
             stored = [seq for seq in out if seq is not None]
             if stored:
                 # Delivered at commit, to every replica listening (this one too: its reader skips what it published).

@@ -41,7 +41,9 @@ SLOT_WRITE = """WITH slots AS (
 FIRE_VIEW = """WITH mine AS (SELECT id, chat, first FROM pacing_slots WHERE id = ANY($3::bigint[]))
     SELECT
     ARRAY(SELECT chat FROM mine ORDER BY id),
-    coalesce((SELECT bool_or(first) FROM mine), false),
+    coalesce((SELECT bool_or(first) FROM mine), false) OR EXISTS (
+        SELECT 1 FROM pacing_slots WHERE session = $1 AND first AND NOT fired AND chat IN (SELECT chat FROM mine)
+        AND id <> ALL($3::bigint[])),
     ARRAY(SELECT chat FROM pacing_slots WHERE session = $1 AND fired AND chat IN (SELECT chat FROM mine)
           GROUP BY chat ORDER BY chat),
     ARRAY(SELECT max(at) FROM pacing_slots WHERE session = $1 AND fired AND chat IN (SELECT chat FROM mine)
@@ -49,11 +51,24 @@ FIRE_VIEW = """WITH mine AS (SELECT id, chat, first FROM pacing_slots WHERE id =
     (SELECT max(at) FROM pacing_slots WHERE session = $1 AND first AND fired),
     ARRAY(SELECT DISTINCT at FROM pacing_slots WHERE session = $1 AND kind = $2 AND fired ORDER BY at DESC LIMIT $4)"""
 
-# $1 session, $2 kind, $3 row ids, $4 now, $5 interval
+# $1 session, $2 row ids, $3 now, $4 first contact: the flag moves to what went out (from the chat's pending sends)
+FIRE = """WITH moved AS (
+        UPDATE pacing_slots SET first = FALSE WHERE $4 AND session = $1 AND NOT fired AND first
+        AND chat IN (SELECT chat FROM pacing_slots WHERE id = ANY($2::bigint[])) AND id <> ALL($2::bigint[])
+    )
+    UPDATE pacing_slots SET at = $3, fired = TRUE, first = first OR $4 WHERE id = ANY($2::bigint[])"""
+# $1 session, $2 kind, $3 row ids, $4 now, $5 interval. A first contact given back hands the flag to the chat's
+# next pending send (the heir); a chat without one is new again.
 RELEASE = """WITH gone AS (
         DELETE FROM pacing_slots WHERE id = ANY($3::bigint[]) RETURNING chat, first
+    ), heir AS (
+        UPDATE pacing_slots SET first = TRUE WHERE id IN (
+            SELECT min(p.id) FROM pacing_slots p WHERE p.session = $1 AND NOT p.fired AND p.id <> ALL($3::bigint[])
+            AND p.chat IN (SELECT chat FROM gone WHERE first) GROUP BY p.chat)
+        RETURNING chat
     ), forgotten AS (
         DELETE FROM pacing_chats WHERE session = $1 AND chat IN (SELECT chat FROM gone WHERE first)
+        AND chat NOT IN (SELECT chat FROM heir)
     )
     UPDATE pacing_bucket SET tat = greatest($4, tat - $5) WHERE session = $1 AND kind = $2"""
 
@@ -128,7 +143,7 @@ class PostgresPacing(PacingStore):
             wait = decide(FireView(now, list(chats), first, chat_fired, last_first if first else None, list(recent)))
             if wait > 0:
                 return wait
-            await db.execute("UPDATE pacing_slots SET at = $1, fired = TRUE WHERE id = ANY($2::bigint[])", now, ids)
+            await db.execute(FIRE, session, ids, now, first)
             return 0.0
 
         await self._store.flush()

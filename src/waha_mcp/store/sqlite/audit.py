@@ -21,6 +21,9 @@ def _logged(done: Future[None]) -> None:
         log.error("the audit log could not record a call's outcome: %s", done.exception())
 
 
+SENDING = "UPDATE audit_log SET outcome = 'started' WHERE id = ? AND outcome = 'waiting'"
+
+
 class SQLiteAudit(AuditLog):
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
@@ -29,12 +32,23 @@ class SQLiteAudit(AuditLog):
         def insert(db: sqlite3.Connection) -> int:
             cursor = db.execute(
                 "INSERT INTO audit_log (started, session, tool, target, arguments, outcome, bulk_id)"
-                " VALUES (?, ?, ?, ?, ?, 'started', ?)",
-                (entry.started, entry.session, entry.tool, entry.target, entry.arguments, entry.bulk_id),
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.started,
+                    entry.session,
+                    entry.tool,
+                    entry.target,
+                    entry.arguments,
+                    "waiting" if entry.waiting else "started",
+                    entry.bulk_id,
+                ),
             )
             return int(cursor.lastrowid or 0)
 
         return await self._store.write(insert)
+
+    async def sending(self, row: int) -> None:
+        await self._store.write(lambda db: db.execute(SENDING, (row,)))
 
     def finish(self, row: int, finished: float, outcome: str, detail: str | None, message_id: str | None) -> None:
         def update(db: sqlite3.Connection) -> None:

@@ -36,6 +36,15 @@ class SQLiteInbox(InboxStore):
         def write(db: sqlite3.Connection) -> list[int | None]:
             out: list[int | None] = []
             for e in events:
+                if (
+                    e.twins
+                    and db.execute(
+                        f"SELECT 1 FROM inbox_events WHERE id IN ({','.join('?' * len(e.twins))}) AND received >= ?",
+                        (*e.twins, e.twins_since),
+                    ).fetchone()
+                ):
+                    out.append(None)  # a copy received in the neighbouring minute is stored already
+                    continue
                 cur = db.execute(
                     "INSERT OR IGNORE INTO inbox_events (id, ts, received, session, event, chat, sender, message_id,"
                     " text, media, from_me, status, source, envelope) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -99,7 +99,16 @@ class SQLitePacing(PacingStore):
             now = clock()
             mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
             chats = [chat for chat, _ in mine]
-            first = any(f for _, f in mine)
+            # The first contact is the send that goes out first: this one, if it overtakes the chat's pending one.
+            first = any(f for _, f in mine) or any(
+                db.execute(
+                    "SELECT 1 FROM pacing_slots WHERE session = ? AND chat = ? AND first = 1 AND fired = 0"
+                    f" AND rowid NOT IN ({marks})",
+                    (session, chat, *rows),
+                ).fetchone()
+                for chat in chats
+                if chat is not None
+            )
             view = FireView(
                 now,
                 chats,
@@ -129,7 +138,16 @@ class SQLitePacing(PacingStore):
             wait = decide(view)
             if wait > 0:
                 return wait
-            db.execute(f"UPDATE pacing_slots SET at = ?, fired = 1 WHERE rowid IN ({marks})", (now, *rows))
+            db.execute(
+                f"UPDATE pacing_slots SET at = ?, fired = 1, first = max(first, ?) WHERE rowid IN ({marks})",
+                (now, int(first), *rows),
+            )
+            if first:  # the flag moves to what went out
+                db.executemany(
+                    f"UPDATE pacing_slots SET first = 0 WHERE session = ? AND chat = ? AND fired = 0"
+                    f" AND rowid NOT IN ({marks})",
+                    [(session, chat, *rows) for chat in chats if chat is not None],
+                )
             return 0.0
 
         return await self._store.write(run)
@@ -142,10 +160,15 @@ class SQLitePacing(PacingStore):
         def run(db: sqlite3.Connection) -> None:
             mine = db.execute(f"SELECT chat, first FROM pacing_slots WHERE rowid IN ({marks})", rows).fetchall()
             db.execute(f"DELETE FROM pacing_slots WHERE rowid IN ({marks})", rows)
-            db.executemany(
-                "DELETE FROM pacing_chats WHERE session = ? AND chat = ?",
-                [(session, chat) for chat, first in mine if first and chat],
-            )
+            for chat in {chat for chat, first in mine if first and chat}:
+                # A first contact given back: the chat's next pending send is its first contact, else it is new again.
+                heir = db.execute(
+                    "SELECT min(rowid) FROM pacing_slots WHERE session = ? AND chat = ? AND fired = 0", (session, chat)
+                ).fetchone()[0]
+                if heir is not None:
+                    db.execute("UPDATE pacing_slots SET first = 1 WHERE rowid = ?", (heir,))
+                else:
+                    db.execute("DELETE FROM pacing_chats WHERE session = ? AND chat = ?", (session, chat))
             db.execute(
                 "UPDATE pacing_bucket SET tat = max(?, tat - ?) WHERE session = ? AND kind = ?",
                 (clock(), interval, session, kind),
