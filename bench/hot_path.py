@@ -3,7 +3,7 @@ bare MCPServer measured in the same run.
 
 python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--inflight 32] [--latency-ms 20]
                          [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured]
-                         [--versus aiohttp-wire] [--json FILE]
+                         [--versus handwritten-wire] [--json FILE]
 
 1. Overhead: `tools/call waha_get_chats {}` over stdio (→ `GET /api/default/chats/overview?limit=20&offset=0`,
    a 20-chat, ~15 KB body) vs that same GET with a keep-alive `httpx2.Client`, and a bare MCPServer's trivial
@@ -15,8 +15,8 @@ python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--in
    The client runs on the same machine: its CPU per call is printed, as it competes for the same cores.
 --off runs waha-mcp through bench/variant_server.py with those speed-ups turned off (one measured at a time).
 --versus VARIANT also runs waha-mcp as bench/variant_server.py VARIANT beside it in the same run: interleaved call by
-call in the overhead figures, and over stdio in the throughput ones (e.g. `aiohttp-wire`: aiohttp to WAHA instead of
-the lean client, issue 23).
+call in the overhead figures, and over stdio in the throughput ones (e.g. `handwritten-wire`: the former
+hand-written client to WAHA instead of aiohttp, issue 23).
 """
 
 from __future__ import annotations
@@ -413,7 +413,7 @@ def main() -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--off", default="", help="turned off: sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured")
     parser.add_argument(
-        "--versus", default="", help="a variant run beside waha-mcp (variant_server.py), e.g. aiohttp-wire"
+        "--versus", default="", help="a variant run beside waha-mcp (variant_server.py), e.g. handwritten-wire"
     )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
 Every failure is one `isError` line that names the session ('default') where one applies and says what
 to do; reads may be retried, writes never are (counted in the sandbox's request log). Each runs twice: with the
-sandbox in process (httpx2 on its ASGI transport) and on a loopback socket (the lean HTTP client of
+sandbox in process (httpx2 on its ASGI transport) and on a loopback socket (aiohttp, the WAHA client of
 client/wire.py, real connection resets).
 """
 
@@ -69,11 +69,10 @@ async def _server(way: str, settings: Settings, sandbox: Sandbox, transport: Any
     if way == "in-process":
         yield build_server(settings, transport=transport or sandbox_transport(sandbox))
         return
-    pytest.importorskip("httptools")
     async with sandbox_on_socket(sandbox) as url:
         served = settings.model_copy(update={"waha_base_url": url, "sandbox": False})
         built = build_server(served)
-        assert built.new_client().wire() is not None, "the socket run must exercise the lean client"
+        assert built.new_client().wire() is not None, "the socket run must exercise the aiohttp client"
         yield built
 
 

@@ -73,3 +73,14 @@ def test_uvicorn_httptools_protocol_internals() -> None:
     _has_methods(HttpToolsProtocol, "connection_made", "connection_lost", "on_response_complete", "data_received")
     _has_methods(HttpToolsProtocol, "on_message_begin", "on_url", "on_header", "on_headers_complete")
     _has_methods(HttpToolsProtocol, "on_message_complete", "send_400_response")
+
+
+async def test_aiohttp_retry_connection() -> None:
+    """client/wire.py: aiohttp's own resend of an idempotent request (PUT, DELETE) on a dropped kept connection,
+    turned off so that no write is sent twice (the behaviour: tests/client/test_wire.py)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        assert session._retry_connection is True
+    source = inspect.getsource(aiohttp.ClientSession._request)
+    assert "self._retry_connection and method in IDEMPOTENT_METHODS" in source

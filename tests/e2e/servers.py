@@ -103,7 +103,10 @@ class RawServer:
                     writer.transport.abort()
                     return
                 writer.write(out)
-                await writer.drain()
+                try:
+                    await writer.drain()
+                except ConnectionError:  # the client left mid-answer (an answer over its cap)
+                    return
                 if self.close_after_answer:
                     writer.close()
                     return

@@ -1,7 +1,8 @@
-"""The real `waha-mcp` process with orjson, uvloop and httptools unimportable (as on a platform without them,
-e.g. Windows or PyPy): every fallback serves the whole path. Standard-library JSON for WAHA's answers and tool
-results, asyncio's own loop, h11 as the HTTP transport's parser, httpx2 as the WAHA client, and the SDK's stdio
-where stdout is not a pipe. A fallback that imported its fast module anyway, or broke, fails a call here."""
+"""The real `waha-mcp` process with orjson, uvloop and httptools unimportable and aiohttp without its C
+extensions (as on a platform without them, e.g. Windows or PyPy): every fallback serves the whole path.
+Standard-library JSON for WAHA's answers and tool results, asyncio's own loop, h11 as the HTTP transport's parser,
+aiohttp's pure-Python parser in the WAHA client, and the SDK's stdio where stdout is not a pipe. A fallback that
+imported its fast module anyway, or broke, fails a call here."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ FAST = ("orjson", "uvloop", "httptools")
 # `sys.modules[name] = None`: `import name` raises ImportError and `importlib.util.find_spec(name)` is None, as
 # when the package is not installed. The child says which fallbacks it took once it has served.
 BOOT = f"""
-import atexit, importlib.util, signal, sys
+import atexit, importlib.util, os, signal, sys
+os.environ["AIOHTTP_NO_EXTENSIONS"] = "1"  # aiohttp's switch to its pure-Python parser and writer
 for name in {FAST!r}:
     sys.modules[name] = None
     assert importlib.util.find_spec(name) is None
@@ -36,7 +38,8 @@ def said():
         "json": "orjson" if jsonfast._orjson else "stdlib" if jsonfast._orjson is False else "unused",
         "loop": cli.event_loop_options(),
         "parser": http_limits.protocol_class().__name__,
-        "wire": lean_wire("http://127.0.0.1:1", {{}}, 1.0) is not None,
+        "wire": type(lean_wire("http://127.0.0.1:1", {{}}, 1.0)).__name__,
+        "wire_parser": sys.modules["aiohttp.http"].HttpResponseParser.__module__,
         "loaded": [name for name in {FAST!r} if sys.modules.get(name) is not None],
     }}
     print("FALLBACKS " + repr(used), file=sys.stderr, flush=True)
@@ -46,7 +49,14 @@ atexit.register(said)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 sys.exit(cli.main(sys.argv[1:]))
 """
-EXPECTED = {"json": "stdlib", "loop": {}, "parser": "HeadTimeoutProtocol", "wire": False, "loaded": []}
+EXPECTED = {
+    "json": "stdlib",
+    "loop": {},
+    "parser": "HeadTimeoutProtocol",
+    "wire": "Wire",
+    "wire_parser": "aiohttp.http_parser",  # the pure-Python one (the C one: aiohttp._http_parser)
+    "loaded": [],
+}
 
 
 def _command(*args: str) -> list[str]:
@@ -68,6 +78,9 @@ def test_the_fast_modules_are_installed_so_the_fallbacks_here_are_forced() -> No
     if sys.platform == "win32" or sys.implementation.name != "cpython":
         pytest.skip("uvloop is not a dependency here")
     assert missing == []
+    import aiohttp.http
+
+    assert aiohttp.http.HttpResponseParser.__module__ == "aiohttp._http_parser", "aiohttp's C parser is missing"
 
 
 def test_stdio_over_pipes_without_the_fast_modules(waha_url: str) -> None:  # noqa: F811

@@ -168,7 +168,7 @@ class HTTPCore:
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
         self._lean: _Lean | None = None
-        # The lean HTTP/1.1 client (client/wire.py) carries API requests where it can; `wire=False` keeps httpx2.
+        # aiohttp (client/wire.py) carries API requests to a plain-http WAHA; `wire=False` keeps httpx2.
         self._wire: Wire | None = None
         self._wire_wanted = wire and transport is None
         # Called with the operationId of every request `call()` sends (tests learn what was reached).
@@ -202,7 +202,7 @@ class HTTPCore:
         return headers
 
     def wire(self) -> Wire | None:
-        """The lean client when it can carry this WAHA's API requests; None: httpx2 carries them."""
+        """The aiohttp client (client/wire.py) when it can carry this WAHA's API requests; None: httpx2 carries them."""
         if self._wire is None and self._wire_wanted:
             self._wire = lean_wire(self.base_url, self._headers(), min(10.0, self._timeout))
             self._wire_wanted = self._wire is not None
@@ -279,10 +279,10 @@ class HTTPCore:
     async def _exchange(
         self, route: Route, url: str, session: str | None, query: dict[str, Any] | None, body: Any, accept: str
     ) -> Answer:
-        """One request and its whole answer (under the cap), on the lean client where it can, else on httpx2.
+        """One request and its whole answer (under the cap), on aiohttp where it can, else on httpx2.
 
         Within a total deadline (WAHA_TIMEOUT) either way: httpx's timeouts are per read, and a slow drip never trips
-        them. The lean client runs on asyncio only, so its deadline is asyncio's (half the cost of a cancel scope).
+        them. aiohttp runs on asyncio only, so its deadline is asyncio's (half the cost of a cancel scope).
         """
         wire = self.wire()
         if wire is not None:

@@ -1,33 +1,30 @@
-"""A lean HTTP/1.1 client for the WAHA leg: keep-alive connections to one plain-http origin, answers parsed by
-httptools (a dependency; without it httpx2 carries every request).
+"""The WAHA leg's HTTP/1.1 client for plain-http WAHA: aiohttp (its C parser), keep-alive connections to one origin.
 
 `HTTPCore` sends through it when it can carry the request exactly as httpx2 would (see `lean_wire`); otherwise
-httpx2 does. Its failures are httpx2's exception types, so the error mapping, retries and caps above it are one
-code path; an answer over the cap is `Oversized`, raised as soon as the header or the streamed body shows it.
+httpx2 does (https, a proxy, an injected transport). Its failures are raised as httpx2's exception types, so the
+error mapping, retries and caps above it are one code path; an answer over the cap is `Oversized`, raised as soon
+as the header or the streamed body shows it. (aiohttp replaced a hand-written client here, issue 23: within 20 %
+of its speed per call on bench/hot_path.py, see docs/benchmarks.md.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import socket
-import time
 import urllib.request
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib.util import find_spec
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx2
+from yarl import URL
 
 MAX_CONNECTIONS = 32  # as httpx2's limits in HTTPCore
-MAX_IDLE = MAX_CONNECTIONS  # every connection of a busy moment stays for the next (httpx2 kept 16)
 # Node's default keep-alive timeout is 5 s: a connection idle for longer may be closing under us.
 IDLE_EXPIRY = 4.0
-_BODYLESS = (204, 304)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +46,9 @@ class Oversized(Exception):
         self.declared = declared
 
 
-@cache
-def _httptools() -> Any:
-    import httptools
-
-    return httptools
-
-
 def lean_wire(base_url: str, headers: Mapping[str, str], connect_timeout: float) -> Wire | None:
-    """The lean client for `base_url`, or None where httpx2 must carry the requests: httptools missing, https
-    (httpx2's TLS set-up and certificate store stay the one way to verify WAHA), or a proxy in the environment."""
-    if find_spec("httptools") is None:
-        return None
+    """The aiohttp client for `base_url`, or None where httpx2 must carry the requests: https (httpx2's TLS set-up
+    and certificate store stay the one way to verify WAHA), or a proxy in the environment."""
     url = httpx2.URL(base_url)
     if url.scheme != "http" or not url.host:
         return None
@@ -98,254 +86,125 @@ _PLAIN = (str, int)
 
 
 class Wire:
-    """A pool of keep-alive connections to one origin; at most MAX_CONNECTIONS requests at once."""
+    """aiohttp's pool of keep-alive connections to one origin; at most MAX_CONNECTIONS requests at once."""
 
     def __init__(self, url: httpx2.URL, headers: Mapping[str, str], connect_timeout: float) -> None:
-        self.host = url.host
-        self.port = url.port or 80
-        self.prefix = url.raw_path.decode("ascii").split("?")[0].rstrip("/")
         host = f"[{url.host}]" if ":" in url.host else url.host
         authority = host if url.port in (None, 80) else f"{host}:{url.port}"
-        # Host first, then the client's own headers, as httpx2 sends them (Accept is per request).
-        # Answers come uncompressed (`identity`): nothing to inflate on loopback or a LAN; see `_decoded`.
-        lines = [
-            ("Host", authority),
-            ("Accept-Encoding", "identity"),
-            *((k, v) for k, v in headers.items() if k.lower() != "accept"),
-        ]
-        self._fixed = "".join(f"{k}: {v}\r\n" for k, v in lines).encode("ascii")
+        prefix = url.raw_path.decode("ascii").split("?")[0].rstrip("/")
+        self.base = f"http://{authority}{prefix}"
+        # The client's own headers (Accept is per request). Answers are asked for uncompressed (`identity`):
+        # nothing to inflate on loopback or a LAN, and what comes compressed anyway is inflated under the cap
+        # (`_decoded`), not by aiohttp.
+        self._headers = {"Accept-Encoding": "identity", **{k: v for k, v in headers.items() if k.lower() != "accept"}}
         self._connect_timeout = connect_timeout
-        self._idle: list[tuple[float, _Connection]] = []
+        self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
-        self._closed = False
 
-    def head(self, method: str, target: str, accept: str, body: bytes | None) -> bytes:
-        """The request's head (request line and headers, blank line included)."""
-        out = b"%s %s HTTP/1.1\r\n%sAccept: %s\r\n" % (
-            method.encode("ascii"),
-            (self.prefix + target).encode("ascii"),
-            self._fixed,
-            accept.encode("ascii"),
-        )
-        if body is not None:
-            out += b"Content-Length: %d\r\nContent-Type: application/json\r\n" % len(body)
-        elif method in ("POST", "PUT", "PATCH"):
-            out += b"Content-Length: 0\r\n"  # as httpx2 does: some proxies refuse a POST without a length
-        return out + b"\r\n"
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or self._loop is not loop:
+            # Connections belong to the loop that opened them; a new loop (a test, a restart) starts afresh.
+            self._retire()
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=IDLE_EXPIRY)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                # The overall deadline is the caller's (WAHA_TIMEOUT); only the connect has its own.
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # WAHA's API keeps no cookies; nor does the httpx2 path
+            )
+            # aiohttp sends an idempotent request (PUT, DELETE too) again when a kept connection drops: a write
+            # is never sent twice here, and reads are retried (with a pause) by the caller. Private: pinned in
+            # tests/test_private_apis.py.
+            session._retry_connection = False
+            self._session, self._loop = session, loop
+        return session
 
     async def request(self, method: str, target: str, accept: str, body: bytes | None, limit: int) -> Answer:
-        """Send one request (`target`: the path under the base URL, query included) and read its answer whole;
-        at most `limit` bytes of body are read (`Oversized` past that)."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            # Connections belong to the loop that opened them; a new loop (a test, a restart) starts afresh.
-            self._drop_idle(loop)
-            self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
-            self._loop = loop
-        head = self.head(method, target, accept, body)
-        data = [head, body] if body else [head]  # a large body is not copied to be sent
-        async with self._slots:
-            conn = self._reuse() or await self._connect(loop)
-            done = False
+        """Send one request (`target`: the path under the base URL, percent-encoded, query included) and read its
+        answer whole; at most `limit` bytes of body are read (`Oversized` past that)."""
+        headers = {**self._headers, "Accept": accept}
+        skip: tuple[str, ...] = ()
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        elif method in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = "0"  # as httpx2 does: some proxies refuse a POST without a length
+            skip = ("Content-Type",)  # no body, no type (aiohttp would say application/octet-stream)
+        url = URL(self.base + target, encoded=True)  # encoded already: `%2E` stays, nothing is normalised
+        try:
+            response = await self._client().request(
+                method, url, headers=headers, data=body, allow_redirects=False, skip_auto_headers=skip
+            )
             try:
-                answer = await conn.exchange(data, limit)
-                done = True
-                return answer
-            finally:
-                if done and conn.reusable and not self._closed and len(self._idle) < MAX_IDLE:
-                    self._idle.append((time.monotonic(), conn))
-                else:
-                    conn.close()
-
-    def _reuse(self) -> _Connection | None:
-        now = time.monotonic()
-        while self._idle:
-            since, conn = self._idle.pop()
-            if conn.open and now - since < IDLE_EXPIRY:
-                return conn
-            conn.close()
-        return None
-
-    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Connection:
-        try:
-            async with asyncio.timeout(self._connect_timeout):
-                _, conn = await loop.create_connection(_Connection, self.host, self.port)
-        except TimeoutError:
-            raise httpx2.ConnectTimeout(f"no connection to {self.host}:{self.port} in time") from None
-        except OSError as exc:
-            raise httpx2.ConnectError(str(exc) or type(exc).__name__) from None
-        sock = conn.transport.get_extra_info("socket") if conn.transport else None
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
-
-    def _drop_idle(self, running: asyncio.AbstractEventLoop) -> None:
-        """Close the idle connections, each on its own loop (gone with it when that loop is closed)."""
-        owner = self._loop
-        for _, conn in self._idle:
-            if owner is running:
-                conn.close()
-            elif owner is not None and not owner.is_closed():
-                owner.call_soon_threadsafe(conn.close)
-        self._idle.clear()
-
-    async def aclose(self) -> None:
-        self._closed = True
-        self._drop_idle(asyncio.get_running_loop())
-
-
-class _Connection(asyncio.Protocol):
-    """One keep-alive connection; one exchange at a time (the pool hands it to one request)."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self.reusable = False
-        self._waiter: asyncio.Future[Answer] | None = None
-        self._parser: Any = None
-        self._limit = 0
-        self._reason = b""
-        self._headers: dict[str, str] = {}
-        self._body: list[bytes] = []
-        self._size = 0
-        self._got_bytes = False
-        self._headers_done = False
-        self._until_close = False  # no length, not chunked: the body ends when WAHA closes
-
-    # --- the request side --------------------------------------------------------------------------------
-
-    @property
-    def open(self) -> bool:
-        # is_closing(): WAHA's FIN was read but connection_lost has not run yet.
-        return not self.closed and self.transport is not None and not self.transport.is_closing()
-
-    async def exchange(self, data: list[bytes], limit: int) -> Answer:
-        if not self.open or self.transport is None:
-            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
-        waiter: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
-        self._parser = _httptools().HttpResponseParser(self)
-        self._limit = limit
-        self._reason = b""
-        self._headers = {}
-        self._body = []
-        self._size = 0
-        self._got_bytes = False
-        self._headers_done = False
-        self._until_close = False
-        self.reusable = False
-        self.transport.writelines(data)
-        try:
-            return await waiter
-        finally:
-            self._waiter = None
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
-
-    def _fail(self, error: BaseException) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)
-        self.close()
-
-    def _finish(self) -> None:
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            return
-        status = self._parser.get_status_code()
-        body = b"".join(self._body)
-        coding = self._headers.get("content-encoding", "").strip().lower() or "identity"
+                raw = await _read_capped(response, limit)
+            except BaseException:
+                response.close()  # half read (over the cap, cancelled, broken): never handed to the next request
+                raise
+            response.release()
+        except aiohttp.ConnectionTimeoutError:
+            raise httpx2.ConnectTimeout(f"no connection to {url.host}:{url.port} in time") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx2.ConnectError(str(exc.os_error) or type(exc).__name__) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise httpx2.RemoteProtocolError(_said(exc)) from None
+        except aiohttp.ClientError as exc:
+            raise httpx2.ReadError(_said(exc)) from None
+        headers_seen: dict[str, str] = {}
+        for name, value in response.headers.items():
+            key = name.lower()
+            old = headers_seen.get(key)
+            headers_seen[key] = value if old is None else f"{old}, {value}"
+        coding = headers_seen.get("content-encoding", "").strip().lower() or "identity"
         if coding != "identity":
             try:
-                body = _decoded(body, coding, self._limit)
-            except (httpx2.RemoteProtocolError, Oversized) as exc:
-                self._fail(Oversized(status, None) if isinstance(exc, Oversized) else exc)
-                return
-        waiter.set_result(Answer(status, self._reason.decode("latin-1"), self._headers, body))
+                raw = _decoded(raw, coding, limit)
+            except Oversized:
+                raise Oversized(response.status, None) from None
+        return Answer(response.status, response.reason or "", headers_seen, raw)
 
-    # --- asyncio.Protocol --------------------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # create_connection's: a stream transport
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.reusable = False
-        waiter = self._waiter
-        if waiter is None or waiter.done():
+    def _retire(self) -> None:
+        """Close the session of another loop on that loop (its connections are gone with it once it is closed)."""
+        session, owner = self._session, self._loop
+        self._session = self._loop = None
+        if session is None or owner is None:
             return
-        if exc is None and self._headers_done and self._until_close:
-            self._finish()
-        elif exc is not None:
-            waiter.set_exception(httpx2.ReadError(str(exc) or type(exc).__name__))
-        elif self._got_bytes:
-            waiter.set_exception(httpx2.RemoteProtocolError("peer closed connection without sending complete message"))
+        if owner.is_closed():
+            session.detach()  # nothing can run on a closed loop; its sockets are closed with their transports
         else:
-            waiter.set_exception(httpx2.RemoteProtocolError("Server disconnected without sending a response."))
+            asyncio.run_coroutine_threadsafe(session.close(), owner)
 
-    def data_received(self, data: bytes) -> None:
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            # Bytes nobody asked for: this connection's framing can no longer be trusted.
-            self.reusable = False
-            self.close()
-            return
-        self._got_bytes = True
-        httptools = _httptools()
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(httpx2.RemoteProtocolError("WAHA switched protocols"))
-        except httptools.HttpParserError as exc:
-            self._fail(httpx2.RemoteProtocolError(f"malformed HTTP answer: {exc}"))
+    async def aclose(self) -> None:
+        session, owner = self._session, self._loop
+        if session is not None and owner is asyncio.get_running_loop():
+            self._session = self._loop = None
+            await session.close()
+        else:
+            self._retire()
 
-    # --- httptools callbacks -----------------------------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        if self._waiter is None or self._waiter.done():
-            self.reusable = False  # a second answer in the same bytes: not ours to read
-            self.close()
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    declared = response.content_length
+    if declared is not None:
+        if declared > limit:
+            raise Oversized(response.status, declared)
+        return await response.read()  # one read, the length already checked
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise Oversized(response.status, None)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    def on_status(self, status: bytes) -> None:
-        self._reason += status
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        old = self._headers.get(key)
-        self._headers[key] = text if old is None else f"{old}, {text}"
-
-    def on_headers_complete(self) -> None:
-        status = self._parser.get_status_code()
-        if status < 200:
-            return  # informational: the real answer follows
-        self._headers_done = True
-        declared = self._headers.get("content-length", "")
-        chunked = "chunked" in self._headers.get("transfer-encoding", "").lower()
-        self._until_close = not declared and not chunked and status not in _BODYLESS
-        if declared.isdigit() and int(declared) > self._limit:
-            self._fail(Oversized(status, int(declared)))
-
-    def on_body(self, body: bytes) -> None:
-        if self._waiter is None or self._waiter.done():
-            return
-        self._size += len(body)
-        if self._size > self._limit:
-            self._fail(Oversized(self._parser.get_status_code(), None))
-            return
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        if self._parser.get_status_code() < 200:
-            self._headers = {}
-            self._reason = b""
-            return
-        self.reusable = bool(self._parser.should_keep_alive()) and not self.closed
-        self._finish()
+def _said(exc: aiohttp.ClientError) -> str:
+    """What went wrong, without the request's URL or headers (no key, no credentials can be in it)."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"malformed HTTP answer: {exc.message}"
+    return str(exc) or type(exc).__name__
 
 
 def _decoded(body: bytes, coding: str, limit: int) -> bytes:

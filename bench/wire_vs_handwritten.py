@@ -1,11 +1,11 @@
-"""The WAHA leg's HTTP client alone: waha-mcp's lean client (client/wire.py) vs aiohttp (bench/aiohttp_wire.py, the
-same interface and work), in this process on uvloop, against bench/fake_waha.py on loopback (issue 23).
+"""The WAHA leg's HTTP client alone: waha-mcp's client (client/wire.py, aiohttp) vs the hand-written one it replaced
+(bench/handwritten_wire.py, the same interface and work), in this process on uvloop, against bench/fake_waha.py on
+loopback (issue 23).
 
-python bench/wire_vs_aiohttp.py [--n 3000] [--rounds 5] [--inflight 1,32]
+python bench/wire_vs_handwritten.py [--n 3000] [--rounds 5] [--inflight 1,32]
 
 Each round runs `--n` GETs of the ~15 KB chats overview through each client in turn, one at a time and with 32 in
 flight, measuring this process's CPU per request (the fake WAHA is another process) and the wall time per request.
-Needs aiohttp (`pip install aiohttp`, the `bench` extra).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import uvloop
 from _harness import deadline, machine
-from aiohttp_wire import AiohttpWire
+from handwritten_wire import lean_wire as handwritten_wire
 from hot_path import QUERY, ROUTE
 from hot_path import fake_waha as fake_waha_server
 
@@ -47,8 +47,11 @@ async def run(client: Any, n: int, inflight: int) -> tuple[float, float]:
 
 async def measure(url: str, n: int, rounds: int, inflights: list[int]) -> dict[str, dict[int, tuple[float, float]]]:
     headers = {"User-Agent": "waha-mcp", "X-Api-Key": "bench-key"}
-    clients: dict[str, Any] = {"wire.py": lean_wire(url, headers, 10.0), "aiohttp": AiohttpWire(url, headers, 10.0)}
-    assert clients["wire.py"] is not None, "the lean client needs httptools and a plain-http URL"
+    clients: dict[str, Any] = {
+        "wire.py": handwritten_wire(url, headers, 10.0),
+        "aiohttp": lean_wire(url, headers, 10.0),
+    }
+    assert None not in clients.values(), "both clients need a plain-http URL (and the hand-written one httptools)"
     totals = {name: {k: [0.0, 0.0] for k in inflights} for name in clients}
     try:
         for client in clients.values():
@@ -84,7 +87,7 @@ def main() -> int:
     for inflight in inflights:
         ours, theirs = result["wire.py"][inflight], result["aiohttp"][inflight]
         print(
-            f"  {inflight:2} in flight: wire.py {ours[0]:6.1f} µs CPU, {ours[1]:6.1f} µs wall per request; "
+            f"  {inflight:2} in flight: hand-written {ours[0]:6.1f} µs CPU, {ours[1]:6.1f} µs wall per request; "
             f"aiohttp {theirs[0]:6.1f} µs CPU, {theirs[1]:6.1f} µs wall = {theirs[0] / ours[0]:.2f}× CPU, "
             f"{theirs[1] / ours[1]:.2f}× wall"
         )
