@@ -98,7 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     box.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
     box.add_argument("--api-key", default=None, help="the X-Api-Key it requires (default: none)")
-    box.add_argument("--sessions", type=int, default=2, help="sessions it starts with (default 2)")
+    box.add_argument("--sessions", type=int, default=2, help="sessions it starts with (default 2; per server)")
+    box.add_argument(
+        "--sandbox-servers",
+        default=None,
+        help="a fleet, one emulator per entry on ports --port, --port+1, ...: [name=]profile[:latency], e.g. "
+        "current,current:50ms,core-2024.10; prints the WAHA_SERVERS line to use (env WAHA_MCP_SANDBOX_SERVERS)",
+    )
     box.add_argument(
         "--profile",
         default=None,
@@ -316,6 +322,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     if not 0 <= factor <= 10:
         raise ConfigError(f"--time-factor must be between 0 and 10, not {factor:g}")
+    fleet = args.sandbox_servers or os.environ.get("WAHA_MCP_SANDBOX_SERVERS")
+    if fleet and fleet.strip():
+        _serve_fleet(args, fleet, factor)
+        return 0
     serve(
         host=args.host,
         port=args.port,
@@ -325,6 +335,24 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         time_factor=factor,
     )
     return 0
+
+
+def _serve_fleet(args: argparse.Namespace, fleet: str, factor: float) -> None:
+    from waha_mcp.sandbox.runner import serve_fleet
+    from waha_mcp.servers import ServersError, parse_sandbox_servers
+
+    try:
+        entries = parse_sandbox_servers(fleet)
+    except ServersError as exc:
+        raise ConfigError(f"--sandbox-servers: {exc}") from None
+    try:
+        serve_fleet(entries, args.host, args.port, args.api_key, args.sessions, time_factor=factor)
+    except OSError as exc:
+        ports = f"{args.port} to {args.port + len(entries) - 1}" if args.port else "ephemeral ports"
+        raise ConfigError(
+            f"ports {ports} on {args.host} cannot all be used ({exc.strerror or exc}): choose another --port "
+            "(or 0 for any free ones)"
+        ) from None
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
