@@ -38,6 +38,7 @@ from waha_mcp.errors import one_line
 from waha_mcp.events import Events, Stored
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.resources import LiveResources
+from waha_mcp.servers import SINGLE
 from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
@@ -104,19 +105,41 @@ class WahaMCP(MCPServer[Any]):
         self._store: Store | None = None
         self._events: Events | None = None
         self.waha_reachable = True  # over the network (not through a stand-in transport): the /ws stream can be used
-        self.waha_transport: httpx2.AsyncBaseTransport | None = None
+        # Stand-ins for WAHA servers by name (tests, the embedded sandbox); a server not named here is reached over
+        # the network.
+        self.waha_transports: dict[str, httpx2.AsyncBaseTransport] = {}
         self.transcribe_engine: Any = None  # an engine standing in for the configured one (tests, benchmarks)
         self.resources = LiveResources(self)
         self.resources.register()
 
-    def new_client(self) -> WAHAClient:
-        """A client for this server's WAHA (or its stand-in transport); the caller closes it."""
+    @property
+    def server_names(self) -> tuple[str, ...]:
+        """The WAHA servers by name, as configured; the sandbox alone (no server named) is one server, `waha`."""
+        return server_names(self.waha_settings)
+
+    @property
+    def waha_transport(self) -> httpx2.AsyncBaseTransport | None:
+        """The stand-in of the only server (None with several, or none standing in)."""
+        names = self.server_names
+        return self.waha_transports.get(names[0]) if len(names) == 1 else None
+
+    def new_client(self, server: str | None = None) -> WAHAClient:
+        """A plain client for one WAHA server by name (None: the only one), or its stand-in; the caller closes it."""
         settings = self.waha_settings
+        names = self.server_names
+        if server is None:
+            if len(names) != 1:
+                raise ValueError(f"name one of the servers {', '.join(names)}")
+            server = names[0]
+        configured = {s.name: s for s in settings.servers}
+        if server not in names:
+            raise ValueError(f"no WAHA server {server!r}; servers: {', '.join(names)}")
+        known = configured.get(server)
         return WAHAClient(
-            settings.waha_base_url or "http://sandbox",
-            settings.api_key,
+            known.url if known is not None else "http://sandbox",
+            known.api_key if known is not None else settings.api_key,
             timeout=settings.waha_timeout,
-            transport=self.waha_transport,
+            transport=self.waha_transports.get(server),
             max_response_bytes=settings.max_response_bytes,
         )
 
@@ -309,9 +332,20 @@ def build_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
+    transports: dict[str, httpx2.AsyncBaseTransport] | None = None,
     tools: list[ToolSpec] | None = None,
 ) -> WahaMCP:
-    """The MCP server for `settings`; `transport` lets tests and the embedded sandbox stand in for WAHA."""
+    """The MCP server for `settings`; `transports` (by server name) let tests and the embedded sandbox stand in
+    for WAHA servers; `transport` alone stands in for the only one."""
+    stand_ins = dict(transports or {})
+    names = server_names(settings)
+    if transport is not None:
+        if len(names) != 1 or stand_ins:
+            raise ValueError("transport= stands in for the only WAHA server: with several, pass transports= by name")
+        stand_ins[names[0]] = transport
+    unknown = sorted(set(stand_ins) - set(names))
+    if unknown:
+        raise ValueError(f"transports for unknown servers {', '.join(unknown)}; servers: {', '.join(names)}")
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[Any]) -> AsyncIterator[App]:
@@ -351,6 +385,11 @@ def build_server(
         request_state_security=RequestStateSecurity(keys=[key]) if (key := settings.request_state_key) else None,
     )
     # A transport standing in for WAHA (tests, the embedded sandbox) carries no WebSocket: no /ws consumer then.
-    server.waha_reachable = transport is None
-    server.waha_transport = transport
+    server.waha_reachable = not stand_ins
+    server.waha_transports = stand_ins
     return server
+
+
+def server_names(settings: Settings) -> tuple[str, ...]:
+    """The configured servers' names; the sandbox with none named plays one, `waha` (waha_mcp.servers.SINGLE)."""
+    return tuple(s.name for s in settings.servers) or (SINGLE,)
