@@ -165,7 +165,7 @@ async def check_server(settings: Settings, target: Target, line: Any, several: b
                 line(None, "version", "WAHA's answer names no version")
             else:
                 line(True, "version", f"{known.version} tier={known.tier} engine={known.engine}")
-            if "sandbox" in str(version).lower():
+            if "sandbox" in str(version).lower() and not (settings.sandbox and several):
                 line(None, "sandbox", "this WAHA is the waha-mcp emulator: nothing reaches WhatsApp")
         except WAHAError as exc:
             line(None, "version", _advice(settings, target, exc.message))

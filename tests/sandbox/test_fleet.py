@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from tests.e2e.servers import sandbox_on_socket
+from waha_mcp.sandbox.eventlog import EventLog
 from waha_mcp.sandbox.fleet import build_fleet, session_names
 from waha_mcp.servers import SandboxEntry, ServersError, parse_sandbox_servers
 
@@ -66,3 +67,12 @@ async def test_each_emulator_answers_with_its_own_profile_and_latency() -> None:
     assert [s["name"] for s in quick.json()] == ["default"]
     assert version["version"] == "2024.10.8" and version["tier"] == "CORE"
     assert slow_took >= 0.12  # the latency is a floor every WAHA route pays
+
+
+def test_two_servers_never_mint_the_same_event_id() -> None:
+    """WAHA's ids are ULIDs (80 random bits): the inbox drops a repeated id as a redelivery, so two servers logging
+    in the same millisecond must still differ; each server's own ids still only grow."""
+    first, second = EventLog(), EventLog()
+    ids = [log.append("default", "message", {"n": n})["id"] for n in range(50) for log in (first, second)]
+    assert len(set(ids)) == len(ids)
+    assert ids[::2] == sorted(ids[::2]) and ids[1::2] == sorted(ids[1::2])
