@@ -51,6 +51,7 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
     network noise; each row includes the ones above it.
     """
     from waha_mcp.client import WAHAClient
+    from waha_mcp.client.fleet import Fleet
     from waha_mcp.config import load_settings
     from waha_mcp.server import build_server
     from waha_mcp.tools.pipeline import App, Invocation, invoke
@@ -63,7 +64,7 @@ async def _layers(url: str, iterations: int, warmup: int) -> dict[str, float]:
     mock = httpx2.MockTransport(lambda _: httpx2.Response(200, content=body, headers={"content-type": ctype}))
     server = build_server(settings, transport=mock)
     client = WAHAClient(url, transport=mock)
-    app = server.app = App(client=client, settings=settings)  # what the lifespan would hand to calls
+    app = server.app = App(client=Fleet({"waha": client}), settings=settings)  # what the lifespan would hand to calls
     (spec,) = [spec for spec in server.specs if spec.name == TOOL]
 
     async def sync_get() -> None:

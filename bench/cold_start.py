@@ -1,7 +1,10 @@
 """Cold start: spawn → `tools/list` answered over stdio, waha-mcp (all toolsets) vs a bare MCPServer with as
 many trivial tools, interleaved in one run.
 
-python bench/cold_start.py [--runs 10]
+python bench/cold_start.py [--runs 10] [--before SRC]
+
+`--before SRC` adds a row for another source tree of waha_mcp (e.g. a `git archive` of main's `src`), run the
+same way, so a change is measured before and after in one run on one (busy) machine.
 
 waha-mcp runs as a user would run it against a WAHA: `waha-mcp serve --base-url URL --session default
 --toolsets all`, URL being a standalone sandbox (`waha-mcp sandbox`) on loopback, so no real WAHA is needed
@@ -28,23 +31,23 @@ def spawn_to_tools_list(cmd: list[str]) -> tuple[float, float, int]:
     return elapsed, cpu, len(tools)
 
 
-def run(runs: int = 10) -> dict[str, Any]:
+def from_source(src: str) -> list[str]:
+    """`waha-mcp` as its console script runs it, but importing waha_mcp from the source tree `src`."""
+    boot = f"import sys; sys.path.insert(0, {src!r}); from waha_mcp.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", boot]
+
+
+def run(runs: int = 10, before: str | None = None) -> dict[str, Any]:
     count = tool_count()
     with standalone_sandbox() as url:
+        against = ["serve", "--toolsets", "all", "--base-url", url, "--session", "default"]
         variants = {
             "bare MCPServer": bare_cmd(count),
-            "waha-mcp --base-url": [
-                *waha_mcp_cmd(),
-                "serve",
-                "--toolsets",
-                "all",
-                "--base-url",
-                url,
-                "--session",
-                "default",
-            ],
+            "waha-mcp --base-url": [*waha_mcp_cmd(), *against],
             "waha-mcp --sandbox": [*waha_mcp_cmd(), "serve", "--toolsets", "all", "--sandbox"],
         }
+        if before:
+            variants["before: --base-url"] = [*from_source(before), *against]
         times: dict[str, list[float]] = {name: [] for name in variants}
         cpu: dict[str, list[float]] = {name: [] for name in variants}
         names = list(variants)
@@ -92,10 +95,12 @@ def report(out: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    deadline(150)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    print(report(run(parser.parse_args().runs)))
+    parser.add_argument("--before", metavar="SRC", help="another source tree of waha_mcp, measured beside")
+    args = parser.parse_args()
+    deadline(200 if args.before else 150)
+    print(report(run(args.runs, args.before)))
 
 
 if __name__ == "__main__":

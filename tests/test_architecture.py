@@ -58,3 +58,17 @@ def test_every_tool_tells_a_client_all_four_hints() -> None:
     by_name = {spec.name: spec for spec in all_tools()}
     for tool in anyio.run(server.list_tools):
         assert client_view(tool.annotations) == by_name[tool.name].policy.hints, tool.name
+
+
+def test_no_tool_reaches_a_wahaclient_or_server_directly() -> None:
+    """Tools reach WAHA through the invocation (`w.call`, `w.fetch_file`, ...), which routes by session in a fleet;
+    never through a client's own request methods."""
+    import re
+    from pathlib import Path
+
+    methods = "call|fetch_file|list_sessions|require|local_path"
+    direct = re.compile(rf"\b(?:w|inv|self)\.(?:client|app\.client)\.(?:{methods})\(")
+    tools = Path(__file__).resolve().parents[1] / "src" / "waha_mcp" / "tools"
+    found = [f"{path.name}:{n}" for path in sorted(tools.glob("*.py")) if path.name != "pipeline.py"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if direct.search(line)]  # fmt: skip
+    assert not found, f"tools reaching a client directly: {found}"

@@ -66,5 +66,5 @@ def test_credentials_in_the_base_url_are_kept_out_of_what_is_shown_and_hidden_in
     assert settings.waha_password == "pa@ss-9f2c"
     assert load_settings(WAHA_BASE_URL="http://waha.example:3000").waha_password is None
     server = build_server(settings)
-    app = server.new_app(server.new_client())
+    app = server.new_app(server.new_fleet())
     assert "pa@ss-9f2c" not in app.secrets.redactor().text("WAHA said: bad password pa@ss-9f2c")

@@ -168,7 +168,7 @@ async def test_wrong_key_down_and_faults_never_show_the_key(keyed: Sandbox, debu
             s.assert_clean()
 
 
-def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox) -> None:
+def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox, tmp_path: Path) -> None:
     """The real process at DEBUG log level: what it writes to stderr (its log) and stdout holds no secret."""
     exe = str(Path(sys.executable).with_name("waha-mcp"))
     calls = [
@@ -198,6 +198,7 @@ def test_stdio_server_stderr_and_stdout_carry_no_secret(keyed: Sandbox) -> None:
     with serving(keyed.app) as url:
         env = {
             "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),  # the default store goes here, never into the real user's
             "WAHA_BASE_URL": url,
             "WAHA_SESSION": "default",
             "WAHA_API_KEY": API_KEY,

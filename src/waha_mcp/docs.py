@@ -8,7 +8,7 @@ import anyio
 
 from waha_mcp.config import Settings
 from waha_mcp.tools._common import dumps
-from waha_mcp.tools.registry import DEFAULT_TOOLS, TOOLSETS, ToolSpec
+from waha_mcp.tools.registry import TOOLSETS, ToolSpec
 
 
 def tools_json(settings: Settings, specs: list[ToolSpec]) -> dict[str, Any]:
@@ -72,8 +72,8 @@ def toolsets_markdown(specs: list[ToolSpec]) -> str:
     """The README's toolset table, from the registry: name, tools in the default set, tools, what it covers."""
     out = [README_START, "| toolset | in the default | tools | what it covers |", "|---|---|---|---|"]
     for toolset, about in TOOLSETS.items():
-        names = [spec.name for spec in specs if spec.toolset == toolset]
-        default = ", ".join(f"`{name.removeprefix('waha_')}`" for name in names if name in DEFAULT_TOOLS) or "-"
-        out.append(f"| `{toolset}` | {default} | {len(names)} | {about} |")
+        chosen = [spec for spec in specs if spec.toolset == toolset]
+        default = ", ".join(f"`{spec.name.removeprefix('waha_')}`" for spec in chosen if spec.default == "always")
+        out.append(f"| `{toolset}` | {default or '-'} | {len(chosen)} | {about} |")
     out.append(README_END)
     return "\n".join(out)

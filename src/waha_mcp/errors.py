@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from waha_mcp.client.errors import (
     BadResponse,
     BusinessOnly,
+    DuplicateSession,
     EndpointMissing,
     MessageCapped,
     NotFound,
@@ -23,8 +24,10 @@ from waha_mcp.client.errors import (
     TooOld,
     Unauthorized,
     Unavailable,
+    UnknownSession,
     WAHAError,
 )
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.client.version import ServerVersion
 
 if TYPE_CHECKING:
@@ -120,15 +123,26 @@ def one_line(text: str, limit: int = 500, clean: Callable[[str], str] | None = N
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], str] | None = None) -> str:
+async def explain(error: WAHAError, client: WAHAClient | Fleet, clean: Callable[[str], str] | None = None) -> str:
     """WAHA's failure plus which session, its status and the next step."""
 
     def line(text: str) -> str:
         return one_line(text, clean=clean)
 
     session = error.session
+    # In a fleet the server that answered is named (client.fleet sets `server` only when there are several).
     tag = f"session '{session}'" if session else "WAHA"
+    if error.server:
+        tag = f"{tag} (server '{error.server}')" if session else f"WAHA server '{error.server}'"
     where = error.where
+    if isinstance(error, DuplicateSession):
+        return line(error.message)
+    if isinstance(error, UnknownSession):
+        from waha_mcp.sessions import describe_sessions
+
+        # No server lists it (or the one that may is down): nothing was sent.
+        return line(f"{error.message}; existing: {await describe_sessions(client)}. "
+                    "Pick one, or create it with waha_create_session")  # fmt: skip
     if isinstance(error, Unavailable) and not error.status:
         if error.maybe_done:
             # The request may have reached WAHA before the answer was lost: a send may have gone out.
@@ -189,12 +203,19 @@ async def explain(error: WAHAError, client: WAHAClient, clean: Callable[[str], s
     return line(f"{tag}: WAHA {error.status} on {where}: {error.message}")
 
 
-async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -> str:
+async def version_of(client: WAHAClient | Fleet, error: WAHAError) -> ServerVersion | None:
+    """The version of the server that answered `error` (in a fleet: the one holding its session)."""
+    if isinstance(client, Fleet):
+        return await client.server_version(error.session, server=error.server or None)
+    return await client.server_version()
+
+
+async def _missing_route(client: WAHAClient | Fleet, error: EndpointMissing, tag: str) -> str:
     """A route (or feature) this WAHA lacks: about the WAHA's version, never about the session, whose name
     NestJS's `Cannot GET /api/default/...` happens to contain."""
     from waha_mcp.openapi import load_spec
 
-    version = await client.server_version()
+    version = await version_of(client, error)
     which = f"this WAHA ({version.label})" if version else "this WAHA"
     if error.status != 404:
         return f"{tag}: {which} does not support {error.where} ({error.status}): {error.message}"
@@ -209,7 +230,7 @@ async def _missing_route(client: WAHAClient, error: EndpointMissing, tag: str) -
     return f"{tag}: {which} has no {route}; it needs {needs} (nothing is wrong with the session)"
 
 
-async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
+async def _reachout_limited(client: WAHAClient | Fleet, error: ReachoutLimited) -> str:
     """WhatsApp's reach-out timelock: until when, where the session reports it (WAHA 2026.7.2+)."""
     from waha_mcp.projections.common import iso
     from waha_mcp.projections.sessions import reachout_timelock
@@ -218,7 +239,8 @@ async def _reachout_limited(client: WAHAClient, error: ReachoutLimited) -> str:
     until = iso(error.until) if error.until and error.told else None
     if session and until is None:
         try:
-            until = (reachout_timelock(await client.call("SessionsController_get", session)) or {}).get("untilTime")
+            lock = reachout_timelock(await client.call("SessionsController_get", session))
+            until = lock.get("untilTime") if lock else None
         except WAHAError:
             pass  # the refusal itself is what matters; the end time is a nicety
     who = f"session '{session}'" if session else "this account"
@@ -257,8 +279,8 @@ def _already_exists(error: WAHAError) -> bool:
     return error.status == 422 and "already exists" in error.message.lower()
 
 
-async def _core_only_default(client: WAHAClient, error: WAHAError, tag: str) -> str:
-    version = await client.server_version()
+async def _core_only_default(client: WAHAClient | Fleet, error: WAHAError, tag: str) -> str:
+    version = await version_of(client, error)
     which = f"WAHA {version.label}" if version else "This WAHA Core"
     return (
         f"{tag}: {which} has only the session 'default' (WAHA: {error.message.split('. ')[0]}): "
@@ -273,7 +295,7 @@ def _is_about_session(error: WAHAError, session: str) -> bool:
     )
 
 
-async def _session_state(client: WAHAClient, session: str, error: WAHAError) -> str:
+async def _session_state(client: WAHAClient | Fleet, session: str, error: WAHAError) -> str:
     from waha_mcp.sessions import describe_sessions
 
     try:
@@ -282,7 +304,7 @@ async def _session_state(client: WAHAClient, session: str, error: WAHAError) -> 
         return f"session '{session}': {error.message}"
     known = {s.get("name"): s.get("status") for s in sessions if isinstance(s, dict)}
     if session not in known:
-        version = await client.server_version()
+        version = await version_of(client, error)
         if version is not None and not version.many_sessions:
             # Core's GET answers a plain 404 for any name but `default` (it knows no other): the same advice
             # as its 422 `only 'default'` elsewhere.

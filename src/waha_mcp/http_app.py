@@ -13,7 +13,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from waha_mcp.config import ConfigError, Settings, is_loopback
@@ -148,7 +148,10 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
         protected = BearerAuth(mcp_app, settings.auth_token.get_secret_value())
-    routes = [Route("/healthz", health_for(server), methods=["GET"]), Route("/.well-known/{path:path}", no_oauth)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", health_for(server), methods=["GET"]),
+        Route("/.well-known/{path:path}", no_oauth),
+    ]
     receiver: WebhookReceiver | None = None
     if settings.events == "webhook":  # no route at all unless webhooks are the event source
         receiver = receiver_for(settings, server.events(), settings.http_host)

@@ -17,29 +17,41 @@ if TYPE_CHECKING:
 MAX_HEAD_BYTES = 32 * 1024
 
 
-class HeadDeadline:
+if TYPE_CHECKING:
+
+    class _UvicornProtocol(asyncio.Protocol):
+        """What HeadDeadline needs of the uvicorn protocol it is mixed into (h11's or httptools')."""
+
+        loop: asyncio.AbstractEventLoop
+        timeout_keep_alive: int
+        transport: asyncio.Transport
+
+        def on_response_complete(self) -> None: ...
+
+else:
+    _UvicornProtocol = object
+
+
+class HeadDeadline(_UvicornProtocol):
     """For uvicorn's HTTP protocols: a connection that has not sent a complete request line and headers within
     `timeout_keep_alive` seconds of opening (or of its last response) is closed, however slowly it trickles bytes.
     uvicorn alone only times out a connection that sends nothing. The protocol says when a head is awaited."""
 
     _head_timer: asyncio.TimerHandle | None = None
-    loop: asyncio.AbstractEventLoop
-    timeout_keep_alive: float
-    transport: asyncio.Transport
 
     def _awaiting_head(self) -> bool:
         raise NotImplementedError
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[misc]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
-        super().connection_lost(exc)  # type: ignore[misc]
+        super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()  # type: ignore[misc]
+        super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_head_timer()
 
@@ -85,11 +97,11 @@ class HeadTimeoutProtocol(HeadDeadline, H11Protocol):
             self._disarm_head_timer()
 
 
-def too_large(transport: asyncio.BaseTransport) -> None:
+def too_large(transport: asyncio.Transport) -> None:
     """400 and close, before any request was read (h11 can only answer one it parsed)."""
     message = b"Request head too large"
     head = b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-    transport.write(head + b"content-length: %d\r\n\r\n" % len(message) + message)  # type: ignore[attr-defined]
+    transport.write(head + b"content-length: %d\r\n\r\n" % len(message) + message)
     transport.close()
 
 

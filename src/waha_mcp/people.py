@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from waha_mcp.client import WAHAError
 
@@ -28,7 +28,7 @@ LIDS_OPERATION = "LidsController_findPNByLid"
 Lookup = Callable[[str], Awaitable[str | None]]  # a LID → its phone id, or None (unknown or failed)
 
 
-def is_lid(value: object) -> bool:
+def is_lid(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.endswith("@lid")
 
 
@@ -120,7 +120,7 @@ class _Caller(Protocol):
     session: str | None
     app: Any
 
-    async def call(self, operation_id: str, **values: str) -> Any: ...
+    async def call(self, operation_id: str, *, lid: str) -> Any: ...
 
 
 async def phones_of(inv: _Caller, ids: Iterable[str | None]) -> dict[str, str]:

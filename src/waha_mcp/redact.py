@@ -42,7 +42,7 @@ def redact_named(node: Any) -> tuple[Any, list[str]]:
 
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            out = {}
+            out: dict[Any, Any] = {}
             for name, item in value.items():
                 if secret_named(str(name)) and isinstance(item, str | int | float) and not isinstance(item, bool):
                     if str(item):

@@ -33,8 +33,9 @@ from opentelemetry import trace
 
 from waha_mcp import __version__
 from waha_mcp.client import WAHAClient
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import ConfigError, Settings
-from waha_mcp.errors import one_line
+from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.events import Events, Stored
 from waha_mcp.redact import LogRedaction, Secrets
 from waha_mcp.resources import LiveResources
@@ -43,13 +44,11 @@ from waha_mcp.store import MEMORY, Store, open_store
 from waha_mcp.tools._common import error_result
 from waha_mcp.tools.pipeline import App, Invocation, invoke, note_operation
 from waha_mcp.tools.registry import (
-    READ_ONLY_HEADER,
-    TOOLSETS_HEADER,
     ToolSpec,
     asked_read_only,
+    exposed_tool,
     narrow,
-    not_exposed,
-    not_for_connection,
+    narrows,
     select_for,
 )
 
@@ -135,15 +134,29 @@ class WahaMCP(MCPServer[Any]):
         if server not in names:
             raise ValueError(f"no WAHA server {server!r}; servers: {', '.join(names)}")
         known = configured.get(server)
+        if server == SINGLE and (known is None or settings.waha_base_url):
+            # The shorthand's one server as the settings say it now (a copy of them may have changed WAHA_BASE_URL).
+            url, key = settings.waha_base_url or "http://sandbox", settings.api_key
+        else:
+            assert known is not None
+            url, key = known.url, known.api_key
         return WAHAClient(
-            known.url if known is not None else "http://sandbox",
-            known.api_key if known is not None else settings.api_key,
+            url,
+            key,
             timeout=settings.waha_timeout,
             transport=self.waha_transports.get(server),
             max_response_bytes=settings.max_response_bytes,
         )
 
-    def new_app(self, client: WAHAClient) -> App:
+    def new_fleet(self) -> Fleet:
+        """Every configured server behind one client face (waha_mcp.client.fleet); the caller closes it. With
+        several servers the session directory is shared through the store."""
+        names = self.server_names
+        capacity = {server.name: server.capacity for server in self.waha_settings.servers}
+        directory = self.store().directory if len(names) > 1 else None
+        return Fleet({name: self.new_client(name) for name in names}, capacity=capacity, directory=directory)
+
+    def new_app(self, client: Fleet) -> App:
         """The state tool calls run with, on the process's store, inbox and LID cache."""
         settings = self.waha_settings
         app = App(
@@ -212,7 +225,7 @@ class WahaMCP(MCPServer[Any]):
 
         Resources follow the same answer: each is visible where the tool that reads its data is (resources.py).
         """
-        if not _narrows(headers):
+        if not narrows(headers):
             return self.specs, self.waha_settings.waha_read_only
         try:
             return narrow(self.specs, headers), self.waha_settings.waha_read_only or asked_read_only(headers)
@@ -231,7 +244,7 @@ class WahaMCP(MCPServer[Any]):
             wanted = ((ctx.params or {}).get("notifications") or {}).get("resourceSubscriptions") or []
             self.resources.check_listen([str(uri) for uri in wanted], self.visible_for(headers)[0])
             return await call_next(ctx)
-        if ctx.method != "tools/list" or not _narrows(headers):
+        if ctx.method != "tools/list" or not narrows(headers):
             return await call_next(ctx)
         specs, read_only = self.visible_for(headers)
         outputs = self.waha_settings.output_schemas
@@ -253,18 +266,12 @@ class WahaMCP(MCPServer[Any]):
         return [ReadResourceContents(content=text, mime_type="application/json")]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> CallToolResult:
-        spec = self._by_name.get(name)
         headers = getattr(context, "headers", None) if context is not None else None
-        read_only = self.waha_settings.waha_read_only
-        if spec is not None and _narrows(headers):
-            try:
-                specs, read_only = self.visible_for(headers)
-            except MCPError as exc:
-                return error_result(one_line(exc.message))
-            if spec not in specs:
-                return error_result(one_line(not_for_connection(spec, headers)))
-        if spec is None:
-            return error_result(one_line(not_exposed(name, self.waha_settings)))
+        try:
+            spec = exposed_tool(name, self.specs, self.waha_settings, headers, self._by_name)
+        except ToolInputError as exc:
+            return error_result(one_line(str(exc)))
+        read_only = self.waha_settings.waha_read_only or (narrows(headers) and asked_read_only(headers))
         # Each run of the lifespan hands its own state to its calls (one run per process with mcp 2.3).
         app = getattr(getattr(context, "request_context", None), "lifespan_context", None) or self.app
         if not isinstance(app, App):
@@ -275,10 +282,6 @@ class WahaMCP(MCPServer[Any]):
 def telemetry_configured() -> bool:
     """A tracer provider is set (by code, or OTEL_PYTHON_TRACER_PROVIDER, or `opentelemetry-instrument`)."""
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
-
-
-def _narrows(headers: Any) -> bool:
-    return bool(headers) and (TOOLSETS_HEADER in headers or READ_ONLY_HEADER in headers)
 
 
 def start_transcriber(server: WahaMCP, app: App) -> Callable[[], Awaitable[None]]:
@@ -350,9 +353,11 @@ def build_server(
     @asynccontextmanager
     async def lifespan(server: MCPServer[Any]) -> AsyncIterator[App]:
         assert isinstance(server, WahaMCP)
-        client = server.new_client()
+        client = server.new_fleet()
         client.on_operation.append(note_operation)
         app = server.new_app(client)
+        client.start()  # several servers: the session directory is learnt in the background
+        app.events.ingest.listeners.append(client.heard)
         # Every handler the process logs through hides what this server knows to be secret.
         redaction = LogRedaction(app.secrets)
         handlers = list(logging.getLogger().handlers)
@@ -371,6 +376,8 @@ def build_server(
                 handler.removeFilter(redaction)
             if server.app is app:
                 server.app = None
+            if client.heard in app.events.ingest.listeners:
+                app.events.ingest.listeners.remove(client.heard)
             await client.aclose()
 
     server = WahaMCP(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from waha_mcp.client import WAHAClient, WAHAError
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import SESSION_NAME_RE
 from waha_mcp.errors import ToolInputError
 
@@ -16,7 +17,7 @@ def validate_session_name(name: str) -> str:
     return name
 
 
-async def describe_sessions(client: WAHAClient) -> str:
+async def describe_sessions(client: WAHAClient | Fleet) -> str:
     """`a (WORKING), b (STOPPED)` for error messages; never raises."""
     try:
         sessions = await client.list_sessions(all=True)
@@ -28,7 +29,7 @@ async def describe_sessions(client: WAHAClient) -> str:
 
 
 async def resolve_session(
-    client: WAHAClient, explicit: str | None, default: str | None, *, tool: str, allow_default: bool = True
+    client: WAHAClient | Fleet, explicit: str | None, default: str | None, *, tool: str, allow_default: bool = True
 ) -> str:
     if explicit is not None and explicit != "":
         return validate_session_name(explicit)

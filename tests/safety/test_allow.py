@@ -94,3 +94,49 @@ async def test_server_wide_writes_refused_when_sessions_are_limited(mcp: Client,
 
 async def test_reads_are_not_limited(mcp: Client) -> None:
     assert data(await call(mcp, "waha_get_chats", {"session": "business", "limit": 1}))["session"] == "business"
+
+
+async def test_a_session_made_by_its_session_argument_is_checked_too(mcp: Client, sandbox: Sandbox) -> None:
+    """waha_create_session takes the new name as `name` or as `session`: the allow-list applies to either."""
+    before = len(sandbox.requests)
+    made = error(await call(mcp, "waha_create_session", {"session": "stranger"}))
+    assert "session 'stranger' is not in WAHA_MCP_ALLOW_SESSIONS" in made
+    assert len(sandbox.requests) == before
+    assert data(await call(mcp, "waha_create_session", {"session": "team-a", "start": False}))["session"] == "team-a"
+
+
+def bulk_rows(result: dict) -> dict[str, dict]:
+    return {row["session"]: row for row in result["rows"]}
+
+
+# (tool, arguments, what the refusal says): writes the guards refuse for reasons beyond the session's name.
+REFUSED_IN_BULK = [
+    ("waha_react_to_message", {"messageId": "3EB0ABCDEF12", "reaction": "👍"}, "names no chat"),
+    ("waha_send_text_status", {"text": "hello"}, "all your contacts"),
+    ("waha_stop_server", {}, "acts on the whole WAHA server"),
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "why"), REFUSED_IN_BULK, ids=[case[0] for case in REFUSED_IN_BULK])
+async def test_a_bulk_dry_run_says_what_the_run_would_hear(
+    mcp: Client, sandbox: Sandbox, tool: str, arguments: dict, why: str
+) -> None:
+    """The dry run asks the guards' own allow-list check, so it never promises a run the guards refuse."""
+    before = len([r for r in sandbox.requests if r.method == "POST"])
+    asked = {"tool": tool, "arguments": arguments, "sessions": ["default"], "confirm": True}
+    dry = bulk_rows(data(await call(mcp, "waha_for_sessions", asked | {"dryRun": True})))["default"]
+    assert dry["status"] == "skipped" and why in dry["why"], dry
+    real = bulk_rows(data(await call(mcp, "waha_for_sessions", asked)))["default"]
+    assert real["status"] == "error" and why in real["error"], real
+    assert len([r for r in sandbox.requests if r.method == "POST"]) == before
+
+
+async def test_a_bulk_dry_run_checks_the_arguments_as_the_run_reads_them(mcp: Client, sandbox: Sandbox) -> None:
+    """A number written as people write it is the phone chat the run sends to (4915* allows it)."""
+    asked = {"tool": "waha_send_message", "arguments": {"chatId": "+49 151 1234 5678", "text": "hi"}}
+    asked |= {"sessions": ["default"]}
+    dry = bulk_rows(data(await call(mcp, "waha_for_sessions", asked | {"dryRun": True})))["default"]
+    assert dry == {"session": "default", "status": "would run"}
+    assert SENDS not in sent(sandbox)
+    real = bulk_rows(data(await call(mcp, "waha_for_sessions", asked)))["default"]
+    assert real["status"] == "ok" and real["result"]["chatId"] == "4915112345678@c.us"

@@ -15,6 +15,7 @@ from mcp import Client
 
 from tests.helpers import call, data, error
 from waha_mcp.client import WAHAClient
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import Settings, load_settings
 from waha_mcp.sandbox import Sandbox
 from waha_mcp.sandbox.app import RecordedRequest
@@ -118,7 +119,7 @@ async def test_an_interrupted_write_is_unfinished(
     sandbox.faults.add("ChattingController_sendText", kind="latency", delay=30)
     store = SQLiteStore(store_path)
     client = WAHAClient("http://sandbox", transport=transport)
-    app = App(client=client, settings=settings, store=store)
+    app = App(client=Fleet({"waha": client}), settings=settings, store=store)
     spec = REGISTRY["waha_send_message"]
     task = asyncio.ensure_future(invoke(Invocation(spec, {"chatId": PERSON, "text": "lost"}, app)))
     for _ in range(200):

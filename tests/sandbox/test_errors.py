@@ -97,6 +97,18 @@ async def test_body_failing_required_fields_is_400(client: httpx2.AsyncClient) -
     assert r.status_code == 400 and r.json()["error"] == "Bad Request"
 
 
+async def test_body_not_utf8_is_read_as_express_reads_it(client: httpx2.AsyncClient) -> None:
+    # Express's body parser decodes the body as UTF-8 with U+FFFD for bytes that are not (raw-body, iconv-lite);
+    # JSON.parse then reads it. The sandbox answered 500 (an AttributeError on UnicodeDecodeError).
+    body = b'{"session": "default", "chatId": "12025550101@c.us", "text": "caf\xe9"}'
+    r = await client.post("/api/sendText", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert r.json()["body"] == "caf\ufffd"
+    broken = b'{"session": "default", "chatId": \xff'
+    r = await client.post("/api/sendText", content=broken, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"] == "Bad Request"
+
+
 async def test_unknown_route_and_not_emulated_route(client: httpx2.AsyncClient) -> None:
     r = await client.get("/api/nothing/here/at/all")
     assert r.status_code == 404

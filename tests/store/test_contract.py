@@ -351,3 +351,29 @@ async def test_a_slot_given_back_counts_for_nothing(store: Store) -> None:
     await store.pacing.release("s", "send", kept, clock=lambda: 500.0, interval=1000.0)
     await store.pacing.reserve("s", "send", ["c"], clock=lambda: 500.0, keep=1000, cap=5, decide=rule)
     assert views[-1].tat == 500.0
+
+
+async def test_the_session_directory_is_shared_and_replaced_per_server(open_backend: Opener) -> None:
+    store, other = open_backend(), open_backend()  # two replicas on one store
+    assert await store.directory.load() == {}
+    await store.directory.replace("a", ["s2", "s1", "s1"], 10.0)
+    await store.directory.replace("b", ["s3"], 10.0)
+    assert await other.directory.load() == {"a": ("s1", "s2"), "b": ("s3",)}
+    # A later list replaces the server's whole list (s1 moved away from `a`); `b` keeps its own.
+    await other.directory.replace("a", ["s2"], 11.0)
+    await other.directory.replace("b", ["s1", "s3"], 11.0)
+    assert await store.directory.load() == {"a": ("s2",), "b": ("s1", "s3")}
+    # A server listed empty is known to hold nothing (not forgotten).
+    await store.directory.replace("a", [], 12.0)
+    assert await other.directory.load() == {"a": (), "b": ("s1", "s3")}
+    await store.directory.replace("a", ["s9"], 13.0)
+    assert await other.directory.load() == {"a": ("s9",), "b": ("s1", "s3")}
+
+
+async def test_concurrent_replacements_of_one_server_leave_one_whole_list(open_backend: Opener) -> None:
+    one, two = open_backend(), open_backend()
+    lists = [[f"s{i}-{n}" for n in range(20)] for i in range(6)]
+    await asyncio.gather(*((one if i % 2 else two).directory.replace("a", names, float(i)) for i, names in
+                           enumerate(lists)))  # fmt: skip
+    held = (await one.directory.load())["a"]
+    assert list(held) in [sorted(names) for names in lists]  # never a mix of two lists

@@ -115,4 +115,6 @@ async def test_doctor_shows_the_store_without_its_password(capsys: pytest.Captur
     assert "doc-pw-777" not in out
     assert f"FAIL store      the PostgreSQL store postgresql://waha:***@127.0.0.1:{port}/d cannot be reached" in out
     await run_doctor(load_settings(WAHA_MCP_SANDBOX=True), sandbox_transport(Sandbox()))
-    assert "ok   store      :memory: (schema version 1)" in capsys.readouterr().out
+    from waha_mcp.store.sqlite.migrations import LATEST
+
+    assert f"ok   store      :memory: (schema version {LATEST})" in capsys.readouterr().out

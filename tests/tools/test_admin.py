@@ -8,11 +8,11 @@ from mcp import Client
 
 from tests.helpers import call, data, error, text
 from waha_mcp.sandbox import Sandbox
-from waha_mcp.tools.registry import DEFAULT_TOOLS, REGISTRY, Effect, client_view
+from waha_mcp.tools.registry import REGISTRY, Effect, client_view, select_tools
 
 
 def test_admin_is_off_by_default_and_its_writes_are_admin() -> None:
-    assert not {name for name in DEFAULT_TOOLS if REGISTRY[name].toolset == "admin"}
+    assert not {spec.name for spec in select_tools() if spec.toolset == "admin"}
     tools = {name: spec for name, spec in REGISTRY.items() if spec.toolset == "admin"}
     assert set(tools) == {
         "waha_list_api_keys",

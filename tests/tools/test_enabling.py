@@ -35,6 +35,11 @@ async def test_a_tool_off_by_default_says_how_to_enable_it(default_set: Client) 
     assert "WAHA_TOOLSETS" in message and "WAHA_TOOLS" in message and "--toolsets" in message
     # A tool that does not exist anywhere is still unknown.
     assert error(await call(default_set, "waha_no_such_tool")) == "unknown tool 'waha_no_such_tool': see tools/list"
+    # A misspelt name gets the closest one, as inside waha_for_sessions (one visibility check for both).
+    assert (
+        error(await call(default_set, "waha_send_mesage"))
+        == "unknown tool 'waha_send_mesage': did you mean waha_send_message?"
+    )
 
 
 async def test_the_hint_adds_to_the_toolsets_already_chosen(transport: httpx2.AsyncBaseTransport) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import pytest
+from mcp import Client
 from pydantic import ValidationError
 
 from waha_mcp.config import ConfigError
@@ -252,3 +254,59 @@ def test_output_schemas_are_built_on_first_use_not_at_start() -> None:
     fresh = type(spec)(**{f.name: getattr(spec, f.name) for f in fields(spec)})
     assert "output_schema" not in vars(fresh)  # nothing built yet
     assert fresh.output_schema == spec.output_schema and "output_schema" in vars(fresh)
+
+
+def test_the_shipped_input_schemas_are_what_the_argument_models_build() -> None:
+    """tools/list answers from schemas.json without building a model; it must say what the models check."""
+    from waha_mcp.tools import shipped
+
+    built = shipped.built_schemas()
+    assert set(built) == {spec.name for spec in all_tools()}
+    assert shipped.FILE.read_text(encoding="utf-8") == shipped.render(built), (
+        "src/waha_mcp/tools/schemas.json is stale: python -m waha_mcp.tools.shipped"
+    )
+
+
+def fresh(spec: Any) -> Any:
+    """The spec as registration left it: nothing built on it yet."""
+    return type(spec)(**{f.name: getattr(spec, f.name) for f in fields(spec)})
+
+
+async def test_listing_builds_no_argument_model_and_a_call_builds_only_its_own(transport: Any) -> None:
+    from waha_mcp.config import load_settings
+    from waha_mcp.server import build_server
+
+    specs = [fresh(spec) for spec in all_tools() if spec.toolset not in SANDBOX_ONLY]
+    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all")
+    server = build_server(settings, tools=specs, transport=transport)
+    listed = {tool.name: tool.input_schema for tool in await server.list_tools()}
+    assert listed == {spec.name: spec.input_schema for spec in all_tools() if spec.toolset not in SANDBOX_ONLY}
+    assert not [spec.name for spec in specs if "arguments" in vars(spec) or "markers" in vars(spec)]
+    async with Client(server) as client:
+        assert not (await client.call_tool("waha_get_session", {})).is_error
+    assert [spec.name for spec in specs if "arguments" in vars(spec)] == ["waha_get_session"]
+
+
+def test_name_and_toolset_come_from_the_function_and_its_module() -> None:
+    from waha_mcp.tools import sessions
+    from waha_mcp.tools.registry import REGISTRY
+
+    assert REGISTRY["waha_get_session"].fn is sessions.get_session
+    assert REGISTRY["waha_get_session"].toolset == "sessions"
+    assert REGISTRY["waha_get_server_info"].toolset == "server"  # where its module says otherwise, it is given
+    for spec in all_tools():
+        assert spec.name == f"waha_{spec.fn.__name__}", spec.name
+
+
+def test_a_registration_naming_an_argument_the_tool_lacks_fails_at_import() -> None:
+    from waha_mcp.tools._common import Session
+    from waha_mcp.tools.registry import REGISTRY, tool
+
+    async def probe_tool(w: Any, session: Session = None) -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(TypeError, match=r"names unknown arguments \['labelId'\]"):
+        tool("A probe.", effect=Effect.LOCAL, target="labelId", toolset="labels")(probe_tool)
+    with pytest.raises(ValueError, match="unknown toolset 'test_registry' for waha_probe_tool"):
+        tool("A probe.", effect=Effect.LOCAL)(probe_tool)
+    assert "waha_probe_tool" not in REGISTRY

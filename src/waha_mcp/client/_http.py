@@ -526,7 +526,7 @@ def _route(operation_id: str) -> Route:
 _ROUTES: dict[str, Route] = {}
 
 
-def _clean_params(params: dict[str, Any] | None) -> dict[str, Any] | None:
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Drop unset values and spell booleans the way WAHA's query parser expects."""
     if not params:
         return None

@@ -36,6 +36,7 @@ class WAHAError(Exception):
         self.session = session
         self.body = body
         self.operation = ""  # the document's operationId, once the client knows which one failed
+        self.server = ""  # the WAHA server that answered, named only when several are configured (client.fleet)
 
     @property
     def where(self) -> str:
@@ -61,6 +62,14 @@ class WAHAError(Exception):
 
 class NotFound(WAHAError):
     """404 for something named in the request: a session, chat or message WAHA does not know."""
+
+
+class UnknownSession(NotFound):
+    """In a fleet: no configured server lists the session (nothing was sent)."""
+
+
+class DuplicateSession(WAHAError):
+    """In a fleet: two servers list the same session name; its calls are refused, nothing sent."""
 
 
 class EndpointMissing(WAHAError):

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp_types import TextContent
 
 from waha_mcp.events.follow import Follower
 from waha_mcp.events.local import SandboxFeed, sandbox_listeners, sandbox_profile
@@ -107,14 +108,15 @@ async def set_up_webhooks(server: WahaMCP) -> None:
     settings = server.waha_settings
     names = settings.webhook_sessions
     arguments: dict[str, Any] = {"all": True} if names == ["all"] else {"sessions": names}
-    client = server.new_client()
+    client = server.new_fleet()
     app = server.new_app(client)
     try:
         spec = next(s for s in all_tools() if s.name == "waha_configure_webhooks")
         result = await invoke(Invocation(spec, {**arguments, "confirm": True}, app))
     finally:
         await client.aclose()
-    text = result.content[-1].text if result.content else ""  # type: ignore[union-attr]
+    last = result.content[-1] if result.content else None
+    text = last.text if isinstance(last, TextContent) else ""
     if result.is_error:
         log.warning("events: WAHA_MCP_WEBHOOK_SESSIONS set-up failed: %s", text)
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waha_mcp.people import LidCache, is_lid, phone_id
-from waha_mcp.projections.common import serialized_id, short
+from waha_mcp.projections.common import obj, serialized_id, short
 from waha_mcp.projections.media import message_media
 from waha_mcp.projections.sessions import message_capping, reachout_timelock
 
@@ -197,7 +197,7 @@ def _revoked(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | 
 
 def _reaction(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
     from_me = bool(p.get("fromMe"))
-    reaction = p.get("reaction") if isinstance(p.get("reaction"), dict) else {}
+    reaction = obj(p.get("reaction"))
     who = None if from_me else (_id(p.get("participant")) or _id(p.get("from")))
     return {
         "chat": _chat(p, _me(e)),
@@ -215,13 +215,13 @@ def _status(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | N
 
 def _join_request(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
     # waha-docs events-group.v2.participants.join-request.md: action created | rejected | revoked
-    group = p.get("group") if isinstance(p.get("group"), dict) else {}
+    group = obj(p.get("group"))
     who = _id(p.get("requesterPn")) or _id(p.get("requesterId"))
     return {"chat": _id(group.get("id")), "sender": who, "status": str(p.get("action") or "") or None}
 
 
 def _group(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
-    group = p.get("group") if isinstance(p.get("group"), dict) else p
+    group = obj(p.get("group")) or p
     return {"chat": _id(group.get("id")), "status": str(p.get("type") or "") or None}
 
 
@@ -244,7 +244,7 @@ def _archive(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | 
 
 
 def _vote(event: str, p: dict[str, Any], e: dict[str, Any], lids: LidCache | None) -> Fields:
-    vote = p.get("vote") if isinstance(p.get("vote"), dict) else {}
+    vote = obj(p.get("vote"))
     return {"chat": _id(vote.get("to")), "sender": _id(vote.get("from")), "message_id": _id(vote.get("id"))}
 
 
@@ -293,9 +293,9 @@ def derived_id(envelope: dict[str, Any], received_ms: int) -> str:
     p = envelope.get("payload")
     payload: dict[str, Any] = p if isinstance(p, dict) else {}
     key: list[Any] = [envelope.get("session"), envelope.get("event")]
-    before = payload.get("before") if isinstance(payload.get("before"), dict) else {}
+    before = obj(payload.get("before"))
     mid = _id(payload.get("id")) or _id(payload.get("revokedMessageId")) or _id(before.get("id"))
-    reaction = payload.get("reaction") if isinstance(payload.get("reaction"), dict) else {}
+    reaction = obj(payload.get("reaction"))
     if mid:
         edit = payload.get("body") if envelope.get("event") == "message.edited" else None
         key += [mid, payload.get("ack"), edit, reaction.get("messageId"), reaction.get("text")]

@@ -235,11 +235,11 @@ def json_schema_document(kind: str, document: str = DOCUMENT) -> dict[str, Any]:
 
 @cache
 def _registry(kind: str, document: str = DOCUMENT) -> Registry:
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
-    resource = Resource(contents=json_schema_document(kind, document), specification=DRAFT202012)
+    resource = DRAFT202012.create_resource(json_schema_document(kind, document))
     return Registry().with_resource(uri, resource)
 
 

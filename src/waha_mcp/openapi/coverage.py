@@ -99,10 +99,10 @@ class Report:
             lines += ["", f"## {tag.tag} — {tag.covered}/{tag.total}", ""]
             lines += ["| Method | Path | operationId | Tools |", "|---|---|---|---|"]
             for row in tag.rows:
-                tools = ", ".join(f"`{tool}`" for tool in row.tools) or (
+                reached = ", ".join(f"`{tool}`" for tool in row.tools) or (
                     f"excluded: {row.excluded}" if row.excluded else "—"
                 )
-                lines.append(f"| {row.method} | `{row.path}` | `{row.operation_id}` | {tools} |")
+                lines.append(f"| {row.method} | `{row.path}` | `{row.operation_id}` | {reached} |")
         if self.deprecated_reached:
             lines += ["", "## Deprecated operations still reached", ""]
             lines += ["| operationId | Tools |", "|---|---|"]

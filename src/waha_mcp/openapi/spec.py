@@ -81,7 +81,7 @@ class Spec:
         schema = None
         if body:
             content = self.resolve(body).get("content", {})
-            media = content.get("application/json") or next(iter(content.values()), {})
+            media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
             schema = self.resolve(media.get("schema"))
         segments = path.strip("/").split("/")
         regex = (
@@ -130,7 +130,7 @@ class Spec:
 
 
 def _read(name: str) -> dict[str, Any]:
-    return jsonfast.loads(resources.files("waha_mcp.openapi").joinpath(name).read_bytes())  # type: ignore[no-any-return]
+    return jsonfast.loads(resources.files("waha_mcp.openapi").joinpath(name).read_bytes())
 
 
 def with_supplement(document: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:

@@ -158,7 +158,6 @@ from waha_mcp.projections.media import (
     MediaFile,
     MediaSummary,
     Transcribed,
-    TranscriptView,
     call_rejected,
     converted,
     media_file,
@@ -223,7 +222,7 @@ from waha_mcp.projections.sandbox import (
     sandbox_message,
     sandbox_session,
 )
-from waha_mcp.projections.server import Health, ServerInfo, environment, health, reachable, server_info
+from waha_mcp.projections.server import Health, ServerInfo, environment, fleet_info, health, reachable, server_info
 from waha_mcp.projections.sessions import (
     Account,
     MessageCapping,
@@ -270,7 +269,7 @@ from waha_mcp.projections.status import (
     status_message_id,
     status_posted,
 )
-from waha_mcp.transcribe.service import transcript_view
+from waha_mcp.transcribe.service import TranscriptView, transcript_view
 
 __all__ = [
     "ACK_FILTER",
@@ -444,6 +443,7 @@ __all__ = [
     "drop_empty",
     "environment",
     "event_sent",
+    "fleet_info",
     "forwarded",
     "group_deleted",
     "group_detail",

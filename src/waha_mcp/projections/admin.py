@@ -27,10 +27,17 @@ class ApiKey(TypedDict):
     admin: bool
     session: NotRequired[str]  # the one session a non-admin key works for
     rights: NotRequired[KeyRights]
+    server: NotRequired[str]  # the WAHA server it is on: only when several are configured
+
+
+class ServerDown(TypedDict):
+    server: str
+    error: str
 
 
 class ApiKeyList(TypedDict):
     keys: list[ApiKey]
+    unreachable: NotRequired[list[ServerDown]]  # servers of the fleet that did not answer
 
 
 class ApiKeyCreated(ApiKey):
@@ -81,15 +88,19 @@ def api_key(dto: Any) -> ApiKey:
         "admin": bool(dto.get("isAdmin", False)),
         "session": dto.get("session"),
         "rights": {k: bool(v) for k, v in rights.items() if k in KeyRights.__annotations__} if rights else None,
+        "server": dto.get("server"),
     }
     return cast(ApiKey, drop_empty(out))
 
 
-def api_key_list(answer: Any, session: str | None = None) -> ApiKeyList:
+def api_key_list(answer: Any, session: str | None = None, unreachable: dict[str, str] | None = None) -> ApiKeyList:
     keys = [api_key(item) for item in (answer if isinstance(answer, list) else []) if isinstance(item, dict)]
     if session:
         keys = [key for key in keys if key.get("session") == session]
-    return {"keys": keys}
+    out: ApiKeyList = {"keys": keys}
+    if unreachable:
+        out["unreachable"] = [{"server": name, "error": why} for name, why in unreachable.items()]
+    return out
 
 
 def api_key_created(dto: Any) -> ApiKeyCreated:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, NotRequired
+from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
@@ -44,7 +44,7 @@ def audit_entry(row: dict[str, Any]) -> AuditEntry:
         "bulkId": row["bulk_id"],
         "ms": round((row["finished"] - row["started"]) * 1000) if row["finished"] else None,
     }
-    return {key: value for key, value in out.items() if value is not None}  # type: ignore[return-value]
+    return cast(AuditEntry, {key: value for key, value in out.items() if value is not None})
 
 
 def audit_log(rows: list[dict[str, Any]], limit: int) -> AuditLog:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
 
@@ -17,11 +17,17 @@ class BulkRow(TypedDict):
     why: NotRequired[str]
 
 
+class ServerDown(TypedDict):
+    server: str
+    error: str
+
+
 class BulkResult(TypedDict):
     bulkId: str
     tool: str
     rows: list[BulkRow]
     counts: dict[str, int]
+    unreachable: NotRequired[list[ServerDown]]  # fleet servers that could not list their sessions
 
 
 class UnreadSession(TypedDict):
@@ -33,6 +39,7 @@ class UnreadSession(TypedDict):
 class UnreadEverywhere(TypedDict):
     sessions: list[UnreadSession]
     unreadChats: int
+    unreachable: NotRequired[list[ServerDown]]  # fleet servers that could not list their sessions
 
 
 def bulk_row(
@@ -45,17 +52,26 @@ def bulk_row(
         row["error"] = error
     if why:
         row["why"] = why
-    return row  # type: ignore[return-value]
+    return cast(BulkRow, row)
 
 
-def bulk_result(bulk_id: str, tool: str, rows: list[BulkRow]) -> BulkResult:
+def bulk_result(bulk_id: str, tool: str, rows: list[BulkRow], unreachable: dict[str, str] | None = None) -> BulkResult:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
-    return {"bulkId": bulk_id, "tool": tool, "rows": rows, "counts": counts}
+    out: BulkResult = {"bulkId": bulk_id, "tool": tool, "rows": rows, "counts": counts}
+    if unreachable:
+        out["unreachable"] = servers_down(unreachable)
+    return out
 
 
-def unread_everywhere(found: list[tuple[str, list[Chat] | None, str | None]]) -> UnreadEverywhere:
+def servers_down(unreachable: dict[str, str]) -> list[ServerDown]:
+    return [{"server": name, "error": why} for name, why in unreachable.items()]
+
+
+def unread_everywhere(
+    found: list[tuple[str, list[Chat] | None, str | None]], unreachable: dict[str, str] | None = None
+) -> UnreadEverywhere:
     sessions: list[UnreadSession] = []
     total = 0
     for name, chats, error in found:
@@ -65,4 +81,7 @@ def unread_everywhere(found: list[tuple[str, list[Chat] | None, str | None]]) ->
         unread = [chat for chat in chats or [] if chat.get("unread")]
         total += len(unread)
         sessions.append({"session": name, "chats": unread})
-    return {"sessions": sessions, "unreadChats": total}
+    out: UnreadEverywhere = {"sessions": sessions, "unreadChats": total}
+    if unreachable:
+        out["unreachable"] = servers_down(unreachable)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
@@ -73,7 +74,7 @@ def chat_kind(chat_id: Any) -> str:
     return "person"
 
 
-def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict[str, str] | None = None) -> Chat:
+def chat(item: dict[str, Any], names: Mapping[str, str] | None = None, phones: Mapping[str, str] | None = None) -> Chat:
     """A chat from the overview (`ChatSummary`) or the plain list: id, name, kind, unread, last, time.
 
     A `@lid` chat (WhatsApp hides the number) gets its number as `phone` from `phones` (LID → phone id) and,
@@ -91,7 +92,7 @@ def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict
     pn = phones.get(cid) if phones and cid else None
     if pn:
         phone = "+" + pn.split("@")[0]
-        known = (names or _NONE).get(cid)
+        known = names.get(cid) if names and cid else None
         if not name and known and known != phone:
             name = known
     out: dict[str, Any] = {"id": cid} if cid else {}
@@ -104,7 +105,8 @@ def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict
         out["unread"] = unread if unread >= 0 else "marked"
     preview = short(last.get("body"))
     if preview is None and last.get("hasMedia"):
-        preview = f"[{(message_media(last) or {}).get('type', 'media')}]"
+        media = message_media(last)
+        preview = f"[{media.get('type') or 'media' if media else 'media'}]"
     if preview is not None:
         out["last"] = f"me: {preview}" if last.get("fromMe") else preview
     stamp = (
@@ -126,7 +128,7 @@ def chat(item: dict[str, Any], names: dict[str, str] | None = None, phones: dict
 
 
 _NONE: dict[str, Any] = {}
-_EMPTIES = (None, "", [], {})
+_EMPTIES: tuple[Any, ...] = (None, "", [], {})
 
 
 def chat_list(

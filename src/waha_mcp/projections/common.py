@@ -51,6 +51,11 @@ def unix_time(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def obj(value: Any) -> dict[str, Any]:
+    """`value` if WAHA sent an object there, else an empty one (a field may be missing, null or a string)."""
+    return value if isinstance(value, dict) else {}
+
+
 def drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value not in (None, "", [], {})}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
@@ -52,7 +52,7 @@ def event(row: Stored, phones: dict[str, str] | None = None) -> Event:
     who = out.get("from")
     if who and phones and who in phones:
         out["from"] = phones[who]
-    return out  # type: ignore[return-value]
+    return cast(Event, out)
 
 
 def event_page(
@@ -146,4 +146,4 @@ def inbox_chat(session: str, chat: dict[str, Any], received: dict[str, Any] | No
             out["last"] = last["text"]
         if "time" not in out or last["time"] > out["time"]:
             out["time"] = last["time"]
-    return out  # type: ignore[return-value]
+    return cast(InboxChat, out)

@@ -187,7 +187,7 @@ def group_list(answer: Any, next_offset: int | None, total: int | None = None) -
 
 def group_detail(item: Any, group_id: str | None = None) -> GroupDetail:
     meta = _metadata(item)
-    summary = group_summary(meta) or {}
+    summary: GroupSummary | dict[str, Any] = group_summary(meta) or {}
     announce = meta.get("announce", meta.get("IsAnnounce"))
     restrict = meta.get("restrict", meta.get("IsLocked"))
     people = meta.get("participants", meta.get("Participants"))

@@ -6,7 +6,7 @@ from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
-from waha_mcp.projections.common import QUOTE_CHARS, drop_empty, short
+from waha_mcp.projections.common import QUOTE_CHARS, drop_empty, obj, short
 from waha_mcp.transcribe.service import TranscriptView
 
 
@@ -77,7 +77,7 @@ def _engine_media(raw: Any) -> dict[str, Any]:
                     "type": kind,
                     "mimetype": part.get("mimetype"),
                     "filename": part.get("fileName"),
-                    "size": int(size) if str(size or "").isdigit() else None,
+                    "size": int(str(size)) if str(size or "").isdigit() else None,
                 }
     if raw.get("mimetype") or raw.get("size"):
         kind = {"ptt": "voice", "image": "image", "video": "video", "audio": "audio", "sticker": "sticker"}.get(
@@ -96,7 +96,7 @@ def message_media(msg: dict[str, Any]) -> MediaSummary | None:
     """The media summary of a WAMessage: type, mimetype, filename, size, and url once downloaded."""
     if not msg.get("hasMedia"):
         return None
-    media = msg.get("media") if isinstance(msg.get("media"), dict) else {}
+    media = obj(msg.get("media"))
     info = _engine_media(msg.get("_data"))
     mimetype = media.get("mimetype") or info.get("mimetype")
     out = {

@@ -56,7 +56,7 @@ def presence_of(item: Any, chat_id: str | None = None) -> ChatPresence | None:
         for entry in item.get("presences") or []
         if isinstance(entry, dict)
     ]
-    return {"chatId": item.get("id") or chat_id, "people": people}
+    return {"chatId": str(item.get("id") or chat_id), "people": people}
 
 
 def chat_presence(item: Any, chat_id: str) -> Presences:

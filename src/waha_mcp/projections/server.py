@@ -31,6 +31,8 @@ class ServerInfo(TypedDict):
     environment: NotRequired[dict[str, str]]
     # What the listed tools reach that this WAHA is too old for: "tool: METHOD /path (WAHA x+)".
     needsNewerWaha: NotRequired[list[str]]
+    # A fleet asked as a whole: one entry per server (these keys and `server`, or `server` and `error`).
+    servers: NotRequired[list[dict[str, Any]]]
 
 
 def server_info(
@@ -52,6 +54,17 @@ def server_info(
     out["environment"] = environment
     out["needsNewerWaha"] = needs_newer
     return cast(ServerInfo, drop_empty(out))
+
+
+def fleet_info(answers: list[tuple[str, Any]]) -> ServerInfo:
+    """Every server of a fleet: its info, or (an exception) why it could not say."""
+    servers = [
+        {"server": name, "error": str(getattr(info, "message", info))}
+        if isinstance(info, Exception)
+        else {"server": name, **info}
+        for name, info in answers
+    ]
+    return {"servers": servers}
 
 
 def health(answer: Any) -> Health:

@@ -62,6 +62,7 @@ class SessionUpdated(SessionInfo):
 
 class SessionCreated(_Session):  # a new session has no timelock yet
     next: str
+    server: NotRequired[str]  # where a fleet (WAHA_SERVERS) placed it
 
 
 class SessionAction(TypedDict):
@@ -77,9 +78,20 @@ class SessionDeleted(TypedDict):
     deleted: bool
 
 
+class Unreachable(TypedDict):
+    server: str
+    error: str
+
+
+class ListedSession(SessionInfo):
+    server: NotRequired[str]  # the WAHA server holding it: only when several are configured (WAHA_SERVERS)
+
+
 class SessionList(TypedDict):
-    sessions: list[SessionInfo]
+    sessions: list[ListedSession]
     default: str | None
+    # Servers of the fleet that did not answer: their sessions are missing from `sessions`, not gone.
+    unreachable: NotRequired[list[Unreachable]]
 
 
 class Account(TypedDict):
@@ -211,7 +223,7 @@ def session(info: dict[str, Any]) -> SessionInfo:
     # status stays even when WAHA leaves it out: "unknown" tells more than a missing key.
     out |= {"status": info.get("status") or "unknown"}
     limits = {"reachoutTimelock": reachout_timelock(info), "messageCapping": message_capping(info)}
-    return cast(SessionInfo, out | drop_empty(limits))
+    return cast(SessionInfo, out | drop_empty(limits) | drop_empty({"server": info.get("server")}))
 
 
 def _configured(info: dict[str, Any]) -> dict[str, Any]:
@@ -251,11 +263,16 @@ def session_deleted(name: str) -> SessionDeleted:
     return {"name": name, "deleted": True}
 
 
-def session_list(sessions: list[Any], only: str | None, default: str | None) -> SessionList:
-    items = [session(s) for s in sessions if isinstance(s, dict)]
+def session_list(
+    sessions: list[Any], only: str | None, default: str | None, unreachable: dict[str, str] | None = None
+) -> SessionList:
+    items = [cast(ListedSession, session(s)) for s in sessions if isinstance(s, dict)]
     if only:
         items = [s for s in items if s.get("name") == only]
-    return {"sessions": items, "default": default}
+    out: SessionList = {"sessions": items, "default": default}
+    if unreachable:
+        out["unreachable"] = [{"server": name, "error": why} for name, why in unreachable.items()]
+    return out
 
 
 def account(info: Any, not_logged_in: str = "not logged in: pair with waha_get_qr_code") -> Account:

@@ -28,32 +28,39 @@ from waha_mcp.safety.targets import chatless_ids, chats_of, target_of
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
 
-# Server-wide write tools that name the session they make: the session allow-list applies to that name.
-SESSION_ARGUMENT = {"waha_create_session": "name"}
-
 
 async def allow(inv: Invocation, nxt: Next) -> Any:
     """A write outside WAHA_MCP_ALLOW_SESSIONS / WAHA_MCP_ALLOW_CHATS is refused before any request."""
+    problem = await allow_refusal(inv)
+    if problem:
+        raise ToolInputError(problem)
+    return await nxt(inv)
+
+
+async def allow_refusal(inv: Invocation) -> str | None:
+    """Why the allow-lists refuse this call (arguments checked, session resolved), or None: the one check,
+    for the guard and for a bulk dry run."""
     spec, settings = inv.spec, inv.settings
-    # Bulk tools run every session's call through this pipeline, where each one is checked.
-    if spec.read_only or spec.toolset == "bulk" or not (settings.allow_sessions or settings.allow_chats):
-        return await nxt(inv)
+    # A tool that fans out runs every session's call through this pipeline, where each one is checked.
+    if spec.read_only or spec.fans_out or not (settings.allow_sessions or settings.allow_chats):
+        return None
     if settings.allow_sessions:
         if spec.scope == "session":
             problem = session_refusal(inv.session, settings.allow_sessions)
-        elif spec.name in SESSION_ARGUMENT:
-            problem = session_refusal(inv.args.get(SESSION_ARGUMENT[spec.name]), settings.allow_sessions)
+        elif spec.session_argument:
+            # The session it makes: named by its own argument, or else by `session`.
+            problem = session_refusal(inv.args.get(spec.session_argument) or inv.session, settings.allow_sessions)
         else:
             problem = (
                 f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
                 "to some sessions; nothing was sent"
             )
         if problem:
-            raise ToolInputError(problem)
+            return problem
     problem = await _chats_problem(inv, settings.allow_chats) if settings.allow_chats else None
     if problem:
-        raise ToolInputError(f"session {inv.session}: {problem}" if inv.session else problem)
-    return await nxt(inv)
+        return f"session {inv.session}: {problem}" if inv.session else problem
+    return None
 
 
 async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
@@ -93,12 +100,13 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     kind = inv.spec.pacing
     rules = parse_pacing(inv.settings.pacing) if kind else None
     store = inv.app.store
-    if rules is None or store is None or inv.session is None:
+    session = inv.session
+    if kind is None or rules is None or store is None or session is None:
         return await nxt(inv)
-    refuse_if_held(inv, kind)  # type: ignore[arg-type]
+    refuse_if_held(inv, kind)
     people = await persons(inv, chats_of(inv.spec, inv.args))
     try:
-        at, rows = await pacing.slot(store, rules, inv.session, kind, people)  # type: ignore[arg-type]
+        at, rows = await pacing.slot(store, rules, session, kind, people)
     except pacing.TooLong as late:
         when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
@@ -111,16 +119,16 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
         if at - since > CHECK_BEFORE_WAIT:
             await check_can_send(inv)
         await wait_until(inv, at, since)
-        while (late := await pacing.go(store, rules, inv.session, kind, rows)) > 0:  # type: ignore[arg-type]
-            await wait_until(inv, time.time() + late, since)  # an earlier send went out late: keep the spacing real
+        while (behind := await pacing.go(store, rules, session, kind, rows)) > 0:
+            await wait_until(inv, time.time() + behind, since)  # an earlier send went out late: keep the spacing real
         return await nxt(inv)
     except (ToolInputError, WAHAError) as exc:
         if isinstance(exc, (ReachoutLimited, MessageCapped)):
-            await holds.learn_refusal(inv.app.holds, inv.client, inv.session, exc)
+            await holds.learn_refusal(inv.app.holds, inv.client, session, exc)
         # No answer (status 0), a 5xx or a timeout may hide a send that went out: that one stays charged.
         if isinstance(exc, ToolInputError) or 400 <= exc.status < 500:
             given_back = True
-            await pacing.release(store, rules, inv.session, kind, rows)  # type: ignore[arg-type]
+            await pacing.release(store, rules, session, kind, rows)
         raise
     finally:
         if not given_back:

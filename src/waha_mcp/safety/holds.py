@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from waha_mcp.client._http import QUIET
-from waha_mcp.client.errors import MessageCapped, WAHAError
+from waha_mcp.client.errors import MessageCapped, ReachoutLimited, WAHAError
 from waha_mcp.projections.common import unix_time
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
+    from waha_mcp.client.fleet import Fleet
 
 TIMELOCK = "reach-out timelock (WhatsApp error 463)"
 CAPPING = "new-chat message capping (WhatsApp error 475)"
@@ -55,7 +56,7 @@ class Holds:
     def hold(self, session: str, cause: str, until: float | None) -> Hold:
         now = self._clock()
         told = until is not None and until > now
-        held = Hold(cause, until if told else now + UNKNOWN_END, told)  # type: ignore[arg-type]
+        held = Hold(cause, until if until is not None and told else now + UNKNOWN_END, told)
         self._holds[(session, cause)] = held
         return held
 
@@ -117,7 +118,9 @@ class Holds:
             self.learn_capping(session, me.get("messageCapping"))
 
 
-async def learn_refusal(holds: Holds, client: WAHAClient, session: str, error: WAHAError) -> Hold:
+async def learn_refusal(
+    holds: Holds, client: WAHAClient | Fleet, session: str, error: ReachoutLimited | MessageCapped
+) -> Hold:
     """A send WhatsApp refused with error 463 or 475: hold the session, until when this WAHA says (it is read
     from the limit's own route, else from the session's info), and tell the error (`until`, `told`)."""
     capped = isinstance(error, MessageCapped)
@@ -136,11 +139,11 @@ async def learn_refusal(holds: Holds, client: WAHAClient, session: str, error: W
         QUIET.reset(token)
     # WhatsApp has just refused: hold even if the limit's route says otherwise (it may lag).
     held = held or holds.hold(session, CAPPING if capped else TIMELOCK, None)
-    error.until, error.told = held.until, held.told  # type: ignore[attr-defined]
+    error.until, error.told = held.until, held.told
     return held
 
 
-async def _quietly(client: WAHAClient, operation: str, session: str) -> Any:
+async def _quietly(client: WAHAClient | Fleet, operation: str, session: str) -> Any:
     try:
         return await client.call(operation, session)
     except WAHAError:

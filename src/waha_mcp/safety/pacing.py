@@ -12,6 +12,7 @@ import functools
 import random
 import time
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from waha_mcp.store import FireView, Slot, SlotView, Store
 
@@ -51,7 +52,7 @@ def parse_pacing(value: str | None) -> PacingRules | None:
         return SAFE
     if raw.lower() == "off":
         return None
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}  # each checked below for its field (burst and cap are ints)
     for part in raw.split(","):
         key, sep, number = part.partition("=")
         name = NAMES.get(key.strip().lower())
@@ -66,7 +67,7 @@ def parse_pacing(value: str | None) -> PacingRules | None:
         if parsed < 0 or (name in ("perMinute", "groupPerMinute", "scale", "burst", "cap") and parsed <= 0):
             raise PacingConfigError(f"{name} must be positive")
         changes[name] = int(parsed) if name in ("burst", "cap") else parsed
-    return replace(SAFE, **changes)  # type: ignore[arg-type]
+    return replace(SAFE, **changes)
 
 
 class TooLong(Exception):

@@ -52,12 +52,10 @@ def chatless_ids(spec: ToolSpec, args: dict[str, Any]) -> list[str]:
 
 
 def target_of(spec: ToolSpec, args: dict[str, Any]) -> str | None:
-    """One short target for the audit log: the chats reached, else the session made or named."""
+    """One short target for the audit log: the chats reached, else what the registration names (`target`)."""
     chats = chats_of(spec, args)
     if chats:
         shown = ",".join(chats[:3])
         return shown + (f",+{len(chats) - 3}" if len(chats) > 3 else "")
-    for name in ("name", "labelId", "keyId", "appId"):
-        if isinstance(args.get(name), str):
-            return f"{name}:{args[name][:60]}"
-    return None
+    named = args.get(spec.target) if spec.target else None
+    return f"{spec.target}:{named[:60]}" if isinstance(named, str) else None

@@ -347,14 +347,16 @@ class SandboxApp:
         if terminal is not None and terminal.delay and terminal.kind != "latency":
             await anyio.sleep(terminal.delay)
         if terminal is not None and terminal.kind == "drop" and terminal.body != "after":
-            return await _drop(terminal)
+            await _drop(terminal)
+            return None  # no answer: the connection is gone
         if terminal is not None and terminal.kind == "status":
             payload = terminal.body if terminal.body is not None else _fault_body(terminal.status)
             return _mark(json_response(payload, terminal.status), terminal)
 
         response = await self._dispatch(request, op, raw_path, body)
         if terminal is not None and terminal.kind == "drop":  # body="after": processed, answer lost
-            return await _drop(terminal)
+            await _drop(terminal)
+            return None
         if terminal is not None and terminal.kind == "malformed":
             return _mark(_malformed(response, terminal), terminal)
         if terminal is not None and terminal.kind == "empty":
@@ -482,7 +484,6 @@ async def _drop(rule: FaultRule) -> None:
         raise DropConnection("connect" if rule.body == "connect" else "read")
     _reset(transport)
     await anyio.sleep(0.01)  # let the server notice the closed connection before we return
-    return None
 
 
 def _reset(transport: Any) -> None:
@@ -523,8 +524,9 @@ def _validate_body(op: Operation, body: bytes) -> Any:
     parsed: Any = None
     if body.strip():
         try:
-            parsed = json.loads(body)
-        except ValueError as exc:
+            # As Express's body parser reads it: UTF-8, a byte that is not becomes U+FFFD (iconv-lite).
+            parsed = json.loads(body.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as exc:
             raise errors.nest(400, f"Unexpected token in JSON: {exc.msg} at position {exc.pos}") from None
     if not op.request_schema:
         return parsed

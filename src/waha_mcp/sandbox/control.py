@@ -52,7 +52,7 @@ async def handle(sb: Sandbox, request: Request, raw_path: str, body: bytes) -> R
                 raise ValueError("kind is required")
             rule = sb.faults.add(
                 data.get("route"),
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 status=int(data.get("status", 500)),
                 delay=float(data.get("delay", 0.0)),
                 times=data.get("times"),

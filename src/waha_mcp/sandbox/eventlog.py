@@ -30,8 +30,8 @@ class EventLog:
         self._records: list[dict[str, Any]] = []
         self._last: tuple[int, int] = previous._last if previous else (0, 0)
         # Media URLs in logged messages point at the host clients last used (set by the app).
-        self.base_url = previous.base_url if previous else DEFAULT_BASE_URL
-        self.engine = previous.engine if previous else "NOWEB"  # the played engine (the sandbox's profile sets it)
+        self.base_url: str = previous.base_url if previous else DEFAULT_BASE_URL
+        self.engine: str = previous.engine if previous else "NOWEB"  # the played engine (the sandbox's profile sets it)
         # Who hears each new record as it is logged (the /ws stream, webhook delivery: events*.py); kept
         # across a reset like the ids.
         self.listeners: list[Callable[[dict[str, Any]], None]] = previous.listeners if previous else []

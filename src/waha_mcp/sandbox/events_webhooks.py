@@ -89,9 +89,10 @@ class WebhookDelivery:
         for extra in hook.get("customHeaders") or []:
             if isinstance(extra, dict) and extra.get("name"):
                 headers[str(extra["name"])] = str(extra.get("value") or "")
-        retries = hook.get("retries") if isinstance(hook.get("retries"), dict) else {}
+        retries: dict[str, Any] = hook["retries"] if isinstance(hook.get("retries"), dict) else {}
         attempts = max(1, int(retries.get("attempts") or DEFAULT_ATTEMPTS))
-        delay = float(retries.get("delaySeconds") if retries.get("delaySeconds") is not None else DEFAULT_DELAY)
+        told = retries.get("delaySeconds")
+        delay = float(told if told is not None else DEFAULT_DELAY)
         policy = retries.get("policy") or "constant"
         await self._post(hook, record, body, headers, attempts=attempts, delay=delay, policy=policy)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -43,11 +44,13 @@ class Streams:
         return len(self.open)
 
 
+_STREAMS: weakref.WeakKeyDictionary[Sandbox, Streams] = weakref.WeakKeyDictionary()
+
+
 def streams(sb: Sandbox) -> Streams:
-    found = getattr(sb, "_ws_streams", None)
+    found = _STREAMS.get(sb)
     if found is None:
-        found = Streams()
-        sb._ws_streams = found  # type: ignore[attr-defined]
+        found = _STREAMS[sb] = Streams()
     return found
 
 

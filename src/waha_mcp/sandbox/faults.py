@@ -13,10 +13,14 @@ connection with body="connect"), malformed (the real 2xx answer cut short, still
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 FaultKind = Literal["latency", "status", "drop", "malformed", "empty"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+
+def _is_kind(kind: str) -> TypeGuard[FaultKind]:
+    return kind in FAULT_KINDS
 
 
 class DropConnection(Exception):
@@ -60,13 +64,13 @@ class Faults:
         self,
         route: str | None = None,
         *,
-        kind: FaultKind,
+        kind: str,  # a FaultKind; checked here, as it comes from a client
         status: int = 500,
         delay: float = 0.0,
         times: int | None = None,
         body: Any = None,
     ) -> FaultRule:
-        if kind not in FAULT_KINDS:
+        if not _is_kind(kind):
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for unlimited)")

@@ -83,11 +83,12 @@ def _message(error: ValidationError) -> str | None:
         missing = _missing(error)
         return None if missing is None else f"{_field([*path, missing])} should not be empty"
     if error.validator == "type":
-        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [str(error.validator_value)]
         kind = next((k for k in kinds if k != "null"), "object")
         expected = f"must be {_TYPE_WORDS.get(kind, kind)}"
     elif error.validator == "enum":
-        values = ", ".join(str(v) for v in error.validator_value if v is not None)
+        listed = error.validator_value if isinstance(error.validator_value, list) else []
+        values = ", ".join(str(v) for v in listed if v is not None)
         expected = f"must be one of the following values: {values}"
     else:
         return None
@@ -102,5 +103,6 @@ def _missing(error: ValidationError) -> str | None:
     if not isinstance(error.instance, dict):
         return None
     # One error per missing property, each worded "'<name>' is a required property".
-    missing = (name for name in error.validator_value if name not in error.instance)
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    missing = (name for name in required if name not in error.instance)
     return next((name for name in missing if error.message.startswith(repr(name))), None)

@@ -33,7 +33,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_postgres(setting: str | None) -> bool:
-    return bool(setting) and setting.strip().lower().startswith(POSTGRES_SCHEMES)  # type: ignore[union-attr]
+    return setting is not None and setting.strip().lower().startswith(POSTGRES_SCHEMES)
 
 
 def open_store(setting: str | None) -> Store:

@@ -278,6 +278,23 @@ class PacingStore(ABC):
         `reserve` or `fire`."""
 
 
+# --- the session directory -----------------------------------------------------------------------------
+
+
+class SessionDirectory(ABC):
+    """Which WAHA server holds which session (the client layer routes by it, waha_mcp.client.fleet), as each
+    server last listed them: shared by replicas, so one that learnt a move spares the others a re-list."""
+
+    @abstractmethod
+    async def replace(self, server: str, sessions: Iterable[str], at: float) -> None:
+        """`server` holds exactly `sessions`, as listed at `at` (epoch seconds): its earlier rows go, in one
+        transaction (a reader sees the old list or the new one, never a mix)."""
+
+    @abstractmethod
+    async def load(self) -> dict[str, tuple[str, ...]]:
+        """Per server that was ever listed, the sessions it held (sorted; a server holding none maps to ())."""
+
+
 # --- the whole store -------------------------------------------------------------------------------------
 
 
@@ -288,6 +305,7 @@ class Store(ABC):
     inbox: InboxStore
     audit: AuditLog
     pacing: PacingStore
+    directory: SessionDirectory
 
     #: How the store may be shown (logs, doctor, errors): a path, or a DSN without its password.
     shown: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +21,17 @@ from waha_mcp.tools.schema import (
     GroupId,
     Limit,
     MessageId,
+    Name,
     Offset,
     PageToken,
     Phone,
+    Server,
     Session,
     StatusId,
     Timestamp,
     fetch_marker,
     preview_marker,
-    words,
+    visible,
 )
 
 __all__ = [
@@ -41,10 +44,12 @@ __all__ = [
     "GroupId",
     "Limit",
     "MessageId",
+    "Name",
     "Offset",
     "PageToken",
     "Phone",
     "Rich",
+    "Server",
     "Session",
     "StatusId",
     "Timestamp",
@@ -53,7 +58,7 @@ __all__ = [
     "fetch_marker",
     "image_result",
     "preview_marker",
-    "words",
+    "visible",
 ]
 
 
@@ -61,11 +66,11 @@ __all__ = [
 class Rich:
     """A result with content blocks (an image, a file) before the JSON line that describes it."""
 
-    data: dict[str, Any]
+    data: Mapping[str, Any]  # a projection (a TypedDict)
     blocks: list[ContentBlock] = field(default_factory=list)
 
 
-def image_result(image: Binary, data: dict[str, Any]) -> Rich:
+def image_result(image: Binary, data: Mapping[str, Any]) -> Rich:
     """An image the model can see, plus a compact JSON line describing it."""
     block = ImageContent(type="image", data=base64.b64encode(image.data).decode(), mime_type=image.mimetype)
     return Rich(data, [block])

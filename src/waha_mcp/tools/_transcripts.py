@@ -7,8 +7,12 @@ and shows `pending`. Nothing is added while WAHA_MCP_TRANSCRIBE is off.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from waha_mcp.projections.events import Event
+from waha_mcp.projections.media import MediaSummary
+from waha_mcp.projections.messages import Message, MessageDetail
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.transcribe import VOICE_TYPES, Audio, Fetch, Transcriber, fetch_audio
 
@@ -26,8 +30,12 @@ def fetcher(w: Invocation, transcriber: Transcriber, session: str, chat: str, mi
     return fetch
 
 
-async def annotate(w: Invocation, items: list[tuple[str, str, str, dict[str, Any], str]]) -> None:
-    """Each item: (session, chat, message id, the dict to carry `transcript`, the media type)."""
+# (session, chat, message id, what carries `transcript`, the media type)
+_Item = tuple[str, str, str, MediaSummary | Event, str]
+
+
+async def annotate(w: Invocation, items: list[_Item]) -> None:
+    """Each item: (session, chat, message id, the projection to carry `transcript`, the media type)."""
     transcriber: Transcriber | None = w.app.transcriber
     voiced = [item for item in items if item[4] in VOICE_TYPES and item[1] and item[2]]
     if transcriber is None or not voiced:
@@ -52,20 +60,20 @@ async def annotate(w: Invocation, items: list[tuple[str, str, str, dict[str, Any
             target["transcript"] = shown
 
 
-async def annotate_messages(w: Invocation, chat: str, messages: list[dict[str, Any]]) -> None:
+async def annotate_messages(w: Invocation, chat: str, messages: Sequence[Message] | Sequence[MessageDetail]) -> None:
     """Projected messages (`id` or `messageId`, `media.type`): the transcript goes inside `media`."""
-    items = []
+    items: list[_Item] = []
     for msg in messages:
         media = msg.get("media")
         mid = msg.get("id") or msg.get("messageId")
-        if isinstance(media, dict) and isinstance(mid, str):
-            items.append((w.session or "", chat, mid, media, str(media.get("type"))))
+        if media and isinstance(mid, str):
+            items.append((w.acting, chat, mid, media, str(media.get("type"))))
     await annotate(w, items)
 
 
-async def annotate_events(w: Invocation, events: list[dict[str, Any]]) -> None:
+async def annotate_events(w: Invocation, events: Sequence[Event]) -> None:
     """Compact events (`session`, `chatId`, `messageId`, `media` as a type name): `transcript` beside them."""
-    items = [
+    items: list[_Item] = [
         (str(e["session"]), str(e.get("chatId") or ""), str(e.get("messageId") or ""), e, str(e.get("media")))
         for e in events
         if e.get("media")

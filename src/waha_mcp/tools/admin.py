@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import BadResponse
+from waha_mcp.client import BadResponse, WAHAError
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Session
+from waha_mcp.tools._common import Server, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
@@ -42,17 +42,26 @@ def _rights(rights: Rights | None) -> dict[str, bool] | None:
 
 
 @tool(
-    "waha_list_api_keys",
-    "admin",
     "API keys: id, session, rights (never the key).",
     effect=Effect.READ,
     scope="server",
     operations=("ApiKeysController_list",),
 )
-async def list_api_keys(w: Invocation, session: Session = None) -> view.ApiKeyList:
-    answer = await w.call("ApiKeysController_list")
-    w.hide(view.key_values(answer))  # WAHA lists the values: none may reach any output
-    return view.api_key_list(answer, session)
+async def list_api_keys(w: Invocation, session: Session = None, server: Server = None) -> view.ApiKeyList:
+    if server is not None or session is not None or len(w.servers) == 1:
+        answer = await w.call("ApiKeysController_list")
+        w.hide(view.key_values(answer))  # WAHA lists the values: none may reach any output
+        return view.api_key_list(answer, session)
+    # Every server's keys, each named after its server; a server that did not answer is listed with why.
+    keys: list[Any] = []
+    unreachable: dict[str, str] = {}
+    for name, answer in (await w.on_servers(None, "ApiKeysController_list")).items():
+        if isinstance(answer, WAHAError):
+            unreachable[name] = answer.message
+            continue
+        w.hide(view.key_values(answer))
+        keys.extend(key | {"server": name} for key in answer or [] if isinstance(key, dict))
+    return view.api_key_list(keys, None, unreachable)
 
 
 def _granted(rights: Rights | None, only: str | None) -> str:
@@ -71,8 +80,6 @@ async def _create_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_create_api_key",
-    "admin",
     "Create an API key (admin, or for one session); its value is shown once.",
     effect=Effect.ADMIN,
     scope="server",
@@ -82,6 +89,7 @@ async def _create_question(w: Invocation) -> str:
 async def create_api_key(
     w: Invocation,
     session: Session = None,
+    server: Server = None,
     admin: bool = False,
     rights: Rights | None = None,
     only: Annotated[
@@ -137,18 +145,18 @@ async def _update_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_update_api_key",
-    "admin",
     "Turn a key off or on, or change its session or rights.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_list", "ApiKeysController_update"),
     question=_update_question,
+    target="keyId",
 )
 async def update_api_key(
     w: Invocation,
     keyId: KeyId,
     session: Session = None,
+    server: Server = None,
     active: bool | None = None,
     admin: bool | None = None,
     rights: Rights | None = None,
@@ -172,28 +180,28 @@ async def update_api_key(
         "isActive": bool(current.get("isActive", True)) if active is None else active,
         "actions": None if is_admin else _rights(rights) if rights is not None else current.get("actions"),
     }
-    answer = await w.client.call("ApiKeysController_update", owner, path={"id": keyId}, body=body)
+    with w.acting_as(owner):  # the key's session names it in errors (WAHA reads it from the body)
+        answer = await w.call("ApiKeysController_update", id=keyId, body=body)
     w.hide(view.key_values(answer))
     return view.api_key(answer if isinstance(answer, dict) else body | {"id": keyId, "session": owner})
 
 
 @tool(
-    "waha_delete_api_key",
-    "admin",
     "Delete an API key; whatever uses it is locked out.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("ApiKeysController_delete",),
     question="Delete the API key {keyId}? Whatever uses it is locked out at once; it cannot be undone.",
+    target="keyId",
 )
-async def delete_api_key(w: Invocation, keyId: KeyId, session: Session = None) -> view.ApiKeyDeleted:
+async def delete_api_key(
+    w: Invocation, keyId: KeyId, session: Session = None, server: Server = None
+) -> view.ApiKeyDeleted:
     await w.call("ApiKeysController_delete", id=keyId)
     return view.api_key_deleted(keyId)
 
 
 @tool(
-    "waha_get_apps",
-    "admin",
     "A session's apps (chatwoot, calls, mcp), or one by appId.",
     effect=Effect.READ,
     operations=("AppsController_list", "AppsController_get"),
@@ -218,12 +226,11 @@ async def _app_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_set_app",
-    "admin",
     "Add an app to a session, or change one (appId): its config merges.",
     effect=Effect.ADMIN,
     operations=("AppsController_create", "AppsController_get", "AppsController_update"),
     question=_app_question,
+    target="appId",
 )
 async def set_app(
     w: Invocation,
@@ -259,15 +266,14 @@ async def set_app(
 
 
 @tool(
-    "waha_delete_app",
-    "admin",
     "Remove an app.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("AppsController_delete",),
     question="Remove the app {appId} from WAHA? What it does for its session stops; its config is gone.",
+    target="appId",
 )
-async def delete_app(w: Invocation, appId: AppId, session: Session = None) -> view.AppDeleted:
+async def delete_app(w: Invocation, appId: AppId, session: Session = None, server: Server = None) -> view.AppDeleted:
     await w.call("AppsController_delete", id=appId)
     return view.app_deleted(appId)
 
@@ -278,14 +284,14 @@ async def _stop_question(w: Invocation) -> str:
 
 
 @tool(
-    "waha_stop_server",
-    "admin",
     "Stop WAHA (every session); Docker may restart it.",
     effect=Effect.ADMIN,
     scope="server",
     operations=("ServerController_stop",),
     question=_stop_question,
 )
-async def stop_server(w: Invocation, session: Session = None, force: bool = False) -> view.ServerStopped:
+async def stop_server(
+    w: Invocation, session: Session = None, server: Server = None, force: bool = False
+) -> view.ServerStopped:
     answer = await w.call("ServerController_stop", body={"force": force})
     return view.server_stopped(answer, force)

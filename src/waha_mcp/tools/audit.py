@@ -15,8 +15,6 @@ from waha_mcp.tools.registry import Effect, tool
 
 
 @tool(
-    "waha_get_audit_log",
-    "audit",
     "Write calls made through this server, newest first (older ones after `cursor`), by session and more; "
     "unfinished = interrupted mid-call.",
     effect=Effect.READ,

@@ -17,23 +17,12 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError, one_line
 from waha_mcp.safety import audit
-from waha_mcp.safety.allow import chat_refusal, session_refusal
-from waha_mcp.safety.targets import chats_of
+from waha_mcp.safety.guards import allow_refusal
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
-from waha_mcp.tools._common import Limit, Session
-from waha_mcp.tools.pipeline import CURRENT, Invocation, invoke
-from waha_mcp.tools.registry import (
-    REGISTRY,
-    Effect,
-    ToolSpec,
-    closest_tool,
-    narrow,
-    not_exposed,
-    not_for_connection,
-    select_for,
-    tool,
-)
+from waha_mcp.tools._common import Limit, Session, error_result
+from waha_mcp.tools.pipeline import CURRENT, Invocation, Next, check_arguments, contain, invoke, resolve, scrub
+from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, exposed_tool, select_for, tool
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
 CONCURRENCY = 32
@@ -42,23 +31,11 @@ Which = list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | Literal[
 
 
 def _inner(w: Invocation, name: str) -> ToolSpec:
-    """The tool to run per session: registered, visible to this connection, not a bulk tool, and a read in
-    read-only mode. Over HTTP a connection's narrowing headers apply to the inner tool as to any call, so
-    bulk never reaches a tool the connection could not call itself (w.read_only already holds its
-    X-WAHA-Read-Only)."""
-    server = {spec.name: spec for spec in select_for(w.settings)}
-    spec = server.get(name)
-    if spec is None:
-        if name not in REGISTRY and (close := closest_tool(name, server)):
-            raise ToolInputError(f"unknown tool {name[:60]!r}: did you mean {close}?")
-        raise ToolInputError(not_exposed(name, w.settings))
-    if spec.toolset == "bulk":
+    """The tool to run per session: one this connection could call itself (over HTTP its narrowing headers apply
+    to the inner tool as to any call), and not one that fans out itself."""
+    spec = exposed_tool(name, select_for(w.settings), w.settings, getattr(w.context, "headers", None))
+    if spec.fans_out:
         raise ToolInputError(f"{name} is itself a bulk tool; name a single-session tool")
-    if w.read_only and not spec.read_only:
-        raise ToolInputError(f"{name} writes, and this connection is read-only")
-    headers = getattr(w.context, "headers", None)
-    if spec not in narrow(list(server.values()), headers):
-        raise ToolInputError(not_for_connection(spec, headers))
     return spec
 
 
@@ -67,14 +44,20 @@ async def _sessions(w: Invocation, which: Any) -> list[str]:
         return list(dict.fromkeys(validate_session_name(name) for name in which))
     token = CURRENT.set(w)  # the confirmation guard asks before `run` sets it: the call is still this tool's
     try:
-        found = await w.call(LIST, query={"all": True}) or []
+        found, down = await w.list_sessions(True)  # every server of a fleet, in parallel
     finally:
         CURRENT.reset(token)
-    return [
+    names = [
         s["name"]
         for s in found
         if isinstance(s, dict) and isinstance(s.get("name"), str) and (which == "all" or s.get("status") == "WORKING")
     ]
+    # A server that did not answer: the sessions the directory knows it holds are kept, so each fails with the
+    # reason (one server down fails only its own sessions); the server itself is reported too.
+    w.state["unreachable"] = down
+    for server in down:
+        names.extend(name for name in w.client.listed.get(server, ()) if name not in names)
+    return names
 
 
 async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
@@ -86,7 +69,7 @@ async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
             which = [w.args["session"]] if w.args.get("session") else "working"
         w.state["plan"] = (spec, await _sessions(w, which))
         w.bulk_id = w.args.get("bulkId") or secrets.token_hex(4)
-    return w.state["plan"]  # type: ignore[no-any-return]
+    return w.state["plan"]
 
 
 async def _question(w: Invocation) -> str | None:
@@ -100,17 +83,23 @@ async def _question(w: Invocation) -> str | None:
     return f"Confirm {spec.name} for {len(names)} sessions ({shown})?"
 
 
-def _refusal(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> str | None:
-    """What the allow-lists would say (for a dry run; a real run hears it from the pipeline)."""
-    if spec.read_only:
-        return None
-    return session_refusal(name, w.settings.allow_sessions) or chat_refusal(
-        chats_of(spec, arguments), w.settings.allow_chats
-    )
+async def _dry_run(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> view.BulkRow:
+    """What the allow-lists would say of this session's call (the guards' own check, on the arguments as the
+    call would check them), sending nothing."""
+    inner = _for_session(w, spec, name, arguments)
+    out = await invoke(inner, [scrub, contain, check_arguments, resolve, _allowed])
+    if out.is_error:
+        return view.bulk_row(name, "skipped", why=one_line(" ".join(getattr(b, "text", "") for b in out.content)))
+    return view.bulk_row(name, "would run")
 
 
-async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> view.BulkRow:
-    inner = Invocation(
+async def _allowed(inv: Invocation, nxt: Next) -> CallToolResult:
+    problem = await allow_refusal(inv)
+    return error_result(problem) if problem else CallToolResult(content=[])
+
+
+def _for_session(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> Invocation:
+    return Invocation(
         spec,
         arguments | {"session": name},
         w.app,
@@ -121,7 +110,10 @@ async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str
         confirmed=w.confirmed,
         bulk_id=w.bulk_id,
     )
-    out = await invoke(inner)
+
+
+async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> view.BulkRow:
+    out = await invoke(_for_session(w, spec, name, arguments))
     if not isinstance(out, CallToolResult):
         return view.bulk_row(name, "error", error="needed a confirmation of its own; nothing was sent")
     if out.is_error:
@@ -131,14 +123,13 @@ async def _run_one(w: Invocation, spec: ToolSpec, name: str, arguments: dict[str
 
 
 @tool(
-    "waha_for_sessions",
-    "bulk",
     "Run one tool for many sessions at once (list, all or working); one row per session.",
     effect=Effect.VISIBLE,  # write-capable; in read-only mode it runs reads only (see `_inner`)
     scope="server",
     operations=(LIST,),
     reads_in_read_only=True,
     question=_question,
+    fans_out=True,
 )
 async def for_sessions(
     w: Invocation,
@@ -169,8 +160,7 @@ async def for_sessions(
             )
             rows[name] = view.bulk_row(name, "skipped", why=why)
         elif dryRun:
-            problem = _refusal(w, spec, name, arguments)
-            rows[name] = view.bulk_row(name, "skipped", why=problem) if problem else view.bulk_row(name, "would run")
+            rows[name] = await _dry_run(w, spec, name, arguments)
         else:
             todo.append(name)
     gate = asyncio.Semaphore(CONCURRENCY)
@@ -184,16 +174,15 @@ async def for_sessions(
         await w.progress(finished, len(todo), f"{name}: {rows[name]['status']}")
 
     await asyncio.gather(*(one(name) for name in todo))
-    return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names])
+    return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names], w.state.get("unreachable"))
 
 
 @tool(
-    "waha_get_unread_everywhere",
-    "bulk",
     "Unread chats of every working session in one call.",
     effect=Effect.READ,
     scope="server",
     operations=(LIST,),  # each session's waha_get_chats declares (and is checked for) its own
+    fans_out=True,
 )
 async def get_unread_everywhere(
     w: Invocation,
@@ -209,4 +198,5 @@ async def get_unread_everywhere(
             row = await _run_one(w, spec, name, {"limit": limit})
         return name, row.get("result", {}).get("chats"), row.get("error")
 
-    return view.unread_everywhere(list(await asyncio.gather(*(one(name) for name in names))))
+    found = list(await asyncio.gather(*(one(name) for name in names)))
+    return view.unread_everywhere(found, w.state.get("unreachable"))

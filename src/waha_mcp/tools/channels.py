@@ -18,7 +18,7 @@ from pydantic import Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.projections import channel_search as _searched
-from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, PageToken, Session, words
+from waha_mcp.tools._common import ChannelId, ChannelRef, Limit, Name, PageToken, Session
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -34,8 +34,6 @@ SEARCH_OPTIONS = (
 
 
 @tool(
-    "waha_get_channels",
-    "channels",
     "Channels you own or follow.",
     effect=Effect.READ,
     operations=("ChannelsController_list",),
@@ -48,8 +46,6 @@ async def get_channels(
 
 
 @tool(
-    "waha_get_channel",
-    "channels",
     "One channel: name, description, followers, link.",
     effect=Effect.READ,
     operations=("ChannelsController_get",),
@@ -63,16 +59,15 @@ async def get_channel(w: Invocation, channelId: ChannelRef, session: Session = N
 
 
 @tool(
-    "waha_create_channel",
-    "channels",
     "Create a channel you own; picture optional.",
     effect=Effect.VISIBLE,
     pacing="group",  # a new public space, paced like creating a group
     operations=("ChannelsController_create",),
+    target="name",
 )
 async def create_channel(
     w: Invocation,
-    name: words(100),
+    name: Name,
     session: Session = None,
     description: Annotated[str | None, Field(max_length=2048)] = None,
     file: FileArg = None,
@@ -90,8 +85,6 @@ async def create_channel(
 
 
 @tool(
-    "waha_delete_channel",
-    "channels",
     "Delete a channel you own.",
     effect=Effect.DESTRUCTIVE,
     operations=("ChannelsController_delete",),
@@ -102,8 +95,6 @@ async def delete_channel(w: Invocation, channelId: ChannelId, session: Session =
 
 
 @tool(
-    "waha_preview_channel_messages",
-    "channels",
     "A channel's latest posts, also unfollowed ones.",
     effect=Effect.READ,
     operations=("ChannelsController_previewChannelMessages",),
@@ -118,8 +109,6 @@ async def preview_channel_messages(
 
 
 @tool(
-    "waha_follow_channel",
-    "channels",
     "Follow a channel, or unfollow with follow=false.",
     effect=Effect.LOCAL,
     operations=("ChannelsController_follow", "ChannelsController_unfollow"),
@@ -132,8 +121,6 @@ async def follow_channel(
 
 
 @tool(
-    "waha_mute_channel",
-    "channels",
     "Mute a channel, or unmute with muted=false.",
     effect=Effect.LOCAL,
     operations=("ChannelsController_mute", "ChannelsController_unmute"),
@@ -146,8 +133,6 @@ async def mute_channel(
 
 
 @tool(
-    "waha_search_channels",
-    "channels",
     "Find public channels by text, or browse a view.",
     effect=Effect.READ,
     operations=("ChannelsController_searchByText", "ChannelsController_searchByView"),
@@ -176,8 +161,6 @@ async def search_channels(
 
 
 @tool(
-    "waha_get_channel_search_options",
-    "channels",
     "Views, countries and categories for channel search.",
     effect=Effect.READ,
     operations=SEARCH_OPTIONS,

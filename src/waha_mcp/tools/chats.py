@@ -55,8 +55,6 @@ def _senders(messages: list[dict[str, Any]]) -> list[str]:
 
 
 @tool(
-    "waha_get_chats",
-    "chats",
     "List chats, latest first: name, kind, unread, last message.",
     effect=Effect.READ,
     operations=(
@@ -66,6 +64,7 @@ def _senders(messages: list[dict[str, Any]]) -> list[str]:
         people.LIDS,
         people.CONTACTS,
     ),
+    default="always",
 )
 async def get_chats(
     w: Invocation,
@@ -77,7 +76,7 @@ async def get_chats(
 ) -> view.ChatList:
     if ids and len(ids) > 100:
         raise ToolInputError(f"{len(ids)} ids: at most 100 at a time")
-    if (ids or sort == "recent") and not OVERVIEWS.isdisjoint(w.client.missing_operations):
+    if (ids or sort == "recent") and not OVERVIEWS.isdisjoint(w.missing_operations()):
         return await _plain_chats(w, ids, limit, offset)
     try:
         return await _overview(w, ids, limit, offset, sort)
@@ -124,11 +123,10 @@ async def _overview(w: Invocation, ids: list[str] | None, limit: int, offset: in
 
 
 @tool(
-    "waha_get_messages",
-    "chats",
     "Read a chat's messages, newest first; since/until: ISO or unix time.",
     effect=Effect.READ,
     operations=("ChatsController_getChatMessages", people.CONTACTS, people.LIDS),
+    default="always",
 )
 async def get_messages(
     w: Invocation,
@@ -165,16 +163,15 @@ async def get_messages(
     names = await people.names(w, _senders(items))
     phones = await people.phones(w, _senders(items))  # cached by now: no second lookup
     out = view.message_list(chatId, items, names, _next_offset(items, limit, offset), group, phones)
-    await transcripts.annotate_messages(w, chatId, out["messages"])  # type: ignore[arg-type]
+    await transcripts.annotate_messages(w, chatId, out["messages"])
     return out
 
 
 @tool(
-    "waha_get_message",
-    "chats",
     "Get one message by id.",
     effect=Effect.READ,
     operations=("ChatsController_getChatMessage", people.CONTACTS, people.LIDS),
+    default="always",
 )
 async def get_message(
     w: Invocation,
@@ -186,28 +183,30 @@ async def get_message(
     query = {"downloadMedia": downloadMedia}
     msg = await w.call("ChatsController_getChatMessage", chatId=chatId, messageId=messageId, query=query)
     if not isinstance(msg, dict):
-        where = {"method": "GET", "path": f"chats/{chatId}/messages", "session": w.session}
-        raise WAHAError(f"WAHA returned no message {messageId}", status=404, **where)
+        raise WAHAError(
+            f"WAHA returned no message {messageId}",
+            status=404,
+            method="GET",
+            path=f"chats/{chatId}/messages",
+            session=w.session,
+        )
     out = view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
-    await transcripts.annotate_messages(w, chatId, [out])  # type: ignore[list-item]
+    await transcripts.annotate_messages(w, chatId, [out])
     return out
 
 
 @tool(
-    "waha_mark_chat_read",
-    "chats",
     "Mark a chat's unread messages as read.",
     effect=Effect.VISIBLE,
     # Not paced, like waha_mark_seen: read receipts answer what others sent and reach nobody new.
     operations=("ChatsController_readChatMessages",),
+    default="always",
 )
 async def mark_chat_read(w: Invocation, chatId: ChatId, session: Session = None) -> view.ChatRead:
     return view.chat_read(chatId, await w.call("ChatsController_readChatMessages", chatId=chatId))
 
 
 @tool(
-    "waha_mark_chat_unread",
-    "chats",
     "Mark a chat as unread.",
     effect=Effect.LOCAL,
     operations=("ChatsController_unreadChat",),
@@ -218,8 +217,6 @@ async def mark_chat_unread(w: Invocation, chatId: ChatId, session: Session = Non
 
 
 @tool(
-    "waha_archive_chat",
-    "chats",
     "Archive a chat, or unarchive it with archived=false.",
     effect=Effect.LOCAL,
     operations=("ChatsController_archiveChat", "ChatsController_unarchiveChat"),
@@ -232,8 +229,6 @@ async def archive_chat(
 
 
 @tool(
-    "waha_pin_message",
-    "chats",
     "Pin a message in its chat for 24h, 7d or 30d.",
     effect=Effect.VISIBLE,
     pacing="send",  # every member sees a notice in the chat
@@ -252,8 +247,6 @@ async def pin_message(
 
 
 @tool(
-    "waha_unpin_message",
-    "chats",
     "Unpin a pinned message.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -267,8 +260,6 @@ async def unpin_message(
 
 
 @tool(
-    "waha_edit_message",
-    "chats",
     "Replace the text of a message you sent.",
     effect=Effect.VISIBLE,
     pacing="send",  # an edit goes out to the chat as a message of its own
@@ -291,8 +282,6 @@ async def edit_message(
 
 
 @tool(
-    "waha_delete_message",
-    "chats",
     "Delete a message (for everyone when it is yours and recent).",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_deleteMessage",),
@@ -305,8 +294,6 @@ async def delete_message(
 
 
 @tool(
-    "waha_delete_chat",
-    "chats",
     "Delete a whole chat from this account.",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_deleteChat",),
@@ -317,8 +304,6 @@ async def delete_chat(w: Invocation, chatId: ChatId, session: Session = None) ->
 
 
 @tool(
-    "waha_clear_chat",
-    "chats",
     "Delete every message in a chat, keeping the chat.",
     effect=Effect.DESTRUCTIVE,
     operations=("ChatsController_clearMessages",),
@@ -329,8 +314,6 @@ async def clear_chat(w: Invocation, chatId: ChatId, session: Session = None) -> 
 
 
 @tool(
-    "waha_get_chat_picture",
-    "chats",
     "Get a chat's picture (image, or its URL).",
     effect=Effect.READ,
     output=view.ChatPicture,
@@ -341,7 +324,7 @@ async def get_chat_picture(
 ) -> view.ChatPicture | Rich:
     answer = await w.call("ChatsController_getChatPicture", chatId=chatId, query={"refresh": refresh or None})
     url = answer.get("url") if isinstance(answer, dict) else None
-    image = await fetch_picture(w, session, url) if url else None
+    image = await fetch_picture(w, w.acting, url) if url else None
     if image is None:
         return view.chat_picture(chatId, url=url)
     return image_result(image, view.chat_picture(chatId, image=image.data))
@@ -349,10 +332,10 @@ async def get_chat_picture(
 
 async def fetch_picture(w: Invocation, session: str, url: str) -> Binary | None:
     """The picture's bytes when WAHA serves them; None for another host (WhatsApp's CDN), never fetched."""
-    if w.client.local_path(url) is None:
+    if await w.local_path(url) is None:
         return None
     try:
-        image = await w.client.fetch_file(session, url, max_bytes=min(PICTURE_MAX_BYTES, w.settings.max_media_bytes))
+        image = await w.fetch_file(url, max_bytes=min(PICTURE_MAX_BYTES, w.settings.max_media_bytes))
     except WAHAError:
         return None  # the URL still answers the question
     return image if image.mimetype.startswith("image/") else None

@@ -11,12 +11,12 @@ from waha_mcp.client import EndpointMissing
 from waha_mcp.errors import ToolInputError
 from waha_mcp.people import is_lid, phone_id
 from waha_mcp.tools import _people as people
-from waha_mcp.tools._common import ChatId, Limit, Offset, Phone, Rich, Session, image_result, words
+from waha_mcp.tools._common import ChatId, Limit, Name, Offset, Phone, Rich, Session, image_result
 from waha_mcp.tools.chats import fetch_picture
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
-Name = Annotated[str, Field(max_length=100)]
+LastName = Annotated[str, Field(max_length=100)]
 
 
 def _person(contact_id: str) -> str:
@@ -26,11 +26,10 @@ def _person(contact_id: str) -> str:
 
 
 @tool(
-    "waha_get_contacts",
-    "contacts",
     "List contacts by name.",
     effect=Effect.READ,
     operations=("ContactsController_getAll", people.LIDS),
+    default="always",
 )
 async def get_contacts(
     w: Invocation, session: Session = None, limit: Limit = 50, offset: Offset = 0
@@ -44,11 +43,10 @@ async def get_contacts(
 
 
 @tool(
-    "waha_get_contact",
-    "contacts",
     "Get one contact: name, number, saved, blocked.",
     effect=Effect.READ,
     operations=("ContactsSessionController_get", "ContactsController_get", people.LIDS),
+    default="always",
 )
 async def get_contact(w: Invocation, contactId: ChatId, session: Session = None) -> view.ContactDetail:
     contact_id = _person(contactId)
@@ -60,11 +58,10 @@ async def get_contact(w: Invocation, contactId: ChatId, session: Session = None)
 
 
 @tool(
-    "waha_check_number",
-    "contacts",
     "Is this phone number on WhatsApp? Gives the chat id to use.",
     effect=Effect.READ,
     operations=("ContactsController_checkExists",),
+    default="always",
 )
 async def check_number(w: Invocation, phone: Phone, session: Session = None) -> view.NumberCheck:
     found = view.number_check(phone, await w.call("ContactsController_checkExists", query={"phone": phone}))
@@ -74,8 +71,6 @@ async def check_number(w: Invocation, phone: Phone, session: Session = None) -> 
 
 
 @tool(
-    "waha_get_contact_about",
-    "contacts",
     "Get a contact's about (status text).",
     effect=Effect.READ,
     operations=("ContactsController_getAbout",),
@@ -87,8 +82,6 @@ async def get_contact_about(w: Invocation, contactId: ChatId, session: Session =
 
 
 @tool(
-    "waha_get_contact_picture",
-    "contacts",
     "Get a contact's profile picture (image, or its URL).",
     effect=Effect.READ,
     output=view.ContactPicture,
@@ -102,7 +95,7 @@ async def get_contact_picture(
     answer = await w.call("ContactsController_getProfilePicture", query=query)
     url = answer.get("profilePictureURL") if isinstance(answer, dict) else None
     url = url if isinstance(url, str) and url else None
-    image = await fetch_picture(w, session, url) if url else None
+    image = await fetch_picture(w, w.acting, url) if url else None
     if image is None:
         return view.contact_picture(contact_id, url=url)
     return image_result(image, view.contact_picture(contact_id, image=image.data))
@@ -111,8 +104,6 @@ async def get_contact_picture(
 # Blocking notifies nobody, but the other person sees its effects (no more last seen, online, picture updates;
 # their messages stop being delivered): VISIBLE, not LOCAL.
 @tool(
-    "waha_block_contact",
-    "contacts",
     "Block a contact, or unblock with blocked=false.",
     effect=Effect.VISIBLE,
     operations=("ContactsController_block", "ContactsController_unblock"),
@@ -127,8 +118,6 @@ async def block_contact(
 
 
 @tool(
-    "waha_save_contact",
-    "contacts",
     "Add a contact to the phone's address book, or rename one.",
     effect=Effect.LOCAL,
     operations=("ContactsSessionController_put",),
@@ -136,8 +125,8 @@ async def block_contact(
 async def save_contact(
     w: Invocation,
     contactId: ChatId,
-    firstName: words(100),
-    lastName: Name = "",
+    firstName: Name,
+    lastName: LastName = "",
     session: Session = None,
 ) -> view.ContactSaved:
     contact_id = _person(contactId)
@@ -148,8 +137,6 @@ async def save_contact(
 
 
 @tool(
-    "waha_get_lids",
-    "contacts",
     "List known LIDs (hidden-number ids) with their phone chat ids.",
     effect=Effect.READ,
     operations=("LidsController_getAll", "LidsController_getLidsCount"),
@@ -169,8 +156,6 @@ async def get_lids(w: Invocation, session: Session = None, limit: Limit = 50, of
 
 
 @tool(
-    "waha_find_lid",
-    "contacts",
     "Phone chat id of a LID (…@lid), or the LID of a phone number.",
     effect=Effect.READ,
     operations=("LidsController_findPNByLid", "LidsController_findLIDByPhoneNumber"),

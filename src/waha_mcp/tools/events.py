@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -34,7 +34,7 @@ def _events(w: Invocation) -> Events:
     events = w.app.events
     if events is None:
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
-    return events  # type: ignore[no-any-return]
+    return events
 
 
 async def _stream_note(w: Invocation) -> str | None:
@@ -61,12 +61,11 @@ async def _phones(w: Invocation, rows: Iterable[Stored]) -> dict[str, str]:
 
 
 @tool(
-    "waha_get_events",
-    "events",
     "Events received from WAHA (messages, acks, status…), oldest first after `cursor`; filter by session, type, chat.",
     effect=Effect.READ,
     scope="server",
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def get_events(
     w: Invocation,
@@ -89,7 +88,7 @@ async def get_events(
     )
     rows = await _events(w).inbox.query(q)
     page = view.event_page(rows, after, limit, await _phones(w, rows[:limit]), await _stream_note(w))
-    await transcripts.annotate_events(w, page["events"])  # type: ignore[arg-type]
+    await transcripts.annotate_events(w, page["events"])
     return page
 
 
@@ -138,7 +137,7 @@ async def _wait(w: Invocation, match: Match, query: Query, timeout: float, curso
 async def _waited(w: Invocation, row: Stored, seconds: float) -> view.Waited:
     out = view.waited(row, row.seq, seconds, await _phones(w, [row]))
     if "event" in out:
-        await transcripts.annotate_events(w, [out["event"]])  # type: ignore[list-item]
+        await transcripts.annotate_events(w, [out["event"]])
     return out
 
 
@@ -147,8 +146,6 @@ def _type_matches(types: list[str] | None, event: str) -> bool:
 
 
 @tool(
-    "waha_wait_for_event",
-    "events",
     "Wait (at most 120 s) for the next event matching session, types and chat; after `cursor` if given.",
     effect=Effect.READ,
     scope="server",
@@ -175,11 +172,10 @@ async def wait_for_event(
 
 
 @tool(
-    "waha_wait_for_message",
-    "events",
     "Wait (at most 120 s) for a received message: by chat, sender, text (substring, any case; voice: transcript).",
     effect=Effect.READ,
     operations=(people.LIDS, "ServerController_get"),
+    default="sandbox",
 )
 async def wait_for_message(
     w: Invocation,
@@ -235,8 +231,12 @@ async def _event_names(w: Invocation, events: list[str] | None) -> list[str]:
 
 async def _targets(w: Invocation, session: str | None, sessions: list[str] | None, all: bool) -> list[str]:
     if all:
-        listed = await w.call("SessionsController_list", query={"all": True})
-        return [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("name")]
+        listed, down = await w.list_sessions(True)  # every server of a fleet
+        if down:
+            # A webhook change "for all" that silently skipped a server's sessions would mislead.
+            why = "; ".join(f"server '{name}' could not be asked: {reason}" for name, reason in down.items())
+            raise ToolInputError(f"{why}: nothing was changed; name the sessions, or retry once it answers")
+        return [str(s["name"]) for s in listed if s.get("name")]
     names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
     if names:
         return names
@@ -245,7 +245,9 @@ async def _targets(w: Invocation, session: str | None, sessions: list[str] | Non
     raise ToolInputError("name the sessions (`session`, `sessions`) or pass `all: true`; WAHA_SESSION is not set")
 
 
-async def _set_webhooks(w: Invocation, name: str, change: Callable[[list[dict]], list[dict]]) -> view.WebhookChange:
+async def _set_webhooks(
+    w: Invocation, name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> view.WebhookChange:
     with w.acting_as(name):
         current = (await w.call("SessionsController_get")).get("config") or {}
         before = [h for h in current.get("webhooks") or [] if isinstance(h, dict)]
@@ -293,14 +295,12 @@ async def _remove_question(w: Invocation) -> str:
     )
 
 
-def _ours(hook: dict, target: str, secret: str | None) -> bool:
+def _ours(hook: dict[str, Any], target: str, secret: str | None) -> bool:
     """Is `hook` this server's webhook: `target`, or the same URL without the secret path segment?"""
     return hook.get("url") in (target, without_secret(target, secret))
 
 
 @tool(
-    "waha_configure_webhooks",
-    "events",
     "Add this server's webhook to sessions' config (others kept); WAHA restarts each session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -322,14 +322,14 @@ async def configure_webhooks(
     target = with_secret(_url(w, url), secret)
     names = await _targets(w, session, sessions, all)
     wanted = await _event_names(w, events)
-    ours: dict = {"url": target, "events": wanted}
+    ours: dict[str, Any] = {"url": target, "events": wanted}
     key = w.settings.hmac_key
     if key:
         ours["hmac"] = {"key": key}
     if retries:
         ours["retries"] = {"policy": "exponential", "delaySeconds": 2, "attempts": retries}
 
-    def merge(hooks: list[dict]) -> list[dict]:
+    def merge(hooks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Ours with or without the secret (set up before it was) is replaced, never doubled.
         return [h for h in hooks if not _ours(h, target, secret)] + [ours]
 
@@ -338,8 +338,6 @@ async def configure_webhooks(
 
 
 @tool(
-    "waha_remove_webhooks",
-    "events",
     "Remove this server's webhook from sessions' config (others kept); WAHA restarts each changed session.",
     effect=Effect.ADMIN,
     scope="server",
@@ -363,8 +361,6 @@ async def remove_webhooks(
 
 
 @tool(
-    "waha_inbox",
-    "events",
     "Conversations across sessions, unread first: WAHA's chats plus what arrived here.",
     effect=Effect.READ,
     scope="server",
@@ -375,11 +371,14 @@ async def inbox(
 ) -> view.Inbox:
     names = list(dict.fromkeys([*(sessions or []), *([session] if session else [])]))
     if not names:
-        listed = await w.call("SessionsController_list", query={"all": False})
-        names = [str(s["name"]) for s in listed or [] if isinstance(s, dict) and s.get("status") == "WORKING"]
+        listed, down = await w.list_sessions(False)  # every server of a fleet
+        names = [str(s["name"]) for s in listed if s.get("status") == "WORKING"]
+        problems_down = [f"server {name}: {reason[:120]}" for name, reason in down.items()]
+    else:
+        problems_down = []
     stored = await _events(w).inbox.conversations(names, limit * len(names) or limit)
     chats: list[view.InboxChat] = []
-    problems: list[str] = []
+    problems: list[str] = problems_down
     for name in names:
         try:
             with w.acting_as(name):

@@ -15,7 +15,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import EndpointMissing, TooOld
 from waha_mcp.errors import ToolInputError
 from waha_mcp.openapi import load_spec
-from waha_mcp.tools._common import ChatId, GroupId, Limit, Offset, Session, words
+from waha_mcp.tools._common import ChatId, GroupId, Limit, Name, Offset, Session
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -56,11 +56,10 @@ def _people(ids: list[str]) -> dict[str, list[dict[str, str]]]:
 
 
 @tool(
-    "waha_get_groups",
-    "groups",
     "List your groups: id, name, size.",
     effect=Effect.READ,
     operations=("GroupsController_getGroups", "GroupsController_getGroupsCount", "GroupsController_refreshGroups"),
+    default="always",
 )
 async def get_groups(
     w: Invocation,
@@ -91,34 +90,30 @@ async def get_groups(
 
 
 @tool(
-    "waha_get_group",
-    "groups",
     "One group: name, description, owner, settings, members.",
     effect=Effect.READ,
     operations=("GroupsController_getGroup",),
+    default="always",
 )
 async def get_group(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupDetail:
     return view.group_detail(await w.call("GroupsController_getGroup", id=groupId), groupId)
 
 
 @tool(
-    "waha_create_group",
-    "groups",
     "Create a group with these people; you become its admin.",
     effect=Effect.VISIBLE,
     pacing="group",
     operations=("GroupsController_createGroup",),
+    target="name",
 )
 async def create_group(
-    w: Invocation, name: words(100), participants: Participants, session: Session = None
+    w: Invocation, name: Name, participants: Participants, session: Session = None
 ) -> view.GroupDetail:
     body = {"name": name, **_people(participants)}
     return view.group_detail(await w.call("GroupsController_createGroup", body=body))
 
 
 @tool(
-    "waha_get_group_join_info",
-    "groups",
     "What group an invite opens, before joining.",
     effect=Effect.READ,
     operations=("GroupsController_joinInfoGroup",),
@@ -135,8 +130,6 @@ async def _invited_group(w: Invocation) -> list[str] | str:
 
 
 @tool(
-    "waha_join_group",
-    "groups",
     "Join a group by invite code or link.",
     effect=Effect.VISIBLE,
     pacing="group",
@@ -149,8 +142,6 @@ async def join_group(w: Invocation, code: InviteCode, session: Session = None) -
 
 
 @tool(
-    "waha_leave_group",
-    "groups",
     "Leave a group.",
     effect=Effect.DESTRUCTIVE,
     pacing="group",  # the members see it: a group change
@@ -162,8 +153,6 @@ async def leave_group(w: Invocation, groupId: GroupId, session: Session = None) 
 
 
 @tool(
-    "waha_delete_group",
-    "groups",
     "Delete a group you created.",
     effect=Effect.DESTRUCTIVE,
     pacing="group",
@@ -175,8 +164,6 @@ async def delete_group(w: Invocation, groupId: GroupId, session: Session = None)
 
 
 @tool(
-    "waha_get_group_picture",
-    "groups",
     "A group's picture URL.",
     effect=Effect.READ,
     operations=("GroupsController_getChatPicture",),
@@ -189,8 +176,6 @@ async def get_group_picture(
 
 
 @tool(
-    "waha_set_group_picture",
-    "groups",
     "Set a group's picture (file or data), or remove it.",
     effect=Effect.VISIBLE,
     pacing="group",
@@ -217,8 +202,6 @@ async def set_group_picture(
 
 
 @tool(
-    "waha_set_group_info",
-    "groups",
     'Rename a group and/or set its description ("" clears it).',
     effect=Effect.VISIBLE,
     pacing="group",
@@ -243,8 +226,6 @@ async def set_group_info(
 
 
 @tool(
-    "waha_get_group_settings",
-    "groups",
     "Who may edit a group's info, send, add members, share history; whether joining needs approval.",
     effect=Effect.READ,
     operations=tuple(get for get, _, _ in SETTINGS.values()),
@@ -265,8 +246,6 @@ async def get_group_settings(w: Invocation, groupId: GroupId, session: Session =
 
 
 @tool(
-    "waha_set_group_settings",
-    "groups",
     "Set who may edit info, send, add members, share history; whether joins need approval.",
     effect=Effect.VISIBLE,
     pacing="group",
@@ -300,8 +279,6 @@ async def set_group_settings(
 
 
 @tool(
-    "waha_get_group_invite",
-    "groups",
     "A group's invite code and link (admins).",
     effect=Effect.READ,
     operations=("GroupsController_getInviteCode",),
@@ -314,8 +291,6 @@ async def get_group_invite(w: Invocation, groupId: GroupId, session: Session = N
 
 
 @tool(
-    "waha_revoke_group_invite",
-    "groups",
     "Revoke a group's invite link; returns the new one.",
     effect=Effect.DESTRUCTIVE,
     pacing="group",
@@ -329,11 +304,10 @@ async def revoke_group_invite(w: Invocation, groupId: GroupId, session: Session 
 
 
 @tool(
-    "waha_get_group_participants",
-    "groups",
     "A group's members and their roles.",
     effect=Effect.READ,
     operations=("GroupsController_getGroupParticipants", "GroupsController_getParticipants"),
+    default="always",
 )
 async def get_group_participants(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupMembers:
     try:
@@ -344,8 +318,6 @@ async def get_group_participants(w: Invocation, groupId: GroupId, session: Sessi
 
 
 @tool(
-    "waha_get_group_join_requests",
-    "groups",
     "Pending requests to join a group (admins; WAHA 2026.8.2+).",
     effect=Effect.READ,
     operations=("GroupsController_getJoinRequests",),
@@ -355,8 +327,6 @@ async def get_group_join_requests(w: Invocation, groupId: GroupId, session: Sess
 
 
 @tool(
-    "waha_answer_group_join_requests",
-    "groups",
     "Approve requests to join a group, or reject them with approve=false (admins).",
     effect=Effect.VISIBLE,
     pacing="group",
@@ -371,8 +341,6 @@ async def answer_group_join_requests(
 
 
 @tool(
-    "waha_add_group_participants",
-    "groups",
     "Add people to a group (admins).",
     effect=Effect.VISIBLE,
     pacing="group",
@@ -386,8 +354,6 @@ async def add_group_participants(
 
 
 @tool(
-    "waha_remove_group_participants",
-    "groups",
     "Remove people from a group (admins).",
     effect=Effect.DESTRUCTIVE,
     pacing="group",
@@ -401,8 +367,6 @@ async def remove_group_participants(
 
 
 @tool(
-    "waha_set_group_admins",
-    "groups",
     "Make members admins, or plain members with admin=false.",
     effect=Effect.VISIBLE,
     pacing="group",

@@ -11,18 +11,15 @@ from typing import Annotated
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.tools._common import ChatId, Session, words
+from waha_mcp.tools._common import ChatId, Name, Session
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 LabelId = Annotated[str, Field(pattern=r"^\S{1,64}$")]
-Name = words(100)
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="hex, e.g. #ff9485")]
 
 
 @tool(
-    "waha_get_labels",
-    "labels",
     "List the account's labels, or one chat's (WhatsApp Business).",
     effect=Effect.READ,
     operations=("LabelsController_getAll", "LabelsController_getChatLabels"),
@@ -34,11 +31,10 @@ async def get_labels(w: Invocation, session: Session = None, chatId: ChatId | No
 
 
 @tool(
-    "waha_create_label",
-    "labels",
     "Create a label (WhatsApp Business).",
     effect=Effect.LOCAL,
     operations=("LabelsController_create",),
+    target="name",
 )
 async def create_label(
     w: Invocation, name: Name, session: Session = None, color: Color | None = None
@@ -49,11 +45,10 @@ async def create_label(
 
 
 @tool(
-    "waha_update_label",
-    "labels",
     "Rename or recolour a label.",
     effect=Effect.LOCAL,
     operations=("LabelsController_update",),
+    target="name",
 )
 async def update_label(
     w: Invocation, labelId: LabelId, name: Name, session: Session = None, color: Color | None = None
@@ -66,11 +61,10 @@ async def update_label(
 
 
 @tool(
-    "waha_delete_label",
-    "labels",
     "Delete a label (removes it from its chats).",
     effect=Effect.DESTRUCTIVE,
     operations=("LabelsController_delete",),
+    target="labelId",
 )
 async def delete_label(w: Invocation, labelId: LabelId, session: Session = None) -> view.LabelDeleted:
     await w.call("LabelsController_delete", labelId=labelId)
@@ -78,8 +72,6 @@ async def delete_label(w: Invocation, labelId: LabelId, session: Session = None)
 
 
 @tool(
-    "waha_set_chat_labels",
-    "labels",
     "Replace a chat's labels ([] removes all); returns those it now has.",
     effect=Effect.LOCAL,
     operations=("LabelsController_putChatLabels", "LabelsController_getChatLabels"),
@@ -94,8 +86,6 @@ async def set_chat_labels(
 
 
 @tool(
-    "waha_get_label_chats",
-    "labels",
     "List the chats that have a label.",
     effect=Effect.READ,
     operations=("LabelsController_getChatsByLabel",),

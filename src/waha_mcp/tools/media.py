@@ -14,6 +14,7 @@ from waha_mcp import projections as view
 from waha_mcp.client import Binary, TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
+from waha_mcp.projections.common import obj
 from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Rich, Session, image_result
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -53,21 +54,21 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
         msg = await w.call("ChatsController_getChatMessage", chatId=chat, messageId=mid, query=query)
         if not isinstance(msg, dict) or not msg.get("hasMedia"):
             raise ToolInputError(f"message {mid} has no media to download")
-        media = msg.get("media") if isinstance(msg.get("media"), dict) else {}
+        media = obj(msg.get("media"))
         url = media.get("url")
         if not url:
             problem = f": {view.short(str(media['error']), 120)}" if media.get("error") else ""
             raise ToolInputError(
                 f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
             )
-        if w.client.local_path(url) is None:
+        if await w.local_path(url) is None:
             shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
             raise ToolInputError(
-                f"the media URL {shown} is not on WAHA's file server ({w.client.base_url}/api/files/...): "
+                f"the media URL {shown} is not on WAHA's file server ({w.file_server()}/api/files/...): "
                 "not fetched. The server only downloads from WAHA's own file server"
             )
         try:
-            file = await w.client.fetch_file(session, url, max_bytes=w.settings.max_media_bytes)
+            file = await w.fetch_file(url, max_bytes=w.settings.max_media_bytes)
         except WAHAError as exc:
             if isinstance(exc, TooLarge):
                 raise ToolInputError(f"media of {mid}: {exc.message}") from None
@@ -81,13 +82,12 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
 
 
 @tool(
-    "waha_download_media",
-    "media",
     "Download a message's media (images shown; save: to files dir).",
     effect=Effect.READ,
     output=view.MediaFile,
     writes=("save",),
     operations=("ChatsController_getChatMessage",),
+    default="always",
 )
 async def download_media(
     w: Invocation,
@@ -97,7 +97,7 @@ async def download_media(
     save: bool = False,
 ) -> view.MediaFile | Rich:
     mid = messageId
-    media, file = await _download(w, session, chatId, mid)
+    media, file = await _download(w, w.acting, chatId, mid)
     mimetype = str(media.get("mimetype") or file.mimetype).split(";")[0].strip()
     info = view.media_file(mid, mimetype, file.data, media.get("filename"))
     inline = w.settings.max_inline_bytes
@@ -130,8 +130,6 @@ def _resource(uri: str, data: bytes, mimetype: str, info: view.MediaFile | view.
 
 
 @tool(
-    "waha_convert_media",
-    "media",
     "Convert a url or path to a voice note (OGG/Opus) or MP4 video.",
     effect=Effect.LOCAL,
     output=view.Converted,
@@ -176,8 +174,6 @@ async def convert_media(
 
 
 @tool(
-    "waha_reject_call",
-    "media",
     "Reject an incoming WhatsApp call.",
     effect=Effect.VISIBLE,
     operations=("CallsController_rejectCall",),

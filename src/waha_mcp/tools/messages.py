@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.ids import message_key
-from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, words
+from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, visible
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
@@ -34,7 +34,7 @@ _MEDIA_SENDS = {
     "sticker": "ChattingController_sendSticker",  # WAHA 2026.8.2: a WebP file, sent as is (not converted)
 }
 
-Text = words(MAX_TEXT)
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), visible]
 # A text whose links WAHA fetches for a preview (unless linkPreview=false): the fetch rule applies to them.
 PreviewText = Annotated[Text, preview_marker]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -82,8 +82,6 @@ def _preview(text: str, title: str | None, description: str | None, image_url: s
 
 
 @tool(
-    "waha_send_message",
-    "messages",
     "Send a text message; optional reply, link preview card, button answer.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -92,6 +90,7 @@ def _preview(text: str, title: str | None, description: str | None, image_url: s
         "ChattingController_sendLinkCustomPreview",
         "ChattingController_sendButtonsReply",
     ),
+    default="always",
 )
 async def send_message(
     w: Invocation,
@@ -129,8 +128,6 @@ async def send_message(
 
 
 @tool(
-    "waha_send_media",
-    "messages",
     "Send an image, video, document (WAHA Plus) or WebP sticker.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -140,6 +137,7 @@ async def send_message(
         "ChattingController_sendFile",
         "ChattingController_sendSticker",
     ),
+    default="always",
 )
 async def send_media(
     w: Invocation,
@@ -175,12 +173,11 @@ async def send_media(
 
 
 @tool(
-    "waha_send_audio",
-    "messages",
     "Send a voice note (converted to OGG/Opus unless it is one; WAHA Plus).",
     effect=Effect.VISIBLE,
     pacing="send",
     operations=("ChattingController_sendVoice",),
+    default="always",
 )
 async def send_audio(
     w: Invocation,
@@ -202,8 +199,6 @@ async def send_audio(
 
 
 @tool(
-    "waha_send_location",
-    "messages",
     "Send a location pin.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -251,8 +246,6 @@ def build_vcard(name: str, digits: str, organization: str | None = None) -> str:
 
 
 @tool(
-    "waha_send_contact",
-    "messages",
     "Send a contact card from name + phone, or from a raw vCard.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -286,8 +279,6 @@ async def send_contact(
 
 
 @tool(
-    "waha_send_poll",
-    "messages",
     "Send a poll with 2-12 options.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -313,8 +304,6 @@ async def send_poll(
 
 
 @tool(
-    "waha_send_poll_vote",
-    "messages",
     "Vote on a poll by option names ([] retracts the vote).",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -350,8 +339,6 @@ class ListSection(BaseModel):
 
 
 @tool(
-    "waha_send_list",
-    "messages",
     "Send a list message: a button that opens rows to pick from.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -361,7 +348,7 @@ async def send_list(
     w: Invocation,
     chatId: ChatId,
     title: Text,
-    button: Annotated[words(MAX_TEXT), Field(description="Label of the button opening the list")],
+    button: Annotated[Text, Field(description="Label of the button opening the list")],
     sections: Annotated[list[ListSection], Field(min_length=1)],
     description: str | None = None,
     footer: str | None = None,
@@ -372,7 +359,7 @@ async def send_list(
     if count > LIST_ROWS:
         raise ToolInputError(f"a list shows at most {LIST_ROWS} rows in all, got {count}")
     n = 0
-    waha_sections = []
+    waha_sections: list[dict[str, Any]] = []
     for section in sections:
         rows = []
         for row in section.rows:
@@ -409,8 +396,6 @@ def _unix(value: str, field: str) -> int:
 
 
 @tool(
-    "waha_send_event",
-    "messages",
     "Send an event invitation (name, start, end, place).",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -444,8 +429,6 @@ async def send_event(
 
 
 @tool(
-    "waha_forward_message",
-    "messages",
     "Forward a message to another chat.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -462,12 +445,11 @@ async def forward_message(
 
 
 @tool(
-    "waha_react_to_message",
-    "messages",
     'React to a message with an emoji; "" removes the reaction.',
     effect=Effect.VISIBLE,
     pacing="send",  # the chat sees it, and WhatsApp's anti-spam counts reactions like messages
     operations=("ChattingController_setReaction",),
+    default="always",
 )
 async def react_to_message(
     w: Invocation,
@@ -483,8 +465,6 @@ async def react_to_message(
 
 
 @tool(
-    "waha_star_message",
-    "messages",
     "Star or unstar a message.",
     effect=Effect.LOCAL,
     operations=("ChattingController_setStar",),
@@ -502,8 +482,6 @@ async def star_message(
 
 
 @tool(
-    "waha_mark_seen",
-    "messages",
     "Mark a chat's messages (or the given ones) as seen: blue ticks.",
     effect=Effect.VISIBLE,
     # Not paced: a receipt only answers messages others sent here, so it reaches nobody new; in the send
@@ -528,8 +506,6 @@ async def mark_seen(
 
 
 @tool(
-    "waha_get_new_message_id",
-    "messages",
     "A fresh message id from WhatsApp, for a message not yet sent.",
     effect=Effect.READ,
     operations=("ChattingController_getNewMessageId",),

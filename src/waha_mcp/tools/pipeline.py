@@ -18,7 +18,8 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
-from waha_mcp.client import ServerVersion, WAHAClient, WAHAError
+from waha_mcp.client import Binary, ServerVersion, WAHAError
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
 from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, proxy_refusal, text_url_refusal
@@ -29,7 +30,7 @@ from waha_mcp.safety.holds import Holds
 from waha_mcp.sessions import resolve_session
 from waha_mcp.store import Store, StoreUnavailable
 from waha_mcp.tools._common import Rich, dumps, error_result
-from waha_mcp.tools.registry import ToolSpec
+from waha_mcp.tools.registry import Effect, ToolSpec
 from waha_mcp.tools.schema import markers_of
 
 log = logging.getLogger("waha_mcp.tools")
@@ -39,7 +40,7 @@ log = logging.getLogger("waha_mcp.tools")
 class App:
     """State shared by every call, owned by the server's lifespan."""
 
-    client: WAHAClient
+    client: Fleet  # every WAHA server behind one face: calls go to the server holding their session
     settings: Settings
     secrets: Secrets = field(default_factory=Secrets)
     lids: LidCache = field(default_factory=LidCache)  # who a `@lid` is, per session (waha_mcp.people)
@@ -59,6 +60,7 @@ class Invocation:
     context: Any = None  # the SDK's request Context (progress, elicitation, headers), None when called directly
     args: dict[str, Any] = field(default_factory=dict)  # validated and normalised
     session: str | None = None  # the account that acts, once resolved
+    server: str | None = None  # the WAHA server a server-wide tool was told to act on (`server`), checked
     read_only: bool = False  # WAHA_READ_ONLY, or a connection that asked for read-only
     operations: list[str] = field(default_factory=list)  # WAHA operations sent so far, in order
     revealed: set[str] = field(default_factory=set)  # secrets this one result may show (see `reveal`)
@@ -69,39 +71,118 @@ class Invocation:
     state: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def client(self) -> WAHAClient:
+    def acting(self) -> str:
+        """The session that acts, in a tool that takes one: the pipeline resolved it before the tool ran."""
+        if self.session is None:
+            raise RuntimeError(f"{self.spec.name} acts for no session")
+        return self.session
+
+    @property
+    def client(self) -> Fleet:
         return self.app.client
 
     @property
     def settings(self) -> Settings:
         return self.app.settings
 
+    @property
+    def servers(self) -> tuple[str, ...]:
+        """The configured WAHA servers by name (one unless a fleet is configured)."""
+        return self.app.client.names
+
     async def call(
         self,
         operation_id: str,
         *,
+        server: str | None = None,
         path: Mapping[str, str] | None = None,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         accept: str = "application/json",
         **values: str,
     ) -> Any:
-        """WAHA's operation `operation_id` for the session that acts (never any other).
+        """WAHA's operation `operation_id` for the session that acts (never any other), on the server holding it;
+        `server` names the server for what concerns one server rather than a session (checked by the tool).
 
         Path values come as `path` or by name: `w.call("ChatsController_deleteChat", chatId=chat)`.
         """
         path = {**(path or {}), **values}
-        return await self.app.client.call(operation_id, self.session, path=path, query=query, body=body, accept=accept)
+        return await self.app.client.call(
+            operation_id,
+            self.session,
+            server=server if server is not None else self.server,
+            path=path,
+            query=query,
+            body=body,
+            accept=accept,
+        )
 
-    async def server_version(self) -> ServerVersion | None:
-        """The WAHA's version and tier (read once per client, `ServerController_get`); None when it cannot say."""
-        return await self.app.client.server_version()
+    async def on_servers(self, servers: list[str] | None, operation_id: str, **kwargs: Any) -> dict[str, Any]:
+        """`operation_id` on every server named (all when None), in parallel: per server its answer or its
+        `WAHAError` (a server down fails only its own entry)."""
+        fleet = self.app.client
+
+        async def one(name: str, _: Any) -> Any:
+            return await fleet.call(operation_id, self.session, server=name, **kwargs)
+
+        return await fleet.each(one, servers)
+
+    async def list_sessions(self, all: bool = True) -> tuple[list[Any], dict[str, str]]:
+        """Every server's sessions (one request per server, in parallel; each tagged with its `server` when there
+        are several) and, per server that did not answer, why. Raises only when no server answers."""
+        fleet = self.app.client
+        if not fleet.several:
+            return (await self.call(LIST_SESSIONS, query={"all": all}) or []), {}
+        rows: list[Any] = []
+        down: dict[str, str] = {}
+        failed: list[WAHAError] = []
+        for name, answer in (await self.on_servers(None, LIST_SESSIONS, query={"all": all})).items():
+            if isinstance(answer, WAHAError):
+                failed.append(answer)
+                down[name] = answer.message
+                continue
+            listed = [s for s in answer or [] if isinstance(s, dict)]
+            if all:  # the whole list: the directory learns it (a partial one would drop stopped sessions)
+                await fleet.record(name, [str(s["name"]) for s in listed if s.get("name")])
+            rows.extend(s | {"server": name} for s in listed)
+        if len(failed) == len(fleet.names):
+            raise failed[0]
+        return rows, down
+
+    async def server_version(self, server: str | None = None) -> ServerVersion | None:
+        """The version and tier of the WAHA holding the session (or `server`), read once per server
+        (`ServerController_get`); None when it cannot say."""
+        return await self.app.client.server_version(self.session, server=server)
 
     async def require(self, *operation_ids: str) -> None:
         """Before a call that writes several times: refuse, with nothing sent, if this WAHA is known to predate
         any of these operations (a supplement operation's `x-waha-since`), so nothing is half done."""
         for operation_id in operation_ids:
             await self.app.client.require(self.session, operation_id)
+
+    def missing_operations(self) -> set[str]:
+        """Operations the session's WAHA answered with NestJS's `Cannot GET` (an older WAHA)."""
+        return self.app.client.missing_operations(self.session)
+
+    async def local_path(self, url: str) -> str | None:
+        """`url`'s path on the file server of the WAHA holding the session; None: elsewhere, never fetched."""
+        fleet = self.app.client
+        if fleet.several:
+            await fleet.server_of(self.session, "")
+        return fleet.local_path(url, self.session)
+
+    def file_server(self) -> str:
+        """The base URL of the session's WAHA, as messages show it."""
+        return self.app.client.base_url(self.session)
+
+    async def fetch_file(self, url: str, *, max_bytes: int) -> Binary:
+        """A file from the file server of the WAHA holding the session (same API key), at most `max_bytes`."""
+        return await self.app.client.fetch_file(self.session, url, max_bytes=max_bytes)
+
+    def stand_in(self) -> Any:
+        """The stand-in transport of the session's server (the built-in sandbox), None over the network."""
+        client = self.app.client.client_of(self.session)
+        return None if client is None else client.transport
 
     def reveal(self, value: str) -> None:
         """A secret WAHA just made (a new API key): shown in this result only, hidden everywhere after.
@@ -128,6 +209,8 @@ class Invocation:
         if self.context is not None:
             await self.context.report_progress(done, total, message)
 
+
+LIST_SESSIONS = "SessionsController_list"
 
 # The call in progress, for whatever runs below the pipeline without a reference to it (log records, tests).
 CURRENT: ContextVar[Invocation | None] = ContextVar("waha_invocation", default=None)
@@ -266,7 +349,20 @@ async def resolve(inv: Invocation, nxt: Next) -> CallToolResult:
             inv.client, given, inv.settings.waha_session, tool=inv.spec.name, allow_default=policy == "default"
         )
     inv.args["session"] = inv.session
+    if "server" in inv.args:
+        inv.server = check_server(inv)
     return await nxt(inv)
+
+
+def check_server(inv: Invocation) -> str | None:
+    """A server-wide tool's `server`: one of the configured names; a write that administers WAHA (keys, apps,
+    stopping it) needs it named when there are several (a read without it covers every server)."""
+    given, names = inv.args.get("server"), inv.servers
+    if given is not None and given not in names:
+        raise ToolInputError(f"unknown server {given[:40]!r}; servers: {', '.join(names)}")
+    if given is None and len(names) > 1 and inv.spec.effect == Effect.ADMIN:
+        raise ToolInputError(f"name the WAHA server this acts on: server, one of {', '.join(names)}")
+    return given
 
 
 async def run(inv: Invocation, nxt: Next) -> CallToolResult:
@@ -279,7 +375,7 @@ async def run(inv: Invocation, nxt: Next) -> CallToolResult:
     data, blocks = (out.data, out.blocks) if isinstance(out, Rich) else (out, [])
     check_inline(blocks, inv.settings.max_inline_bytes)
     if inv.session is not None and "session" not in data:
-        data = {"session": inv.session} | data
+        data = {"session": inv.session, **data}
     return shape(data, blocks)
 
 
@@ -300,7 +396,7 @@ def check_inline(blocks: list[Any], limit: int) -> None:
             )
 
 
-def shape(data: dict[str, Any], blocks: list[Any] | None = None) -> CallToolResult:
+def shape(data: Mapping[str, Any], blocks: list[Any] | None = None) -> CallToolResult:
     return CallToolResult(
         content=[*(blocks or []), TextContent(type="text", text=dumps(data))], structured_content=data
     )

@@ -15,8 +15,6 @@ TYPING = {"typing": "ChattingController_startTyping", "paused": "ChattingControl
 
 
 @tool(
-    "waha_set_presence",
-    "presence",
     "Set online/offline, or typing/recording/paused in chatId.",
     effect=Effect.VISIBLE,
     operations=(
@@ -46,8 +44,6 @@ async def set_presence(
 
 
 @tool(
-    "waha_get_presence",
-    "presence",
     "Presence of chatId (subscribes to it), or of all subscribed chats.",
     effect=Effect.LOCAL,
     operations=("PresenceController_getPresence", "PresenceController_getPresenceAll"),
@@ -59,8 +55,6 @@ async def get_presence(w: Invocation, session: Session = None, chatId: ChatId | 
 
 
 @tool(
-    "waha_subscribe_presence",
-    "presence",
     "Subscribe to a chat's presence.update events.",
     effect=Effect.LOCAL,
     operations=("PresenceController_subscribe",),

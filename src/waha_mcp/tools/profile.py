@@ -8,19 +8,18 @@ from pydantic import Field
 
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
-from waha_mcp.tools._common import Session, words
+from waha_mcp.tools._common import Session, visible
 from waha_mcp.tools._media import DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
 NAME_MAX = 25  # WhatsApp's limit for a profile name
+ProfileName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), visible]
 ABOUT_MAX = 139  # and for the about text
 _PICTURE_MIMES = ("image/jpeg", "image/png")
 
 
 @tool(
-    "waha_get_my_profile",
-    "profile",
     "Your own profile: id, name, picture URL.",
     effect=Effect.READ,
     operations=("ProfileController_getMyProfile",),
@@ -30,20 +29,17 @@ async def get_my_profile(w: Invocation, session: Session = None) -> view.MyProfi
 
 
 @tool(
-    "waha_set_my_profile_name",
-    "profile",
     "Set your profile name.",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileName",),
+    target="name",
 )
-async def set_my_profile_name(w: Invocation, name: words(NAME_MAX), session: Session = None) -> view.ProfileUpdated:
+async def set_my_profile_name(w: Invocation, name: ProfileName, session: Session = None) -> view.ProfileUpdated:
     answer = await w.call("ProfileController_setProfileName", body={"name": name.strip()})
     return view.profile_updated(answer, name=name.strip())
 
 
 @tool(
-    "waha_set_my_profile_status",
-    "profile",
     'Set your "About" text.',
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfileStatus",),
@@ -56,8 +52,6 @@ async def set_my_profile_status(
 
 
 @tool(
-    "waha_set_my_profile_picture",
-    "profile",
     "Set your profile picture (JPEG or PNG).",
     effect=Effect.VISIBLE,
     operations=("ProfileController_setProfilePicture",),
@@ -73,8 +67,6 @@ async def set_my_profile_picture(
 
 
 @tool(
-    "waha_delete_my_profile_picture",
-    "profile",
     "Remove your profile picture.",
     effect=Effect.DESTRUCTIVE,
     operations=("ProfileController_deleteProfilePicture",),

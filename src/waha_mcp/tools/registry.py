@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -18,6 +18,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from waha_mcp.config import ConfigError, Settings
+from waha_mcp.errors import ToolInputError
 from waha_mcp.safety import CONFIRM_ARGUMENT
 from waha_mcp.tools.schema import arguments_schema, markers_of, output_schema
 
@@ -105,38 +106,12 @@ TOOLSETS: dict[str, str] = {
 }
 # Toolsets that exist only in sandbox mode (and are always on there).
 SANDBOX_ONLY = frozenset({"sandbox"})
-TRANSCRIBE_TOOL = "waha_transcribe"  # in the default set when WAHA_MCP_TRANSCRIBE is on
-# Added to the default set in sandbox mode, beside the `sessions` toolset.
-SANDBOX_EVENTS = frozenset({"waha_wait_for_message", "waha_get_events"})
-
-# The default when neither WAHA_TOOLSETS nor WAHA_TOOLS is set: the common case (accounts, reading and answering
-# chats, contacts, groups to read), small because every tool schema is paid on every turn. A toolset by name,
-# or `all`, brings the rest.
-DEFAULT_TOOLS: frozenset[str] = frozenset(
-    {
-        "waha_list_sessions",
-        "waha_get_session",
-        "waha_start_session",
-        "waha_get_qr_code",
-        "waha_request_pairing_code",
-        "waha_get_server_info",
-        "waha_get_chats",
-        "waha_get_messages",
-        "waha_get_message",
-        "waha_mark_chat_read",
-        "waha_send_message",
-        "waha_send_media",
-        "waha_send_audio",
-        "waha_react_to_message",
-        "waha_download_media",
-        "waha_get_contacts",
-        "waha_get_contact",
-        "waha_check_number",
-        "waha_get_groups",
-        "waha_get_group",
-        "waha_get_group_participants",
-    }
-)
+# When a tool is in the default set (neither WAHA_TOOLSETS nor WAHA_TOOLS set), said at its registration. The
+# default is the common case (accounts, reading and answering chats, contacts, groups to read), small because
+# every tool schema is paid on every turn; a toolset by name, or `all`, brings the rest.
+# always: everywhere; sandbox: with --sandbox too (a newcomer trying the emulator walks the guide: create a
+# session, pair it, use it, send and wait for the reply); transcribe: when WAHA_MCP_TRANSCRIBE is on.
+Default = Literal["always", "sandbox", "transcribe"] | None
 
 
 @dataclass(frozen=True)
@@ -154,22 +129,44 @@ class ToolSpec:
     pacing: Pacing = None
     # Arguments that turn this read into a local write: hidden and refused in read-only mode.
     writes: tuple[str, ...] = ()
-    arguments: type[BaseModel] = field(default=BaseModel, repr=False)
-    input_schema: dict[str, Any] = field(default_factory=dict, repr=False)
-    # What the tool returns (a TypedDict): its schema is built on first use, as output schemas are off by default
-    # and building 120 of them at start-up was a third of the registry's cost.
+    # What the tool returns (a TypedDict; None: the return annotation): its schema is built on first use, as
+    # output schemas are off by default and building 120 of them at start-up was a third of the registry's cost.
     output: Any = field(default=None, repr=False)
-    # argument name → marker kind ("chat", "message", ...), for guards that need the target
-    markers: dict[str, str] = field(default_factory=dict)
     reach: Reach | None = field(default=None, repr=False)
     # A write-capable tool that still serves reads in read-only mode, refusing the writes itself (bulk).
     reads_in_read_only: bool = False
     # The confirmation question (waha_mcp.safety.confirm); None: the generic one, when the policy confirms.
     question: Question = field(default=None, repr=False)
+    default: Default = None
+    # A server-wide write that makes a session names it in this argument (else `session`): the session
+    # allow-list (WAHA_MCP_ALLOW_SESSIONS) applies to that name.
+    session_argument: str | None = None
+    # The argument naming what a write acts on, for the audit log when it reaches no chat (a label, a key).
+    target: str | None = None
+    # Runs another tool once per session, each call through the whole pipeline (allow-lists, pacing, audit
+    # apply to each): its own call is not checked against the allow-lists, and it never runs inside itself.
+    fans_out: bool = False
+
+    # Built on first use, not at start-up (issue 19's cold start): a call needs its argument model, tools/list
+    # only the input schemas, which are shipped prebuilt (waha_mcp.tools.shipped).
+    @cached_property
+    def arguments(self) -> type[BaseModel]:
+        return _arguments_model(self.name, self.fn, confirm=self.policy.confirm)
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        from waha_mcp.tools.shipped import shipped_schema  # here: `python -m waha_mcp.tools.shipped` rebuilds it
+
+        return shipped_schema(self.name) or arguments_schema(self.arguments)
+
+    @cached_property
+    def markers(self) -> dict[str, str]:
+        """Argument name → marker kind ("chat", "message", ...), for guards that need the target."""
+        return markers_of(self.arguments)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
-        return output_schema(self.output)
+        return output_schema(self.output or get_type_hints(self.fn, include_extras=True).get("return"))
 
     @property
     def policy(self) -> Policy:
@@ -208,8 +205,6 @@ REGISTRY: dict[str, ToolSpec] = {}
 
 
 def tool(
-    name: str,
-    toolset: str,
     description: str,
     *,
     effect: Effect,
@@ -221,28 +216,39 @@ def tool(
     reach: Reach | None = None,
     reads_in_read_only: bool = False,
     question: Question = None,
+    default: Default = None,
+    session_argument: str | None = None,
+    target: str | None = None,
+    fans_out: bool = False,
+    toolset: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Register `async def f(w: Invocation, session: Session = None, ...) -> Out`; its signature is its schema.
+    """Register `async def f(w: Invocation, session: Session = None, ...) -> Out` as the tool `waha_f`, in the
+    toolset its module is named for (`toolset` only where they differ); its signature is its schema.
 
-    The output schema comes from `output`, else from the return annotation when it is a TypedDict.
+    The output schema comes from `output`, else from the return annotation when it is a TypedDict. Only what is
+    cheap is checked here; the argument model is built on the first call (a test builds every one).
     """
-    if toolset not in TOOLSETS:
-        raise ValueError(f"unknown toolset {toolset!r} for {name}")
 
     def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        name = f"waha_{fn.__name__}"
+        where = toolset or fn.__module__.rsplit(".", 1)[-1]
+        if where not in TOOLSETS:
+            raise ValueError(f"unknown toolset {where!r} for {name}")
         if name in REGISTRY:
             raise ValueError(f"duplicate tool {name}")
         if question is not None and not POLICY[effect].confirm and not callable(question):
             raise TypeError(f"{name}: a fixed question needs an effect that confirms")
-        model = _arguments_model(name, fn, confirm=POLICY[effect].confirm)
-        if "session" not in model.model_fields:
+        params = list(inspect.signature(fn).parameters)[1:]
+        if "session" not in params:
             raise TypeError(f"{name} must take a `session` parameter")
-        unknown = set(writes) - set(model.model_fields)
+        if POLICY[effect].confirm and CONFIRM_ARGUMENT in params:
+            raise TypeError(f"{name}: `{CONFIRM_ARGUMENT}` is added by the confirmation policy; rename the parameter")
+        unknown = sorted({*writes, *filter(None, (session_argument, target))} - set(params))
         if unknown:
-            raise TypeError(f"{name}: writes names unknown arguments {sorted(unknown)}")
+            raise TypeError(f"{name}: names unknown arguments {unknown}")
         REGISTRY[name] = ToolSpec(
             name=name,
-            toolset=toolset,
+            toolset=where,
             fn=fn,
             description=description,
             effect=effect,
@@ -250,13 +256,14 @@ def tool(
             operations=operations,
             pacing=pacing,
             writes=writes,
-            arguments=model,
-            input_schema=arguments_schema(model),
-            output=output or get_type_hints(fn, include_extras=True).get("return"),
-            markers=markers_of(model),
+            output=output,
             reach=reach,
             reads_in_read_only=reads_in_read_only,
             question=question,
+            default=default,
+            session_argument=session_argument,
+            target=target,
+            fans_out=fans_out,
         )
         return fn
 
@@ -277,12 +284,8 @@ def _arguments_model(name: str, fn: Callable[..., Any], *, confirm: bool = False
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (hints[param.name], default)
     if confirm:
-        if CONFIRM_ARGUMENT in fields:
-            raise TypeError(f"{name}: `{CONFIRM_ARGUMENT}` is added by the confirmation policy; rename the parameter")
         fields[CONFIRM_ARGUMENT] = CONFIRM_FIELD
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
-    )
+    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields)
 
 
 def all_tools() -> list[ToolSpec]:
@@ -298,9 +301,11 @@ def select_tools(
     tools: Iterable[str] | None = None,
     read_only: bool = False,
     sandbox: bool = False,
+    transcribe: bool = False,
 ) -> list[ToolSpec]:
     """Apply WAHA_TOOLSETS, WAHA_TOOLS and WAHA_READ_ONLY; unknown names are a config error.
 
+    The default set is each tool's `default` (`transcribe`: WAHA_MCP_TRANSCRIBE is on).
     The `sandbox` toolset is listed only with `sandbox` (the built-in emulator), and then always.
     Pure and cheap, so it can run per request as well as at start-up.
     """
@@ -322,11 +327,8 @@ def select_tools(
         # WAHA_TOOLS adds single tools to the chosen toolsets, or alone is the whole list.
         chosen = (chosen or set()) | set(tools)
     if chosen is None:
-        chosen = set(DEFAULT_TOOLS)
-        if sandbox:
-            # A newcomer trying the emulator walks the guide: create a session, pair it, use it, and send
-            # then wait for the reply (the embedded sandbox feeds the inbox).
-            chosen |= {spec.name for spec in specs if spec.toolset == "sessions"} | SANDBOX_EVENTS
+        when = {"always", *(["sandbox"] if sandbox else []), *(["transcribe"] if transcribe else [])}
+        chosen = {spec.name for spec in specs if spec.default in when}
     chosen |= {spec.name for spec in specs if spec.toolset in SANDBOX_ONLY}
     specs = [spec for spec in specs if spec.name in chosen]
     if read_only:
@@ -336,11 +338,13 @@ def select_tools(
 
 
 def select_for(settings: Settings) -> list[ToolSpec]:
-    chosen = select_tools(settings.waha_toolsets, settings.waha_tools, settings.waha_read_only, settings.sandbox)
-    if settings.transcribe != "off" and not settings.waha_toolsets and not settings.waha_tools:
-        # With transcription on, the default set can read voice notes too.
-        chosen += [spec for spec in all_tools() if spec.name == TRANSCRIBE_TOOL and spec not in chosen]
-    return chosen
+    return select_tools(
+        settings.waha_toolsets,
+        settings.waha_tools,
+        settings.waha_read_only,
+        settings.sandbox,
+        transcribe=settings.transcribe != "off",
+    )
 
 
 TOOLSETS_HEADER = "x-waha-toolsets"
@@ -423,6 +427,33 @@ def not_exposed(name: str, settings: Settings) -> str:
         f"{name} is in the toolset `{spec.toolset}`, which this server does not expose: {how}, "
         f"or add {name} to WAHA_TOOLS (--tools)"
     )
+
+
+def narrows(headers: Any) -> bool:
+    """The request carries a narrowing header (most carry none: nothing to parse then)."""
+    return bool(headers) and (TOOLSETS_HEADER in headers or READ_ONLY_HEADER in headers)
+
+
+def exposed_tool(
+    name: str, specs: list[ToolSpec], settings: Settings, headers: Any, by_name: Mapping[str, ToolSpec] | None = None
+) -> ToolSpec:
+    """The tool `name` as this server (`specs`: what it lists; `by_name`: the same, by name) and this connection
+    (its narrowing headers) expose it, or a ToolInputError saying in one line why not: unknown (with the closest
+    name), switched off (and how to switch it on), or narrowed away by the connection. The one visibility check,
+    for a call and for the tool a bulk call runs."""
+    spec = (by_name if by_name is not None else {spec.name: spec for spec in specs}).get(name)
+    if spec is None:
+        if name not in REGISTRY and (close := closest_tool(name, [spec.name for spec in specs])):
+            raise ToolInputError(f"unknown tool {name[:60]!r}: did you mean {close}?")
+        raise ToolInputError(not_exposed(name, settings))
+    if narrows(headers):
+        try:
+            visible = narrow(specs, headers)
+        except ConfigError as exc:
+            raise ToolInputError(str(exc)) from None
+        if spec not in visible:
+            raise ToolInputError(not_for_connection(spec, headers))
+    return spec
 
 
 def not_for_connection(spec: ToolSpec, headers: Any) -> str:

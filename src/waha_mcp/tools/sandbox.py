@@ -24,7 +24,7 @@ FaultKind = Literal["latency", "status", "drop", "malformed", "empty", "clear"]
 
 
 def _sandbox(w: Invocation) -> Sandbox:
-    found = getattr(w.client.transport, "sandbox", None)
+    found = getattr(w.stand_in(), "sandbox", None)
     if found is None:
         raise ToolInputError("this server does not run the built-in sandbox (start it with --sandbox)")
     return found
@@ -43,8 +43,6 @@ def _act(w: Invocation, action: Any) -> Any:
 
 
 @tool(
-    "waha_sandbox_pair",
-    "sandbox",
     "Sandbox: pair a session showing its QR, as a phone scanning it would.",
     effect=Effect.LOCAL,
     operations=(),
@@ -55,8 +53,6 @@ async def sandbox_pair(w: Invocation, session: Session = None, phone: Phone | No
 
 
 @tool(
-    "waha_sandbox_receive",
-    "sandbox",
     "Sandbox: someone sends the session a text message.",
     effect=Effect.LOCAL,
     operations=(),
@@ -74,8 +70,6 @@ async def sandbox_receive(
 
 
 @tool(
-    "waha_sandbox_set_state",
-    "sandbox",
     "Sandbox: force a session's state (held until a lifecycle call).",
     effect=Effect.LOCAL,
     operations=(),
@@ -86,8 +80,6 @@ async def sandbox_set_state(w: Invocation, state: State, session: Session = None
 
 
 @tool(
-    "waha_sandbox_fault",
-    "sandbox",
     "Sandbox: make WAHA routes fail, slow or drop; kind=clear removes all.",
     effect=Effect.LOCAL,
     scope="server",

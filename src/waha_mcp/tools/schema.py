@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
 
@@ -60,6 +60,9 @@ def _unix(value: str | int, *, field: str) -> int:
 # The same optional `session` on every tool; the pipeline replaces it with the resolved name. It carries no
 # description: the server's instructions say once that WAHA_SESSION stands in when it is left out.
 Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
+# A WAHA server of the fleet (WAHA_SERVERS) by name, on server-wide tools: a string checked against the configured
+# names by the pipeline (an enum would cost schema bytes per fleet).
+Server = Annotated[str | None, Field(description="WAHA server by name (WAHA_SERVERS).")]
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
@@ -72,8 +75,6 @@ MessageId = Annotated[str, Marker("message"), _normaliser(wid.message_id)]
 # One of your statuses: its chat is status@broadcast, and whom it reaches is said by the tool (`reach`).
 StatusId = Annotated[str, Marker("status"), _normaliser(wid.message_id)]
 Phone = Annotated[str, Marker("phone"), _normaliser(wid.phone_number), Field(description="International, digits.")]
-# A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
-Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
 # A URL WAHA fetches: the pipeline refuses private, loopback and local hosts once for all (see fetch_urls.py).
 fetch_marker = Marker("fetch_url")  # also on arguments that take a URL or a local path
 # Its rules (no private or local hosts) are said by the refusal, not repeated in every schema.
@@ -81,10 +82,19 @@ FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 FetchHost = Annotated[str, Marker("fetch_host")]
 preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
-# A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a string.
-Cursor = Annotated[Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(str)]
-# WAHA's own opaque page token (channel search), taken as a number too.
-PageToken = Annotated[Annotated[str, Field(max_length=1000)] | int, AfterValidator(str)]
+if TYPE_CHECKING:
+    # What tools receive: the argument model turns each accepted form into this.
+    Timestamp = int
+    Cursor = str
+    PageToken = str
+else:
+    # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
+    Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
+    # A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a
+    # string.
+    Cursor = Annotated[Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(str)]
+    # WAHA's own opaque page token (channel search), taken as a number too.
+    PageToken = Annotated[Annotated[str, Field(max_length=1000)] | int, AfterValidator(str)]
 
 
 def _words(value: str, *, field: str) -> str:
@@ -93,10 +103,12 @@ def _words(value: str, *, field: str) -> str:
     return value
 
 
-def words(max_length: int) -> Any:
-    """Text WhatsApp shows (a message, a name, a title): at least one visible character, at most
-    `max_length`. Tools that strip it before sending still do; this only refuses the blank."""
-    return Annotated[str, Field(min_length=1, max_length=max_length), _normaliser(_words)]
+# Text WhatsApp shows (a message, a name, a title) has at least one visible character:
+# `Annotated[str, Field(min_length=1, max_length=N), visible]`. Tools that strip it before sending still do; this
+# only refuses the blank.
+visible = _normaliser(_words)
+# The name of a group, channel, label or contact.
+Name = Annotated[str, Field(min_length=1, max_length=100), visible]
 
 
 Offset = Annotated[int, Field(ge=0)]

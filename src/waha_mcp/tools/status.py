@@ -73,8 +73,6 @@ def _who(contacts: list[str] | None, raw_id: str | None) -> dict[str, object]:
 
 
 @tool(
-    "waha_send_text_status",
-    "status",
     "Post a text status (story) for 24 hours.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -98,8 +96,6 @@ async def send_text_status(
 
 
 @tool(
-    "waha_send_media_status",
-    "status",
     "Post an image, voice or video status (story) for 24 hours.",
     effect=Effect.VISIBLE,
     pacing="send",
@@ -151,8 +147,6 @@ async def send_media_status(
 
 
 @tool(
-    "waha_delete_status",
-    "status",
     "Take down one of your statuses (for everyone, or for contacts).",
     effect=Effect.DESTRUCTIVE,
     operations=("StatusController_deleteStatus",),
@@ -172,8 +166,6 @@ async def delete_status(
 
 
 @tool(
-    "waha_new_status_id",
-    "status",
     "A fresh statusMessageId to post one status in several calls; name yourself first.",
     effect=Effect.READ,
     operations=("StatusController_getNewMessageId",),

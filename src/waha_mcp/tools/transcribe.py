@@ -34,19 +34,19 @@ def _off() -> ToolInputError:
 
 
 def _transcribed(session: str, mid: str, shown: view.TranscriptView, engine: str | None) -> view.Transcribed:
-    out: view.Transcribed = {"messageId": mid, "session": session, **shown}  # type: ignore[typeddict-item]
+    out: view.Transcribed = {"messageId": mid, "session": session, **shown}
     if shown["status"] == "done" and engine:
         out["engine"] = engine
     return out
 
 
 @tool(
-    "waha_transcribe",
-    "media",
     "A voice note or audio message as text (+language, seconds): by messageId or WAHA files URL. Cached.",
     effect=Effect.READ,
     output=view.Transcribed,
     operations=("ChatsController_getChatMessage",),
+    default="transcribe",
+    toolset="media",
 )
 async def transcribe(
     w: Invocation,
@@ -62,9 +62,9 @@ async def transcribe(
         raise _off()
     if bool(messageId) == bool(url):
         raise ToolInputError("give exactly one of messageId and url")
-    acting = w.session or ""
+    acting = w.acting
     if url:
-        mid, fetch = _by_url(w, transcriber, url)
+        mid, fetch = await _by_url(w, transcriber, url)
     else:
         mid = messageId or ""
         cached = await transcriber.store.get(acting, mid)
@@ -89,24 +89,25 @@ def _chat_of(message_id: str) -> str:
     return chat
 
 
-def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fetch]:
+async def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fetch]:
     """The message id a files-route URL names, and how to fetch it (this URL, nothing else)."""
-    path = w.client.local_path(url)
+    path = await w.local_path(url)
     found = _FILES_PATH.match(unquote(urlsplit(path or "").path)) if path else None
     if found is None:
         raise ToolInputError(
-            f"url {url[:80]!r} is not a media URL of WAHA's file server ({w.client.base_url}/api/files/<session>/"
+            f"url {url[:80]!r} is not a media URL of WAHA's file server ({w.file_server()}/api/files/<session>/"
             "<message id>.<ext>): only those are fetched"
         )
     if found.group(1) is not None and found.group(1) != w.session:
         raise ToolInputError(
             f"url is a file of session {found.group(1)!r}, not of {w.session!r}: pass session={found.group(1)!r}"
         )
-    client, session, limit = w.client, w.session or "", transcriber.max_bytes
+    # The fetch may run after this call returns (the transcriber's queue): it keeps the session's server.
+    fleet, session, limit = w.client, w.acting, transcriber.max_bytes
 
     async def fetch() -> Audio:
         try:
-            file = await client.fetch_file(session, url, max_bytes=limit)
+            file = await fleet.fetch_file(session, url, max_bytes=limit)
         except TooLarge:
             raise TranscribeError(f"the audio is over the {limit}-byte limit (WAHA_MCP_TRANSCRIBE_MAX_BYTES)") from None
         except WAHAError as exc:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from waha_mcp.client import TooLarge, WAHAClient, WAHAError
+from waha_mcp.client import TooLarge, WAHAError
+from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import Settings
 from waha_mcp.transcribe.engine import Engine, Heard, TranscribeError
 from waha_mcp.transcribe.service import Audio, Fetch, Transcriber, TranscriptView, transcript_view
@@ -49,7 +50,7 @@ def build(settings: Settings, store: TranscriptStore, engine: Engine | None = No
     )
 
 
-async def fetch_audio(client: WAHAClient, session: str, chat: str, message_id: str, max_bytes: int) -> Audio:
+async def fetch_audio(client: Fleet, session: str, chat: str, message_id: str, max_bytes: int) -> Audio:
     """A message's audio from WAHA: `downloadMedia=true`, then its file server (once more if the file expired)."""
     for attempt in range(2):
         try:
@@ -61,14 +62,14 @@ async def fetch_audio(client: WAHAClient, session: str, chat: str, message_id: s
             )
         except WAHAError as exc:
             raise TranscribeError(f"WAHA did not give the message ({exc.message[:160]})", retry_after=60) from None
-        media = msg.get("media") if isinstance(msg, dict) and isinstance(msg.get("media"), dict) else {}
+        media: dict[str, Any] = msg["media"] if isinstance(msg, dict) and isinstance(msg.get("media"), dict) else {}
         url = media.get("url")
         if not isinstance(msg, dict) or not msg.get("hasMedia"):
             raise TranscribeError("the message has no media to transcribe")
         if not url:
             problem = f": {str(media['error'])[:120]}" if media.get("error") else ""
             raise TranscribeError(f"WAHA could not download the audio{problem}", retry_after=300)
-        if client.local_path(str(url)) is None:
+        if client.local_path(str(url), session) is None:
             raise TranscribeError("the audio is not on WAHA's file server: not fetched")
         try:
             file = await client.fetch_file(session, str(url), max_bytes=max_bytes)

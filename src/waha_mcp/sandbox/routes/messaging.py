@@ -408,7 +408,7 @@ async def send_poll(ctx: Ctx) -> dict[str, Any]:
         problems.append(f"poll.options must contain 2 to {MAX_POLL_OPTIONS} elements")
     if not isinstance(poll.get("multipleAnswers", False), bool):
         problems.append("poll.multipleAnswers must be a boolean value")
-    if problems:
+    if problems or not isinstance(options, list):  # options is a list when nothing is wrong
         raise errors.bad_request(problems)
     kept = {"name": poll["name"], "options": list(options), "multipleAnswers": bool(poll.get("multipleAnswers"))}
     msg = add_sent(world, chat_id, body=poll["name"], kind="poll", reply_to=ctx.body.get("reply_to"), poll=kept)

@@ -50,6 +50,7 @@ UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.C
 class PostgresStore(Store):
     def __init__(self, dsn: str, *, connect_wait: float = CONNECT_WAIT, pool_max: int = POOL_MAX) -> None:
         from waha_mcp.store.postgres.audit import PostgresAudit
+        from waha_mcp.store.postgres.directory import PostgresDirectory
         from waha_mcp.store.postgres.inbox import PostgresInbox
         from waha_mcp.store.postgres.pacing import PostgresPacing
 
@@ -67,6 +68,7 @@ class PostgresStore(Store):
         self.inbox = PostgresInbox(self)
         self.audit = PostgresAudit(self)
         self.pacing = PostgresPacing(self)
+        self.directory = PostgresDirectory(self)
 
     async def _open(self) -> int:
         try:

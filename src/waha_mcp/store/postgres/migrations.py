@@ -75,5 +75,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         PRIMARY KEY (session, message_id)
     )""",
     ),
+    # 3: the session directory (which WAHA server holds which session); `session` NULL marks a server listed empty.
+    (
+        """CREATE TABLE IF NOT EXISTS session_directory (
+        server TEXT NOT NULL,
+        session TEXT,
+        at DOUBLE PRECISION NOT NULL
+    )""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS session_directory_key ON session_directory (server, COALESCE(session, ''))",
+    ),
 )
 LATEST = len(MIGRATIONS)

@@ -80,6 +80,7 @@ class PostgresPacing(PacingStore):
         decide: Callable[[SlotView], Slot],
     ) -> tuple[float, list[int]]:
         chat_list = list(chats)
+        slot_chats: list[str | None] = [*chat_list] or [None]  # one slot row with no chat when none is named
 
         async def run(db: asyncpg.Connection) -> tuple[float, list[int]]:
             await _lock(db, session)
@@ -95,7 +96,7 @@ class PostgresPacing(PacingStore):
                 SLOT_WRITE,
                 session,
                 kind,
-                chat_list or [None],
+                slot_chats,
                 slot.at,
                 slot.first,
                 slot.tat,

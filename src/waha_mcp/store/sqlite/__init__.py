@@ -40,6 +40,7 @@ def default_path() -> Path:
 class SQLiteStore(Store):
     def __init__(self, path: str | Path, *, lock_wait: float = START_LOCK_WAIT) -> None:
         from waha_mcp.store.sqlite.audit import SQLiteAudit
+        from waha_mcp.store.sqlite.directory import SQLiteDirectory
         from waha_mcp.store.sqlite.inbox import SQLiteInbox
         from waha_mcp.store.sqlite.pacing import SQLitePacing
 
@@ -69,6 +70,7 @@ class SQLiteStore(Store):
         self.inbox = SQLiteInbox(self)
         self.audit = SQLiteAudit(self)
         self.pacing = SQLitePacing(self)
+        self.directory = SQLiteDirectory(self)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=self._timeout)

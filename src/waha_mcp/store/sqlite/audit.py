@@ -46,7 +46,8 @@ class SQLiteAudit(AuditLog):
         self._store.write_soon(update).add_done_callback(_logged)
 
     async def query(self, f: AuditFilter) -> list[dict[str, Any]]:
-        where, values = [], []
+        where: list[str] = []
+        values: list[str | int | float] = []
         for column, value in (("session", f.session), ("tool", f.tool), ("bulk_id", f.bulk_id)):
             if value is not None:
                 where.append(f"{column} = ?")

@@ -55,7 +55,8 @@ class SQLiteInbox(InboxStore):
         return await self._store.write(lambda db: prune(db, retention))
 
     async def query(self, q: Query) -> list[EventRecord]:
-        where, params = ["seq > ?"], [q.after]
+        where: list[str] = ["seq > ?"]
+        params: list[str | int] = [q.after]
         if q.sessions:
             where.append(f"session IN ({','.join('?' * len(q.sessions))})")
             params += list(q.sessions)

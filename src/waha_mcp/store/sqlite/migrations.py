@@ -57,5 +57,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE IF NOT EXISTS pacing_chats (session TEXT NOT NULL, chat TEXT NOT NULL,"
         " PRIMARY KEY (session, chat))",
     ),
+    # 2: the session directory (which WAHA server holds which session); `session` NULL marks a server listed empty.
+    (
+        """CREATE TABLE IF NOT EXISTS session_directory (
+        server TEXT NOT NULL,
+        session TEXT,
+        at REAL NOT NULL
+    )""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS session_directory_key ON session_directory (server, IFNULL(session, ''))",
+    ),
 )
 LATEST = len(MIGRATIONS)

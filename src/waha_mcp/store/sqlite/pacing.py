@@ -70,7 +70,7 @@ class SQLitePacing(PacingStore):
                     ).lastrowid
                     or 0
                 )
-                for chat in chats or [None]
+                for chat in chats or (None,)
             ]
             db.execute(
                 "INSERT INTO pacing_bucket (session, kind, tat) VALUES (?, ?, ?)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from waha_mcp.store.sqlite import SQLiteStore
 from waha_mcp.transcribe.store import Key, Transcript
@@ -28,7 +29,7 @@ SCHEMA = (
 _COLUMNS = "status, text, language, duration, error, retry_at, engine, at"
 
 
-def _row(row: tuple) -> Transcript:  # type: ignore[type-arg]
+def _row(row: tuple[Any, ...]) -> Transcript:
     return Transcript(*row)
 
 
