@@ -109,16 +109,16 @@ async def run_doctor(settings: Settings, transport: Any = None, transports: dict
                 broken.append(target.name)
             for info in sessions or []:
                 found.setdefault(str(info.get("name")), []).append(target.name)
-        for name, where in found.items():
-            if len(where) > 1:
-                line(False, "duplicate", f"session {name} is on servers {' and '.join(where)}: calls for it are "
+        for name, holders in found.items():
+            if len(holders) > 1:
+                line(False, "duplicate", f"session {name} is on servers {' and '.join(holders)}: calls for it are "
                      "refused until it is deleted from all but one")  # fmt: skip
         default = settings.waha_session
         if default:
-            where = found.get(default, [])
-            on = f" (on {where[0]})" if several and len(where) == 1 else ""
-            missing = "" if where else (" exists on no server" if several else " does not exist")
-            line(len(where) == 1 or (not where and None), "default", f"WAHA_SESSION={default}{on}{missing}")
+            holders = found.get(default, [])
+            on = f" (on {holders[0]})" if several and len(holders) == 1 else ""
+            missing = "" if holders else (" exists on no server" if several else " does not exist")
+            line(len(holders) == 1, "default", f"WAHA_SESSION={default}{on}{missing}")
         else:
             line(None, "default", "WAHA_SESSION unset: every tool call must name its session")
         if several:
