@@ -112,3 +112,11 @@ async def test_a_server_whose_ws_cannot_be_opened_fails_its_events_line(capsys: 
     assert any(row.startswith("ok   key") for row in lines_of(out, "a"))  # the REST routes took the key
     assert any("WebSocket /ws opened" in row for row in lines_of(out, "b"))
     assert KEY not in out
+
+
+async def test_a_default_session_on_no_server_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    async with two_sandboxes(Sandbox(sessions=1), Sandbox(sessions=1, names=("b1",))) as (url_a, url_b):
+        code = await run_doctor(load_settings(WAHA_SERVERS=f"a={url_a},b={url_b}", WAHA_SESSION="ghost"))
+    out = capsys.readouterr().out
+    default = next(row for row in out.splitlines() if row.split()[1] == "default")
+    assert code == 1 and default.startswith("FAIL") and "WAHA_SESSION=ghost exists on no server" in default
