@@ -42,7 +42,10 @@ def test_base_url_is_required_unless_sandbox() -> None:
     ("overrides", "message"),
     [
         ({"WAHA_BASE_URL": "localhost:3000"}, "WAHA_BASE_URL: must be an http(s) URL"),
-        ({"WAHA_BASE_URL": "http://x", "WAHA_SESSION": "../etc"}, "WAHA_SESSION: session names"),
+        (
+            {"WAHA_BASE_URL": "http://x", "WAHA_SESSION": "../etc"},
+            "WAHA_SESSION: invalid session name '../etc': use 1-64",
+        ),
         ({"WAHA_BASE_URL": "http://x", "WAHA_TIMEOUT": "0"}, "WAHA_TIMEOUT"),
     ],
 )

@@ -20,7 +20,10 @@ from waha_mcp.servers import (
     parse_sandbox_servers,
 )
 
+# A session's name, as WAHA takes it: the one rule for every argument and setting naming a session
+# (waha_mcp.sessions.validate_session_name, tools.schema.Session and SessionName).
 SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SESSION_NAME_RULE = "use 1-64 letters, digits, '_' or '-'"
 # A bearer token shorter than this is refused: guessable, or a placeholder left in a config file.
 MIN_AUTH_TOKEN = 16
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -250,7 +253,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_session(cls, value: str | None) -> str | None:
         if value is not None and not SESSION_NAME_RE.fullmatch(value):
-            raise ValueError("session names use only letters, digits, '_' and '-'")
+            raise ValueError(f"invalid session name {value[:70]!r}: {SESSION_NAME_RULE}")
         return value
 
     @field_validator("pacing")

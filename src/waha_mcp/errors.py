@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from waha_mcp.client.errors import (
 )
 from waha_mcp.client.fleet import Fleet
 from waha_mcp.client.version import ServerVersion
+from waha_mcp.redact import redact_shapes
 
 if TYPE_CHECKING:
     from waha_mcp.client import WAHAClient
@@ -99,10 +99,6 @@ def kind_of(operation: str) -> str:
     return WORK
 
 
-# `scheme://user:password@host` in a message (a base URL, a proxy URL quoted by WAHA): the password goes.
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@", re.IGNORECASE)
-
-
 def validation_problems(exc: ValidationError, root: str = "arguments") -> str:
     """`loc: message; loc: message` from a pydantic error, for one-line refusals."""
     return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or root}: {_reason(err)}" for err in exc.errors())
@@ -118,7 +114,8 @@ def _reason(err: Any) -> str:
 def one_line(text: str, limit: int = 500, clean: Callable[[str], str] | None = None) -> str:
     """One line of at most `limit` characters; `clean` (secret redaction) runs first, so no cut can split a
     secret into a part that no longer matches it."""
-    flat = _URL_PASSWORD.sub(r"\1***@", " ".join(str(text).split()))
+    # A credential by its shape (a URL's password, a token in a query string: a URL WAHA quotes) goes first.
+    flat = redact_shapes(" ".join(str(text).split()))
     flat = clean(flat) if clean else flat
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

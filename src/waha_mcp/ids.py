@@ -7,11 +7,22 @@ from dataclasses import dataclass
 
 from waha_mcp.errors import ToolInputError
 
-SUFFIXES = ("@c.us", "@g.us", "@lid", "@newsletter", "@s.whatsapp.net")
+SUFFIXES = ("@c.us", "@g.us", "@lid", "@newsletter", "@s.whatsapp.net")  # the last read as @c.us (c_us)
 _PHONE = re.compile(r"^\+?[\d\s\-().]{5,25}$")
 _LOCAL = re.compile(r"^[0-9A-Za-z._:\-]{1,80}$")
 _MESSAGE = re.compile(r"^(true|false)_[^\s/?#]{3,250}$")
 _BARE_MESSAGE = re.compile(r"^[0-9A-Za-z_\-:@.]{6,250}$")
+
+
+_JID_USER = "@s.whatsapp.net"
+
+
+def c_us(jid: str) -> str:
+    """WhatsApp's user JID (`<digits>[:device]@s.whatsapp.net`, as NOWEB and GOWS write it) as WAHA's
+    `<digits>@c.us`, the id every tool takes and shows; any other id unchanged."""
+    if jid.endswith(_JID_USER):
+        return f"{jid[: -len(_JID_USER)].split(':')[0]}@c.us"
+    return jid
 
 
 def chat_id(value: str, *, field: str = "chatId") -> str:
@@ -25,10 +36,7 @@ def chat_id(value: str, *, field: str = "chatId") -> str:
             return f"{digits}@c.us"
     for suffix in SUFFIXES:
         if raw.endswith(suffix) and _LOCAL.fullmatch(raw[: -len(suffix)]):
-            local = raw[: -len(suffix)]
-            if suffix == "@s.whatsapp.net":
-                return f"{local.split(':')[0]}@c.us"
-            return raw
+            return c_us(raw)
     shown = repr(value)[:60]
     raise ToolInputError(
         f"{field} {shown} is not a WhatsApp id: use a phone number (digits) or <id>@c.us, @g.us, @lid, "

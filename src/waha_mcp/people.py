@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeGuard
 
 from waha_mcp.client import WAHAError
+from waha_mcp.ids import c_us
 
 LIDS_OPERATION = "LidsController_findPNByLid"
 
@@ -33,11 +34,13 @@ def is_lid(value: object) -> TypeGuard[str]:
 
 
 def phone_id(value: object) -> str | None:
-    """WAHA's `pn` (`<digits>@c.us`, sometimes `@s.whatsapp.net` or bare digits) as a `<digits>@c.us` id."""
+    """WAHA's `pn` (`<digits>@c.us`, a user JID or bare digits) as a `<digits>@c.us` id; None for anything else
+    (a LID, a group: not a phone)."""
     if not isinstance(value, str) or not value:
         return None
-    digits = value.split("@")[0].split(":")[0].lstrip("+")
-    return f"{digits}@c.us" if digits.isdigit() else None
+    local, at, server = c_us(value.strip()).partition("@")
+    digits = local.lstrip("+")
+    return f"{digits}@c.us" if digits.isdigit() and (not at or server == "c.us") else None
 
 
 class LidCache:

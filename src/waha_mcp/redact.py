@@ -19,17 +19,18 @@ from typing import Any
 from waha_mcp.jsonfast import dumps
 
 REDACTED = "***"
-# Argument keys whose string values are credentials (a proxy password, an HMAC key, a token).
-SECRET_FIELDS = ("password", "secret", "token", "hmac", "apikey", "api_key")
 MIN_SECRET = 4  # shorter values would redact ordinary words
-# Words that make a variable or setting name a credential (WAHA_API_KEY, accountToken, ..._PASSWORD).
-SECRET_NAME_WORDS = ("key", "token", "secret", "password", "passwd", "hmac")
+# The one list of what makes a name a credential's, for every name read: a tool argument, WAHA's settings, a
+# session's config, a query parameter. A name holding one of SECRET_WORDS (any case), ending in `key` (key,
+# hmacKey, WAHA_API_KEY; not keyId), or equal to one of SECRET_NAMES.
+SECRET_WORDS = ("passw", "pwd", "secret", "token", "hmac", "credential", "signature", "api_key", "api-key", "apikey")
+SECRET_NAMES = ("sig",)  # a signed URL's signature (`?sig=`)
 
 
 def secret_named(name: str) -> bool:
-    """Is a setting of this name a credential? Any name holding one of SECRET_NAME_WORDS, in any case."""
+    """Is a field, setting or parameter of this name a credential?"""
     lowered = name.lower()
-    return any(word in lowered for word in SECRET_NAME_WORDS)
+    return lowered.endswith("key") or lowered in SECRET_NAMES or any(word in lowered for word in SECRET_WORDS)
 
 
 def redact_named(node: Any) -> tuple[Any, list[str]]:
@@ -71,14 +72,16 @@ def secrets_in(arguments: Any) -> list[str]:
         elif isinstance(node, list):
             for value in node:
                 walk(value, key)
-        elif isinstance(node, str) and (key in ("key", "hmackey") or any(word in key for word in SECRET_FIELDS)):
+        elif isinstance(node, str) and secret_named(key):
             found.append(node)
 
     walk(arguments, "")
     return found
 
 
-_QUERY_NAMES = r"[\w.\-]*(?:token|secret|passw(?:or)?d|pwd|api[_\-]?key|signature|credential)[\w.\-]*|key|sig"
+_QUERY_NAMES = "|".join(
+    [rf"[\w.\-]*(?:{'|'.join(map(re.escape, SECRET_WORDS))})[\w.\-]*", r"[\w.\-]*key", *map(re.escape, SECRET_NAMES)]
+)
 # Each shape a pattern of (what stays, the credential).
 URL_PASSWORD = re.compile(r"(://[^\s/:@\"'<>\\]*:)([^\s/\"'<>\\]+)(?=@)")  # greedy to the last `@` before the path
 QUERY = re.compile(rf"([?&;](?i:{_QUERY_NAMES})=)([^&#\s\"'<>\\]+)")
@@ -87,7 +90,7 @@ BASIC = re.compile(r"(\bbasic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])", re.IGNOR
 BEARER = re.compile(r"(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)", re.IGNORECASE)
 SHAPES = (URL_PASSWORD, QUERY, HEADER, BASIC, BEARER)
 # A credential in a query string is named so: one of these must be in the (lower-cased) text for that search.
-_QUERY_WORDS = ("token", "secret", "passw", "pwd", "key", "sig", "credential")
+_QUERY_WORDS = (*SECRET_WORDS, "key", *SECRET_NAMES)
 
 
 def _is_basic(encoded: str) -> bool:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from waha_mcp.client import WAHAClient, WAHAError
 from waha_mcp.client.fleet import Fleet
-from waha_mcp.config import SESSION_NAME_RE
+from waha_mcp.config import SESSION_NAME_RE, SESSION_NAME_RULE
 from waha_mcp.errors import ToolInputError
 
 
 def validate_session_name(name: str) -> str:
     if not isinstance(name, str) or not SESSION_NAME_RE.fullmatch(name):
         shown = repr(name)[:70]
-        raise ToolInputError(
-            f"invalid session name {shown}: use 1-64 letters, digits, '_' or '-' (see waha_list_sessions)"
-        )
+        raise ToolInputError(f"invalid session name {shown}: {SESSION_NAME_RULE} (see waha_list_sessions)")
     return name
 
 

@@ -101,6 +101,8 @@ async def test_a_session_made_by_its_session_argument_is_checked_too(mcp: Client
     before = len(sandbox.requests)
     made = error(await call(mcp, "waha_create_session", {"session": "stranger"}))
     assert "session 'stranger' is not in WAHA_MCP_ALLOW_SESSIONS" in made
+    unnamed = error(await call(mcp, "waha_create_session", {}))  # WAHA would make up a name
+    assert "names no session" in unnamed and "give `name`" in unnamed
     assert len(sandbox.requests) == before
     assert data(await call(mcp, "waha_create_session", {"session": "team-a", "start": False}))["session"] == "team-a"
 

@@ -55,7 +55,7 @@ def known_chat(sandbox: Sandbox) -> str:
 async def test_a_475_holds_the_session_until_the_cycle_ends(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.capping("default", "CAPPED", seconds=3600)
     ends = sandbox.sessions["default"].capping["cycleEnd"]  # type: ignore[index]
-    until = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ends))
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ends))
     told = error(await call(mcp, "waha_send_message", {"chatId": NEW_PERSON, "text": "hi"}))
     assert f"session 'default' has used its quota of messages to new chats until {until}" in told
     assert "error 475" in told and f"holds its sends until {until}" in told and "nothing was retried" in told
@@ -77,7 +77,7 @@ async def test_a_475_holds_the_session_until_the_cycle_ends(mcp: Client, sandbox
 async def test_a_463_holds_the_session_until_the_timelock_ends(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.timelock("default", seconds=7200)
     ends = sandbox.sessions["default"].reachout["timeEnforcementEnds"]  # type: ignore[index]
-    until = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ends))
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ends))
     told = error(await call(mcp, "waha_send_message", {"chatId": NEW_PERSON, "text": "hi"}))
     assert f"may not message new contacts until {until}" in told and f"holds all its sends until {until}" in told
     held = error(await call(mcp, "waha_send_media", {"chatId": OTHER_NEW, "data": "aGk=", "mimetype": "image/png"}))

@@ -78,7 +78,7 @@ async def test_send_message_is_read_back_in_the_chat(mcp: Client, sandbox: Sandb
     out = data(await call(mcp, "waha_send_message", {"chatId": f"+{phone}", "text": "Hello from the agent"}))
     assert set(out) == {"session", "messageId", "chatId", "time"}
     assert out["session"] == "default" and out["chatId"] == chat
-    assert out["messageId"].startswith(f"true_{chat}_") and out["time"].endswith("+00:00")
+    assert out["messageId"].startswith(f"true_{chat}_") and out["time"].endswith("Z")
     latest = (await chat_messages(waha, chat))[0]
     assert latest["id"] == out["messageId"] and latest["body"] == "Hello from the agent" and latest["fromMe"] is True
     assert sent_bodies(sandbox, "/api/sendText")[-1] == {
@@ -469,7 +469,7 @@ async def test_event_message(mcp: Client, sandbox: Sandbox, waha: WAHAClient) ->
         "location": "Luigi's",
     }
     out = data(await call(mcp, "waha_send_event", args))
-    assert out["startTime"] == "2026-03-01T18:00:00+00:00"
+    assert out["startTime"] == "2026-03-01T18:00:00Z"
     request = sandbox.requests[-1]
     assert request.path == "/api/default/events" and "session" not in request.json
     assert request.json["event"] == {
@@ -657,7 +657,7 @@ NEW_PERSON = "15550001234@c.us"  # on WhatsApp, no conversation yet
 async def test_a_send_refused_by_the_reachout_timelock_says_until_when(mcp: Client, sandbox: Sandbox) -> None:
     sandbox.timelock("default", seconds=7200)
     ends = sandbox.sessions["default"].reachout["timeEnforcementEnds"]  # type: ignore[index]
-    until = datetime.fromtimestamp(ends, UTC).isoformat(timespec="seconds")
+    until = datetime.fromtimestamp(ends, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     message = error(await call(mcp, "waha_send_message", {"chatId": NEW_PERSON, "text": "hello"}))
     assert message.startswith(
         f"session 'default' may not message new contacts until {until} (WhatsApp reach-out limit, error 463); "

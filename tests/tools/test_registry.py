@@ -310,3 +310,19 @@ def test_a_registration_naming_an_argument_the_tool_lacks_fails_at_import() -> N
     with pytest.raises(ValueError, match="unknown toolset 'test_registry' for waha_probe_tool"):
         tool("A probe.", effect=Effect.LOCAL)(probe_tool)
     assert "waha_probe_tool" not in REGISTRY
+
+
+@pytest.mark.parametrize("cursor", ["9999999999999999999", 2**64])
+async def test_a_cursor_past_any_stored_position_is_refused_clearly(transport: Any, cursor: str | int) -> None:
+    """The store keeps positions as signed 64-bit integers: a larger cursor is a bad argument, not a crash."""
+    from waha_mcp.config import load_settings
+    from waha_mcp.server import build_server
+
+    settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="events")
+    async with Client(build_server(settings, transport=transport)) as client:
+        for tool in ("waha_get_events", "waha_wait_for_event"):
+            out = await client.call_tool(
+                tool, {"cursor": cursor, "timeout": 1} if "wait" in tool else {"cursor": cursor}
+            )
+            text = out.content[0].text  # type: ignore[union-attr]
+            assert out.is_error and "cursor" in text and "past any position the store can hold" in text, text

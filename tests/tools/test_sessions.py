@@ -162,7 +162,7 @@ async def test_wrong_argument_types_give_one_line(mcp: Client) -> None:
 async def test_server_info_names_times_and_a_sessions_state_by_the_vocabulary(mcp: Client) -> None:
     info = data(await call(mcp, "waha_get_server_info", {"session": "default"}))
     assert info["session"] == "default" and info["sessionInfo"]["name"] == "default"
-    assert info["sessionInfo"]["status"] and info["startTime"].endswith("+00:00")
+    assert info["sessionInfo"]["status"] and info["startTime"].endswith("Z")
     assert isinstance(info["uptimeSeconds"], int)
 
 
@@ -279,7 +279,7 @@ async def test_an_active_reachout_timelock_shows_until_when(mcp: Client, sandbox
     sandbox.timelock("default", seconds=7200)
     ends = sandbox.get_session("default").reachout["timeEnforcementEnds"]  # type: ignore[index]
     got = data(await call(mcp, "waha_get_session"))
-    expected = datetime.fromtimestamp(ends, UTC).isoformat(timespec="seconds")
+    expected = datetime.fromtimestamp(ends, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert got["reachoutTimelock"] == {
         "effect": "may not message new contacts (WhatsApp error 463); existing chats still work",
         "untilTime": expected,
@@ -302,7 +302,7 @@ async def test_the_timelock_end_is_read_in_seconds_or_milliseconds(mcp: Client, 
     # WAHA's DTO (sessions.dto.ts ReachoutTimelockData) says unix seconds; milliseconds are tolerated.
     sandbox.get_session("default").reachout = {"isActive": True, "timeEnforcementEnds": ends}
     lock = data(await call(mcp, "waha_get_session"))["reachoutTimelock"]
-    assert lock["untilTime"] == "2099-01-02T03:04:05+00:00" and "enforcement" not in lock
+    assert lock["untilTime"] == "2099-01-02T03:04:05Z" and "enforcement" not in lock
 
 
 @pytest.mark.parametrize("ends", ["2099-01-02T03:04:05Z", "2099-01-02T03:04:05+00:00", "4071006245"])
@@ -311,4 +311,4 @@ def test_the_timelock_end_is_read_in_any_time_form(ends: str) -> None:
     for where in ({"me": {"reachoutTimelock": {"isActive": True, "timeEnforcementEnds": ends}}},
                   {"data": {"reachoutTimelock": {"isActive": True, "timeEnforcementEnds": ends}}}):  # fmt: skip
         lock = view.reachout_timelock(where)
-        assert lock is not None and lock["untilTime"] == "2099-01-02T03:04:05+00:00"
+        assert lock is not None and lock["untilTime"] == "2099-01-02T03:04:05Z"

@@ -21,6 +21,7 @@ import anyio
 import httpx2
 
 from waha_mcp import jsonfast
+from waha_mcp.capped_read import OverLimit, check_declared, read_capped
 from waha_mcp.client.errors import (
     BadResponse,
     EndpointMissing,
@@ -343,17 +344,11 @@ class HTTPCore:
     async def _read_capped(self, response: httpx2.Response, route: Route, path: str, session: str | None) -> bytes:
         """The body, read as it streams in and abandoned at WAHA_MCP_MAX_RESPONSE_BYTES (never buffered whole)."""
         limit = self.max_response_bytes
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise self._answer_too_large(route, path, session, response.status_code, int(declared))
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise self._answer_too_large(route, path, session, response.status_code, None)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            check_declared(response.headers.get("content-length"), limit)
+            return await read_capped(response.aiter_bytes(), limit)
+        except OverLimit as over:
+            raise self._answer_too_large(route, path, session, response.status_code, over.declared) from None
 
     def _answer_too_large(
         self, route: Route, path: str, session: str | None, status: int, size: int | None
@@ -420,20 +415,15 @@ class HTTPCore:
                             session=session,
                             keyed=bool(self._api_key),
                         )
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        raise self._too_large(path, session, max_bytes, int(declared))
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise self._too_large(path, session, max_bytes, None)
-                        chunks.append(chunk)
+                    try:
+                        check_declared(response.headers.get("content-length"), max_bytes)
+                        data = await read_capped(response.aiter_bytes(), max_bytes)
+                    except OverLimit as over:
+                        raise self._too_large(path, session, max_bytes, over.declared) from None
                     ctype = response.headers.get("content-type", "application/octet-stream")
         except _TRANSPORT_ERRORS as exc:
             raise self._unanswered(exc, "GET", path, session) from None
-        return Binary(b"".join(chunks), ctype.split(";")[0].strip().lower() or "application/octet-stream")
+        return Binary(data, ctype.split(";")[0].strip().lower() or "application/octet-stream")
 
     def _too_large(self, path: str, session: str | None, limit: int, size: int | None) -> TooLarge:
         told = f"{size} bytes" if size is not None else "more"

@@ -22,6 +22,7 @@ from waha_mcp.people import LidCache, is_lid, phone_id
 from waha_mcp.projections.common import obj, serialized_id, short
 from waha_mcp.projections.media import message_media
 from waha_mcp.projections.sessions import message_capping, reachout_timelock
+from waha_mcp.times import iso
 
 PREVIEW = 160
 # The event names WAHA 2026.x sends (API.md); anything else is stored and counted as unknown.
@@ -57,7 +58,7 @@ class Summary:
 
     def compact(self, seq: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"cursor": str(seq)} if seq is not None else {}
-        out |= {"id": self.id, "time": _iso_ms(self.ts), "session": self.session, "event": self.event}
+        out |= {"id": self.id, "time": iso(self.ts), "session": self.session, "event": self.event}
         for key, value in (
             ("chatId", self.chat),
             ("from", "me" if self.from_me else self.sender),
@@ -69,10 +70,6 @@ class Summary:
             if value is not None:
                 out[key] = value
         return out
-
-
-def _iso_ms(ms: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
 
 
 def _id(value: Any) -> str | None:

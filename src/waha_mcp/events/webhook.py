@@ -29,11 +29,13 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 
+from waha_mcp.capped_read import OverLimit, check_declared, read_capped
 from waha_mcp.events.summary import BadEnvelope
 
 if TYPE_CHECKING:
@@ -181,11 +183,10 @@ class WebhookReceiver:
         refused, check_signature = self._who(scope, headers)
         if refused is not None:
             return refused
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return 413, b'{"error":"body too large"}'
-        raw = await _read(receive, self.max_bytes)
-        if raw is None:
+        try:
+            check_declared(headers.get(b"content-length"), self.max_bytes)
+            raw = await read_capped(_body(receive), self.max_bytes)
+        except OverLimit:
             return 413, b'{"error":"body too large"}'
         if check_signature:
             assert self._key is not None
@@ -241,18 +242,12 @@ def _names_this_listener(host: bytes, server: Any) -> bool:
     return listening is None or (int(port) if port else 80) == int(listening)
 
 
-async def _read(receive: Receive, cap: int) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
+async def _body(receive: Receive) -> AsyncIterator[bytes]:
+    """An ASGI request's body, chunk by chunk, until its end (or the client's going)."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > cap:
-            return None
-        chunks.append(chunk)
+            return
+        yield message.get("body", b"")
         if not message.get("more_body"):
-            break
-    return b"".join(chunks)
+            return

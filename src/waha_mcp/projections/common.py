@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
+
+from waha_mcp.times import iso as iso  # the formatter of every time shown (re-exported)
 
 PREVIEW_CHARS = 80
 QUOTE_CHARS = 60
@@ -17,29 +18,8 @@ class Kind:
     name: str
 
 
-# ISO 8601 with offset; a field holding one is `time` or ends with `Time`.
+# ISO 8601 in UTC (waha_mcp.times.iso); a field holding one is `time` or ends with `Time`.
 Time = Annotated[str, Kind("time")]
-
-
-def iso(ts: float | int | None) -> str | None:
-    """Unix seconds (or milliseconds) → ISO 8601 with offset."""
-    if ts is None or isinstance(ts, bool):
-        return None
-    # The same times come back call after call (a chat list polled): remembered, as formatting costs more.
-    known = _ISO.get(ts)
-    if known is None:
-        value = float(ts)
-        if value > 1e11:  # milliseconds
-            value /= 1000
-        known = datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
-        if len(_ISO) >= _ISO_MAX:
-            _ISO.clear()
-        _ISO[ts] = known
-    return known
-
-
-_ISO: dict[float | int, str] = {}
-_ISO_MAX = 8192
 
 
 def unix_time(value: Any) -> float | None:

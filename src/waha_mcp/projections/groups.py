@@ -11,6 +11,7 @@ from typing import Any, NotRequired, cast
 
 from typing_extensions import TypedDict
 
+from waha_mcp.ids import c_us
 from waha_mcp.projections.common import Time, drop_empty, iso, serialized_id, unix_time
 
 
@@ -281,7 +282,7 @@ def participants_changed(group_id: str, action: str, wanted: list[str], answer: 
             if not isinstance(item, dict) or str(item.get("status", "200")) == "200":
                 continue
             raw = str(item.get("jid") or item.get("id") or "")
-            refused.append({"id": raw.replace("@s.whatsapp.net", "@c.us"), "status": str(item.get("status"))})
+            refused.append({"id": c_us(raw), "status": str(item.get("status"))})
     failed = {r["id"] for r in refused}
     out: ParticipantsChanged = {
         "groupId": group_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from datetime import datetime
 from typing import Any, NotRequired, cast
@@ -10,7 +9,7 @@ from typing import Any, NotRequired, cast
 from typing_extensions import TypedDict
 
 from waha_mcp.projections.common import Time, drop_empty, iso, unix_time
-from waha_mcp.redact import REDACTED
+from waha_mcp.redact import REDACTED, redact_named
 
 
 class Me(TypedDict):
@@ -126,19 +125,14 @@ class Screenshot(TypedDict):
 
 
 def redact_config(config: Any) -> Any:
-    """Session config with webhook HMAC keys, proxy passwords and custom header values hidden."""
+    """Session config with every credential-named field (a proxy password, a webhook's HMAC key, a token in
+    metadata: redact.secret_named) and custom header values hidden."""
     if not isinstance(config, dict):
         return config
-    out = copy.deepcopy(config)
-    proxy = out.get("proxy")
-    if isinstance(proxy, dict) and proxy.get("password"):
-        proxy["password"] = REDACTED
+    out, _ = redact_named(config)
     for hook in out.get("webhooks") or []:
         if not isinstance(hook, dict):
             continue
-        hmac = hook.get("hmac")
-        if isinstance(hmac, dict) and hmac.get("key"):
-            hmac["key"] = REDACTED
         for header in hook.get("customHeaders") or []:
             if isinstance(header, dict) and "value" in header:
                 header["value"] = REDACTED

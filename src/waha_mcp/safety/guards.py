@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mcp_types import CallToolResult
@@ -24,6 +23,7 @@ from waha_mcp.safety.allow import chat_refusal, session_refusal, unknown_refusal
 from waha_mcp.safety.confirm import confirm
 from waha_mcp.safety.pacing import parse_pacing
 from waha_mcp.safety.targets import chatless_ids, chats_of, target_of
+from waha_mcp.times import iso
 
 if TYPE_CHECKING:
     from waha_mcp.tools.pipeline import Invocation, Next
@@ -48,8 +48,12 @@ async def allow_refusal(inv: Invocation) -> str | None:
         if spec.scope == "session":
             problem = session_refusal(inv.session, settings.allow_sessions)
         elif spec.session_argument:
-            # The session it makes: named by its own argument, or else by `session`.
-            problem = session_refusal(inv.args.get(spec.session_argument) or inv.session, settings.allow_sessions)
+            # The session it makes: named by its own argument, or else by `session`; unnamed, WAHA makes up a
+            # name (`session_…`, sessions.controller.ts), which no allow-list can vouch for beforehand.
+            made = inv.args.get(spec.session_argument) or inv.session
+            problem = (
+                session_refusal(made, settings.allow_sessions) if made else _unnamed(spec.name, spec.session_argument)
+            )
         else:
             problem = (
                 f"{spec.name} acts on the whole WAHA server, and WAHA_MCP_ALLOW_SESSIONS limits writes "
@@ -61,6 +65,13 @@ async def allow_refusal(inv: Invocation) -> str | None:
     if problem:
         return f"session {inv.session}: {problem}" if inv.session else problem
     return None
+
+
+def _unnamed(tool: str, argument: str) -> str:
+    return (
+        f"{tool} names no session, so WAHA would choose its name, which WAHA_MCP_ALLOW_SESSIONS cannot check: "
+        f"give `{argument}`; nothing was sent"
+    )
 
 
 async def _chats_problem(inv: Invocation, patterns: list[str]) -> str | None:
@@ -108,10 +119,9 @@ async def pace(inv: Invocation, nxt: Next) -> Any:
     try:
         at, rows = await pacing.slot(store, rules, session, kind, people)
     except pacing.TooLong as late:
-        when = datetime.fromtimestamp(late.at, UTC).strftime("%H:%M:%S")
         raise ToolInputError(
             f"session {inv.session}: anti-ban pacing (WAHA_MCP_PACING) would hold this {kind} for {late.wait:.0f} s, "
-            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {when} UTC; nothing was sent"
+            f"over the {rules.seconds(rules.maxWait):.0f} s limit; retry after {iso(late.at)}; nothing was sent"
         ) from None
     since = time.time()
     given_back = False
@@ -154,7 +164,7 @@ def refuse_if_held(inv: Invocation, kind: str) -> None:
     held = inv.app.holds.active(inv.session or "")
     if held is None:
         return
-    until = datetime.fromtimestamp(held.until, UTC).isoformat(timespec="seconds")
+    until = iso(held.until)
     why = "as WhatsApp said" if held.told else "WhatsApp did not say until when"
     what = "sends" if kind == "send" else "group changes"
     raise ToolInputError(

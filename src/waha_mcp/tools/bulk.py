@@ -20,14 +20,14 @@ from waha_mcp.safety import audit
 from waha_mcp.safety.guards import allow_refusal
 from waha_mcp.sessions import validate_session_name
 from waha_mcp.tools import chats  # noqa: F401  (registers waha_get_chats, used below)
-from waha_mcp.tools._common import Limit, Session, error_result
+from waha_mcp.tools._common import Limit, Session, SessionName, error_result
 from waha_mcp.tools.pipeline import CURRENT, Invocation, Next, check_arguments, contain, invoke, resolve, scrub
 from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, exposed_tool, select_for, tool
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
 CONCURRENCY = 32
 LIST = "SessionsController_list"
-Which = list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] | Literal["all", "working"]
+Which = list[SessionName] | Literal["all", "working"]
 
 
 def _inner(w: Invocation, name: str) -> ToolSpec:

@@ -18,11 +18,10 @@ from waha_mcp.projections import events as view
 from waha_mcp.projections.chats import chat_list
 from waha_mcp.tools import _people as people
 from waha_mcp.tools import _transcripts as transcripts
-from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, Timestamp
+from waha_mcp.tools._common import ChatId, Cursor, Limit, Session, SessionName, Timestamp
 from waha_mcp.tools.pipeline import Invocation
 from waha_mcp.tools.registry import Effect, tool
 
-SessionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EventName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}\*?$")]
 Timeout = Annotated[float, Field(ge=0.1, le=120, description="Seconds, at most 120.")]
 PROGRESS_EVERY = 5.0  # seconds between progress notifications while a wait goes on

@@ -9,7 +9,6 @@ WAHA_MCP_FILES_DIR (see `waha_mcp.files`).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from waha_mcp import projections as view
 from waha_mcp.errors import ToolInputError
 from waha_mcp.ids import message_key
+from waha_mcp.times import parse_time
 from waha_mcp.tools._common import ChatId, FetchUrl, MessageId, Phone, Session, preview_marker, visible
 from waha_mcp.tools._media import IMAGE_MIMES, DataArg, FileArg, media_input
 from waha_mcp.tools.pipeline import Invocation
@@ -381,20 +381,6 @@ async def send_list(
     return view.list_sent(sent, chatId, row_ids)
 
 
-def _unix(value: str, field: str) -> int:
-    """ISO 8601 with an offset (or Unix seconds) → Unix seconds; a time without offset is ambiguous."""
-    raw = str(value).strip()
-    if raw.isdigit():
-        return int(raw)
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ToolInputError(f"{field} {raw!r} is not ISO 8601 like 2026-03-01T18:00:00+01:00") from None
-    if moment.tzinfo is None:
-        raise ToolInputError(f"{field} {raw!r} has no UTC offset: add one, e.g. +01:00 or Z")
-    return int(moment.timestamp())
-
-
 @tool(
     "Send an event invitation (name, start, end, place).",
     effect=Effect.VISIBLE,
@@ -412,9 +398,9 @@ async def send_event(
     replyTo: MessageId | None = None,
     session: Session = None,
 ) -> view.EventSent:
-    event: dict[str, Any] = {"name": name, "startTime": _unix(start, "start")}
+    event: dict[str, Any] = {"name": name, "startTime": parse_time(start, "start")}
     if end:
-        event["endTime"] = _unix(end, "end")
+        event["endTime"] = parse_time(end, "end")
         if event["endTime"] <= event["startTime"]:
             raise ToolInputError("end must be after start")
     if description:

@@ -6,17 +6,17 @@ argument model, so no tool calls an id helper itself; guards read `Marker.kind` 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationInfo
 
 from waha_mcp import ids as wid
+from waha_mcp.config import SESSION_NAME_RE
 from waha_mcp.errors import ToolInputError
 from waha_mcp.sessions import validate_session_name
+from waha_mcp.times import parse_time
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,11 @@ def _session(value: str, *, field: str) -> str:
 
 
 def _unix(value: str | int, *, field: str) -> int:
-    """ISO 8601 (a date, or a time with or without offset; UTC when none) or unix seconds/ms → seconds."""
-    raw = str(value).strip()
-    if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
-        number = float(raw)
-        return int(number / 1000 if number > 1e11 else number)
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ToolInputError(f"{field} {raw[:40]!r} is not an ISO 8601 time or unix seconds") from None
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+    return parse_time(value, field)
+
+
+def _session_name(value: str, *, field: str) -> str:
+    return validate_session_name(value)
 
 
 # The same optional `session` on every tool; the pipeline replaces it with the resolved name. It carries no
@@ -63,6 +58,13 @@ Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
 # A WAHA server of the fleet (WAHA_SERVERS) by name, on server-wide tools: a string checked against the configured
 # names by the pipeline (an enum would cost schema bytes per fleet).
 Server = Annotated[str | None, Field(description="WAHA server by name (WAHA_SERVERS).")]
+# A session named inside another argument (`sessions` lists): the same rule and refusal as `session`; the
+# pattern tells the client the rule up front.
+SessionName = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": SESSION_NAME_RE.pattern}),
+    _normaliser(_session_name),
+]
 # Ids carry no description: their names say enough, and every schema byte is paid on every turn.
 ChatId = Annotated[str, Marker("chat"), _normaliser(wid.chat_id)]
 GroupId = Annotated[str, Marker("group"), _normaliser(wid.group_id)]
@@ -82,17 +84,29 @@ FetchUrl = Annotated[str, fetch_marker, Field(description="http(s) URL")]
 FetchHost = Annotated[str, Marker("fetch_host")]
 preview_marker = Marker("fetch_text")
 Limit = Annotated[int, Field(ge=1, le=100)]
+# Positions are stored as signed 64-bit integers (SQLite's INTEGER, PostgreSQL's bigint).
+MAX_POSITION = 2**63 - 1
+
+
+def _position(value: str | int) -> str:
+    if int(value) > MAX_POSITION:
+        raise ValueError(f"is past any position the store can hold (at most {MAX_POSITION})")
+    return str(value)
+
+
 if TYPE_CHECKING:
     # What tools receive: the argument model turns each accepted form into this.
     Timestamp = int
     Cursor = str
     PageToken = str
 else:
-    # A time as people and WAHA write it (ISO 8601 or unix seconds/ms); tools receive unix seconds.
+    # A time as people and WAHA write it (waha_mcp.times.parse_time's rule); tools receive unix seconds.
     Timestamp = Annotated[str | int, Marker("time"), _normaliser(_unix)]
     # A position to continue from, as a string or (as the MCP Inspector sends `cursor=0`) a number; tools get a
     # string.
-    Cursor = Annotated[Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(str)]
+    Cursor = Annotated[
+        Annotated[str, Field(pattern=r"^\d{1,19}$")] | Annotated[int, Field(ge=0)], AfterValidator(_position)
+    ]
     # WAHA's own opaque page token (channel search), taken as a number too.
     PageToken = Annotated[Annotated[str, Field(max_length=1000)] | int, AfterValidator(str)]
 
