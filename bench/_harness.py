@@ -7,7 +7,10 @@ The client is deliberately tiny (blocking pipe I/O, `json`), so what we time is 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import functools
+import itertools
 import json
 import os
 import shutil
@@ -15,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -51,11 +55,24 @@ def child_env() -> dict[str, str]:
 
     Bytecode is cached as an installed package's would be, but under PYCACHE rather than in the source tree
     (and even where the caller set PYTHONDONTWRITEBYTECODE, which would make every start recompile waha_mcp).
+    Each child gets a SQLite store of its own in a temp dir (removed at exit), never the per-user one: another
+    waha-mcp (a newer one, which may have moved its schema on) can be using that. A caller may name another.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAHA_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env["WAHA_MCP_STORE"] = str(_store_dir() / f"store-{next(_STORES)}.sqlite3")
     return env
+
+
+_STORES = itertools.count(1)
+
+
+@functools.cache
+def _store_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="waha-mcp-bench-stores-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def cpu_seconds(pid: int) -> float:

@@ -14,9 +14,16 @@ import sys
 from mcp.server.mcpserver import MCPServer
 
 
-def build(count: int) -> MCPServer:
+def build(count: int, result: dict | None = None) -> MCPServer:
     server = MCPServer("bare")
     for index in range(count):
+        if result is not None:
+
+            async def trivial(session: str | None = None) -> dict:
+                return result
+
+            server.add_tool(trivial, name=f"bare_tool_{index:03d}", description="A trivial tool.")
+            continue
 
         async def trivial(session: str | None = None) -> str:
             return "ok"
@@ -42,9 +49,34 @@ def floor(server: MCPServer) -> None:
     anyio.run(serve, backend_options=event_loop_options())
 
 
+def http(server: MCPServer, port: int, as_waha_mcp: bool) -> None:
+    import uvicorn
+
+    options: dict[str, object] = {"log_level": "warning"}
+    if as_waha_mcp:
+        from mcp.server._otel import OpenTelemetryMiddleware
+
+        from waha_mcp.config import load_settings
+        from waha_mcp.http_limits import server_limits
+
+        server.middleware[:] = [step for step in server.middleware if not isinstance(step, OpenTelemetryMiddleware)]
+        options |= server_limits(load_settings(WAHA_BASE_URL="http://127.0.0.1:1"))
+    json_response = "--json-response" in sys.argv  # one JSON answer per POST instead of an SSE stream
+    app = server.streamable_http_app(stateless_http=True, host="127.0.0.1", json_response=json_response)
+    uvicorn.run(app, host="127.0.0.1", port=port, **options)  # type: ignore[arg-type]
+
+
 if __name__ == "__main__":
-    bare = build(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1)
-    if "--floor" in sys.argv:
+    result = None
+    if "--result" in sys.argv:  # the trivial tool returns this JSON object (a real tool's result, for its size)
+        import json
+        from pathlib import Path
+
+        result = json.loads(Path(sys.argv[sys.argv.index("--result") + 1]).read_text())
+    bare = build(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1, result)
+    if "--http" in sys.argv:
+        http(bare, int(sys.argv[sys.argv.index("--http") + 1]), "--floor" in sys.argv)
+    elif "--floor" in sys.argv:
         floor(bare)
     else:
         bare.run()

@@ -2,7 +2,8 @@
 bare MCPServer measured in the same run.
 
 python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--inflight 32] [--latency-ms 20]
-                         [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured] [--json FILE]
+                         [--skip-http] [--off sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured]
+                         [--versus aiohttp-wire] [--json FILE]
 
 1. Overhead: `tools/call waha_get_chats {}` over stdio (→ `GET /api/default/chats/overview?limit=20&offset=0`,
    a 20-chat, ~15 KB body) vs that same GET with a keep-alive `httpx2.Client`, and a bare MCPServer's trivial
@@ -13,6 +14,9 @@ python bench/hot_path.py [--iterations 1000] [--warmup 100] [--calls 3000] [--in
    keep-alive connections) and stateless (`--stateless`); the bare MCPServer's trivial tool over stdio too.
    The client runs on the same machine: its CPU per call is printed, as it competes for the same cores.
 --off runs waha-mcp through bench/variant_server.py with those speed-ups turned off (one measured at a time).
+--versus VARIANT also runs waha-mcp as bench/variant_server.py VARIANT beside it in the same run: interleaved call by
+call in the overhead figures, and over stdio in the throughput ones (e.g. `aiohttp-wire`: aiohttp to WAHA instead of
+the lean client, issue 23).
 """
 
 from __future__ import annotations
@@ -82,10 +86,17 @@ def serve_args(url: str) -> list[str]:
 OFF: list[str] = []  # --off: speed-ups turned off (bench/variant_server.py)
 
 
+VERSUS: list[str] = []  # --versus: a variant measured beside waha-mcp in the same run
+
+
 def server_cmd() -> list[str]:
     if not OFF:
         return waha_mcp_cmd()
     return [sys.executable, str(BENCH / "variant_server.py"), ",".join(OFF)]
+
+
+def versus_cmd() -> list[str]:
+    return [sys.executable, str(BENCH / "variant_server.py"), ",".join(OFF + VERSUS)]
 
 
 def overhead(iterations: int, warmup: int) -> dict[str, Any]:
@@ -94,19 +105,22 @@ def overhead(iterations: int, warmup: int) -> dict[str, Any]:
     via_mcp: list[float] = []
     bare_ms: list[float] = []
     floor_ms: list[float] = []
-    with (
-        fake_waha() as url,
-        httpx2.Client(base_url=url, headers={"Accept": "application/json"}) as http,
-        StdioServer([*server_cmd(), *serve_args(url)]) as server,
-        StdioServer(bare_cmd(1)) as bare,
-        StdioServer(bare_cmd(1, floor=True)) as floor,
-    ):
-        for each in (server, bare, floor):
+    versus_ms: list[float] = []
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fake_waha())
+        http = stack.enter_context(httpx2.Client(base_url=url, headers={"Accept": "application/json"}))
+        server = stack.enter_context(StdioServer([*server_cmd(), *serve_args(url)]))
+        bare = stack.enter_context(StdioServer(bare_cmd(1)))
+        floor = stack.enter_context(StdioServer(bare_cmd(1, floor=True)))
+        versus = stack.enter_context(StdioServer([*versus_cmd(), *serve_args(url)])) if VERSUS else None
+        for each in (server, bare, floor, *([versus] if versus else [])):
             each.initialize()
             each.request("tools/list")
         params = {"name": TOOL, "arguments": {}}
         bare_params = {"name": "bare_tool_000", "arguments": {}}
         sample = server.call_tool(TOOL)
+        if versus is not None and versus.call_tool(TOOL) != sample:
+            raise ServerError(f"--versus {','.join(VERSUS)} answers {TOOL} differently")
         bare.call_tool("bare_tool_000")
         floor.call_tool("bare_tool_000")
         body = http.get(ROUTE, params=QUERY)
@@ -125,6 +139,7 @@ def overhead(iterations: int, warmup: int) -> dict[str, Any]:
                 raise ServerError(f"call {index}: the plain GET got HTTP {answer.status}")
             if index == warmup:
                 cpu_start = server.cpu_seconds(), bare.cpu_seconds(), floor.cpu_seconds()
+                versus_start = versus.cpu_seconds() if versus else 0.0
             start = time.perf_counter()
             response = http.get(ROUTE, params=QUERY)
             response.read()
@@ -135,6 +150,12 @@ def overhead(iterations: int, warmup: int) -> dict[str, Any]:
             last = time.perf_counter()
             floor.request_raw("tools/call", bare_params)
             floor_end = time.perf_counter()
+            if versus is not None:
+                versus_line = versus.request_raw("tools/call", params)
+                if b'"isError":true' in versus_line:
+                    raise ServerError(f"call {index} failed on the --versus server: {versus_line[:300]!r}")
+                if index >= warmup:
+                    versus_ms.append(time.perf_counter() - floor_end)
             if response.status_code != 200 or b'"isError":true' in line:
                 raise ServerError(f"call {index} failed: HTTP {response.status_code}; {line[:300]!r}")
             if index >= warmup:
@@ -146,7 +167,11 @@ def overhead(iterations: int, warmup: int) -> dict[str, Any]:
         server_cpu = (server.cpu_seconds() - cpu_start[0]) / iterations * 1000
         bare_cpu = (bare.cpu_seconds() - cpu_start[1]) / iterations * 1000
         floor_cpu = (floor.cpu_seconds() - cpu_start[2]) / iterations * 1000
-    return {
+        versus_cpu = (versus.cpu_seconds() - versus_start) / iterations * 1000 if versus else None
+    extra = {}
+    if versus_cpu is not None:
+        extra = {"versus_ms": median(versus_ms) * 1000, "versus_cpu_ms": versus_cpu}
+    return extra | {
         "iterations": iterations,
         "waha_body_bytes": len(body.content),
         "result_bytes": len(json.dumps(sample, separators=(",", ":"), ensure_ascii=False).encode()),
@@ -323,6 +348,10 @@ def throughput(calls: int, inflight: int, latency_ms: float, http: bool) -> dict
     out: dict[str, Any] = {"calls": calls, "inflight": inflight, "latency_ms": latency_ms}
     with fake_waha(latency_ms) as url:
         out["stdio"] = asyncio.run(stdio_throughput([*server_cmd(), *serve_args(url)], TOOL, calls, inflight))
+        if VERSUS:
+            versus = [*versus_cmd(), *serve_args(url)]
+            out["versus_stdio"] = asyncio.run(stdio_throughput(versus, TOOL, calls, inflight))
+            out["stdio_again"] = asyncio.run(stdio_throughput([*server_cmd(), *serve_args(url)], TOOL, calls, inflight))
         out["bare_stdio"] = asyncio.run(stdio_throughput(bare_cmd(1), "bare_tool_000", calls, inflight))
         floor = bare_cmd(1, floor=True)
         out["floor_stdio"] = asyncio.run(stdio_throughput(floor, "bare_tool_000", calls, inflight))
@@ -346,10 +375,20 @@ def report(over: dict[str, Any], load: dict[str, Any]) -> str:
         f"{over['overhead_plain_ms']:.3f} ms",
         f"  server CPU per call: waha-mcp {over['server_cpu_ms']:.3f} ms, bare {over['bare_cpu_ms']:.3f} ms = "
         f"{over['cpu_ratio']:.2f}× (target ≤ {TARGETS['cpu_ratio']}×); the floor {over['floor_cpu_ms']:.3f} ms",
-        f"Throughput ({load['calls']} calls, {load['inflight']} in flight, WAHA latency {load['latency_ms']:g} ms)",
     ]
+    if "versus_ms" in over:
+        lines.append(
+            f"  --versus {','.join(VERSUS)}: median {over['versus_ms']:.3f} ms "
+            f"({over['versus_ms'] / over['mcp_ms']:.2f}× waha-mcp's), server CPU {over['versus_cpu_ms']:.3f} ms/call "
+            f"({over['versus_cpu_ms'] / over['server_cpu_ms']:.2f}×)"
+        )
+    lines.append(
+        f"Throughput ({load['calls']} calls, {load['inflight']} in flight, WAHA latency {load['latency_ms']:g} ms)"
+    )
     for key, label in (
         ("stdio", f"waha-mcp {TOOL}, stdio"),
+        ("versus_stdio", f"--versus {','.join(VERSUS)}, stdio"),
+        ("stdio_again", f"waha-mcp {TOOL}, stdio, again"),
         ("bare_stdio", "bare MCPServer trivial tool, stdio"),
         ("floor_stdio", "same, served as waha-mcp serves (the floor)"),
         ("http_stateful", f"waha-mcp {TOOL}, Streamable HTTP stateful"),
@@ -373,9 +412,13 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--off", default="", help="turned off: sdk-stdio,asyncio-loop,stdlib-json,lean-wire,structured")
+    parser.add_argument(
+        "--versus", default="", help="a variant run beside waha-mcp (variant_server.py), e.g. aiohttp-wire"
+    )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
-    deadline(300)
+    deadline(300 if not args.versus else 600)
+    VERSUS.extend(name for name in args.versus.split(",") if name)
     OFF.extend(name for name in args.off.split(",") if name)
     info = machine()
     info["loadavg"] = Path("/proc/loadavg").read_text().split()[0]

@@ -3,6 +3,7 @@ the event loop chosen for stdio, the OpenTelemetry middleware only when a tracer
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import subprocess
@@ -17,7 +18,7 @@ from mcp.server._otel import OpenTelemetryMiddleware
 from mcp_types import CallToolResult, TextContent
 from opentelemetry import trace
 
-from waha_mcp import cli, jsonfast
+from waha_mcp import cli, heap, jsonfast
 from waha_mcp.config import load_settings
 from waha_mcp.redact import Redactor
 from waha_mcp.server import build_server
@@ -116,6 +117,19 @@ def test_stdio_uses_uvloop_only_when_installed(monkeypatch: pytest.MonkeyPatch) 
     assert cli.event_loop_options() == ({"use_uvloop": True} if installed else {})
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     assert cli.event_loop_options() == {}  # the fallback: asyncio's own loop
+
+
+def test_settling_the_heap_freezes_what_start_up_built_and_widens_the_young_generation() -> None:
+    """`serve` calls it once start-up is done (heap.py): full collections then never walk the start-up heap."""
+    threshold = gc.get_threshold()
+    kept = [[index] for index in range(100)]  # objects start-up built, tracked by the collector
+    try:
+        heap.settle()
+        assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_threshold() == (heap.YOUNG, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_no_telemetry_middleware_without_a_tracer_provider(monkeypatch: pytest.MonkeyPatch) -> None:

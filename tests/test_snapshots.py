@@ -72,7 +72,7 @@ def test_readme_toolset_table_is_generated_from_the_registry() -> None:
 
 
 def test_the_readme_test_command_installs_what_ci_installs() -> None:
-    """Else a reader's run skips what CI runs (the speed extra's tests)."""
+    """Else a reader's run skips what CI runs (the postgres and transcription extras' tests)."""
     import re
 
     ci = re.findall(r'pip install[^\n]*-e "\.\[([^\]]*)\]"', (ROOT / ".ci" / "run").read_text())

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from waha_mcp import __version__
+from waha_mcp import __version__, heap
 from waha_mcp.config import ConfigError, Settings, load_settings
 
 SANDBOX_BANNER = "waha-mcp: SANDBOX mode: the built-in WAHA emulator answers, not WhatsApp; nothing is sent."
@@ -205,12 +205,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = build_http_app(server, settings)
         import uvicorn
 
+        heap.settle()
         port = listening.getsockname()[1]
         print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{port}/mcp", file=sys.stderr)
         uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[listening])
         return 0
     server = build_server(settings, **_stand_ins(settings))
     server.store()  # opened now: a store that cannot be used is one line and exit 2, not a broken pipe
+    heap.settle()
     if sys.stdin.isatty():
         # Typed at a shell: the MCP protocol is what it waits for, which a person would not guess from silence.
         print(
@@ -255,7 +257,8 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def event_loop_options() -> dict[str, Any]:
-    """uvloop when it is installed (the `speed` extra), found without importing it; else asyncio's own loop."""
+    """uvloop when it is installed (a dependency where the platform has it), found without importing it; else
+    asyncio's own loop."""
     return {"use_uvloop": True} if importlib.util.find_spec("uvloop") is not None else {}
 
 

@@ -106,6 +106,7 @@ def machine_names() -> list[str]:
 
 
 SDK_BODY_LIMIT = 4 * 1024 * 1024
+MCP_PATH = "/mcp"  # the SDK app's endpoint (its default `streamable_http_path`)
 
 
 def request_body_limit(settings: Settings) -> int:
@@ -144,6 +145,7 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
         max_sessions=settings.http_max_sessions,
         session_idle_timeout=settings.http_session_idle,
         max_request_body_size=request_body_limit(settings),
+        streamable_http_path=MCP_PATH,
     )
     protected: ASGIApp = mcp_app
     if settings.auth_token is not None:
@@ -168,20 +170,28 @@ def build_http_app(server: WahaMCP, settings: Settings) -> Starlette:
 
     app = HttpApp(routes=routes, lifespan=lifespan)
     app.webhooks = receiver
+    app.mcp = protected
     return app
 
 
 class HttpApp(Starlette):
-    """The router, with a short way in for WAHA's webhook deliveries: they skip Starlette's middleware and routing
-    (about 40 % of an event's in-process cost, measured in bench/events_ingest.py's section); the receiver answers
-    every request it gets itself (405, 413, 401, 400, 503 included)."""
+    """The router, with short ways in for the two hot paths, which skip Starlette's middleware and routing: MCP calls
+    on `/mcp` go straight to the (protected) SDK app, which has its own error handling (measured in
+    bench/http_stateless.py); WAHA's webhook deliveries go to the receiver (about 40 % of an event's in-process cost,
+    measured in bench/events_ingest.py's section), which answers every request it gets itself (405, 413, 401, 400,
+    503 included)."""
 
     webhooks: WebhookReceiver | None = None
+    mcp: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.webhooks is not None and scope["type"] == "http" and handles(scope["path"]):
-            await self.webhooks(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if scope["path"] == MCP_PATH and self.mcp is not None:
+                await self.mcp(scope, receive, send)
+                return
+            if self.webhooks is not None and handles(scope["path"]):
+                await self.webhooks(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 

@@ -1,6 +1,6 @@
 """uvicorn's httptools protocol (a C parser: about twice the requests per CPU-second of h11, which webhook
 ingest needs) with the same request-head limits as the h11 one in http_limits.py: a deadline for a complete head,
-and a size cap. Imported only when httptools is installed (the `speed` extra)."""
+and a size cap. Imported only when httptools is installed (a dependency; h11 where it is missing)."""
 
 from __future__ import annotations
 

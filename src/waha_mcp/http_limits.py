@@ -106,7 +106,7 @@ def too_large(transport: asyncio.Transport) -> None:
 
 
 def protocol_class() -> type[Any]:
-    """httptools' parser when installed (the `speed` extra), else h11; both with the same head limits."""
+    """httptools' parser when installed (a dependency), else h11; both with the same head limits."""
     try:
         from waha_mcp.http_httptools import HeadLimitsHttpToolsProtocol
     except ImportError:

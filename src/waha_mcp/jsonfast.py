@@ -1,5 +1,5 @@
-"""JSON on the hot path (WAHA's answers in, tool results out): orjson when it is installed (the `speed` extra),
-else the standard library. Looked up on first use, so importing waha_mcp never pays for it.
+"""JSON on the hot path (WAHA's answers in, tool results out): orjson when it is installed (a dependency
+on CPython), else the standard library. Looked up on first use, so importing waha_mcp never pays for it.
 
 Both give the same values: what orjson refuses (integers past 64 bits, lone surrogates, NaN in a body) goes to
 the standard library instead. Spellings that differ: a float in exponent form (`1e16`, stdlib `1e+16`: the same

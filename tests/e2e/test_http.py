@@ -251,7 +251,7 @@ def _host_port(url: str) -> tuple[str, int]:
 
 @pytest.fixture(params=["h11", "httptools"])
 def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each head-limit test runs on both HTTP parsers uvicorn may be given (httptools with the speed extra)."""
+    """Each head-limit test runs on both HTTP parsers uvicorn may be given (httptools, a dependency; h11 without it)."""
     from waha_mcp import http_limits as http_app
 
     if request.param == "httptools":

@@ -3,7 +3,7 @@ where there is logic; no session is held."""
 
 from __future__ import annotations
 
-from waha_mcp.client._http import Binary, segment
+from waha_mcp.client._http import Binary, Route, routes, segment
 from waha_mcp.client.errors import (
     BadResponse,
     BusinessOnly,
@@ -39,6 +39,7 @@ __all__ = [
     "RateLimited",
     "ReachoutLimited",
     "Redirected",
+    "Route",
     "ServerVersion",
     "SessionNotReady",
     "TierLimit",
@@ -48,5 +49,6 @@ __all__ = [
     "Unavailable",
     "WAHAClient",
     "WAHAError",
+    "routes",
     "segment",
 ]

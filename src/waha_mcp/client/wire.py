@@ -1,5 +1,5 @@
 """A lean HTTP/1.1 client for the WAHA leg: keep-alive connections to one plain-http origin, answers parsed by
-httptools (the `speed` extra).
+httptools (a dependency; without it httpx2 carries every request).
 
 `HTTPCore` sends through it when it can carry the request exactly as httpx2 would (see `lean_wire`); otherwise
 httpx2 does. Its failures are httpx2's exception types, so the error mapping, retries and caps above it are one

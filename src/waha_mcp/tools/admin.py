@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import BadResponse, WAHAError
+from waha_mcp.client import WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.tools._common import Server, Session
 from waha_mcp.tools.pipeline import Invocation
@@ -112,16 +112,7 @@ async def create_api_key(
         answer = await w.call(operation, body=body)
     values = view.key_values(answer)
     if not values:
-        path = {"ApiKeysController_create": "/api/keys"}.get(operation, f"/api/keys/{only}")
-        raise BadResponse(
-            "no key in WAHA's answer",
-            problem="no key (waha_list_api_keys shows whether one was made)",
-            accepted=True,
-            status=201,
-            method="POST",
-            path=path,
-            session=w.session,
-        )
+        raise w.no_answer(operation, "a key (waha_list_api_keys shows whether one was made)")
     for value in values:
         w.reveal(value)
     return view.api_key_created(answer)

@@ -183,13 +183,7 @@ async def get_message(
     query = {"downloadMedia": downloadMedia}
     msg = await w.call("ChatsController_getChatMessage", chatId=chatId, messageId=messageId, query=query)
     if not isinstance(msg, dict):
-        raise WAHAError(
-            f"WAHA returned no message {messageId}",
-            status=404,
-            method="GET",
-            path=f"chats/{chatId}/messages",
-            session=w.session,
-        )
+        raise w.no_answer("ChatsController_getChatMessage", "the message", chatId=chatId, messageId=messageId)
     out = view.message_detail(msg, chatId, await people.names(w, _senders([msg])))
     await transcripts.annotate_messages(w, chatId, [out])
     return out

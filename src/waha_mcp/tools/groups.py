@@ -286,7 +286,7 @@ async def set_group_settings(
 async def get_group_invite(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupInvite:
     code = view.invite_code(await w.call("GroupsController_getInviteCode", id=groupId))
     if code is None:
-        raise ToolInputError(f"WAHA returned no invite code for {groupId}")
+        raise w.no_answer("GroupsController_getInviteCode", "an invite code", id=groupId)
     return view.group_invite(groupId, code)
 
 
@@ -299,7 +299,7 @@ async def get_group_invite(w: Invocation, groupId: GroupId, session: Session = N
 async def revoke_group_invite(w: Invocation, groupId: GroupId, session: Session = None) -> view.GroupInvite:
     code = view.invite_code(await w.call("GroupsController_revokeInviteCode", id=groupId))
     if code is None:
-        raise ToolInputError(f"the link of {groupId} was revoked, but WAHA returned no new code")
+        raise w.no_answer("GroupsController_revokeInviteCode", "a new invite code", id=groupId)
     return view.group_invite(groupId, code, revoked=True)
 
 

@@ -158,7 +158,7 @@ async def convert_media(
     if isinstance(answer, dict) and isinstance(answer.get("data"), str):
         answer = Binary(base64.b64decode(answer["data"]), str(answer.get("mimetype") or "application/octet-stream"))
     if not isinstance(answer, Binary):
-        raise WAHAError("WAHA returned no converted file", method="POST", path=f"media/convert/{kind}", session=session)
+        raise w.no_answer(operation, "a converted file")
     mimetype = answer.mimetype.split(";")[0].strip()
     info = view.converted(kind, mimetype, answer.data)
     if w.settings.files_dir:

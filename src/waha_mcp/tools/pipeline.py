@@ -18,11 +18,12 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
-from waha_mcp.client import Binary, ServerVersion, WAHAError
+from waha_mcp.client import BadResponse, Binary, ServerVersion, WAHAError, routes
 from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import Settings
 from waha_mcp.errors import ToolInputError, explain, one_line, validation_problems
 from waha_mcp.fetch_urls import fetch_url_refusal, is_web_url, proxy_refusal, text_url_refusal
+from waha_mcp.openapi.spec import load_spec
 from waha_mcp.people import LidCache
 from waha_mcp.redact import Secrets, secrets_in
 from waha_mcp.safety.guards import GUARDS as SAFETY_GUARDS
@@ -153,6 +154,27 @@ class Invocation:
         """The version and tier of the WAHA holding the session (or `server`), read once per server
         (`ServerController_get`); None when it cannot say."""
         return await self.app.client.server_version(self.session, server=server)
+
+    def no_answer(self, operation_id: str, what: str, **path: str) -> BadResponse:
+        """The error for a 2xx to `operation_id` without the `what` it promises ("a QR image"): every tool raises
+        this one, which the pipeline's error mapping words (the session, the route, and, for a write, that it
+        probably took effect). The status is the document's for the operation: WAHA's was a 2xx, or the call
+        would have failed already."""
+        route = routes()[operation_id]
+        values = {**path, "session": self.session or ""}
+        where = route.url({name: values[name] for name in route.parts[1::2]})
+        codes = [int(code) for code in load_spec().by_id[operation_id].responses if code.startswith("2")]
+        status = min(codes, default=200)
+        accepted = not route.read
+        return BadResponse(
+            f"without {what}",
+            problem=f"no {what.removeprefix('a ').removeprefix('an ').removeprefix('the ')}",
+            accepted=accepted,
+            status=status,
+            method=route.method,
+            path=where,
+            session=self.session,
+        )
 
     async def require(self, *operation_ids: str) -> None:
         """Before a call that writes several times: refuse, with nothing sent, if this WAHA is known to predate

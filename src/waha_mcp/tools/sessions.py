@@ -291,7 +291,7 @@ async def get_qr_code(
     value = await w.call("AuthController_getQR", query={"format": "raw"}) if raw else None
     info = view.qr_code(value, with_value=True) if raw else view.qr_code()
     if not isinstance(image, Binary):
-        raise WAHAError("WAHA returned no QR image", method="GET", path=f"/api/{session}/auth/qr", session=session)
+        raise w.no_answer("AuthController_getQR", "a QR image")
     return image_result(image, info)
 
 
@@ -396,7 +396,7 @@ async def submit_passkey(
 async def get_screenshot(w: Invocation, session: Session = None) -> Rich:
     shot = await w.call("ScreenshotController_screenshot", accept="image/jpeg")
     if not isinstance(shot, Binary):
-        raise WAHAError("WAHA returned no screenshot", method="GET", path="/api/screenshot", session=session)
+        raise w.no_answer("ScreenshotController_screenshot", "a screenshot")
     return image_result(shot, view.screenshot(shot.data))
 
 
