@@ -110,3 +110,46 @@ def test_a_file_key_is_never_echoed_in_an_error(tmp_path: Path) -> None:
 def test_one_way_of_naming_servers_at_a_time(overrides: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match=r"set one of .* WAHA_BASE_URL is the one-server shorthand"):
         load_settings(**overrides)
+
+
+def test_the_sandbox_fleet_is_the_servers_in_sandbox_mode() -> None:
+    settings = load_settings(
+        WAHA_MCP_SANDBOX=True, WAHA_MCP_SANDBOX_SERVERS="current,current:50ms,eu=core-2024.10", WAHA_API_KEY=KEY
+    )
+    assert [(s.name, s.url, s.api_key) for s in settings.servers] == [
+        ("a", "http://sandbox-a", KEY),
+        ("b", "http://sandbox-b", KEY),
+        ("eu", "http://sandbox-eu", KEY),
+    ]
+    assert [(e.name, e.profile, e.latency) for e in settings.sandbox_fleet] == [
+        ("a", "current", 0.0),
+        ("b", "current", 0.05),
+        ("eu", "core-2024.10", 0.0),
+    ]
+    # The CLI fills in WAHA_BASE_URL for commands that need none: set aside, as the one-server sandbox does.
+    assert (
+        load_settings(WAHA_MCP_SANDBOX=True, WAHA_MCP_SANDBOX_SERVERS="current", WAHA_BASE_URL="http://x")
+        .servers[0]
+        .name
+        == "a"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WAHA_MCP_SANDBOX_SERVERS": "current"}, "WAHA_MCP_SANDBOX_SERVERS: only with --sandbox"),
+        (
+            {"WAHA_MCP_SANDBOX": "true", "WAHA_MCP_SANDBOX_SERVERS": "current", "WAHA_SERVERS": "a=http://x"},
+            "set one of WAHA_SERVERS and WAHA_MCP_SANDBOX_SERVERS: the sandbox reaches no real WAHA",
+        ),
+        (
+            {"WAHA_MCP_SANDBOX": "true", "WAHA_MCP_SANDBOX_SERVERS": "current,nope"},
+            "WAHA_MCP_SANDBOX_SERVERS: entry 2 ('b'): unknown profile 'nope'",
+        ),
+    ],
+)
+def test_a_bad_sandbox_fleet_is_one_line(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**env)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

@@ -51,6 +51,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "(env WAHA_MCP_SANDBOX_PROFILE)",
     )
     parser.add_argument(
+        "--sandbox-servers",
+        dest="WAHA_MCP_SANDBOX_SERVERS",
+        help="the emulator plays a fleet, one WAHA per entry: [name=]profile[:latency], e.g. "
+        "current,current:50ms,core-2024.10 (servers a, b, c; env WAHA_MCP_SANDBOX_SERVERS)",
+    )
+    parser.add_argument(
         "--log-level", dest="WAHA_MCP_LOG_LEVEL", help="DEBUG, INFO, WARNING (default) or ERROR, on stderr"
     )
     parser.argument_default = None
@@ -98,7 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     box.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
     box.add_argument("--api-key", default=None, help="the X-Api-Key it requires (default: none)")
-    box.add_argument("--sessions", type=int, default=2, help="sessions it starts with (default 2)")
+    box.add_argument("--sessions", type=int, default=2, help="sessions it starts with (default 2; per server)")
+    box.add_argument(
+        "--sandbox-servers",
+        default=None,
+        help="a fleet, one emulator per entry on ports --port, --port+1, ...: [name=]profile[:latency], e.g. "
+        "current,current:50ms,core-2024.10; prints the WAHA_SERVERS line to use (env WAHA_MCP_SANDBOX_SERVERS)",
+    )
     box.add_argument(
         "--profile",
         default=None,
@@ -131,24 +143,36 @@ def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _transport(settings: Settings) -> Any:
-    """The embedded emulator's transport in sandbox mode, else None (real WAHA over the network)."""
+def _stand_ins(settings: Settings) -> dict[str, Any]:
+    """In sandbox mode, the embedded emulators standing in for WAHA, as `build_server`'s keyword: `transport` for
+    the one-server sandbox, `transports` by server name for a fleet (`--sandbox-servers`); else none."""
     if not settings.sandbox:
-        return None
+        return {}
     from waha_mcp.sandbox import Sandbox, sandbox_transport
 
+    last = (
+        "Its world lasts as long as this process: for a client that starts one process per call, run "
+        "`waha-mcp serve --http --sandbox` or `waha-mcp sandbox`."
+    )
+    if settings.sandbox_fleet:
+        from waha_mcp.sandbox.fleet import build_fleet, describe
+
+        fleet = build_fleet(settings.sandbox_fleet, api_key=settings.api_key, time_factor=settings.sandbox_time_factor)
+        plays = "; ".join(describe(name, sandbox) for name, sandbox in fleet.items())
+        print(
+            f"{SANDBOX_BANNER} It plays a fleet of {len(fleet)} WAHA servers, each with its own sessions: {plays}. "
+            f"Tools find each session on its server; waha_list_sessions shows which. {last}",
+            file=sys.stderr,
+        )
+        return {"transports": {name: sandbox_transport(sandbox) for name, sandbox in fleet.items()}}
     sandbox = Sandbox(
         api_key=settings.api_key,
         sessions=2,
         profile=settings.sandbox_profile,
         time_factor=settings.sandbox_time_factor,
     )
-    print(
-        f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}. Its world lasts as long as this process: for a "
-        "client that starts one process per call, run `waha-mcp serve --http --sandbox` or `waha-mcp sandbox`.",
-        file=sys.stderr,
-    )
-    return sandbox_transport(sandbox)
+    print(f"{SANDBOX_BANNER} It plays {sandbox.profile.summary}. {last}", file=sys.stderr)
+    return {"transport": sandbox_transport(sandbox)}
 
 
 def _warn_insecure(settings: Settings) -> None:
@@ -176,7 +200,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         check_http_settings(settings)
         listening = _listen(settings.http_host, settings.http_port)
-        server = build_server(settings, transport=_transport(settings))
+        server = build_server(settings, **_stand_ins(settings))
         server.store()  # opened now: a store that cannot be used is one line and exit 2, before serving
         app = build_http_app(server, settings)
         import uvicorn
@@ -186,7 +210,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"waha-mcp: Streamable HTTP on http://{settings.http_host}:{port}/mcp", file=sys.stderr)
         uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=[listening])
         return 0
-    server = build_server(settings, transport=_transport(settings))
+    server = build_server(settings, **_stand_ins(settings))
     server.store()  # opened now: a store that cannot be used is one line and exit 2, not a broken pipe
     heap.settle()
     if sys.stdin.isatty():
@@ -280,7 +304,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     from waha_mcp.server import build_server
 
-    server = build_server(settings, transport=_transport(settings))
+    server = build_server(settings, **_stand_ins(settings))
     server.store()
 
     async def run() -> bool:
@@ -303,7 +327,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from waha_mcp.doctor import run_doctor
 
     settings = _sandbox_defaults(_settings(args))
-    return anyio.run(run_doctor, settings, _transport(settings))
+    stand_ins = _stand_ins(settings)
+    return anyio.run(run_doctor, settings, stand_ins.get("transport"), stand_ins.get("transports"))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -319,6 +344,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     if not 0 <= factor <= 10:
         raise ConfigError(f"--time-factor must be between 0 and 10, not {factor:g}")
+    fleet = args.sandbox_servers or os.environ.get("WAHA_MCP_SANDBOX_SERVERS")
+    if fleet and fleet.strip():
+        _serve_fleet(args, fleet, factor)
+        return 0
     serve(
         host=args.host,
         port=args.port,
@@ -328,6 +357,24 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         time_factor=factor,
     )
     return 0
+
+
+def _serve_fleet(args: argparse.Namespace, fleet: str, factor: float) -> None:
+    from waha_mcp.sandbox.runner import serve_fleet
+    from waha_mcp.servers import ServersError, parse_sandbox_servers
+
+    try:
+        entries = parse_sandbox_servers(fleet)
+    except ServersError as exc:
+        raise ConfigError(f"--sandbox-servers: {exc}") from None
+    try:
+        serve_fleet(entries, args.host, args.port, args.api_key, args.sessions, time_factor=factor)
+    except OSError as exc:
+        ports = f"{args.port} to {args.port + len(entries) - 1}" if args.port else "ephemeral ports"
+        raise ConfigError(
+            f"ports {ports} on {args.host} cannot all be used ({exc.strerror or exc}): choose another --port "
+            "(or 0 for any free ones)"
+        ) from None
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:

@@ -10,7 +10,15 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from waha_mcp.servers import SINGLE, ServersError, WAHAServer, load_file, parse_inline
+from waha_mcp.servers import (
+    SINGLE,
+    SandboxEntry,
+    ServersError,
+    WAHAServer,
+    load_file,
+    parse_inline,
+    parse_sandbox_servers,
+)
 
 # A session's name, as WAHA takes it: the one rule for every argument and setting naming a session
 # (waha_mcp.sessions.validate_session_name, tools.schema.Session and SessionName).
@@ -73,6 +81,9 @@ class Settings(BaseSettings):
         default="current", alias="WAHA_MCP_SANDBOX_PROFILE"
     )
     sandbox_time_factor: float = Field(default=1.0, alias="WAHA_MCP_SANDBOX_TIME_FACTOR", ge=0, le=10)
+    # The sandbox playing a fleet (waha_mcp.servers.parse_sandbox_servers): `current,current:50ms,core-2024.10`,
+    # one emulator per entry, named a, b, c, ... (or `name=profile`); they become `servers`.
+    sandbox_servers: str | None = Field(default=None, alias="WAHA_MCP_SANDBOX_SERVERS")
     log_level: str = Field(default="WARNING", alias="WAHA_MCP_LOG_LEVEL")
     # The durable store (inbox, audit log, pacing): a SQLite file, `:memory:`, a `postgresql://` DSN (the
     # `postgres` extra; for replicas), or unset for the per-user default file.
@@ -139,6 +150,7 @@ class Settings(BaseSettings):
         "waha_base_url",
         "waha_servers",
         "waha_servers_file",
+        "sandbox_servers",
         "waha_session",
         "transcribe_url",
         "transcribe_model",
@@ -261,6 +273,7 @@ class Settings(BaseSettings):
         return level
 
     _servers: tuple[WAHAServer, ...] = PrivateAttr(default=())
+    _sandbox_fleet: tuple[SandboxEntry, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _need_base_url(self) -> Settings:
@@ -284,12 +297,35 @@ class Settings(BaseSettings):
             raise ValueError(f"{given[0]}: {exc}") from None
         if self.waha_base_url is not None:
             self._servers = (WAHAServer(SINGLE, self.waha_base_url, self.api_key),)
+        if self.sandbox_servers:
+            self._servers = self._sandbox_servers(given)
         if not self._servers and not self.sandbox:
             raise ValueError(
                 "WAHA_BASE_URL is required (e.g. http://localhost:3000), or WAHA_SERVERS for several; "
                 "or pass --sandbox to try the emulator"
             )
         return self
+
+    def _sandbox_servers(self, given: list[str]) -> tuple[WAHAServer, ...]:
+        """The emulated fleet as the servers: in sandbox mode no configured WAHA is reached (WAHA_BASE_URL, which
+        the CLI may fill in for commands that need none, is set aside like the one-server sandbox does)."""
+        if not self.sandbox:
+            raise ValueError(
+                "WAHA_MCP_SANDBOX_SERVERS: only with --sandbox (the emulator); real servers go in WAHA_SERVERS"
+            )
+        real = [name for name in given if name != "WAHA_BASE_URL"]
+        if real:
+            raise ValueError(f"set one of {real[0]} and WAHA_MCP_SANDBOX_SERVERS: the sandbox reaches no real WAHA")
+        try:
+            self._sandbox_fleet = parse_sandbox_servers(self.sandbox_servers or "")
+        except ServersError as exc:
+            raise ValueError(f"WAHA_MCP_SANDBOX_SERVERS: {exc}") from None
+        return tuple(WAHAServer(entry.name, entry.url, self.api_key) for entry in self._sandbox_fleet)
+
+    @property
+    def sandbox_fleet(self) -> tuple[SandboxEntry, ...]:
+        """The emulators of `--sandbox-servers`, in order (empty: the one-server sandbox, or none)."""
+        return self._sandbox_fleet
 
     @property
     def servers(self) -> tuple[WAHAServer, ...]:

@@ -123,3 +123,66 @@ def unique(servers: list[WAHAServer]) -> tuple[WAHAServer, ...]:
             raise ServersError(f"servers {urls[address]!r} and {server.name!r} are the same WAHA ({server.shown})")
         names[server.name], urls[address] = server, server.name
     return tuple(servers)
+
+
+# --- the sandbox playing a fleet (`--sandbox-servers`, WAHA_MCP_SANDBOX_SERVERS) -----------------------------
+# Servers are named a, b, c, ... in the order given, unless an entry names its own (`x=current`).
+SANDBOX_NAMES = "abcdefghijklmnopqrstuvwxyz"
+MAX_LATENCY = 10.0  # seconds: more is a typo, not a far-away server
+LATENCY_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxEntry:
+    """One emulated WAHA of the sandbox fleet: its name, the profile it plays, its round-trip latency (s)."""
+
+    name: str
+    profile: str
+    latency: float = 0.0
+
+    @property
+    def url(self) -> str:
+        """Where the in-process fleet says it is (never resolved: a stand-in transport answers)."""
+        return f"http://sandbox-{self.name}"
+
+
+def parse_sandbox_servers(value: str) -> tuple[SandboxEntry, ...]:
+    """`current,current:50ms,core-2024.10`: one emulator per entry, `[name=]profile[:latency]`."""
+    from waha_mcp.sandbox.profiles import PROFILES  # only a sandbox fleet pays for the import
+
+    entries = []
+    for n, entry in enumerate((part.strip() for part in value.split(",")), 1):
+        if not entry:
+            continue
+        name, sep, rest = entry.rpartition("=")
+        where = f"entry {n}"
+        if sep:
+            name = check_name(name.strip(), where)
+        elif n > len(SANDBOX_NAMES):
+            raise ServersError(f"{where}: name servers past the 26th yourself (name=profile)")
+        else:
+            name = SANDBOX_NAMES[n - 1]
+        profile, _, latency = rest.strip().partition(":")
+        if profile not in PROFILES:
+            raise ServersError(f"{where} ({name!r}): unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+        entries.append(SandboxEntry(name, profile, _latency(latency.strip(), f"{where} ({name!r})")))
+    if not entries:
+        raise ServersError("no servers listed")
+    seen: dict[str, str] = {}
+    for e in entries:
+        if e.name.lower() in seen:
+            raise ServersError(f"servers {seen[e.name.lower()]!r} and {e.name!r}: each needs a name of its own")
+        seen[e.name.lower()] = e.name
+    return tuple(entries)
+
+
+def _latency(text: str, where: str) -> float:
+    if not text:
+        return 0.0
+    found = LATENCY_RE.fullmatch(text)
+    if found is None:
+        raise ServersError(f"{where}: latency is a duration such as 50ms or 0.2s, not {text!r}")
+    seconds = float(found[1]) / (1000 if found[2] == "ms" else 1)
+    if seconds > MAX_LATENCY:
+        raise ServersError(f"{where}: latency {text} is over {MAX_LATENCY:g}s")
+    return seconds

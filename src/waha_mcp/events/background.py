@@ -1,6 +1,6 @@
-"""What runs beside the server for events, once per process: the WebSocket consumer (WAHA_MCP_EVENTS=ws;
-with the embedded sandbox, a feed from its event log instead: events/local.py) and, in stdio mode, the
-loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). None blocks start-up and none
+"""What runs beside the server for events, once per process: the WebSocket consumer of every WAHA server
+(WAHA_MCP_EVENTS=ws; for each embedded sandbox, a feed from its event log instead: events/local.py) and, in
+stdio mode, the loopback webhook listener (WAHA_MCP_WEBHOOK_PORT). None blocks start-up and none
 writes to stdout: a failure is logged to stderr and retried, and the MCP server runs on. The listener exists only
 with WAHA_MCP_EVENTS=webhook, served with the HTTP transport's limits (waha_mcp.http_limits)."""
 
@@ -60,29 +60,31 @@ def webhook_app(server: WahaMCP) -> Any:
     return app
 
 
-async def _check_stream(server: WahaMCP) -> None:
+async def _check_stream(server: WahaMCP, name: str | None = None) -> None:
     """A WAHA whose /ws sends only `session.status` (Core before 2026.6): say at start that messages need
-    webhooks, since the stream itself connects fine and would just stay quiet."""
+    webhooks, since the stream itself connects fine and would just stay quiet. In a fleet, per server, named."""
     from waha_mcp.events import versions
 
-    client = server.new_fleet()
+    client = server.new_client(name)
     try:
         version = await client.server_version()
     finally:
         await client.aclose()
     if version is not None and not versions.ws_streams_messages(version):
-        log.warning("events: %s", versions.messages_need_webhooks(version))
+        named = f"WAHA server {name!r}: " if name is not None and len(server.server_names) > 1 else ""
+        log.warning("events: %s%s", named, versions.messages_need_webhooks(version))
 
 
 SESSIONS_EVERY = 300.0  # seconds between looks at WAHA's session list
 
 
-async def _learn_sessions(server: WahaMCP) -> None:
-    """Which sessions WAHA has, so events for any other are counted (`unknownSession`); failures are quiet."""
+async def _learn_sessions(server: WahaMCP, name: str | None = None) -> None:
+    """Which sessions this WAHA has, so events for any other are counted (`unknownSession`): every server's are
+    added to the one set; failures are quiet (logged at debug, naming the server)."""
     from waha_mcp.client import WAHAError
 
     ingest = server.events().ingest
-    client = server.new_fleet()
+    client = server.new_client(name)
     try:
         while True:
             try:
@@ -90,7 +92,8 @@ async def _learn_sessions(server: WahaMCP) -> None:
                 names = {str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")}
                 ingest.known_sessions = names | (ingest.known_sessions or set())
             except (WAHAError, OSError) as exc:
-                log.debug("events: could not list WAHA's sessions (%s)", type(exc).__name__)
+                whose = f"WAHA server {name!r}" if name is not None else "WAHA"
+                log.debug("events: could not list the sessions of %s (%s)", whose, type(exc).__name__)
             await anyio.sleep(SESSIONS_EVERY)
     finally:
         await client.aclose()
@@ -129,30 +132,44 @@ async def running(server: WahaMCP, *, listener: bool) -> AsyncIterator[dict[str,
         # Replicas: every one holds its own /ws and the inbox stores each event once by its id (a duplicate is
         # dropped at the insert). Chosen over one holder elected by a lease: no takeover delay and no gap when a
         # replica dies, for the price of one stream per replica (README, "Running more than one process").
-        if settings.events == "ws" and settings.waha_base_url and server.waha_reachable:
-            consumer = WSConsumer(
-                settings.waha_base_url,
-                settings.api_key,
-                server.events().ingest,
-                max_frame=settings.webhook_max_bytes,
-            )
-            started["ws"] = consumer
-            tg.start_soon(consumer.run)
-            tg.start_soon(_check_stream, server)
-        listeners = sandbox_listeners(server.waha_transport)
-        if settings.events == "ws" and listeners is not None:
-            # The embedded sandbox has no socket to stream from: hear its log directly, subscribed before any call.
-            feed = SandboxFeed(listeners, server.events().ingest, sandbox_profile(server.waha_transport))
-            started["sandbox"] = feed
-            await tg.start(feed.run)
-            tg.start_soon(_check_stream, server)
+        # A fleet: one stream per WAHA server (each with its own key), or the in-process feed of each sandbox
+        # standing in for one; `started["servers"]` holds them by server name.
+        names = server.server_names
+        configured = {s.name: s for s in settings.servers}
+        streams: dict[str, WSConsumer | SandboxFeed] = {}
+        started["servers"] = streams
+        for name in names if settings.events == "ws" else ():
+            stand_in = server.waha_transports.get(name)
+            listeners = sandbox_listeners(stand_in)
+            if stand_in is None and name in configured:
+                consumer = WSConsumer(
+                    configured[name].url,
+                    configured[name].api_key,
+                    server.events().ingest,
+                    max_frame=settings.webhook_max_bytes,
+                    server=name if len(names) > 1 else None,
+                )
+                streams[name] = consumer
+                started.setdefault("ws", consumer)
+                tg.start_soon(consumer.run)
+            elif listeners is not None:
+                # The embedded sandbox has no socket to stream from: hear its log directly, subscribed before any
+                # call.
+                feed = SandboxFeed(listeners, server.events().ingest, sandbox_profile(stand_in))
+                streams[name] = feed
+                started.setdefault("sandbox", feed)
+                await tg.start(feed.run)
+            else:
+                continue  # a stand-in that is no sandbox (a test's transport): nothing to stream from
+            tg.start_soon(_check_stream, server, name)
         # Events other replicas store reach this one's waiters and subscribers (with SQLite: nothing to hear).
         # Not awaited: a store down at start must not hold the server back (the follower retries by itself).
         follower = Follower(server.events().inbox, server.events().ingest)
         started["follower"] = follower
         tg.start_soon(follower.run)
         if settings.events != "off":
-            tg.start_soon(_learn_sessions, server)
+            for name in names:
+                tg.start_soon(_learn_sessions, server, name)
         if settings.events != "off" and settings.webhook_sessions:
             tg.start_soon(set_up_webhooks, server)
         if listener and settings.webhook_port is not None and settings.events != "webhook":

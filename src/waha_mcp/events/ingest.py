@@ -99,14 +99,18 @@ class Ingest:
             except Exception:
                 log.exception("events: a listener failed")
 
-    async def gap(self, session: str, start_ms: int, end_ms: int, reason: str) -> Outcome:
-        """A marker saying events between `start_ms` and `end_ms` may be missing (the stream was down)."""
+    async def gap(self, session: str, start_ms: int, end_ms: int, reason: str, server: str | None = None) -> Outcome:
+        """A marker saying events between `start_ms` and `end_ms` may be missing (the stream was down); in a fleet,
+        one per server whose stream was down (`server`), each its own row even when two fell at the same moment."""
+        payload: dict[str, Any] = {"from": start_ms, "to": end_ms, "reason": reason}
+        if server is not None:
+            payload["server"] = server
         envelope = {
-            "id": f"gap_{start_ms}_{end_ms}_{session}",
+            "id": f"gap_{start_ms}_{end_ms}_{session}" + (f"_{server}" if server is not None else ""),
             "timestamp": end_ms,
             "session": session,
             "event": GAP,
-            "payload": {"from": start_ms, "to": end_ms, "reason": reason},
+            "payload": payload,
         }
         return await self.accept(envelope, "gap")
 

@@ -45,6 +45,7 @@ class WSConsumer:
         events: tuple[str, ...] = (ALL,),
         max_frame: int = 4 * 1024 * 1024,
         backoff: tuple[float, float] = (0.5, 60.0),
+        server: str | None = None,
     ) -> None:
         self.url = ws_url(base_url, api_key, session, events)
         self._headers = {"X-Api-Key": api_key} if api_key else {}
@@ -52,6 +53,7 @@ class WSConsumer:
         self.session = session
         self.max_frame = max_frame
         self.backoff = backoff
+        self.server = server  # the fleet's name for this WAHA (None: the only one), in its warnings and gap marks
         self.counters: Counter[str] = Counter()
         self.connected = asyncio.Event()
         self._down_since: int | None = None
@@ -71,13 +73,23 @@ class WSConsumer:
                 self.counters["failures"] += 1
                 # One warning per outage; the retries after it only at debug level.
                 level = logging.DEBUG if warned else logging.WARNING
-                log.log(level, "events: WAHA WebSocket unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
+                log.log(
+                    level,
+                    "events: %s unavailable (%s); retrying in %.1fs",
+                    self._stream,
+                    type(exc).__name__,
+                    delay,
+                )
                 warned = True
             self.connected.clear()
             if self._down_since is None:
                 self._down_since = now_ms()
             await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
             delay = min(delay * 2, self.backoff[1])
+
+    @property
+    def _stream(self) -> str:
+        return "WAHA WebSocket" if self.server is None else f"the WebSocket of WAHA server {self.server!r}"
 
     async def _session(self) -> None:
         import websockets  # lazily: only a server that consumes events pays for the import
@@ -88,7 +100,7 @@ class WSConsumer:
             self.counters["connects"] += 1
             if self._down_since is not None:
                 start, self._down_since = self._down_since, None
-                await self.ingest.gap(self.session, start, now_ms(), "WAHA WebSocket was disconnected")
+                await self.ingest.gap(self.session, start, now_ms(), f"{self._stream} was disconnected", self.server)
             self.connected.set()
             slots = asyncio.Semaphore(IN_FLIGHT)
             tasks: set[asyncio.Task[None]] = set()

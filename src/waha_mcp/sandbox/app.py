@@ -73,8 +73,15 @@ class Sandbox:
         seed: int = 0,
         profile: str | Profile | None = None,
         time_factor: float = 1.0,
+        *,
+        names: tuple[str, ...] = (),
+        latency: float = 0.0,
     ) -> None:
         self.profile = get_profile(profile)
+        # One of a fleet (sandbox/fleet.py): the names its seeded sessions take (default: default, business, ...),
+        # and how long every WAHA route takes to answer (a server farther away; faults come on top).
+        self.names = names
+        self.latency = latency
         self.time_factor = time_factor
         self.api_key = api_key
         self.seed = seed
@@ -104,7 +111,7 @@ class Sandbox:
             await anyio.sleep(self.seconds(real))
 
     def _seeded(self, previous: SandboxModel | None = None) -> SandboxModel:
-        model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=previous)
+        model = SandboxModel.seeded(self.seed, self.initial_sessions, previous=previous, names=self.names)
         model.log.engine = self.profile.engine  # events are shaped as this engine sends them (render.ends)
         for session in model.sessions.values():
             self._timed(session)
@@ -327,6 +334,8 @@ class SandboxApp:
         self._record(request, raw_path, body)
         sb.model.log.base_url = str(request.base_url).rstrip("/")
 
+        if sb.latency:
+            await anyio.sleep(sb.latency)
         op = sb.spec.match(request.method, raw_path)
         rules = sb.faults.take(op.operation_id if op else None, op.key if op else None)
         terminal: FaultRule | None = None

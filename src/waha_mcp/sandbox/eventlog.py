@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,8 +37,10 @@ class EventLog:
         self.listeners: list[Callable[[dict[str, Any]], None]] = previous.listeners if previous else []
 
     def _next_id(self) -> str:
-        ms, n = int(time.time() * 1000), 0
-        if ms <= self._last[0]:  # same millisecond (or a clock step back): count on, stay ordered
+        # A ULID's 80 random bits (github.com/ulid/spec), fresh each millisecond, so two WAHA servers of a fleet never
+        # mint the same id (the inbox drops a repeated id as a redelivery); one bit spare for counting on.
+        ms, n = int(time.time() * 1000), secrets.randbits(79)
+        if ms <= self._last[0]:  # same millisecond (or a clock step back): count on, stay ordered (monotonic ULID)
             ms, n = self._last[0], self._last[1] + 1
         self._last = (ms, n)
         return "evt_" + _base32(ms, 10) + _base32(n, 16)

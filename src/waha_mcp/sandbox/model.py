@@ -53,14 +53,19 @@ class SandboxModel:
     deleted: set[str] = field(default_factory=set)  # session names deleted since (WAHA Core's empty-201 quirk)
 
     @classmethod
-    def seeded(cls, seed: int, sessions: int, previous: SandboxModel | None = None) -> SandboxModel:
-        """The initial world: `sessions` paired sessions named default, business, sandbox3, ...
+    def seeded(
+        cls, seed: int, sessions: int, previous: SandboxModel | None = None, names: tuple[str, ...] = ()
+    ) -> SandboxModel:
+        """The initial world: `sessions` paired sessions named default, business, sandbox3, ... (or `names`).
 
         Event ids continue from `previous` (the model a reset replaces), so they only grow.
         """
         model = cls(seed=seed, log=EventLog(previous.log if previous else None))
         for i in range(sessions):
-            name = SEED_SESSION_NAMES[i] if i < len(SEED_SESSION_NAMES) else f"sandbox{i + 1}"
+            if i < len(names):
+                name = names[i]
+            else:
+                name = SEED_SESSION_NAMES[i] if i < len(SEED_SESSION_NAMES) else f"sandbox{i + 1}"
             session = model.add_session(name, default_config())
             session.pair()
         model.log.clear()  # the seed is the initial world, not something that happened
