@@ -4,8 +4,10 @@ messages naming the server, bulk across every server; a server down or slow fail
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
+import pytest
 from mcp import Client
 
 from tests.contract_plugin import ContractRecorder
@@ -133,3 +135,32 @@ async def test_a_route_the_older_server_lacks_is_explained_naming_that_server(co
         message = error(await call(mcp, "waha_get_send_limits", {"session": "default"}))
         assert "session 'default' (server 'c')" in message and "2024.10" in message
         assert not data(await call(mcp, "waha_get_send_limits", {"session": "ann"})).get("error")
+
+
+async def test_bulk_runs_the_servers_of_a_fleet_in_parallel_each_behind_its_own_gate(
+    contract: ContractRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one session at a time per server, each server's first session is asked at once, not one server's
+    after the other's answer (a single gate for the whole fleet would make server b wait `latency` for a)."""
+    from waha_mcp.tools import bulk
+
+    monkeypatch.setattr(bulk, "CONCURRENCY", 1)
+    latency = 1.0
+    layout = {"a": ("current", ("ann", "bob")), "b": ("current", ("cat", "dan"))}
+    async with fleet(contract, layout, WAHA_TOOLSETS="all") as (members, srv), Client(srv) as mcp:
+        arrived: dict[str, list[float]] = {"a": [], "b": []}
+        for name, member in members.items():
+            member.sandbox.on_request.append(
+                lambda r, name=name: (
+                    arrived[name].append(time.monotonic()) if r.path.startswith("/api/sessions/") else None
+                )
+            )
+        await call(mcp, "waha_list_sessions")  # the directory knows every session before the run
+        for member in members.values():
+            member.sandbox.latency = latency
+        result = data(await call(mcp, "waha_for_sessions", {"tool": "waha_get_session", "sessions": "all"}))
+        assert sorted(row["session"] for row in result["rows"] if row["status"] == "ok") == ["ann", "bob", "cat", "dan"]
+        assert len(arrived["a"]) == len(arrived["b"]) == 2
+        assert abs(arrived["a"][0] - arrived["b"][0]) < latency / 2, arrived
+        # Within a server, the gate holds: its second session waits for the first one's answer.
+        assert arrived["a"][1] - arrived["a"][0] >= latency * 0.9 and arrived["b"][1] - arrived["b"][0] >= latency * 0.9

@@ -225,6 +225,10 @@ class Fleet:
             error.message = error.message.replace("(check WAHA_BASE_URL)", f"(check '{server}' in WAHA_SERVERS)")
         return error
 
+    def holder(self, session: str) -> str | None:
+        """The server the directory (in memory) says holds `session`; None when unknown or held twice."""
+        return self._member_name(session, None)
+
     def _member_name(self, session: str | None, server: str | None) -> str | None:
         if server is not None:
             return self._check(server)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp_types import CallToolResult
@@ -25,7 +26,7 @@ from waha_mcp.tools.pipeline import CURRENT, Invocation, Next, check_arguments, 
 from waha_mcp.tools.registry import REGISTRY, Effect, ToolSpec, exposed_tool, select_for, tool
 
 # Sessions worked on at once: WAHA answers each in tens of milliseconds, so 100 sessions take ~4 rounds.
-CONCURRENCY = 32
+CONCURRENCY = 32  # sessions worked on at once per WAHA server (each server of a fleet has its own gate)
 LIST = "SessionsController_list"
 Which = list[SessionName] | Literal["all", "working"]
 
@@ -163,18 +164,33 @@ async def for_sessions(
             rows[name] = await _dry_run(w, spec, name, arguments)
         else:
             todo.append(name)
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = _gates(w)
     finished = 0
 
     async def one(name: str) -> None:
         nonlocal finished
-        async with gate:
+        async with gate(name):
             rows[name] = await _run_one(w, spec, name, arguments)
         finished += 1
         await w.progress(finished, len(todo), f"{name}: {rows[name]['status']}")
 
     await asyncio.gather(*(one(name) for name in todo))
     return view.bulk_result(w.bulk_id, spec.name, [rows[name] for name in names], w.state.get("unreachable"))
+
+
+def _gates(w: Invocation) -> Callable[[str], asyncio.Semaphore]:
+    """The gate a session's call waits at: one per WAHA server, so the servers of a fleet run in parallel, each
+    at most CONCURRENCY sessions at once (a session whose server is not known yet shares one more gate)."""
+    gates: dict[str | None, asyncio.Semaphore] = {}
+    fleet = w.client
+
+    def gate(session: str) -> asyncio.Semaphore:
+        server = fleet.holder(session)
+        if server not in gates:
+            gates[server] = asyncio.Semaphore(CONCURRENCY)
+        return gates[server]
+
+    return gate
 
 
 @tool(
@@ -191,10 +207,10 @@ async def get_unread_everywhere(
 ) -> view.UnreadEverywhere:
     names = [session] if session else await _sessions(w, "working")
     spec = REGISTRY["waha_get_chats"]
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = _gates(w)
 
     async def one(name: str) -> tuple[str, list[Any] | None, str | None]:
-        async with gate:
+        async with gate(name):
             row = await _run_one(w, spec, name, {"limit": limit})
         return name, row.get("result", {}).get("chats"), row.get("error")
 
