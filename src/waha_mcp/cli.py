@@ -13,11 +13,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 
 from waha_mcp import __version__, heap
-from waha_mcp.config import ConfigError, Settings, load_settings
+from waha_mcp.config import ConfigError, Settings, is_loopback, load_settings
 
 SANDBOX_BANNER = "waha-mcp: SANDBOX mode: the built-in WAHA emulator answers, not WhatsApp; nothing is sent."
 
@@ -176,11 +177,16 @@ def _stand_ins(settings: Settings) -> dict[str, Any]:
 
 
 def _warn_insecure(settings: Settings) -> None:
-    if not settings.sandbox and not settings.base_url_is_loopback and not settings.api_key:
-        print(
-            f"waha-mcp: warning: WAHA at {settings.waha_url_shown} is not on this machine and WAHA_API_KEY is unset",
-            file=sys.stderr,
-        )
+    """A WAHA off this machine reached with no key: one line per such server, naming it (never its URL's password)."""
+    if settings.sandbox:
+        return
+    several = len(settings.servers) > 1
+    for server in settings.servers:
+        if server.api_key or is_loopback(urlsplit(server.url).hostname or ""):
+            continue
+        where = f"server '{server.name}' ({server.shown})" if several else server.shown
+        unset = "no api_key in its entry and WAHA_API_KEY is unset" if several else "WAHA_API_KEY is unset"
+        print(f"waha-mcp: warning: WAHA at {where} is not on this machine and {unset}", file=sys.stderr)
 
 
 def _sandbox_defaults(settings: Settings) -> Settings:
