@@ -215,12 +215,7 @@ def standalone_sandbox(timeout: float = 20.0) -> Iterator[str]:
             time.sleep(0.05)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def tool_count(*, sandbox: bool = False) -> int:
@@ -317,3 +312,13 @@ async def timed(n: int, concurrency: int, op: Callable[[int], Awaitable[object]]
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return n / wall, cpu / n * 1e6
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """Ask a child to exit, and kill it if it has not within 5 s."""
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _harness import ServerError, child_env, cpu_seconds, machine, waha_mcp_cmd
+from _harness import ServerError, child_env, cpu_seconds, machine, stop, waha_mcp_cmd
 from mcp import Client
 
 from waha_mcp.config import load_settings
@@ -62,12 +62,7 @@ def sandbox_fleet(
             raise ServerError(f"the sandbox fleet did not start (exit {proc.poll()}): {line!r}")
         yield dict(pair.split("=", 1) for pair in line.removeprefix("WAHA_SERVERS=").split(",")), proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def requests_seen(url: str) -> int:

@@ -87,15 +87,7 @@ class World:
         deadline = time.monotonic() + 30
         async with httpx2.AsyncClient(timeout=5) as http:
             for replica in replicas:
-                while True:
-                    assert replica.proc.poll() is None, replica.log.read_text()[-2000:]
-                    try:
-                        if (await http.get(f"{replica.url}/healthz")).status_code == 200:
-                            break
-                    except httpx2.TransportError:
-                        pass
-                    assert time.monotonic() < deadline, f"{replica.url} did not start"
-                    await asyncio.sleep(0.05)
+                await healthy(http, replica.url, deadline, replica)
         while streams_open and self.sandbox is not None and len(streams(self.sandbox).open) < streams_open:
             assert time.monotonic() < deadline, "the replicas' /ws consumers did not connect"
             await asyncio.sleep(0.05)
@@ -188,3 +180,17 @@ async def timed_world(dsn: str, tmp: Path) -> AsyncIterator[tuple[World, Callabl
         found.stop()
         proc.terminate()
         proc.wait(10)
+
+
+async def healthy(http: httpx2.AsyncClient, url: str, deadline: float, replica: Replica | None = None) -> None:
+    """Wait until `url`'s /healthz answers 200 (failing with the replica's log if its process died)."""
+    while True:
+        if replica is not None:
+            assert replica.proc.poll() is None, replica.log.read_text()[-2000:]
+        try:
+            if (await http.get(f"{url}/healthz")).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not start"
+        await asyncio.sleep(0.05)

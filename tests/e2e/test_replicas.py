@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.e2e.replicas import healthy
 from tests.events.test_kill import EXE, free_port
 from tests.helpers import data
 from tests.pg import pg_dsn
@@ -50,15 +51,7 @@ def replicas(pg_dsn: str) -> Iterator[list[str]]:
 
 
 async def ready(http: httpx2.AsyncClient, url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if (await http.get(f"{url}/healthz")).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"{url} did not start"
-        await asyncio.sleep(0.1)
+    await healthy(http, url, time.monotonic() + 30)
 
 
 async def test_a_message_delivered_to_one_replica_wakes_a_waiter_on_the_other(replicas: list[str]) -> None:
