@@ -96,3 +96,19 @@ async def test_a_slow_server_does_not_hold_up_finding_a_session_elsewhere(contra
             assert not fleet_._listing["a"].done()  # a's list is still on its way
         finally:
             await fleet_.aclose()
+
+
+async def test_a_list_of_working_sessions_only_does_not_drop_a_stopped_one_from_the_directory(
+    contract: ContractRecorder,
+) -> None:
+    async with fleet(contract, LAYOUT) as (members, server):
+        members["a"].sandbox.set_status("bob", "STOPPED")
+        client = server.new_fleet()
+        try:
+            assert {s["name"] for s in await client.list_sessions(all=True)} == {"ann", "bob", "cat"}
+            assert client.holder("bob") == "a"
+            working = {s["name"] for s in await client.list_sessions(all=False)}
+            assert "bob" not in working
+            assert client.holder("bob") == "a"  # WAHA's partial list says nothing of the stopped session
+        finally:
+            await client.aclose()

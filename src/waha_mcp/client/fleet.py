@@ -149,7 +149,8 @@ class Fleet:
         for name, result in results.items():
             if isinstance(result, WAHAError):
                 continue
-            self.learn(name, [str(s["name"]) for s in result if isinstance(s, dict) and s.get("name")])
+            if all:  # only the whole list says what a server holds: a list of working ones leaves stopped ones out
+                self.learn(name, [str(s["name"]) for s in result if isinstance(s, dict) and s.get("name")])
             merged.extend({**s, "server": name} if isinstance(s, dict) else s for s in result)
         return merged
 
