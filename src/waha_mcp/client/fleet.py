@@ -38,6 +38,14 @@ def session_missing(error: WAHAError, session: str) -> bool:
     return isinstance(error, NotFound) and error.status == 404 and "session" in text
 
 
+def _duplicate(session: str, held: Iterable[str]) -> DuplicateSession:
+    return DuplicateSession(
+        f"session '{session}' exists on servers {' and '.join(repr(s) for s in held)}: nothing was sent; "
+        f"remove it from all but one (waha_delete_session with server), then retry",
+        session=session,
+    )
+
+
 class Fleet:
     """The WAHA servers by name, each with its own client (its own version and tier), and the session directory.
 
@@ -137,22 +145,29 @@ class Fleet:
 
     async def list_sessions(self, all: bool = False) -> list[dict[str, Any]]:
         """Every server's sessions (one request each, in parallel); in a fleet each names its `server`. Raises
-        only when no server answers; what a server that answered nothing held is left out (its reason is in
-        `unreachable`)."""
+        only when no server answers; what a server that answered nothing held is left out (see `list_everywhere`)."""
+        return (await self.list_everywhere(all))[0]
+
+    async def list_everywhere(self, all: bool = False) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Every server's sessions, each tagged with its `server` in a fleet, and, per server that did not answer,
+        why; raises only when no server answers. A whole list (`all`) is what the directory learns and shares."""
         if self._only is not None:
-            return await self._only.list_sessions(all=all)
+            return [s for s in await self._only.list_sessions(all=all) if isinstance(s, dict)], {}
         results = await self.each(lambda name, client: client.list_sessions(all=all))
-        merged: list[dict[str, Any]] = []
         failures = [r for r in results.values() if isinstance(r, WAHAError)]
         if len(failures) == len(results):
             raise failures[0]
+        merged: list[dict[str, Any]] = []
+        down: dict[str, str] = {}
         for name, result in results.items():
             if isinstance(result, WAHAError):
+                down[name] = result.message
                 continue
+            listed = [s for s in result if isinstance(s, dict)]
             if all:  # only the whole list says what a server holds: a list of working ones leaves stopped ones out
-                self.learn(name, [str(s["name"]) for s in result if isinstance(s, dict) and s.get("name")])
-            merged.extend({**s, "server": name} if isinstance(s, dict) else s for s in result)
-        return merged
+                await self.record(name, [str(s["name"]) for s in listed if s.get("name")])
+            merged.extend({**s, "server": name} for s in listed)
+        return merged, down
 
     def missing_operations(self, session: str | None = None) -> set[str]:
         """Operations the server holding `session` answered with NestJS's `Cannot GET` (an older WAHA)."""
@@ -253,11 +268,7 @@ class Fleet:
         if held is None:
             raise UnknownSession(self._unknown(session), session=session)
         if len(held) > 1:
-            raise DuplicateSession(
-                f"session '{session}' exists on servers {' and '.join(repr(s) for s in held)}: nothing was sent; "
-                f"remove it from all but one (waha_delete_session with server), then retry",
-                session=session,
-            )
+            raise _duplicate(session, held)
         return held[0]
 
     def _unknown(self, session: str) -> str:
@@ -278,10 +289,7 @@ class Fleet:
         await asyncio.gather(*self.refresh(fresh=True))
         held = self.held.get(session, ())
         if len(held) > 1:
-            raise DuplicateSession(
-                f"session '{session}' exists on servers {' and '.join(repr(s) for s in held)}: nothing was sent",
-                session=session,
-            )
+            raise _duplicate(session, held)
         return held[0] if held and held[0] != was else None
 
     # --- the directory -------------------------------------------------------------------------------

@@ -152,24 +152,7 @@ class Invocation:
     async def list_sessions(self, all: bool = True) -> tuple[list[Any], dict[str, str]]:
         """Every server's sessions (one request per server, in parallel; each tagged with its `server` when there
         are several) and, per server that did not answer, why. Raises only when no server answers."""
-        fleet = self.app.client
-        if not fleet.several:
-            return (await self.call(LIST_SESSIONS, query={"all": all}) or []), {}
-        rows: list[Any] = []
-        down: dict[str, str] = {}
-        failed: list[WAHAError] = []
-        for name, answer in (await self.on_servers(None, LIST_SESSIONS, query={"all": all})).items():
-            if isinstance(answer, WAHAError):
-                failed.append(answer)
-                down[name] = answer.message
-                continue
-            listed = [s for s in answer or [] if isinstance(s, dict)]
-            if all:  # the whole list: the directory learns it (a partial one would drop stopped sessions)
-                await fleet.record(name, [str(s["name"]) for s in listed if s.get("name")])
-            rows.extend(s | {"server": name} for s in listed)
-        if len(failed) == len(fleet.names):
-            raise failed[0]
-        return rows, down
+        return await self.app.client.list_everywhere(all)
 
     async def server_version(self, server: str | None = None) -> ServerVersion | None:
         """The version and tier of the WAHA holding the session (or `server`), read once per server
