@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 
 import pytest
 
@@ -26,6 +27,7 @@ from waha_mcp.store import (
     Store,
     StoreError,
 )
+from waha_mcp.transcribe.store import Transcript, transcripts_for
 
 
 def event(eid: str, *, session: str = "default", name: str = "message", chat: str | None = "1@c.us", ts: int = 1000,
@@ -438,3 +440,47 @@ async def test_the_first_contact_is_the_send_to_the_chat_that_goes_out_first(sto
         "s", "send", ["b"], clock=lambda: 16.0, keep=120, cap=5, decide=lambda v: seen.append(v) or _next(v)
     )
     assert "b" in seen[-1].known
+
+
+async def test_a_voice_note_is_claimed_by_one_of_many_concurrent_claimers(open_backend: Opener) -> None:
+    """Replicas that all hear of one voice note claim it at once: exactly one wins (and transcribes it); the
+    others, and every reader, see it pending with who holds it until when."""
+    caches = [transcripts_for(open_backend()) for _ in range(4)]  # four replicas, several connections each
+    until = time.time() + 300
+    won = await asyncio.gather(
+        *(caches[i % 4].claim("default", "m1", owner=f"replica-{i}", until=until) for i in range(20))
+    )
+    assert won.count(True) == 1
+    held = await caches[1].get("default", "m1")
+    assert held is not None and held.status == "pending" and held.retry_at == until
+    assert held.owner == f"replica-{won.index(True)}"
+    assert await caches[2].claim("default", "m1", owner="late", until=until, retry=True) is False  # a live claim
+    assert await caches[0].claim("other", "m1", owner="x", until=until) is True  # keyed by session too
+    # The winner's outcome replaces its claim; a transcript done is never claimed again, retry or not.
+    done = Transcript("done", text="hello", engine="openai:whisper-1", at=time.time())
+    await caches[3].put("default", "m1", done)
+    assert await caches[0].get("default", "m1") == done
+    assert await caches[0].claim("default", "m1", owner="x", until=until, retry=True) is False
+    assert await caches[1].get("default", "m1") == done
+
+
+async def test_an_expired_claim_and_a_failure_due_are_claimed_again(open_backend: Opener) -> None:
+    one, two = transcripts_for(open_backend()), transcripts_for(open_backend())
+    now = time.time()
+    # A replica killed mid-transcription leaves its claim; once it expires, another takes the note over.
+    assert await one.claim("s", "dead", owner="killed", until=now - 1) is True
+    assert await two.claim("s", "dead", owner="alive", until=now + 300) is True
+    assert await one.claim("s", "dead", owner="third", until=now + 300) is False
+    assert (await one.get("s", "dead") or Transcript("done")).owner == "alive"
+    # A failure is claimed again once its retry time has passed, or at once when retrying is asked; a failure
+    # retried only when asked (retry_at None) waits for that.
+    await one.mark_failed("s", "later", "rate-limiting (429)", retry_at=now + 600, engine="openai:whisper-1")
+    assert await two.claim("s", "later", owner="b", until=now + 300) is False
+    assert (await two.get("s", "later") or Transcript("done")).status == "failed"  # unchanged
+    assert await two.claim("s", "later", owner="b", until=now + 300, retry=True) is True
+    await one.mark_failed("s", "due", "timed out", retry_at=now - 1, engine=None)
+    assert await two.claim("s", "due", owner="b", until=now + 300) is True
+    assert await one.claim("s", "due", owner="a", until=now + 300) is False  # b holds it now
+    await one.mark_failed("s", "asked", "not audio", retry_at=None, engine=None)
+    assert await two.claim("s", "asked", owner="b", until=now + 300) is False
+    assert await two.claim("s", "asked", owner="b", until=now + 300, retry=True) is True

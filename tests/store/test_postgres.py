@@ -33,3 +33,39 @@ async def test_a_version_1_database_gains_the_transcript_table_and_keeps_its_row
         assert await cache.get("default", "m1") == done
     finally:
         store.close()
+
+
+@pytest.fixture
+def version_3_dsn(pg_dsn: str) -> str:
+    """A database at schema version 3 (transcripts could not yet be claimed), with a transcript done and a failed."""
+    schema = pg_dsn.rsplit("search_path=", 1)[1]
+    statements = [statement for version in MIGRATIONS[:3] for statement in version]
+    rows = [
+        "INSERT INTO transcripts (session, message_id, status, text, language, duration, engine, at)"
+        " VALUES ('default', 'm1', 'done', 'kept', 'en', 2.5, 'openai:whisper-1', 10)",
+        "INSERT INTO transcripts (session, message_id, status, error, retry_at, at)"
+        " VALUES ('default', 'm2', 'failed', 'rate-limiting (429)', 20, 11)",
+    ]
+    schema_at_3 = ["CREATE TABLE waha_mcp_schema (version INTEGER NOT NULL)", "INSERT INTO waha_mcp_schema VALUES (3)"]
+    admin(pg_dsn, ";".join([f"SET search_path TO {schema}", *statements, *schema_at_3, *rows]))
+    return pg_dsn
+
+
+async def test_a_version_3_database_lets_transcripts_be_claimed_and_keeps_its_rows(version_3_dsn: str) -> None:
+    store = open_store(version_3_dsn)
+    try:
+        assert store.version == LATEST >= 4
+        cache = transcripts_for(store)
+        kept = await cache.get_many([("default", "m1"), ("default", "m2")])
+        assert kept == {
+            ("default", "m1"): Transcript(
+                "done", text="kept", language="en", duration=2.5, engine="openai:whisper-1", at=10.0
+            ),
+            ("default", "m2"): Transcript("failed", error="rate-limiting (429)", retry_at=20.0, at=11.0),
+        }
+        assert await cache.claim("default", "m1", owner="a", until=time.time() + 60) is False
+        assert await cache.claim("default", "m2", owner="a", until=time.time() + 60) is True  # its retry was due
+        claimed = await cache.get("default", "m2")
+        assert claimed is not None and (claimed.status, claimed.owner) == ("pending", "a")
+    finally:
+        store.close()

@@ -16,7 +16,8 @@ from waha_mcp.events import Events, Query
 from waha_mcp.safety import audit
 from waha_mcp.store import AuditFilter, SQLiteStore, StoreError, default_path, open_store
 from waha_mcp.store.sqlite import START_LOCK_WAIT, _warned
-from waha_mcp.store.sqlite.migrations import LATEST
+from waha_mcp.store.sqlite.migrations import LATEST, MIGRATIONS
+from waha_mcp.transcribe.store import Transcript, transcripts_for
 
 # Written by waha-mcp at main aad056f (before schema versions): 6 events (5 messages over two sessions and a
 # session.status), 2 audit rows (one ok, one left `started` under bulk `bulk1`), one fired pacing slot.
@@ -71,6 +72,40 @@ async def test_a_store_written_before_versions_is_upgraded_without_losing_a_row(
     finally:
         store.close()
     assert sqlite3.connect(old_store).execute("PRAGMA user_version").fetchone() == (LATEST,)
+
+
+async def test_a_version_2_store_lets_transcripts_be_claimed_and_keeps_its_rows(tmp_path: Path) -> None:
+    """Up to version 2, SqliteTranscripts created its own table, whose CHECK allowed no claim ('pending'): version
+    3 rebuilds it, every row kept."""
+    path = tmp_path / "v2.sqlite3"
+    db = sqlite3.connect(path)
+    for statement in (*MIGRATIONS[0], *MIGRATIONS[1], MIGRATIONS[2][0]):  # MIGRATIONS[2][0]: the table as it was
+        db.execute(statement)
+    db.execute("INSERT INTO transcripts (session, message_id, status, text, language, duration, engine, at)"
+               " VALUES ('default', 'm1', 'done', 'kept', 'en', 2.5, 'openai:whisper-1', 10)")  # fmt: skip
+    db.execute("INSERT INTO transcripts (session, message_id, status, error, retry_at, at)"
+               " VALUES ('default', 'm2', 'failed', 'rate-limiting (429)', 20, 11)")  # fmt: skip
+    db.execute("INSERT INTO audit_log (started, tool, arguments, outcome) VALUES (1, 'old', '{}', 'ok')")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.version == LATEST >= 3
+        assert [r["tool"] for r in await store.audit.query(AuditFilter())] == ["old"]
+        cache = transcripts_for(store)
+        assert await cache.get_many([("default", "m1"), ("default", "m2")]) == {
+            ("default", "m1"): Transcript(
+                "done", text="kept", language="en", duration=2.5, engine="openai:whisper-1", at=10.0
+            ),
+            ("default", "m2"): Transcript("failed", error="rate-limiting (429)", retry_at=20.0, at=11.0),
+        }
+        assert await cache.claim("default", "m1", owner="a", until=time.time() + 60) is False
+        assert await cache.claim("default", "m2", owner="a", until=time.time() + 60) is True  # its retry was due
+        claimed = await cache.get("default", "m2")
+        assert claimed is not None and (claimed.status, claimed.owner) == ("pending", "a")
+    finally:
+        store.close()
 
 
 async def test_a_new_store_is_private(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ recogniser (faster-whisper) run on the uploaded bytes. Faults are queued per tes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -39,6 +40,7 @@ class OpenAIStub:
     formats: tuple[str, ...] = ("json", "verbose_json", "text")
     faults: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    delay: float = 0.0  # seconds each answer takes once the upload is read (a real engine takes a while)
 
     def learn(self, audio: bytes, text: str, language: str = "english", duration: float = 3.0) -> None:
         self.known[hashlib.sha256(audio).hexdigest()] = (text, language, duration)
@@ -66,6 +68,8 @@ class OpenAIStub:
         data = await upload.read()
         fields = {k: str(v) for k, v in form.items() if k != "file"}
         self.uploads.append(Upload(upload.filename or "", upload.content_type or "", data, fields, auth))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.faults:
             status, headers, body = self.faults.pop(0)
             if isinstance(body, str):

@@ -46,6 +46,8 @@ def build(settings: Settings, store: TranscriptStore, engine: Engine | None = No
         max_bytes=min(settings.transcribe_max_bytes, settings.max_media_bytes),
         max_seconds=settings.transcribe_max_seconds,
         timeout=settings.transcribe_timeout,
+        # fetch_audio's two WAHA requests (the message, then its file), each bounded by WAHA_TIMEOUT
+        fetch_timeout=2 * settings.waha_timeout,
         queue_size=settings.transcribe_queue,
     )
 

@@ -6,6 +6,10 @@
 - `offer`: an incoming voice note for the background queue (WAHA_MCP_TRANSCRIBE_INCOMING): bounded, and
   `put_nowait`, so ingest never waits; a full queue drops the note (counted), which is then transcribed
   on demand when read.
+- Once across replicas: every replica on a shared store hears of an incoming note (its own ingest or another's,
+  read back), and any may be asked for it. Before fetching, a transcription claims the note in the store
+  (`TranscriptStore.claim`, atomic); a replica that loses shows it pending and `wait` reads the winner's
+  outcome from the store. The claim is a lease (`lease`): a replica killed mid-way leaves one that expires.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,9 +30,11 @@ from typing_extensions import TypedDict
 
 from waha_mcp.transcribe.audio import base_type, filename_for, is_audio, ogg_opus_seconds
 from waha_mcp.transcribe.engine import Engine, TranscribeError
-from waha_mcp.transcribe.store import Key, Transcript, TranscriptStore
+from waha_mcp.transcribe.store import Key, Transcript, TranscriptStore, claimable
 
 log = logging.getLogger("waha_mcp.transcribe")
+LEASE_MARGIN = 30.0  # seconds a claim outlasts its fetch and transcription time-outs
+POLL = (0.05, 1.0)  # `wait` for another replica's outcome: the store is read after 50 ms, doubling up to 1 s
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,9 @@ def transcript_view(transcript: Transcript | None, pending: bool = False) -> Tra
         return {"status": "pending"}
     if transcript is None:
         return None
+    if transcript.status == "pending":  # claimed by a replica; an expired claim is nobody's work: nothing yet
+        live = transcript.retry_at is not None and transcript.retry_at > time.time()
+        return {"status": "pending"} if live else None
     if transcript.status == "done":
         out: TranscriptView = {"status": "done", "text": transcript.text or ""}
         if transcript.language:
@@ -75,6 +87,7 @@ class Transcriber:
         max_bytes: int,
         max_seconds: float,
         timeout: float,
+        fetch_timeout: float = 120.0,
         queue_size: int = 100,
     ) -> None:
         self.engine = engine
@@ -82,11 +95,18 @@ class Transcriber:
         self.max_bytes = max_bytes
         self.max_seconds = max_seconds
         self.timeout = timeout
+        self.fetch_timeout = fetch_timeout
+        # How long a claim holds: it is taken once a slot is free, so it covers the fetch (bounded by
+        # fetch_timeout) and the engine (bounded by timeout), plus a margin for the store's writes and a
+        # clock skew between replicas. A holder still working after it is presumed dead; one killed leaves
+        # its note to be taken over after it.
+        self.lease = fetch_timeout + timeout + LEASE_MARGIN
+        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.counters: Counter[str] = Counter()
         self.fetcher: Fetcher | None = None  # set while a lifespan runs (it owns the WAHA client)
         # Told (session, message id) once an outcome is stored: caches of what shows the message drop it.
         self.on_outcome: list[Callable[[str, str], None]] = []
-        self._running: dict[Key, asyncio.Task[Transcript]] = {}
+        self._running: dict[Key, asyncio.Task[Transcript | None]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue(queue_size)
         self._worker: asyncio.Task[None] | None = None
@@ -109,37 +129,52 @@ class Transcriber:
         return out
 
     async def ensure(self, session: str, message_id: str, fetch: Fetch, *, retry: bool = False) -> TranscriptView:
-        """The transcript if known, else pending (its transcription started unless already running)."""
+        """The transcript if known, else pending (its transcription started unless already running here or
+        claimed by another replica)."""
         if self.pending(session, message_id):
             return {"status": "pending"}
         cached = await self.store.get(session, message_id)
         if cached is not None and not self._due(cached, retry):
             return transcript_view(cached) or {"status": "pending"}
-        self.start(session, message_id, fetch)
+        self.start(session, message_id, fetch, retry=retry)
         return {"status": "pending"}
 
     async def wait(
         self, session: str, message_id: str, fetch: Fetch, *, timeout: float, retry: bool = False
     ) -> TranscriptView:
-        """`ensure`, then wait up to `timeout` s for the outcome (pending if it takes longer: it goes on)."""
-        first = await self.ensure(session, message_id, fetch, retry=retry)
-        task = self._running.get((session, message_id))
-        if first["status"] != "pending" or task is None:
-            return first
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            return {"status": "pending"}
-        return transcript_view(task.result()) or {"status": "pending"}
+        """`ensure`, then wait up to `timeout` s for the outcome (pending if it takes longer: it goes on): this
+        process's transcription, or, when another replica holds the claim, its outcome read from the store."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + timeout, POLL[0]
+        while True:
+            shown = await self.ensure(session, message_id, fetch, retry=retry)
+            retry = False  # asked once: a failure it brings is the answer
+            if shown["status"] != "pending":
+                return shown
+            task = self._running.get((session, message_id))
+            if task is not None:
+                done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
+                outcome = task.result() if done else None
+                if outcome is not None:
+                    return transcript_view(outcome) or {"status": "pending"}
+                # not done in time, or another replica won the claim: read the store until the deadline
+            left = deadline - loop.time()
+            if left <= 0:
+                return {"status": "pending"}
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, POLL[1])
 
     @staticmethod
     def _due(cached: Transcript, retry: bool) -> bool:
-        if cached.status == "done":
-            return False
-        return retry or (cached.retry_at is not None and cached.retry_at <= time.time())
+        """Whether reading it (re)starts its transcription: a failure due (or any, `retry`), an expired claim;
+        the same rule as the store's claim."""
+        return claimable(cached, time.time(), retry)
 
     # ----------------------------------------------------------------------------- working
 
-    def start(self, session: str, message_id: str, fetch: Fetch) -> asyncio.Task[Transcript]:
+    def start(
+        self, session: str, message_id: str, fetch: Fetch, *, retry: bool = False
+    ) -> asyncio.Task[Transcript | None]:
         key = (session, message_id)
         running = self._running.get(key)
         if running is not None and not running.done():
@@ -147,16 +182,26 @@ class Transcriber:
         # A context of its own: the work outlives the tool call that started it, and is not that call's doing
         # (its WAHA requests and log records are not attributed to the call).
         task = asyncio.get_running_loop().create_task(
-            self._run(key, fetch), name=f"transcribe {message_id[:40]}", context=contextvars.Context()
+            self._run(key, fetch, retry), name=f"transcribe {message_id[:40]}", context=contextvars.Context()
         )
         self._running[key] = task
         task.add_done_callback(lambda done: self._running.pop(key, None) if self._running.get(key) is done else None)
         return task
 
-    async def _run(self, key: Key, fetch: Fetch) -> Transcript:
+    async def _run(self, key: Key, fetch: Fetch, retry: bool = False) -> Transcript | None:
+        """The outcome, stored; None when another replica holds the claim (or has the outcome) instead."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self.engine.concurrency))
         async with self._slots:
+            # Claimed once a slot is free, so the lease counts no time spent queued here.
+            try:
+                won = await self.store.claim(*key, owner=self.owner, until=time.time() + self.lease, retry=retry)
+            except Exception as exc:  # the store down: nobody can claim, so this process transcribes it
+                log.warning("transcription of %s not claimed in the store: %s", key[1][:60], type(exc).__name__)
+                won = True
+            if not won:
+                self.counters["elsewhere"] += 1
+                return None
             try:
                 outcome = await self._transcribe(fetch)
             except TranscribeError as exc:
@@ -169,7 +214,7 @@ class Transcriber:
                                      engine=self.engine.name, at=time.time())  # fmt: skip
             self.counters[outcome.status] += 1
             try:
-                await self.store.put(*key, outcome)
+                await self.store.put(*key, outcome)  # replaces the claim
             except Exception as exc:  # the store is down: the outcome is still answered to whoever waits
                 log.error("transcript of %s could not be stored: %s", key[1], type(exc).__name__)
             for listener in list(self.on_outcome):
@@ -180,7 +225,13 @@ class Transcriber:
             return outcome
 
     async def _transcribe(self, fetch: Fetch) -> Transcript:
-        audio = await fetch()
+        try:
+            async with asyncio.timeout(self.fetch_timeout):  # bounded, so the claim's lease covers it
+                audio = await fetch()
+        except TimeoutError:
+            raise TranscribeError(
+                f"fetching the audio from WAHA took longer than {self.fetch_timeout:.0f} s", retry_after=60
+            ) from None
         if not is_audio(audio.mimetype, audio.data[:16]):
             raise TranscribeError(f"the media is {base_type(audio.mimetype) or 'not audio'}, not a voice note or audio")
         if len(audio.data) > self.max_bytes:

@@ -2,8 +2,10 @@
 their backends (waha_mcp.store.sqlite.transcripts, waha_mcp.store.postgres.transcripts), an in-process one here.
 
 Keyed by (session, message id): a message is transcribed once, and every replica on the same store reads
-the same transcript. Only outcomes are stored (done, or failed with why and when to try again); a
-transcription in progress lives in the process running it.
+the same transcript. A row is an outcome (done, or failed with why and when to try again) or a claim
+(pending: which process is transcribing it, and until when): `claim` is atomic across every process on the
+store, so only its winner fetches and transcribes the note; its `put` of the outcome replaces the claim. A
+claim whose holder died expires, and the next `claim` takes it over.
 """
 
 from __future__ import annotations
@@ -18,14 +20,30 @@ Key = tuple[str, str]  # (session, message id)
 
 @dataclass(frozen=True)
 class Transcript:
-    status: Literal["done", "failed"]
+    status: Literal["done", "failed", "pending"]
     text: str | None = None
     language: str | None = None
     duration: float | None = None
     error: str | None = None
-    retry_at: float | None = None  # failed: unix time after which reading it again tries again (None: only when asked)
+    # failed: unix time after which reading it again tries again (None: only when asked); pending: when the claim
+    # expires (its holder is then presumed dead, and the note may be claimed again)
+    retry_at: float | None = None
     engine: str | None = None
-    at: float = 0.0  # unix time of the outcome
+    at: float = 0.0  # unix time of the outcome (pending: of the claim)
+    owner: str | None = None  # pending: the process holding the claim (host:pid:random, for diagnosis)
+
+
+def claimable(current: Transcript | None, now: float, retry: bool) -> bool:
+    """Whether `claim` wins over this row: none, an expired claim, or a failure due for retry (`retry`: any
+    failure); never a transcript done, never a live claim. SQLite applies it in its write transaction;
+    PostgreSQL states it in its upsert's WHERE (waha_mcp.store.postgres.transcripts)."""
+    if current is None:
+        return True
+    if current.status == "done":
+        return False
+    if current.status == "failed" and retry:
+        return True
+    return current.retry_at is not None and current.retry_at <= now
 
 
 class TranscriptStore(Protocol):
@@ -34,6 +52,11 @@ class TranscriptStore(Protocol):
     async def get_many(self, keys: Iterable[Key]) -> dict[Key, Transcript]: ...
 
     async def put(self, session: str, message_id: str, transcript: Transcript) -> None: ...
+
+    async def claim(self, session: str, message_id: str, *, owner: str, until: float, retry: bool = False) -> bool:
+        """Atomically, across every process on the store: record that `owner` transcribes this note until
+        `until` (a pending row) and answer True, if the row is `claimable`; else change nothing, False."""
+        ...
 
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None
@@ -60,6 +83,13 @@ class MemoryTranscripts:
         self._rows[(session, message_id)] = transcript
         while len(self._rows) > self.LIMIT:
             del self._rows[next(iter(self._rows))]
+
+    async def claim(self, session: str, message_id: str, *, owner: str, until: float, retry: bool = False) -> bool:
+        # One process, and no await between the read and the write: atomic.
+        if not claimable(self._rows.get((session, message_id)), time.time(), retry):
+            return False
+        await self.put(session, message_id, Transcript("pending", retry_at=until, at=time.time(), owner=owner))
+        return True
 
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None

@@ -84,5 +84,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     )""",
         "CREATE UNIQUE INDEX IF NOT EXISTS session_directory_key ON session_directory (server, COALESCE(session, ''))",
     ),
+    # 4: a transcript row may be a claim (waha_mcp.transcribe.store): status 'pending', `retry_at` the claim's end,
+    # `owner` the process holding it, so a voice note is transcribed by one replica however many hear of it.
+    (
+        "ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS owner TEXT",
+        "ALTER TABLE transcripts DROP CONSTRAINT IF EXISTS transcripts_status_check",
+        "ALTER TABLE transcripts ADD CONSTRAINT transcripts_status_check"
+        " CHECK (status IN ('done', 'failed', 'pending'))",
+    ),
 )
 LATEST = len(MIGRATIONS)

@@ -66,5 +66,43 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     )""",
         "CREATE UNIQUE INDEX IF NOT EXISTS session_directory_key ON session_directory (server, IFNULL(session, ''))",
     ),
+    # 3: the transcript cache (waha_mcp.transcribe.store) joins the versions, and a row may be a claim: status
+    # 'pending', `retry_at` the claim's end, `owner` the process holding it. Before, SqliteTranscripts created the
+    # table itself (the first statement, as it wrote it), and its CHECK allowed no 'pending': SQLite cannot alter
+    # a CHECK, so the table is rebuilt and every row copied.
+    (
+        """CREATE TABLE IF NOT EXISTS transcripts (
+        session TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+        text TEXT,
+        language TEXT,
+        duration REAL,
+        error TEXT,
+        retry_at REAL,
+        engine TEXT,
+        at REAL NOT NULL,
+        PRIMARY KEY (session, message_id)
+    )""",
+        """CREATE TABLE transcripts_v3 (
+        session TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'failed', 'pending')),
+        text TEXT,
+        language TEXT,
+        duration REAL,
+        error TEXT,
+        retry_at REAL,
+        engine TEXT,
+        at REAL NOT NULL,
+        owner TEXT,
+        PRIMARY KEY (session, message_id)
+    )""",
+        "INSERT INTO transcripts_v3 (session, message_id, status, text, language, duration, error, retry_at, engine,"
+        " at) SELECT session, message_id, status, text, language, duration, error, retry_at, engine, at"
+        " FROM transcripts",
+        "DROP TABLE transcripts",
+        "ALTER TABLE transcripts_v3 RENAME TO transcripts",
+    ),
 )
 LATEST = len(MIGRATIONS)

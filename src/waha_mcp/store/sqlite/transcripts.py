@@ -1,5 +1,4 @@
-"""`TranscriptStore` (waha_mcp.transcribe.store) on the SQLite backend: its own table, created by it until it
-joins the versioned migrations."""
+"""`TranscriptStore` (waha_mcp.transcribe.store) on the SQLite backend: the `transcripts` table (migration 3)."""
 
 from __future__ import annotations
 
@@ -9,28 +8,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from waha_mcp.store.sqlite import SQLiteStore
-from waha_mcp.transcribe.store import Key, Transcript
+from waha_mcp.transcribe.store import Key, Transcript, claimable
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS transcripts (
-        session TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
-        text TEXT,
-        language TEXT,
-        duration REAL,
-        error TEXT,
-        retry_at REAL,
-        engine TEXT,
-        at REAL NOT NULL,
-        PRIMARY KEY (session, message_id)
-    )""",
-)
-_COLUMNS = "status, text, language, duration, error, retry_at, engine, at"
+_COLUMNS = "status, text, language, duration, error, retry_at, engine, at, owner"
+_PUT = f"INSERT OR REPLACE INTO transcripts (session, message_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _row(row: tuple[Any, ...]) -> Transcript:
     return Transcript(*row)
+
+
+def _values(session: str, message_id: str, t: Transcript) -> tuple[Any, ...]:
+    return (session, message_id, t.status, t.text, t.language, t.duration, t.error, t.retry_at, t.engine,
+            t.at or time.time(), t.owner)  # fmt: skip
 
 
 class SqliteTranscripts:
@@ -38,12 +28,6 @@ class SqliteTranscripts:
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
-
-        def create(db: sqlite3.Connection) -> None:
-            for statement in SCHEMA:
-                db.execute(statement)
-
-        store.write_sync(create)
 
     async def get(self, session: str, message_id: str) -> Transcript | None:
         return (await self.get_many([(session, message_id)])).get((session, message_id))
@@ -67,15 +51,21 @@ class SqliteTranscripts:
         return await self._store.read(read)
 
     async def put(self, session: str, message_id: str, transcript: Transcript) -> None:
-        t = transcript
-        values = (session, message_id, t.status, t.text, t.language, t.duration, t.error, t.retry_at, t.engine,
-                  t.at or time.time())  # fmt: skip
+        values = _values(session, message_id, transcript)
+        await self._store.write(lambda db: db.execute(_PUT, values))
 
-        def write(db: sqlite3.Connection) -> None:
-            db.execute(f"INSERT OR REPLACE INTO transcripts (session, message_id, {_COLUMNS}) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)  # fmt: skip
+    async def claim(self, session: str, message_id: str, *, owner: str, until: float, retry: bool = False) -> bool:
+        def write(db: sqlite3.Connection) -> bool:
+            # In the writer's BEGIN IMMEDIATE transaction: no other process writes between this read and the write.
+            sql = f"SELECT {_COLUMNS} FROM transcripts WHERE session = ? AND message_id = ?"
+            row = db.execute(sql, (session, message_id)).fetchone()
+            now = time.time()
+            if not claimable(_row(tuple(row)) if row else None, now, retry):
+                return False
+            db.execute(_PUT, _values(session, message_id, Transcript("pending", retry_at=until, at=now, owner=owner)))
+            return True
 
-        await self._store.write(write)
+        return await self._store.write(write)
 
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None
