@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ def transcribing(url: str) -> dict[str, str]:
     }
 
 
-def engine() -> OpenAIStub:
-    stub = OpenAIStub(key=KEY, delay=1.0)  # long enough for every replica to hear of the note meanwhile
+def engine(delay: float = 1.0) -> OpenAIStub:
+    stub = OpenAIStub(key=KEY, delay=delay)  # long enough for every replica to hear of the note meanwhile
     for name, text in sentences().items():
         stub.learn(note(name), text)
     return stub
@@ -59,21 +60,34 @@ async def transcript_on(replica: Replica, http: httpx2.AsyncClient, mid: str, ti
             await asyncio.sleep(0.2)
 
 
+async def in_resource(replica: Replica, http: httpx2.AsyncClient, mid: str) -> dict[str, Any]:
+    """The voice note's transcript as the chat's messages resource shows it on `replica`."""
+    async with replica.client(http) as client:
+        result = await client.read_resource(f"waha://chats/{CHAT}/messages?session=default")
+    messages = json.loads(result.contents[0].text)["messages"]  # type: ignore[union-attr]
+    return dict(next(m["media"].get("transcript", {}) for m in messages if m["id"] == mid))
+
+
 async def test_an_incoming_voice_note_is_transcribed_once_by_replicas_that_all_hear_of_it(
     pg_dsn: str, tmp_path: Path
 ) -> None:
-    stub = engine()
+    stub = engine(delay=3.0)  # the resources are read on both replicas while it is pending
     with serving(stub.app()) as url:
         async with world(pg_dsn, tmp_path) as w:
             a, b = w.start(**transcribing(f"{url}/v1")), w.start(**transcribing(f"{url}/v1"))
             await w.ready(a, b, streams_open=2)  # both consume WAHA's events: each hears of every note
             async with httpx2.AsyncClient(timeout=30) as http:
                 mid = await inject_voice(http, w.waha, "note03")
+                early = [await in_resource(replica, http, mid) for replica in (a, b)]  # kept in each one's cache
                 shown = [await transcript_on(replica, http, mid) for replica in (a, b)]
                 await asyncio.sleep(2.0)  # a second transcription, had one started, is over by now
+                # The replica that did not transcribe it learns the outcome too: its cached resource is redone.
+                late = [await in_resource(replica, http, mid) for replica in (a, b)]
             logs = [replica.log.read_text() for replica in (a, b)]
     expected = {"status": "done", "text": sentences()["note03"], "language": "english", "duration": 3.0}
+    assert early == [{"status": "pending"}] * 2
     assert shown == [expected, expected]
+    assert late == [expected, expected]
     assert len(stub.uploads) == 1, [u.filename for u in stub.uploads]
     assert not any(KEY in log or KEY[3:15] in log for log in logs)
 

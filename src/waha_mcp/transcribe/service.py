@@ -35,6 +35,7 @@ from waha_mcp.transcribe.store import Key, Transcript, TranscriptStore, claimabl
 log = logging.getLogger("waha_mcp.transcribe")
 LEASE_MARGIN = 30.0  # seconds a claim outlasts its fetch and transcription time-outs
 POLL = (0.05, 1.0)  # `wait` for another replica's outcome: the store is read after 50 ms, doubling up to 1 s
+WATCH = 1.0  # seconds between reads of the outcomes other replicas owe (`_watch_elsewhere`)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ class Transcriber:
         self._slots: asyncio.Semaphore | None = None
         self._queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue(queue_size)
         self._worker: asyncio.Task[None] | None = None
+        self._elsewhere: dict[Key, float] = {}  # claimed by another replica → until when its outcome is awaited
+        self._watcher: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------------------- reading
 
@@ -123,6 +126,7 @@ class Transcriber:
         stored = await self.store.get_many(wanted)
         out: dict[Key, TranscriptView] = {}
         for key in wanted:
+            self._seen(key, stored.get(key))
             shown = transcript_view(stored.get(key), pending=self.pending(*key))
             if shown is not None:
                 out[key] = shown
@@ -135,6 +139,7 @@ class Transcriber:
             return {"status": "pending"}
         cached = await self.store.get(session, message_id)
         if cached is not None and not self._due(cached, retry):
+            self._seen((session, message_id), cached)
             return transcript_view(cached) or {"status": "pending"}
         self.start(session, message_id, fetch, retry=retry)
         return {"status": "pending"}
@@ -201,6 +206,7 @@ class Transcriber:
                 won = True
             if not won:
                 self.counters["elsewhere"] += 1
+                self._watch(key, time.time() + self.lease)
                 return None
             try:
                 outcome = await self._transcribe(fetch)
@@ -217,12 +223,49 @@ class Transcriber:
                 await self.store.put(*key, outcome)  # replaces the claim
             except Exception as exc:  # the store is down: the outcome is still answered to whoever waits
                 log.error("transcript of %s could not be stored: %s", key[1], type(exc).__name__)
-            for listener in list(self.on_outcome):
-                try:
-                    listener(*key)
-                except Exception:
-                    log.exception("transcribe: a listener failed")
+            self._tell(key)
             return outcome
+
+    def _tell(self, key: Key) -> None:
+        for listener in list(self.on_outcome):
+            try:
+                listener(*key)
+            except Exception:
+                log.exception("transcribe: a listener failed")
+
+    def _seen(self, key: Key, stored: Transcript | None) -> None:
+        """A stored row read here: a live claim of another replica's is watched for its outcome."""
+        if stored is not None and stored.status == "pending" and stored.retry_at is not None and not self.pending(*key):
+            if stored.retry_at > time.time() and key not in self._elsewhere:
+                self._watch(key, stored.retry_at)
+
+    def _watch(self, key: Key, until: float) -> None:
+        """Await the outcome of a note another replica claimed, to tell `on_outcome` here too (what this process
+        cached showing it pending is redone), until its claim ends."""
+        self._elsewhere[key] = until
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(
+                self._watch_elsewhere(), name="transcripts elsewhere", context=contextvars.Context()
+            )
+
+    async def _watch_elsewhere(self) -> None:
+        # Every awaited note in one read a second, and only while there is one.
+        while self._elsewhere:
+            await asyncio.sleep(WATCH)
+            keys = list(self._elsewhere)
+            try:
+                found = await self.store.get_many(keys)
+            except Exception as exc:  # the store down: read again next time, until the lease is over
+                log.warning("transcripts of other replicas not read: %s", type(exc).__name__)
+                found = None
+            now = time.time()
+            for key in keys:
+                row = found.get(key) if found is not None else None
+                if row is not None and row.status != "pending":
+                    self._elsewhere.pop(key, None)
+                    self._tell(key)
+                elif (found is not None and row is None) or self._elsewhere.get(key, now) <= now:
+                    self._elsewhere.pop(key, None)  # gone, or its holder presumed dead: a later read claims it
 
     async def _transcribe(self, fetch: Fetch) -> Transcript:
         try:
@@ -290,7 +333,11 @@ class Transcriber:
             if fetcher is None:
                 continue
             try:
-                if self.pending(session, mid) or await self.store.get(session, mid) is not None:
+                if self.pending(session, mid):
+                    continue
+                stored = await self.store.get(session, mid)
+                if stored is not None:  # done, failed (retried when read), or claimed by another replica
+                    self._seen((session, mid), stored)
                     continue
 
                 async def fetch(s: str = session, c: str = chat, m: str = mid, f: Fetcher = fetcher) -> Audio:
@@ -304,12 +351,15 @@ class Transcriber:
         """Stop the worker and every transcription under way (their messages stay untranscribed, to be
         retried when read), and release the engine."""
         self.fetcher = None
-        tasks: list[asyncio.Task[Any]] = [t for t in [self._worker, *self._running.values()] if t is not None]
+        tasks: list[asyncio.Task[Any]] = [
+            t for t in [self._worker, self._watcher, *self._running.values()] if t is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._worker = None
+        self._worker = self._watcher = None
         self._running.clear()
+        self._elsewhere.clear()
         await self.engine.aclose()
 
     def stats(self) -> dict[str, int]:
