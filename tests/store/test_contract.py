@@ -484,3 +484,18 @@ async def test_an_expired_claim_and_a_failure_due_are_claimed_again(open_backend
     await one.mark_failed("s", "asked", "not audio", retry_at=None, engine=None)
     assert await two.claim("s", "asked", owner="b", until=now + 300) is False
     assert await two.claim("s", "asked", owner="b", until=now + 300, retry=True) is True
+
+
+async def test_a_claim_given_back_by_its_holder_is_free_at_once(open_backend: Opener) -> None:
+    one, two = transcripts_for(open_backend()), transcripts_for(open_backend())
+    until = time.time() + 300
+    assert await one.claim("s", "m", owner="a", until=until) is True
+    await two.release("s", "m", owner="b")  # not b's to give back
+    assert (await two.get("s", "m") or Transcript("done")).owner == "a"
+    await one.release("s", "m", owner="a")
+    assert await two.get("s", "m") is None
+    assert await two.claim("s", "m", owner="b", until=until) is True
+    done = Transcript("done", text="hi", at=time.time())
+    await two.put("s", "m", done)
+    await two.release("s", "m", owner="b")  # an outcome is never given back
+    assert await one.get("s", "m") == done

@@ -119,3 +119,20 @@ def test_the_lease_covers_the_fetch_and_the_transcription() -> None:
     built = transcribe.build(settings, transcribe.MemoryTranscripts())
     assert built is not None
     assert (built.fetch_timeout, built.timeout, built.lease) == (20.0, 45.0, 20.0 + 45.0 + 30.0)
+
+
+async def test_a_replica_stopping_mid_transcription_gives_its_claim_back(
+    replicas: tuple[Transcriber, Transcriber], openai: tuple[OpenAIStub, str]
+) -> None:
+    one, two = replicas
+    openai[0].delay = 3.0
+    one.start("default", MID, fetch)
+    for _ in range(100):  # under way: the engine has the audio
+        if openai[0].uploads:
+            break
+        await asyncio.sleep(0.02)
+    assert (await two.store.get("default", MID) or transcribe.Transcript("done")).owner == one.owner
+    await one.aclose()  # shutting down (a rolling restart)
+    assert await two.store.get("default", MID) is None  # not left to expire: another takes it at once
+    openai[0].delay = 0.0
+    assert (await two.wait("default", MID, fetch, timeout=10))["status"] == "done"

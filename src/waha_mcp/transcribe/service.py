@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -35,6 +36,7 @@ from waha_mcp.transcribe.store import Key, Transcript, TranscriptStore, claimabl
 log = logging.getLogger("waha_mcp.transcribe")
 LEASE_MARGIN = 30.0  # seconds a claim outlasts its fetch and transcription time-outs
 POLL = (0.05, 1.0)  # `wait` for another replica's outcome: the store is read after 50 ms, doubling up to 1 s
+RELEASE_WAIT = 2.0  # seconds a stopping transcription waits to give its claim back (else: the lease ends it)
 WATCH = 1.0  # seconds between reads of the outcomes other replicas owe (`_watch_elsewhere`)
 
 
@@ -210,6 +212,12 @@ class Transcriber:
                 return None
             try:
                 outcome = await self._transcribe(fetch)
+            except asyncio.CancelledError:  # stopped (this process shutting down): the claim is given back, so
+                # another replica takes the note at once rather than after the lease; bounded, and best effort
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(RELEASE_WAIT):
+                        await self.store.release(*key, owner=self.owner)
+                raise
             except TranscribeError as exc:
                 retry_at = time.time() + exc.retry_after if exc.retry_after is not None else None
                 outcome = Transcript("failed", error=exc.message, retry_at=retry_at, engine=self.engine.name,

@@ -58,6 +58,11 @@ class TranscriptStore(Protocol):
         `until` (a pending row) and answer True, if the row is `claimable`; else change nothing, False."""
         ...
 
+    async def release(self, session: str, message_id: str, *, owner: str) -> None:
+        """Give back `owner`'s claim (its transcription stopped without an outcome): the note is nobody's, to be
+        claimed at once. Anything else (an outcome, another's claim) is left alone."""
+        ...
+
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None
     ) -> None: ...
@@ -90,6 +95,11 @@ class MemoryTranscripts:
             return False
         await self.put(session, message_id, Transcript("pending", retry_at=until, at=time.time(), owner=owner))
         return True
+
+    async def release(self, session: str, message_id: str, *, owner: str) -> None:
+        held = self._rows.get((session, message_id))
+        if held is not None and held.status == "pending" and held.owner == owner:
+            del self._rows[(session, message_id)]
 
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None

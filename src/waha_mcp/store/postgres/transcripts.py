@@ -30,6 +30,7 @@ CLAIM = f"""INSERT INTO transcripts AS t (session, message_id, status, retry_at,
     VALUES ($1, $2, 'pending', $3, $4, $5) {_REPLACE}
     WHERE (t.status = 'pending' AND t.retry_at <= $5) OR (t.status = 'failed' AND ($6 OR t.retry_at <= $5))
     RETURNING 1"""
+RELEASE = "DELETE FROM transcripts WHERE session = $1 AND message_id = $2 AND status = 'pending' AND owner = $3"
 
 
 class PostgresTranscripts:
@@ -64,6 +65,9 @@ class PostgresTranscripts:
         values = (session, message_id, until, owner, time.time(), retry)
         won = await self._store.run(lambda db: db.fetchval(CLAIM, *values), tx=False)
         return won is not None
+
+    async def release(self, session: str, message_id: str, *, owner: str) -> None:
+        await self._store.run(lambda db: db.execute(RELEASE, session, message_id, owner), tx=False)
 
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None

@@ -67,6 +67,10 @@ class SqliteTranscripts:
 
         return await self._store.write(write)
 
+    async def release(self, session: str, message_id: str, *, owner: str) -> None:
+        sql = "DELETE FROM transcripts WHERE session = ? AND message_id = ? AND status = 'pending' AND owner = ?"
+        await self._store.write(lambda db: db.execute(sql, (session, message_id, owner)))
+
     async def mark_failed(
         self, session: str, message_id: str, error: str, *, retry_at: float | None, engine: str | None
     ) -> None:
