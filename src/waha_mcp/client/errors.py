@@ -154,6 +154,16 @@ class TooLarge(WAHAError):
     """A file over the configured size limit; nothing beyond the limit was read."""
 
 
+class NotOnFileServer(WAHAError):
+    """Refused before sending: `url` is not on the file server of the WAHA at `file_server` (its `/api/files/...`),
+    so it is not fetched (the API key goes nowhere else)."""
+
+    def __init__(self, message: str, *, url: str, file_server: str, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.url = url
+        self.file_server = file_server
+
+
 def from_response(
     status: int, raw: bytes, reason: str, *, method: str, path: str, session: str | None, keyed: bool = True
 ) -> WAHAError:
