@@ -45,9 +45,8 @@ class WAHAError(Exception):
     @property
     def session_status(self) -> str | None:
         """The session status WAHA reported in its status-mismatch error body, if any."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("status"), str):
-            return self.body["status"]
-        return None
+        status = self.body.get("status") if isinstance(self.body, dict) else None
+        return status if isinstance(status, str) else None
 
     @property
     def expected_statuses(self) -> list[str]:
