@@ -100,10 +100,9 @@ class WahaMCP(MCPServer[Any]):
         quiet_transport_logs()  # now: the event stream may connect before the first lifespan runs
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
-        self.fleet = len(server_names(settings)) > 1
-        self._listed = [
-            describe(spec, settings.waha_read_only, settings.output_schemas, fleet=self.fleet) for spec in specs
-        ]
+        self.several_servers = len(server_names(settings)) > 1  # else no tool lists `server`
+        read_only, outputs = settings.waha_read_only, settings.output_schemas
+        self._listed = [describe(spec, read_only, outputs, fleet=self.several_servers) for spec in specs]
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
         self._events: Events | None = None
@@ -252,7 +251,7 @@ class WahaMCP(MCPServer[Any]):
             return await call_next(ctx)
         specs, read_only = self.visible_for(headers)
         outputs = self.waha_settings.output_schemas
-        return ListToolsResult(tools=[describe(spec, read_only, outputs, fleet=self.fleet) for spec in specs])
+        return ListToolsResult(tools=[describe(spec, read_only, outputs, fleet=self.several_servers) for spec in specs])
 
     async def list_resources(self) -> list[Resource]:
         return self.resources.listed(self.specs)
