@@ -4,19 +4,24 @@ python bench/bare_server.py N [--floor]
 
 --floor serves the same bare server the way waha-mcp serves itself (its event-loop stdio, uvloop when installed,
 no OpenTelemetry middleware): what the SDK alone costs per call on this machine, the floor under waha-mcp's
-figures.
+figures. Over HTTP (`--http PORT`), `--result FILE` makes the tool return that JSON object, and `--fetch URL` makes
+it GET URL first (aiohttp, parsed by orjson): the same job as waha-mcp's `waha_get_chats` without waha-mcp.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
 
-def build(count: int, result: dict | None = None) -> MCPServer:
+def build(count: int, result: dict | None = None, fetch: str | None = None) -> MCPServer:
     server = MCPServer("bare")
     for index in range(count):
+        if fetch is not None and result is not None:
+            server.add_tool(_fetching(fetch, result), name=f"bare_tool_{index:03d}", description="A trivial tool.")
+            continue
         if result is not None:
 
             async def trivial(session: str | None = None) -> dict:
@@ -30,6 +35,33 @@ def build(count: int, result: dict | None = None) -> MCPServer:
 
         server.add_tool(trivial, name=f"bare_tool_{index:03d}", description="A trivial tool.")
     return server
+
+
+def _fetching(url: str, result: dict) -> Any:
+    async def trivial(session: str | None = None) -> dict:
+        # The job any server answering this call does (the GET to WAHA on aiohttp, as waha-mcp's client sends it,
+        # and orjson's parse), none of what waha-mcp adds (its pipeline, projection, redaction, client layers).
+        import orjson
+
+        async with _fetcher().get(url, headers={"Accept": "application/json"}) as response:
+            body = await response.read()
+        if not isinstance(orjson.loads(body), list):
+            raise RuntimeError(f"{url}: not a chat list")
+        return result
+
+    return trivial
+
+
+_SESSION: list[Any] = []
+
+
+def _fetcher() -> Any:
+    """One aiohttp session for the process's loop (kept-alive connections to the fake WAHA)."""
+    import aiohttp
+
+    if not _SESSION:
+        _SESSION.append(aiohttp.ClientSession(auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()))
+    return _SESSION[0]
 
 
 def floor(server: MCPServer) -> None:
@@ -73,7 +105,9 @@ if __name__ == "__main__":
         from pathlib import Path
 
         result = json.loads(Path(sys.argv[sys.argv.index("--result") + 1]).read_text())
-    bare = build(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1, result)
+    # --fetch URL: the tool GETs URL (the fake WAHA's chat overview) before returning the --result
+    fetch = sys.argv[sys.argv.index("--fetch") + 1] if "--fetch" in sys.argv else None
+    bare = build(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1, result, fetch)
     if "--http" in sys.argv:
         http(bare, int(sys.argv[sys.argv.index("--http") + 1]), "--floor" in sys.argv)
     elif "--floor" in sys.argv:

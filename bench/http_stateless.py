@@ -11,6 +11,9 @@ the machine falls on all of them alike):
 - bare: a bare MCPServer's trivial tool over stateless HTTP with uvicorn's defaults (bench/bare_server.py --http);
 - floor: the same bare server served as waha-mcp serves (no OpenTelemetry middleware, waha-mcp's uvicorn options);
 - floor returning waha-mcp's result (the structuredContent of one waha_get_chats call): what its size costs the SDK;
+- floor doing the same job: the same GET to the fake WAHA on aiohttp, parsed by orjson, then waha-mcp's result:
+  what a server answering this call costs without anything of waha-mcp's (its pipeline, projection, redaction,
+  client layers);
 - floor with JSON responses (the SDK's `json_response`, one JSON body per POST instead of an SSE stream): what the
   SSE stream costs. waha-mcp answers with SSE (progress notifications reach the client on it).
 The client is a raw keep-alive HTTP/1.1 client (asyncio streams, the request bytes built once) with `--inflight`
@@ -204,12 +207,17 @@ LABELS = {
     "bare": "bare MCPServer trivial tool (uvicorn defaults)",
     "floor": "bare, served as waha-mcp serves (floor)",
     "floor+result": "floor, returning waha-mcp's result",
+    "floor+fetch": "floor, same GET to WAHA + waha-mcp's result",
     "floor+json": "floor, JSON responses instead of SSE",
 }
 
 
 async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
-    names = ["waha-mcp", *(["baseline"] if args.baseline else []), "bare", "floor", "floor+result", "floor+json"]
+    names = [
+        "waha-mcp",
+        *(["baseline"] if args.baseline else []),
+        *["bare", "floor", "floor+result", "floor+fetch", "floor+json"],
+    ]
     ports = {name: free_port() for name in names}
     tools = {name: TOOL if name in ("waha-mcp", "baseline") else BARE_TOOL for name in names}
     async with contextlib.AsyncExitStack() as stack:
@@ -227,11 +235,20 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 "--result",
                 str(result_file),
             ],
+            "floor+fetch": [
+                *bare_cmd(1, floor=True),
+                "--http",
+                str(ports["floor+fetch"]),
+                "--result",
+                str(result_file),
+                "--fetch",
+                f"{url}/api/default/chats/overview?limit=20&offset=0",  # as waha_get_chats {} asks
+            ],
             "floor+json": [*bare_cmd(1, floor=True), "--http", str(ports["floor+json"]), "--json-response"],
         }
         pids: dict[str, int] = {}
         for name in names:
-            if name == "floor+result":
+            if not result_file.exists() and name.startswith("floor+"):
                 result_file.write_text(json.dumps(await structured_result(ports["waha-mcp"], args.protocol)))
             pids[name] = await stack.enter_async_context(started(cmds[name], ports[name]))
         totals = {name: {"cpu": 0.0, "wall": 0.0, "client": 0.0, "calls": 0} for name in names}

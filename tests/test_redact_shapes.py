@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from mcp import Client
 
 from tests.helpers import call, data
 from tests.test_secrets import _server
+from waha_mcp import redact
 from waha_mcp.config import load_settings
+from waha_mcp.jsonfast import dumps
 from waha_mcp.redact import Redactor
 from waha_mcp.sandbox import Sandbox, sandbox_transport
 from waha_mcp.sandbox.routes.server import URL_SECRETS
@@ -103,3 +106,42 @@ async def test_an_echoed_basic_auth_header_is_hidden(sandbox: Sandbox) -> None:
     text = "".join(getattr(b, "text", "") for b in failed.content)
     assert failed.is_error and "upstream refused" in text
     assert BASIC not in text and "hunter2" not in text
+
+
+def test_only_two_characters_lower_case_to_ascii() -> None:
+    """The shapes' word search lower-cases bytes, not str (redact._ascii_lowered): right only while no other
+    non-ASCII character's lower case holds an ASCII one (a newer Unicode database could add one)."""
+    folding = {chr(c) for c in range(128, sys.maxunicode + 1) if any(ord(x) < 128 for x in chr(c).lower())}
+    assert folding == set(redact._FOLDS_TO_ASCII)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /x?TOKEN=abc123 🚚",  # non-ASCII elsewhere in the text: the bytes path
+        "GET /x?to\u212aen=abc123",  # KELVIN SIGN: str.lower() reads `token`
+        "\u0130 Authorization: Bearer abcdefghijklmnopqrstuvwxyz",
+        "Basic dXNlcjpwYXNz \ud800",  # a lone surrogate is no error
+        "BEARER abcdefghijklmnopqrstuvwxyz0123 Ünïcødé",
+    ],
+)
+def test_shape_words_are_found_as_str_lower_finds_them(text: str) -> None:
+    """The shapes searched are those a str.lower() of the whole text finds words for (what it did before)."""
+    lowered = text.lower()
+    words = {redact.HEADER: "authorization", redact.BASIC: "basic", redact.BEARER: "bearer"}
+    reference = [redact.URL_PASSWORD] if "://" in text and "@" in text else []
+    if "=" in text and any(word in lowered for word in redact._QUERY_WORDS):
+        reference.append(redact.QUERY)
+    reference += [pattern for pattern, word in words.items() if word in lowered]
+    assert reference, text  # each holds a credential's shape
+    assert redact._shapes_in(text) == reference
+    assert Redactor([]).finds_in([text])
+
+
+def test_a_result_text_that_is_its_structured_content_is_searched_once() -> None:
+    """finds_in skips serialising `structured` again when a text is its serialisation, and still finds a secret
+    that is only in `structured`."""
+    structured = {"note": "see https://user:s3cret-pw@host.example/x"}
+    assert Redactor([]).finds_in([dumps(structured)], structured)
+    assert Redactor([]).finds_in(["{}"], structured)
+    assert not Redactor([]).finds_in([dumps({"a": 1})], {"a": 1})

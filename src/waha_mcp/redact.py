@@ -110,16 +110,27 @@ def _hide(match: re.Match[str]) -> str:
 def _shapes_in(text: str) -> list[re.Pattern[str]]:
     """The shapes worth searching `text` for, by substring tests far cheaper than the searches (nearly every
     tool result holds none of them)."""
-    lowered = text.lower()
+    lowered = _ascii_lowered(text)
     found = [URL_PASSWORD] if "://" in text and "@" in text else []
-    if "=" in text and any(word in lowered for word in _QUERY_WORDS):
+    if "=" in text and any(word in lowered for word in _QUERY_BYTES):
         found.append(QUERY)
-    found += [
-        pattern
-        for word, pattern in (("authorization", HEADER), ("basic", BASIC), ("bearer", BEARER))
-        if word in lowered
-    ]
+    found += [pattern for word, pattern in _WORDED if word in lowered]
     return found
+
+
+_WORDED = ((b"authorization", HEADER), (b"basic", BASIC), (b"bearer", BEARER))
+_QUERY_BYTES = tuple(word.encode() for word in _QUERY_WORDS)
+# The only characters whose lower case is (or holds) an ASCII letter: KELVIN SIGN → k, İ → i + a dot.
+_FOLDS_TO_ASCII = ("\u212a", "\u0130")
+
+
+def _ascii_lowered(text: str) -> bytes:
+    """`text`'s ASCII letters lower-cased, for finding ASCII words in it as `text.lower()` would: bytes.lower()
+    touches only ASCII, three to four times faster than str.lower() on a text with any non-ASCII character (a
+    name, an emoji), and no other character lower-cases to ASCII but the two handled here."""
+    if any(char in text for char in _FOLDS_TO_ASCII):
+        return text.lower().encode("utf-8", "surrogatepass")
+    return text.encode("utf-8", "surrogatepass").lower()  # a lone surrogate is no letter, and no error here
 
 
 def redact_shapes(text: str) -> str:
@@ -155,9 +166,14 @@ class Redactor:
 
     def finds_in(self, texts: Iterable[str], structured: Any = None) -> bool:
         """Would `text` or `value` change any of `texts`, or any string in `structured`? One search per form and
-        one for the shapes over each text and over `structured` serialised once; a yes may be a false alarm (a
-        key, a `str()` of an object, a base64 word after "basic"), never a missed secret."""
-        haystacks = [*texts, dumps(structured)] if structured is not None else list(texts)
+        one for the shapes over each text and over `structured` serialised once (not again when a text is that
+        serialisation already, as a tool's result text is); a yes may be a false alarm (a key, a `str()` of an
+        object, a base64 word after "basic"), never a missed secret."""
+        haystacks = list(texts)
+        if structured is not None:
+            serial = dumps(structured)
+            if serial not in haystacks:
+                haystacks.append(serial)
         return any(probe in text for text in haystacks for probe in self._probes) or any(map(has_shapes, haystacks))
 
     def text(self, text: str) -> str:

@@ -139,8 +139,20 @@ def segment(value: str) -> str:
 
     A segment of dots only ('.', '..') is encoded too: left bare, URL normalisation would send another route.
     """
+    known = _SEGMENTS.get(value) if type(value) is str else None
+    if known is not None:
+        return known
     text = quote(str(value), safe="")
-    return text.replace(".", "%2E") if text and set(text) == {"."} else text
+    text = text.replace(".", "%2E") if text and set(text) == {"."} else text
+    if type(value) is str:
+        if len(_SEGMENTS) >= 4096:
+            _SEGMENTS.clear()
+        _SEGMENTS[value] = text
+    return text
+
+
+# The same sessions and chats come back call after call: each encoded once (quote() costs more than a lookup).
+_SEGMENTS: dict[str, str] = {}
 
 
 class HTTPCore:
