@@ -66,7 +66,7 @@ def test_no_tool_reaches_a_wahaclient_or_server_directly() -> None:
     import re
     from pathlib import Path
 
-    methods = "call|fetch_file|list_sessions|require|local_path"
+    methods = "call|fetch_file|list_sessions|require|files_path"
     direct = re.compile(rf"\b(?:w|inv|self)\.(?:client|app\.client)\.(?:{methods})\(")
     tools = Path(__file__).resolve().parents[1] / "src" / "waha_mcp" / "tools"
     found = [f"{path.name}:{n}" for path in sorted(tools.glob("*.py")) if path.name != "pipeline.py"

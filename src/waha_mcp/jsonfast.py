@@ -41,7 +41,8 @@ def dumps(data: Any) -> str:
     fast = _fast()
     if fast:
         try:
-            return fast.dumps(data, default=str, option=_options(fast)).decode()
+            encoded: bytes = fast.dumps(data, default=str, option=_options(fast))  # orjson.dumps -> bytes
+            return encoded.decode()
         except TypeError:  # a 65-bit int, a lone surrogate: the stdlib spells it
             pass
     return _std_dumps(data)
@@ -60,4 +61,5 @@ def loads(raw: bytes | str) -> Any:
 
 def _options(fast: Any) -> int:
     # Datetimes and dataclasses go through `default` (str), as with json.dumps; keys need not be str.
-    return fast.OPT_NON_STR_KEYS | fast.OPT_PASSTHROUGH_DATETIME | fast.OPT_PASSTHROUGH_DATACLASS
+    flags: int = fast.OPT_NON_STR_KEYS | fast.OPT_PASSTHROUGH_DATETIME | fast.OPT_PASSTHROUGH_DATACLASS
+    return flags

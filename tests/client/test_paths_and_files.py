@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from waha_mcp.client import Binary, TooLarge, WAHAClient, WAHAError
+from waha_mcp.client import Binary, NotOnFileServer, TooLarge, WAHAClient, WAHAError
 from waha_mcp.sandbox import Sandbox
 
 
@@ -35,16 +35,22 @@ from waha_mcp.sandbox import Sandbox
         ("http://h/waha", "http://h/waha/api/sessions", None),
     ],
 )
-def test_local_path_only_for_the_waha_host(base: str, url: str, expected: str | None) -> None:
-    assert WAHAClient(base).local_path(url) == expected
+def test_files_path_only_for_the_waha_host(base: str, url: str, expected: str | None) -> None:
+    if expected is not None:
+        assert WAHAClient(base).files_path(url) == expected
+        return
+    with pytest.raises(NotOnFileServer) as refused:
+        WAHAClient(base).files_path(url, "s1")
+    assert (refused.value.url, refused.value.file_server, refused.value.session) == (url, base, "s1")
+    assert refused.value.message.endswith(f"is not on WAHA's file server ({base}/api/files/...): not fetched")
 
 
 async def test_fetch_file_refuses_other_hosts_and_caps_size(waha: WAHAClient, sandbox: Sandbox) -> None:
-    with pytest.raises(ValueError):
-        await waha.fetch_file("default", "http://elsewhere/x", max_bytes=10)
-    for url in ["http://sandbox/api/sessions", "http://sandbox/api/server/environment", "/__sandbox/state"]:
-        with pytest.raises(ValueError, match="file server"):
+    for url in ["http://elsewhere/x", "http://sandbox/api/sessions", "http://sandbox/api/server/environment",
+                "/__sandbox/state"]:  # fmt: skip
+        with pytest.raises(NotOnFileServer) as refused:
             await waha.fetch_file("default", url, max_bytes=10**6)
+        assert refused.value.session == "default" and refused.value.status == 0 and "file server" in str(refused.value)
     assert sandbox.requests == []
     world = sandbox.sessions["default"].world
     assert world is not None

@@ -38,6 +38,28 @@ def serving(app: Any, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def another_host(body: bytes, mimetype: str) -> Iterator[tuple[str, list[str]]]:
+    """A host that is not WAHA, serving `body` at every path: its base URL and the paths it was asked for (a URL
+    there that an MCP server refuses must leave the list empty; fetched, it would have worked)."""
+
+    asked: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        asked.append(scope["path"])
+        headers = [(b"content-type", mimetype.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    with serving(app) as url:
+        yield url, asked
+
+
 @asynccontextmanager
 async def sandbox_on_socket(sandbox: Sandbox) -> AsyncIterator[str]:
     """Serve `sandbox` on a loopback socket in the running event loop (uvicorn, with the real connection resets

@@ -25,6 +25,7 @@ from waha_mcp.capped_read import OverLimit, check_declared, read_capped
 from waha_mcp.client.errors import (
     BadResponse,
     EndpointMissing,
+    NotOnFileServer,
     TooLarge,
     WAHAError,
     from_redirect,
@@ -375,14 +376,27 @@ class HTTPCore:
             message += "; WAHA accepted the request, so it has probably taken effect"
         return TooLarge(message, status=status, method=route.method, path=path, session=session)
 
-    def local_path(self, url: str) -> str | None:
-        """The path (and query) of `url` on WAHA's file server (`/api/files/...` on the configured host), or
-        None: nothing else is ever fetched with the API key (not another route of WAHA's API, not another host).
+    def files_path(self, url: str, session: str | None = None) -> str:
+        """The path (and query) of `url` on WAHA's file server (`/api/files/...` on the configured host); else
+        `NotOnFileServer`: nothing else is ever fetched with the API key (not another route of WAHA's API, not
+        another host). `fetch_file` makes this check; its callers catch the error rather than check first.
 
         WAHA announces its file server under its own `WAHA_BASE_URL`, which may name the same server
         differently (a Docker host name): an `/api/files/...` path is therefore fetched from the
         configured host.
         """
+        path = self._on_file_server(url)
+        if path is None:
+            shown = re.sub(r"[?#].*$", "", url.strip())[:100]  # a query may carry a token
+            raise NotOnFileServer(
+                f"{shown} is not on WAHA's file server ({self.base_url}{FILES_ROUTE}...): not fetched",
+                url=url,
+                file_server=self.base_url,
+                session=session,
+            )
+        return path
+
+    def _on_file_server(self, url: str) -> str | None:
         parts = urlsplit(url.strip())
         base = urlsplit(self.base_url)
         if parts.scheme and parts.scheme not in ("http", "https"):
@@ -407,10 +421,9 @@ class HTTPCore:
         return path + (f"?{parts.query}" if parts.query else "")
 
     async def fetch_file(self, session: str | None, url: str, *, max_bytes: int) -> Binary:
-        """GET a file from WAHA's host (its file server, same API key); at most `max_bytes` are read."""
-        path = self.local_path(url)
-        if path is None:
-            raise ValueError(f"{url!r} is not on WAHA's file server ({self.base_url}{FILES_ROUTE}...)")
+        """GET a file from WAHA's host (its file server, same API key); at most `max_bytes` are read.
+        `NotOnFileServer` (nothing sent) for any other URL."""
+        path = self.files_path(url, session)
         try:
             with anyio.fail_after(self._timeout):
                 async with self.http.stream("GET", path, headers={"Accept": "*/*"}) as response:

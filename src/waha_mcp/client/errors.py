@@ -45,9 +45,8 @@ class WAHAError(Exception):
     @property
     def session_status(self) -> str | None:
         """The session status WAHA reported in its status-mismatch error body, if any."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("status"), str):
-            return self.body["status"]
-        return None
+        status = self.body.get("status") if isinstance(self.body, dict) else None
+        return status if isinstance(status, str) else None
 
     @property
     def expected_statuses(self) -> list[str]:
@@ -152,6 +151,16 @@ class Redirected(WAHAError):
 
 class TooLarge(WAHAError):
     """A file over the configured size limit; nothing beyond the limit was read."""
+
+
+class NotOnFileServer(WAHAError):
+    """Refused before sending: `url` is not on the file server of the WAHA at `file_server` (its `/api/files/...`),
+    so it is not fetched (the API key goes nowhere else)."""
+
+    def __init__(self, message: str, *, url: str, file_server: str, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.url = url
+        self.file_server = file_server
 
 
 def from_response(

@@ -179,18 +179,22 @@ class Fleet:
         name = self._member_name(session, server)
         return None if name is None else self.clients[name]
 
-    def local_path(self, url: str, session: str | None = None) -> str | None:
-        client = self.client_of(session)
-        return None if client is None else client.local_path(url)
+    async def files_path(self, session: str | None, url: str) -> str:
+        """`url`'s path on the file server of the WAHA holding `session`; `NotOnFileServer` for any other URL."""
+        name = await self._holder_of(session)
+        try:
+            return self.clients[name].files_path(url, session)
+        except WAHAError as exc:
+            raise self._named(exc, name) from None
 
     def base_url(self, session: str | None = None) -> str:
         client = self.client_of(session)
         return client.base_url if client is not None else ", ".join(c.base_url for c in self.clients.values())
 
     async def fetch_file(self, session: str | None, url: str, *, max_bytes: int) -> Binary:
-        name = self._member_name(session, None)
-        if name is None:
-            name = await self.server_of(session, "")
+        """A file from the file server of the WAHA holding `session`; `NotOnFileServer` (nothing sent) for a URL
+        elsewhere."""
+        name = await self._holder_of(session)
         try:
             return await self.clients[name].fetch_file(session, url, max_bytes=max_bytes)
         except WAHAError as exc:
@@ -244,6 +248,10 @@ class Fleet:
     def holder(self, session: str) -> str | None:
         """The server the directory (in memory) says holds `session`; None when unknown or held twice."""
         return self._member_name(session, None)
+
+    async def _holder_of(self, session: str | None) -> str:
+        name = self._member_name(session, None)
+        return name if name is not None else await self.server_of(session, "")
 
     def _member_name(self, session: str | None, server: str | None) -> str | None:
         if server is not None:

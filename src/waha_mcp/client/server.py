@@ -68,11 +68,12 @@ class ServerAPI(HTTPCore):
     async def ping(self) -> Any:
         return await self.call("PingController_ping")
 
-    async def get_version(self) -> dict[str, Any]:
-        """WAHA's answer to `GET /api/server/version`, read fresh; it also refreshes `server_version`."""
+    async def get_version(self) -> dict[str, Any] | None:
+        """WAHA's answer to `GET /api/server/version`, read fresh (None when it is no JSON object); it also
+        refreshes `server_version`."""
         answer = await self.call("ServerController_get")
         self.remember_version(answer)
-        return answer
+        return answer if isinstance(answer, dict) else None
 
     def remember_version(self, answer: Any) -> ServerVersion | None:
         self._version, self._version_read = ServerVersion.from_answer(answer), True

@@ -240,7 +240,7 @@ def _registry(kind: str, document: str = DOCUMENT) -> Registry:
 
     uri = _REQUEST_URI if kind == "request" else _RESPONSE_URI
     resource = DRAFT202012.create_resource(json_schema_document(kind, document))
-    return Registry().with_resource(uri, resource)
+    return Registry().with_resources([(uri, resource)])  # with_resource is the same, without a return type
 
 
 def _pointer(*parts: str) -> str:
@@ -507,7 +507,7 @@ def _json_body_pointer(method: str, path: str) -> str | None:
     if "schema" not in content.get("application/json", {}):
         return None
     if "$ref" in declared:
-        return declared["$ref"].lstrip("#") + _pointer("content", "application/json", "schema")
+        return str(declared["$ref"]).lstrip("#") + _pointer("content", "application/json", "schema")
     return _pointer("paths", path, method.lower(), "requestBody", "content", "application/json", "schema")
 
 

@@ -130,7 +130,10 @@ class Spec:
 
 
 def _read(name: str) -> dict[str, Any]:
-    return jsonfast.loads(resources.files("waha_mcp.openapi").joinpath(name).read_bytes())
+    document = jsonfast.loads(resources.files("waha_mcp.openapi").joinpath(name).read_bytes())
+    if not isinstance(document, dict):
+        raise ValueError(f"{name} is not an OpenAPI document (not a JSON object)")
+    return document
 
 
 def with_supplement(document: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:

@@ -441,7 +441,7 @@ def _json_or_none(body: bytes) -> Any:
 
 def _raw_path(scope: Scope) -> str:
     raw = scope.get("raw_path")
-    if raw:
+    if isinstance(raw, bytes) and raw:  # bytes whenever a server gives it (ASGI)
         return raw.split(b"?")[0].decode("latin-1")
     return quote(scope["path"])
 

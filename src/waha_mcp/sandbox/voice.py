@@ -37,4 +37,5 @@ def opus_seconds(data: bytes) -> int:
     last = data.rfind(b"OggS")
     if last < 0 or len(data) < last + 14:
         return 0
-    return max(1, round(struct.unpack_from("<q", data, last + 6)[0] / 48000))
+    granule: int = struct.unpack_from("<q", data, last + 6)[0]
+    return max(1, round(granule / 48000))

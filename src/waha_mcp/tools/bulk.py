@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from mcp_types import CallToolResult
 from pydantic import Field
@@ -61,16 +61,22 @@ async def _sessions(w: Invocation, which: Any) -> list[str]:
     return names
 
 
-async def plan(w: Invocation) -> tuple[ToolSpec, list[str]]:
+class Plan(NamedTuple):
+    spec: ToolSpec
+    sessions: list[str]
+
+
+async def plan(w: Invocation) -> Plan:
     """The tool and the sessions, worked out once per call (the confirmation guard asks before the tool runs)."""
-    if "plan" not in w.state:
+    planned = w.state.get("plan")
+    if not isinstance(planned, Plan):
         spec = _inner(w, w.args["tool"])
         which = w.args.get("sessions")
         if which is None:
             which = [w.args["session"]] if w.args.get("session") else "working"
-        w.state["plan"] = (spec, await _sessions(w, which))
+        planned = w.state["plan"] = Plan(spec, await _sessions(w, which))
         w.bulk_id = w.args.get("bulkId") or secrets.token_hex(4)
-    return w.state["plan"]
+    return planned
 
 
 async def _question(w: Invocation) -> str | None:

@@ -326,10 +326,8 @@ async def get_chat_picture(
 
 async def fetch_picture(w: Invocation, session: str, url: str) -> Binary | None:
     """The picture's bytes when WAHA serves them; None for another host (WhatsApp's CDN), never fetched."""
-    if await w.local_path(url) is None:
-        return None
     try:
         image = await w.fetch_file(url, max_bytes=min(PICTURE_MAX_BYTES, w.settings.max_media_bytes))
-    except WAHAError:
+    except WAHAError:  # NotOnFileServer (WhatsApp's CDN: nothing sent), or WAHA failed
         return None  # the URL still answers the question
     return image if image.mimetype.startswith("image/") else None

@@ -31,7 +31,7 @@ LOOK_BACK = 200  # inbox rows read at a time when a wait starts from a cursor
 
 def _events(w: Invocation) -> Events:
     events = w.app.events
-    if events is None:
+    if not isinstance(events, Events):  # None until the lifespan starts it
         raise ToolInputError("the events inbox is not running in this server (WAHA_MCP_EVENTS=off?)")
     return events
 

@@ -11,7 +11,7 @@ from mcp_types import BlobResourceContents, EmbeddedResource
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import Binary, TooLarge, WAHAError
+from waha_mcp.client import Binary, NotOnFileServer, TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.files import read_local_file, save_file
 from waha_mcp.projections.common import obj
@@ -61,14 +61,14 @@ async def _download(w: Invocation, session: str, chat: str, mid: str) -> tuple[d
             raise ToolInputError(
                 f"WAHA could not download the media of {mid}{problem}; old media may no longer be on WhatsApp"
             )
-        if await w.local_path(url) is None:
-            shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
-            raise ToolInputError(
-                f"the media URL {shown} is not on WAHA's file server ({w.file_server()}/api/files/...): "
-                "not fetched. The server only downloads from WAHA's own file server"
-            )
         try:
             file = await w.fetch_file(url, max_bytes=w.settings.max_media_bytes)
+        except NotOnFileServer as exc:
+            shown = view.short(re.sub(r"[?#].*$", "", str(url)), 100)
+            raise ToolInputError(
+                f"the media URL {shown} is not on WAHA's file server ({exc.file_server}/api/files/...): "
+                "not fetched. The server only downloads from WAHA's own file server"
+            ) from None
         except WAHAError as exc:
             if isinstance(exc, TooLarge):
                 raise ToolInputError(f"media of {mid}: {exc.message}") from None

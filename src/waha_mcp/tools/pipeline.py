@@ -169,19 +169,18 @@ class Invocation:
         """Operations the session's WAHA answered with NestJS's `Cannot GET` (an older WAHA)."""
         return self.app.client.missing_operations(self.session)
 
-    async def local_path(self, url: str) -> str | None:
-        """`url`'s path on the file server of the WAHA holding the session; None: elsewhere, never fetched."""
-        fleet = self.app.client
-        if fleet.several:
-            await fleet.server_of(self.session, "")
-        return fleet.local_path(url, self.session)
+    async def files_path(self, url: str) -> str:
+        """`url`'s path on the file server of the WAHA holding the session (for what the path names, before any
+        fetch); `NotOnFileServer` for any other URL. To fetch, call `fetch_file`, which checks the same."""
+        return await self.app.client.files_path(self.session, url)
 
     def file_server(self) -> str:
         """The base URL of the session's WAHA, as messages show it."""
         return self.app.client.base_url(self.session)
 
     async def fetch_file(self, url: str, *, max_bytes: int) -> Binary:
-        """A file from the file server of the WAHA holding the session (same API key), at most `max_bytes`."""
+        """A file from the file server of the WAHA holding the session (same API key), at most `max_bytes`;
+        `NotOnFileServer` (nothing sent) for a URL elsewhere, which each caller answers in its own words."""
         return await self.app.client.fetch_file(self.session, url, max_bytes=max_bytes)
 
     def stand_in(self) -> Any:

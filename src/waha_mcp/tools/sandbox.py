@@ -24,8 +24,10 @@ FaultKind = Literal["latency", "status", "drop", "malformed", "empty", "clear"]
 
 
 def _sandbox(w: Invocation) -> Sandbox:
+    from waha_mcp.sandbox import Sandbox  # loaded already when it stands in: this server runs it
+
     found = getattr(w.stand_in(), "sandbox", None)
-    if found is None:
+    if not isinstance(found, Sandbox):
         raise ToolInputError("this server does not run the built-in sandbox (start it with --sandbox)")
     return found
 

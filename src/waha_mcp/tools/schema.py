@@ -166,11 +166,12 @@ def compact(schema: dict[str, Any]) -> dict[str, Any]:
     def walk(node: Any) -> Any:
         if isinstance(node, list):
             return [walk(item) for item in node]
-        if not isinstance(node, dict):
-            return node
+        return walk_object(node) if isinstance(node, dict) else node
+
+    def walk_object(node: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in node and node["$ref"].startswith("#/$defs/"):
             target = defs[node["$ref"].removeprefix("#/$defs/")]
-            return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+            return walk_object({**target, **{k: v for k, v in node.items() if k != "$ref"}})
         out = {
             key: walk(value) if key != "properties" else {name: walk(v) for name, v in value.items()}
             for key, value in node.items()
@@ -195,7 +196,7 @@ def compact(schema: dict[str, Any]) -> dict[str, Any]:
             out.pop("default")
         return out
 
-    return walk(schema)
+    return walk_object(schema)
 
 
 def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def output_schema(annotation: Any) -> dict[str, Any] | None:
         return None
     if not (issubclass(annotation, BaseModel) or hasattr(annotation, "__required_keys__")):
         return None
-    schema = _lean(compact(TypeAdapter(annotation).json_schema()))
+    schema = _lean_object(compact(TypeAdapter(annotation).json_schema()))
     # The pipeline adds the session that acted to every result.
     schema["properties"] = {"session": {"type": "string"}} | schema.get("properties", {})
     return schema
@@ -218,8 +219,10 @@ def _lean(node: Any) -> Any:
     """Output schemas go out on every tools/list: no descriptions, and `X | None` as `type: [x, null]`."""
     if isinstance(node, list):
         return [_lean(item) for item in node]
-    if not isinstance(node, dict):
-        return node
+    return _lean_object(node) if isinstance(node, dict) else node
+
+
+def _lean_object(node: dict[str, Any]) -> dict[str, Any]:
     out = {
         key: _lean(value) if key != "properties" else {name: _lean(v) for name, v in value.items()}
         for key, value in node.items()

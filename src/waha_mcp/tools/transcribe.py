@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field
 
 from waha_mcp import projections as view
-from waha_mcp.client import TooLarge, WAHAError
+from waha_mcp.client import NotOnFileServer, TooLarge, WAHAError
 from waha_mcp.errors import ToolInputError
 from waha_mcp.ids import message_key
 from waha_mcp.projections.media import message_media
@@ -91,8 +91,13 @@ def _chat_of(message_id: str) -> str:
 
 async def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[str, Fetch]:
     """The message id a files-route URL names, and how to fetch it (this URL, nothing else)."""
-    path = await w.local_path(url)
-    found = _FILES_PATH.match(unquote(urlsplit(path or "").path)) if path else None
+    # Read before anything is queued: the path names the message the transcript is kept under, and a URL that is
+    # not WAHA's is refused here rather than recorded as a failed transcript of that message.
+    try:
+        path = await w.files_path(url)
+    except NotOnFileServer:
+        path = ""
+    found = _FILES_PATH.match(unquote(urlsplit(path).path)) if path else None
     if found is None:
         raise ToolInputError(
             f"url {url[:80]!r} is not a media URL of WAHA's file server ({w.file_server()}/api/files/<session>/"
@@ -102,12 +107,12 @@ async def _by_url(w: Invocation, transcriber: Transcriber, url: str) -> tuple[st
         raise ToolInputError(
             f"url is a file of session {found.group(1)!r}, not of {w.session!r}: pass session={found.group(1)!r}"
         )
-    # The fetch may run after this call returns (the transcriber's queue): it keeps the session's server.
-    fleet, session, limit = w.client, w.acting, transcriber.max_bytes
+    # The fetch may run after this call returns (the transcriber's queue): the invocation keeps the session.
+    limit = transcriber.max_bytes
 
     async def fetch() -> Audio:
         try:
-            file = await fleet.fetch_file(session, url, max_bytes=limit)
+            file = await w.fetch_file(url, max_bytes=limit)
         except TooLarge:
             raise TranscribeError(f"the audio is over the {limit}-byte limit (WAHA_MCP_TRANSCRIBE_MAX_BYTES)") from None
         except WAHAError as exc:

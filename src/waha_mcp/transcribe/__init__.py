@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from waha_mcp.client import TooLarge, WAHAError
+from waha_mcp.client import NotOnFileServer, TooLarge, WAHAError
 from waha_mcp.client.fleet import Fleet
 from waha_mcp.config import Settings
 from waha_mcp.transcribe.engine import Engine, Heard, TranscribeError
@@ -69,10 +69,10 @@ async def fetch_audio(client: Fleet, session: str, chat: str, message_id: str, m
         if not url:
             problem = f": {str(media['error'])[:120]}" if media.get("error") else ""
             raise TranscribeError(f"WAHA could not download the audio{problem}", retry_after=300)
-        if client.local_path(str(url), session) is None:
-            raise TranscribeError("the audio is not on WAHA's file server: not fetched")
         try:
             file = await client.fetch_file(session, str(url), max_bytes=max_bytes)
+        except NotOnFileServer:
+            raise TranscribeError("the audio is not on WAHA's file server: not fetched") from None
         except TooLarge:
             raise TranscribeError(
                 f"the audio is over the {max_bytes}-byte limit (WAHA_MCP_TRANSCRIBE_MAX_BYTES)"

@@ -36,11 +36,11 @@ def ogg_opus_seconds(data: bytes) -> float | None:
     if not data.startswith(b"OggS") or b"OpusHead" not in data[:128]:
         return None
     head = data.find(b"OpusHead")
-    pre_skip = struct.unpack_from("<H", data, head + 10)[0] if len(data) >= head + 12 else 0
+    pre_skip: int = struct.unpack_from("<H", data, head + 10)[0] if len(data) >= head + 12 else 0
     last = data.rfind(b"OggS")
     while last >= 0:
         if len(data) >= last + 14:
-            granule = struct.unpack_from("<q", data, last + 6)[0]
+            granule: int = struct.unpack_from("<q", data, last + 6)[0]
             if granule >= 0:
                 return max(granule - pre_skip, 0) / 48000
         last = data.rfind(b"OggS", 0, last)
