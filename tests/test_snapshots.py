@@ -20,8 +20,13 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 def _settings() -> Settings:
     # Every toolset: a tool that is off by default is still reviewed when its schema changes; output
-    # schemas too, as clients that turn them on see them.
-    return load_settings(WAHA_BASE_URL="http://127.0.0.1:3000", WAHA_TOOLSETS="all", WAHA_MCP_OUTPUT_SCHEMAS="1")
+    # schemas too, as clients that turn them on see them; and a fleet, as it lists every argument (one server
+    # lists the same schemas less `server`: tests/e2e/test_one_server_schemas.py).
+    return load_settings(
+        WAHA_SERVERS="a=http://127.0.0.1:3000,b=http://127.0.0.1:3001",
+        WAHA_TOOLSETS="all",
+        WAHA_MCP_OUTPUT_SCHEMAS="1",
+    )
 
 
 def test_tool_schemas_match_their_snapshots() -> None:

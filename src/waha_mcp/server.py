@@ -70,11 +70,12 @@ INSTRUCTIONS = (
 )
 
 
-def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True) -> MCPTool:
+def describe(spec: ToolSpec, read_only: bool, output_schemas: bool = True, *, fleet: bool) -> MCPTool:
+    """The tool as listed; `fleet`: several WAHA servers are configured (else no argument names one)."""
     return MCPTool(
         name=spec.name,
         description=spec.description,
-        input_schema=spec.schema_for(read_only),
+        input_schema=spec.schema_for(read_only, fleet),
         output_schema=spec.output_schema if output_schemas else None,
         annotations=spec.annotations_for(read_only),
     )
@@ -99,7 +100,9 @@ class WahaMCP(MCPServer[Any]):
         quiet_transport_logs()  # now: the event stream may connect before the first lifespan runs
         self.specs = specs
         self._by_name = {spec.name: spec for spec in specs}
-        self._listed = [describe(spec, settings.waha_read_only, settings.output_schemas) for spec in specs]
+        self.several_servers = len(server_names(settings)) > 1  # else no tool lists `server`
+        read_only, outputs = settings.waha_read_only, settings.output_schemas
+        self._listed = [describe(spec, read_only, outputs, fleet=self.several_servers) for spec in specs]
         self.app: App | None = None  # set by the lifespan
         self._store: Store | None = None
         self._events: Events | None = None
@@ -248,7 +251,7 @@ class WahaMCP(MCPServer[Any]):
             return await call_next(ctx)
         specs, read_only = self.visible_for(headers)
         outputs = self.waha_settings.output_schemas
-        return ListToolsResult(tools=[describe(spec, read_only, outputs) for spec in specs])
+        return ListToolsResult(tools=[describe(spec, read_only, outputs, fleet=self.several_servers) for spec in specs])
 
     async def list_resources(self) -> list[Resource]:
         return self.resources.listed(self.specs)

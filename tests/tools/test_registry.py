@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -158,8 +158,8 @@ def test_destructive_tools_never_fall_back_to_the_default_session() -> None:
 
 def test_read_only_mode_hides_arguments_that_write() -> None:
     (download,) = [spec for spec in all_tools() if spec.name == "waha_download_media"]
-    assert "save" in download.schema_for(read_only=False)["properties"]
-    assert "save" not in download.schema_for(read_only=True)["properties"]
+    assert "save" in download.schema_for(read_only=False, fleet=True)["properties"]
+    assert "save" not in download.schema_for(read_only=True, fleet=True)["properties"]
 
 
 def test_every_input_schema_is_compact() -> None:
@@ -280,7 +280,10 @@ async def test_listing_builds_no_argument_model_and_a_call_builds_only_its_own(t
     settings = load_settings(WAHA_BASE_URL="http://sandbox", WAHA_SESSION="default", WAHA_TOOLSETS="all")
     server = build_server(settings, tools=specs, transport=transport)
     listed = {tool.name: tool.input_schema for tool in await server.list_tools()}
-    assert listed == {spec.name: spec.input_schema for spec in all_tools() if spec.toolset not in SANDBOX_ONLY}
+    single = {
+        spec.name: spec.schema_for(False, fleet=False) for spec in all_tools() if spec.toolset not in SANDBOX_ONLY
+    }
+    assert listed == single
     assert not [spec.name for spec in specs if "arguments" in vars(spec) or "markers" in vars(spec)]
     async with Client(server) as client:
         assert not (await client.call_tool("waha_get_session", {})).is_error
@@ -326,3 +329,35 @@ async def test_a_cursor_past_any_stored_position_is_refused_clearly(transport: A
             )
             text = out.content[0].text  # type: ignore[union-attr]
             assert out.is_error and "cursor" in text and "past any position the store can hold" in text, text
+
+
+def test_the_fleet_argument_is_the_server_type_and_leaves_the_one_server_schema() -> None:
+    """The registration's one rule (registry.FLEET_ARGUMENTS) and the `Server` type agree: no `server` argument means
+    anything but a WAHA server of the fleet, and none typed so goes by another name (it would stay listed)."""
+    fleet = [spec for spec in all_tools() if spec.fleet_arguments]
+    assert len(fleet) == 8
+    for spec in all_tools():
+        typed = {name for name, kind in spec.markers.items() if kind == "server"}
+        assert typed == set(spec.fleet_arguments), spec.name
+        several, one = spec.schema_for(False, fleet=True), spec.schema_for(False, fleet=False)
+        assert several is spec.input_schema  # a fleet is listed exactly as shipped
+        assert one == several if not spec.fleet_arguments else "server" not in one["properties"]
+        assert {k: v for k, v in several["properties"].items() if k != "server"} == one["properties"], spec.name
+        assert spec.schema_for(False, fleet=False) is one  # derived once, not per call
+    # Read-only and one server together hide both kinds (no shipped tool has both: a probe that does).
+    (info,) = [spec for spec in all_tools() if spec.name == "waha_get_server_info"]
+    probe = replace(info, writes=("environment",))
+    assert set(probe.schema_for(read_only=True, fleet=False)["properties"]) == {"session", "health"}
+    assert set(probe.schema_for(read_only=True, fleet=True)["properties"]) == {"session", "server", "health"}
+
+
+def test_a_fleet_argument_must_be_optional() -> None:
+    from waha_mcp.tools._common import Server, Session
+    from waha_mcp.tools.registry import REGISTRY, tool
+
+    async def probe_tool(w: Any, server: Server, session: Session = None) -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(TypeError, match="server must be optional"):
+        tool("A probe.", effect=Effect.LOCAL, toolset="labels")(probe_tool)
+    assert "waha_probe_tool" not in REGISTRY

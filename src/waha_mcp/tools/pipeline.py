@@ -279,9 +279,10 @@ async def contain(inv: Invocation, nxt: Next) -> CallToolResult:
 async def check_arguments(inv: Invocation, nxt: Next) -> CallToolResult:
     """Unknown names are refused (with the closest valid one), then types, bounds and ids are checked."""
     spec = inv.spec
-    exposed = spec.schema_for(inv.read_only)["properties"]
+    exposed = spec.schema_for(inv.read_only, fleet=inv.client.several)["properties"]
     for name in inv.arguments:
-        if name not in exposed:
+        # A fleet's argument (`server`) unlisted with one server is still taken, and checked (check_server).
+        if name not in exposed and name not in spec.fleet_arguments:
             raise ToolInputError(_unknown_argument(name, list(exposed), spec, inv.read_only))
     try:
         model = spec.arguments.model_validate(inv.arguments)
@@ -363,6 +364,10 @@ def check_server(inv: Invocation) -> str | None:
     stopping it) needs it named when there are several (a read without it covers every server)."""
     given, names = inv.args.get("server"), inv.servers
     if given is not None and given not in names:
+        if len(names) == 1:  # unlisted then: the caller may not know the one server's name
+            raise ToolInputError(
+                f"unknown server {given[:40]!r}: this MCP server has one WAHA server, {names[0]!r}; leave `server` out"
+            )
         raise ToolInputError(f"unknown server {given[:40]!r}; servers: {', '.join(names)}")
     if given is None and len(names) > 1 and inv.spec.effect == Effect.ADMIN:
         raise ToolInputError(f"name the WAHA server this acts on: server, one of {', '.join(names)}")

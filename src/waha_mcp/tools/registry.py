@@ -112,6 +112,10 @@ SANDBOX_ONLY = frozenset({"sandbox"})
 # always: everywhere; sandbox: with --sandbox too (a newcomer trying the emulator walks the guide: create a
 # session, pair it, use it, send and wait for the reply); transcribe: when WAHA_MCP_TRANSCRIBE is on.
 Default = Literal["always", "sandbox", "transcribe"] | None
+# A tool's `server` argument names one WAHA server of a fleet (WAHA_SERVERS; its type is `schema.Server`). With one
+# server configured it could only name that one, so it is left out of the listed schema (every schema byte is paid
+# on every turn); a call that still passes it is checked like any other (waha_mcp.tools.pipeline.check_server).
+FLEET_ARGUMENTS = ("server",)
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ class ToolSpec:
     # Runs another tool once per session, each call through the whole pipeline (allow-lists, pacing, audit
     # apply to each): its own call is not checked against the allow-lists, and it never runs inside itself.
     fans_out: bool = False
+    # Arguments listed only when several WAHA servers are configured (FLEET_ARGUMENTS the tool takes).
+    fleet_arguments: tuple[str, ...] = ()
 
     # Built on first use, not at start-up (issue 19's cold start): a call needs its argument model, tools/list
     # only the input schemas, which are shipped prebuilt (waha_mcp.tools.shipped).
@@ -193,12 +199,22 @@ class ToolSpec:
         """As listed: in read-only mode a tool kept for its reads can only read."""
         return POLICY[Effect.READ].annotations if read_only and not self.read_only else self.annotations
 
-    def schema_for(self, read_only: bool) -> dict[str, Any]:
-        """The input schema as exposed: read-only mode drops the arguments that would write."""
-        if not (read_only and self.writes):
+    def schema_for(self, read_only: bool, fleet: bool) -> dict[str, Any]:
+        """The input schema as exposed: read-only mode drops the arguments that would write, a single WAHA server
+        (not a `fleet`) the arguments that name one of several. Derived from the shipped schema, once each."""
+        hidden = (self.writes if read_only else ()) + (() if fleet else self.fleet_arguments)
+        if not hidden:
             return self.input_schema
-        props = {k: v for k, v in self.input_schema["properties"].items() if k not in self.writes}
-        return self.input_schema | {"properties": props}
+        known = self._narrowed
+        if hidden not in known:
+            props = {k: v for k, v in self.input_schema["properties"].items() if k not in hidden}
+            known[hidden] = self.input_schema | {"properties": props}
+        return known[hidden]
+
+    @cached_property
+    def _narrowed(self) -> dict[tuple[str, ...], dict[str, Any]]:
+        """schema_for's answers by the arguments they hide (a call asks on every run)."""
+        return {}
 
 
 REGISTRY: dict[str, ToolSpec] = {}
@@ -238,7 +254,8 @@ def tool(
             raise ValueError(f"duplicate tool {name}")
         if question is not None and not POLICY[effect].confirm and not callable(question):
             raise TypeError(f"{name}: a fixed question needs an effect that confirms")
-        params = list(inspect.signature(fn).parameters)[1:]
+        signature = inspect.signature(fn).parameters
+        params = list(signature)[1:]
         if "session" not in params:
             raise TypeError(f"{name} must take a `session` parameter")
         if POLICY[effect].confirm and CONFIRM_ARGUMENT in params:
@@ -246,6 +263,9 @@ def tool(
         unknown = sorted({*writes, *filter(None, (session_argument, target))} - set(params))
         if unknown:
             raise TypeError(f"{name}: names unknown arguments {unknown}")
+        fleet_arguments = tuple(arg for arg in FLEET_ARGUMENTS if arg in params)
+        if any(signature[arg].default is inspect.Parameter.empty for arg in fleet_arguments):
+            raise TypeError(f"{name}: {', '.join(fleet_arguments)} must be optional (unlisted with one WAHA server)")
         REGISTRY[name] = ToolSpec(
             name=name,
             toolset=where,
@@ -264,6 +284,7 @@ def tool(
             session_argument=session_argument,
             target=target,
             fans_out=fans_out,
+            fleet_arguments=fleet_arguments,
         )
         return fn
 

@@ -22,7 +22,8 @@ from waha_mcp.times import parse_time
 @dataclass(frozen=True)
 class Marker:
     # chat | group | channel | message | status | phone | session | time | fetch_url | fetch_host (a proxy's
-    # host:port) | fetch_text (a text whose links WAHA fetches for a preview unless `linkPreview` is false)
+    # host:port) | fetch_text (a text whose links WAHA fetches for a preview unless `linkPreview` is false) |
+    # server (a WAHA server of a fleet: registry.FLEET_ARGUMENTS)
     kind: str
 
 
@@ -56,8 +57,9 @@ def _session_name(value: str, *, field: str) -> str:
 # description: the server's instructions say once that WAHA_SESSION stands in when it is left out.
 Session = Annotated[str | None, Marker("session"), _normaliser(_session)]
 # A WAHA server of the fleet (WAHA_SERVERS) by name, on server-wide tools: a string checked against the configured
-# names by the pipeline (an enum would cost schema bytes per fleet).
-Server = Annotated[str | None, Field(description="WAHA server by name (WAHA_SERVERS).")]
+# names by the pipeline (an enum would cost schema bytes per fleet). Taken as `server` (registry.FLEET_ARGUMENTS):
+# listed only when several servers are configured.
+Server = Annotated[str | None, Marker("server"), Field(description="WAHA server by name (WAHA_SERVERS).")]
 # A session named inside another argument (`sessions` lists): the same rule and refusal as `session`; the
 # pattern tells the client the rule up front.
 SessionName = Annotated[
