@@ -4,16 +4,19 @@ python bench/bare_server.py N [--floor]
 
 --floor serves the same bare server the way waha-mcp serves itself (its event-loop stdio, uvloop when installed,
 no OpenTelemetry middleware): what the SDK alone costs per call on this machine, the floor under waha-mcp's
-figures. Over HTTP (`--http PORT`), `--result FILE` makes the tool return that JSON object, and `--fetch URL` makes
-it GET URL first (aiohttp, parsed by orjson): the same job as waha-mcp's `waha_get_chats` without waha-mcp.
+figures. Over HTTP (`--http PORT`), `--result FILE` makes the tool answer that JSON object as waha-mcp answers
+(structured, and as text), and `--fetch URL` makes it GET URL first (aiohttp, parsed by orjson): the same job as
+waha-mcp's `waha_get_chats` without waha-mcp.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent
 
 
 def build(count: int, result: dict | None = None, fetch: str | None = None) -> MCPServer:
@@ -23,11 +26,7 @@ def build(count: int, result: dict | None = None, fetch: str | None = None) -> M
             server.add_tool(_fetching(fetch, result), name=f"bare_tool_{index:03d}", description="A trivial tool.")
             continue
         if result is not None:
-
-            async def trivial(session: str | None = None) -> dict:
-                return result
-
-            server.add_tool(trivial, name=f"bare_tool_{index:03d}", description="A trivial tool.")
+            server.add_tool(_returning(result), name=f"bare_tool_{index:03d}", description="A trivial tool.")
             continue
 
         async def trivial(session: str | None = None) -> str:
@@ -37,8 +36,28 @@ def build(count: int, result: dict | None = None, fetch: str | None = None) -> M
     return server
 
 
+def _answer(result: dict) -> CallToolResult:
+    """`result` answered as waha-mcp answers (structured content, and the same JSON as its text block), built once:
+    a plain `-> dict` tool would answer the text block alone, half the bytes for the SDK to serialise."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(result, separators=(",", ":"), ensure_ascii=False))],
+        structured_content=result,
+    )
+
+
+def _returning(result: dict) -> Any:
+    answer = _answer(result)
+
+    async def trivial(session: str | None = None) -> CallToolResult:
+        return answer
+
+    return trivial
+
+
 def _fetching(url: str, result: dict) -> Any:
-    async def trivial(session: str | None = None) -> dict:
+    answer = _answer(result)
+
+    async def trivial(session: str | None = None) -> CallToolResult:
         # The job any server answering this call does (the GET to WAHA on aiohttp, as waha-mcp's client sends it,
         # and orjson's parse), none of what waha-mcp adds (its pipeline, projection, redaction, client layers).
         import orjson
@@ -47,7 +66,7 @@ def _fetching(url: str, result: dict) -> Any:
             body = await response.read()
         if not isinstance(orjson.loads(body), list):
             raise RuntimeError(f"{url}: not a chat list")
-        return result
+        return answer
 
     return trivial
 
@@ -101,7 +120,6 @@ def http(server: MCPServer, port: int, as_waha_mcp: bool) -> None:
 if __name__ == "__main__":
     result = None
     if "--result" in sys.argv:  # the trivial tool returns this JSON object (a real tool's result, for its size)
-        import json
         from pathlib import Path
 
         result = json.loads(Path(sys.argv[sys.argv.index("--result") + 1]).read_text())

@@ -10,7 +10,8 @@ the machine falls on all of them alike):
   `git archive` of an older commit), so before and after are measured in the same run;
 - bare: a bare MCPServer's trivial tool over stateless HTTP with uvicorn's defaults (bench/bare_server.py --http);
 - floor: the same bare server served as waha-mcp serves (no OpenTelemetry middleware, waha-mcp's uvicorn options);
-- floor returning waha-mcp's result (the structuredContent of one waha_get_chats call): what its size costs the SDK;
+- floor returning waha-mcp's result (the structuredContent of one waha_get_chats call, answered as waha-mcp answers:
+  structured and as text): what its size costs the SDK;
 - floor doing the same job: the same GET to the fake WAHA on aiohttp, parsed by orjson, then waha-mcp's result:
   what a server answering this call costs without anything of waha-mcp's (its pipeline, projection, redaction,
   client layers);
