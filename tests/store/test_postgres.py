@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.pg import admin
+from tests.store.upgraded import check_transcripts_kept
 from waha_mcp.store import AuditFilter, open_store
 from waha_mcp.store.postgres.migrations import LATEST, MIGRATIONS
 from waha_mcp.transcribe.store import Transcript, transcripts_for
@@ -56,16 +57,6 @@ async def test_a_version_3_database_lets_transcripts_be_claimed_and_keeps_its_ro
     try:
         assert store.version == LATEST >= 4
         cache = transcripts_for(store)
-        kept = await cache.get_many([("default", "m1"), ("default", "m2")])
-        assert kept == {
-            ("default", "m1"): Transcript(
-                "done", text="kept", language="en", duration=2.5, engine="openai:whisper-1", at=10.0
-            ),
-            ("default", "m2"): Transcript("failed", error="rate-limiting (429)", retry_at=20.0, at=11.0),
-        }
-        assert await cache.claim("default", "m1", owner="a", until=time.time() + 60) is False
-        assert await cache.claim("default", "m2", owner="a", until=time.time() + 60) is True  # its retry was due
-        claimed = await cache.get("default", "m2")
-        assert claimed is not None and (claimed.status, claimed.owner) == ("pending", "a")
+        await check_transcripts_kept(cache)
     finally:
         store.close()

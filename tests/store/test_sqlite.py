@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.upgraded import check_transcripts_kept
 from waha_mcp.events import Events, Query
 from waha_mcp.safety import audit
 from waha_mcp.store import AuditFilter, SQLiteStore, StoreError, default_path, open_store
 from waha_mcp.store.sqlite import START_LOCK_WAIT, _warned
 from waha_mcp.store.sqlite.migrations import LATEST, MIGRATIONS
-from waha_mcp.transcribe.store import Transcript, transcripts_for
+from waha_mcp.transcribe.store import transcripts_for
 
 # Written by waha-mcp at main aad056f (before schema versions): 6 events (5 messages over two sessions and a
 # session.status), 2 audit rows (one ok, one left `started` under bulk `bulk1`), one fired pacing slot.
@@ -94,16 +95,7 @@ async def test_a_version_2_store_lets_transcripts_be_claimed_and_keeps_its_rows(
         assert store.version == LATEST >= 3
         assert [r["tool"] for r in await store.audit.query(AuditFilter())] == ["old"]
         cache = transcripts_for(store)
-        assert await cache.get_many([("default", "m1"), ("default", "m2")]) == {
-            ("default", "m1"): Transcript(
-                "done", text="kept", language="en", duration=2.5, engine="openai:whisper-1", at=10.0
-            ),
-            ("default", "m2"): Transcript("failed", error="rate-limiting (429)", retry_at=20.0, at=11.0),
-        }
-        assert await cache.claim("default", "m1", owner="a", until=time.time() + 60) is False
-        assert await cache.claim("default", "m2", owner="a", until=time.time() + 60) is True  # its retry was due
-        claimed = await cache.get("default", "m2")
-        assert claimed is not None and (claimed.status, claimed.owner) == ("pending", "a")
+        await check_transcripts_kept(cache)
     finally:
         store.close()
 
