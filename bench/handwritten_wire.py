@@ -13,7 +13,6 @@ import re
 import socket
 import time
 import urllib.request
-import zlib
 from collections.abc import Mapping
 from functools import cache
 from importlib.util import find_spec
@@ -21,7 +20,7 @@ from typing import Any, cast
 
 import httpx2
 
-from waha_mcp.client.wire import Answer, Oversized
+from waha_mcp.client.wire import Answer, Oversized, _decoded  # the same inflation rule as the real client
 
 MAX_CONNECTIONS = 32  # as httpx2's limits in HTTPCore
 MAX_IDLE = MAX_CONNECTIONS  # every connection of a busy moment stays for the next (httpx2 kept 16)
@@ -306,24 +305,3 @@ class _Connection(asyncio.Protocol):
             return
         self.reusable = bool(self._parser.should_keep_alive()) and not self.closed
         self._finish()
-
-
-def _decoded(body: bytes, coding: str, limit: int) -> bytes:
-    """A body compressed although `identity` was asked for (a proxy that compresses anyway): gzip and deflate are
-    inflated, at most `limit` bytes of it; any other coding is a protocol error."""
-    if coding in ("gzip", "x-gzip"):
-        attempts = [16 + zlib.MAX_WBITS]
-    elif coding == "deflate":
-        attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped, as the standard says, or raw, as some send
-    else:
-        raise httpx2.RemoteProtocolError(f"WAHA's answer is {coding[:40]}-encoded, which was not asked for")
-    for wbits in attempts:
-        inflater = zlib.decompressobj(wbits)
-        try:
-            out = inflater.decompress(body, limit + 1)
-        except zlib.error:
-            continue
-        if len(out) > limit:
-            raise Oversized(0, None)
-        return out
-    raise httpx2.RemoteProtocolError(f"WAHA's {coding}-encoded answer could not be inflated")
